@@ -1,0 +1,100 @@
+//
+// Agent.h
+//
+// The continuous-profiling agent, for programs that embed it.
+//
+
+#ifndef Asprof_Agent_Agent_INCLUDED
+#define Asprof_Agent_Agent_INCLUDED
+
+#include "asprof/agent/AgentConfig.h"
+#include "asprof/sdk/Export.h"
+#include "Poco/Timespan.h"
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace asprof {
+namespace agent {
+
+struct ASPROF_SDK_API LaneStatus
+	/// Counters of one reporter instance's delivery lane.
+{
+	std::string name;              ///< the reporter instance
+	std::uint64_t enqueued = 0;    ///< profiles handed to the lane
+	std::uint64_t delivered = 0;   ///< Ok results
+	std::uint64_t retried = 0;     ///< Retry results that were retried
+	std::uint64_t failed = 0;      ///< dropped after Fail or after the last retry
+	std::uint64_t droppedQueueFull = 0; ///< oldest dropped because the queue was full
+	std::uint64_t droppedAtStop = 0;    ///< still queued when stop's deadline passed
+	std::uint64_t bytesDelivered = 0;   ///< recording bytes of delivered profiles
+	std::size_t queued = 0;        ///< waiting now
+	std::string lastError;         ///< the last Retry/Fail message, empty if none
+};
+
+struct ASPROF_SDK_API AgentStatus
+	/// A snapshot of the agent's counters.
+{
+	bool running = false;
+	std::uint64_t rotations = 0;      ///< completed stop/start cycles (incl. the final stop)
+	std::uint64_t recordings = 0;     ///< non-empty recordings handed to delivery
+	std::uint64_t emptyRecordings = 0; ///< 0-byte recordings, not reported
+	std::uint64_t profilerErrors = 0; ///< async-profiler stop/start failures
+	std::uint64_t bytesRecorded = 0;  ///< total size of the handed-over recordings
+	std::string lastError;            ///< last error of the agent itself
+	std::string library;              ///< the async-profiler library in use (resolved path)
+	std::vector<LaneStatus> lanes;
+};
+
+class ASPROF_SDK_API Agent
+	/// Profiles the current process continuously: every reportingInterval it
+	/// rotates async-profiler's recording and hands the finished one to the
+	/// configured reporter on its own delivery thread.
+	///
+	/// async-profiler is process-wide, so only one Agent can run in a process
+	/// at a time; start() of a second one fails with AgentException.
+	/// No method ever terminates the host process; only start() throws.
+{
+public:
+	explicit Agent(AgentConfig config);
+		/// Creates a stopped agent. Cheap: nothing is loaded yet.
+
+	~Agent();
+		/// Stops the agent (bounded by flushTimeout) if it is running.
+
+	Agent(const Agent&) = delete;
+	Agent& operator = (const Agent&) = delete;
+
+	void start();
+		/// Loads async-profiler and the plugins, configures the reporter and
+		/// metadata instances, and starts profiling (the first recording begins
+		/// before start() returns). Throws AgentException, ConfigException or
+		/// PluginException with a message that names what was wrong; the agent
+		/// is then stopped and start() may be called again. Does nothing if
+		/// already running.
+
+	bool stop(Poco::Timespan timeout) noexcept;
+		/// Stops profiling, reports the last recording and lets the delivery
+		/// lanes drain, returning within timeout even if a reporter hangs.
+		/// Returns true when every profile was delivered (or none were
+		/// pending). Profiles left at the deadline are counted as droppedAtStop.
+
+	bool stop() noexcept;
+		/// stop(flushTimeout).
+
+	bool isRunning() const;
+
+	AgentStatus status() const;
+		/// Returns the current counters; safe to call from any thread.
+
+	const AgentConfig& config() const;
+
+private:
+	class Impl;
+	std::unique_ptr<Impl> _impl;
+};
+
+} } // namespace asprof::agent
+
+#endif // Asprof_Agent_Agent_INCLUDED

@@ -1,0 +1,86 @@
+//
+// AgentConfig.h
+//
+// The agent's configuration: agent.ini (or XML, or any Poco configuration).
+//
+
+#ifndef Asprof_Agent_AgentConfig_INCLUDED
+#define Asprof_Agent_AgentConfig_INCLUDED
+
+#include "asprof/sdk/Export.h"
+#include "asprof/sdk/HostMetadata.h"
+#include "Poco/AutoPtr.h"
+#include "Poco/Timespan.h"
+#include "Poco/Util/AbstractConfiguration.h"
+#include <string>
+#include <vector>
+
+namespace asprof {
+namespace agent {
+
+struct ASPROF_SDK_API ProfilerSettings
+	/// The [profiler] section: what async-profiler records.
+{
+	std::string event = "cpu";                               ///< cpu | itimer | ctimer
+	Poco::Timespan cpuInterval = Poco::Timespan(100 * Poco::Timespan::MILLISECONDS);
+	Poco::Timespan wallInterval = Poco::Timespan(1 * Poco::Timespan::SECONDS); ///< 0 = no wall-clock samples
+	std::string cstack = "dwarf";                            ///< fp | dwarf | lbr | vm | vmx | no
+	std::string nativeMem;                                   ///< e.g. "10m"; empty = off
+	std::string extraArgs;                                   ///< validated, appended verbatim
+
+	std::string arguments() const;
+		/// The profiling arguments in the Rust agent's order, without the
+		/// action and file: "event=cpu,interval=100000000,wall=1000ms,jfr,cstack=dwarf"
+		/// then ",nativemem=..", ",log=stderr" and the extra arguments.
+
+	std::string startCommand(const std::string& file) const;
+		/// "start,event=..,interval=..,wall=..ms,jfr,cstack=..,file=<file>"
+		/// followed by nativemem, log=stderr and the extra arguments.
+};
+
+struct ASPROF_SDK_API AgentConfig
+	/// The parsed [agent] and [profiler] sections, plus the whole
+	/// configuration for the plugin instance sections ([reporter.X],
+	/// [metadata.X]), which are checked when the agent starts.
+	///
+	/// Every parse function validates all of [agent] and [profiler] and the
+	/// names of all sections, and throws ConfigException naming the source,
+	/// section, key, value and expected form. Unknown keys and sections are
+	/// errors, so a typo never silently disables a feature.
+{
+	std::string source = "<built-in defaults>"; ///< file path or description, for messages
+	std::string library = "libasyncProfiler.so";
+	std::string pluginDir;                       ///< empty: <libdir of libasprof-agent>/asprof-agent/plugins
+	Poco::Timespan reportingInterval = Poco::Timespan(30 * Poco::Timespan::SECONDS);
+	std::string reporter = "local";              ///< the [reporter.<name>] instance
+	std::vector<std::string> metadata = {"auto"}; ///< instances or types, tried in order
+	sdk::KeyValueList labels;
+	Poco::Timespan flushTimeout = Poco::Timespan(10 * Poco::Timespan::SECONDS);
+	std::string tempDir;                         ///< empty: $TMPDIR or /tmp
+	ProfilerSettings profiler;
+	Poco::AutoPtr<Poco::Util::AbstractConfiguration> configuration;
+		///< Everything that was parsed, for the plugin sections. Never null.
+
+	static AgentConfig defaults();
+		/// The built-in defaults (as documented in etc/agent.ini).
+
+	static AgentConfig load(const std::string& path);
+		/// Reads a file: XML if the name ends in .xml, else INI.
+		/// Throws ConfigException (also when the file cannot be read).
+
+	static AgentConfig fromIni(const std::string& text, const std::string& sourceName);
+		/// Parses INI text. Full-line comments start with ';' or '#'; a ';' or
+		/// '#' preceded by whitespace starts an inline comment.
+
+	static AgentConfig fromXml(const std::string& text, const std::string& sourceName);
+		/// Parses XML with the same keys: <asprof><agent><reportingInterval>30s</reportingInterval>...
+
+	static AgentConfig fromConfiguration(Poco::AutoPtr<Poco::Util::AbstractConfiguration> config, const std::string& sourceName);
+		/// Parses any Poco configuration whose top-level keys are agent,
+		/// profiler, reporter and metadata (e.g. a view of an application's
+		/// configuration).
+};
+
+} } // namespace asprof::agent
+
+#endif // Asprof_Agent_AgentConfig_INCLUDED

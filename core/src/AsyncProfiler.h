@@ -1,0 +1,67 @@
+//
+// AsyncProfiler.h
+//
+// The binding to libasyncProfiler.so's C API.
+//
+
+#ifndef Asprof_Agent_AsyncProfiler_INCLUDED
+#define Asprof_Agent_AsyncProfiler_INCLUDED
+
+#include "Poco/SharedLibrary.h"
+#include <string>
+#include <vector>
+
+namespace asprof {
+namespace agent {
+
+class AsyncProfiler
+	/// One loaded async-profiler library. Loaded once per process and never
+	/// unloaded (async-profiler installs signal handlers and threads that
+	/// would crash the host after a dlclose); asprof_init() runs exactly once.
+	///
+	/// execute() must only be called from the agent's control thread.
+{
+public:
+	static AsyncProfiler& load(const std::string& library);
+		/// Returns the process-wide binding for library, loading it on first
+		/// use. A bare name is searched like dlopen (RUNPATH, LD_LIBRARY_PATH,
+		/// ld.so.cache, system dirs) and then in the usual install directories
+		/// (see installDirectories()); the current directory is never searched.
+		/// Throws AgentException naming the library, the search path used and
+		/// how to set library = in agent.ini.
+
+	static std::vector<std::string> installDirectories();
+		/// /opt/async-profiler/lib, /usr/local/lib, /usr/lib/async-profiler, ...
+
+	std::string execute(const std::string& command);
+		/// Runs an asprof command. Returns an empty string on success,
+		/// otherwise async-profiler's error string, verbatim.
+
+	const std::string& path() const;
+		/// The file the library was loaded from (absolute).
+
+	bool hasThreadLocalData() const;
+	bool hasJfrEvents() const;
+		/// Whether the optional symbols (asprof_get_thread_local_data,
+		/// asprof_register_jfr_event + asprof_emit_jfr_event) exist.
+
+private:
+	typedef const char* asprof_error_t;
+	typedef void (*asprof_writer_t)(const char* buffer, std::size_t size);
+	typedef void (*InitFunc)();
+	typedef asprof_error_t (*ExecuteFunc)(const char* command, asprof_writer_t writer);
+	typedef const char* (*ErrorStrFunc)(asprof_error_t error);
+
+	AsyncProfiler(Poco::SharedLibrary& library, const std::string& resolvedPath);
+	static std::string resolve(Poco::SharedLibrary& library, const std::string& requested);
+
+	std::string _path;
+	ExecuteFunc _execute;
+	ErrorStrFunc _errorStr;
+	bool _hasThreadLocalData;
+	bool _hasJfrEvents;
+};
+
+} } // namespace asprof::agent
+
+#endif // Asprof_Agent_AsyncProfiler_INCLUDED

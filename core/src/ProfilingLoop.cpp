@@ -1,0 +1,252 @@
+#include "ProfilingLoop.h"
+#include "AsyncProfiler.h"
+#include "asprof/agent/Exception.h"
+#include "Poco/Event.h"
+#include "Poco/Logger.h"
+#include <chrono>
+
+namespace asprof {
+namespace agent {
+
+namespace {
+
+const Poco::Timespan FIRST_START_TIMEOUT(60 * Poco::Timespan::SECONDS);
+
+class FunctionTask: public Poco::Util::TimerTask
+{
+public:
+	explicit FunctionTask(std::function<void()> function): _function(std::move(function))
+	{
+	}
+
+	void run() override
+	{
+		try
+		{
+			_function();
+		}
+		catch (...)
+		{
+			// Functions run here handle their own errors; never let one end the timer thread.
+		}
+		done.set();
+	}
+
+	Poco::Event done;
+
+private:
+	std::function<void()> _function;
+};
+
+Poco::Logger& logger()
+{
+	return Poco::Logger::get("asprof.agent");
+}
+
+} // namespace
+
+ProfilingLoop::ProfilingLoop(AsyncProfiler& profiler, const ProfilerSettings& settings, Poco::Timespan interval,
+	const std::string& tempDir, Sink sink):
+	_profiler(profiler),
+	_settings(settings),
+	_interval(interval),
+	_tempDir(tempDir),
+	_sink(std::move(sink))
+{
+}
+
+ProfilingLoop::~ProfilingLoop()
+{
+	if (_timer) _timer->cancel(true);
+}
+
+void ProfilingLoop::start()
+{
+	_timer.reset(new Poco::Util::Timer);
+	std::string error;
+	bool finished = runOnControlThread([&]() {
+		try
+		{
+			startFirst();
+		}
+		catch (Poco::Exception& e)
+		{
+			error = e.displayText();
+		}
+	}, FIRST_START_TIMEOUT);
+	if (!finished) error = "async-profiler did not answer the first start within 60s";
+	if (!error.empty())
+	{
+		if (finished) _timer.reset();
+		else _timer.release(); // stuck in async-profiler: abandon, never join
+		throw AgentException(error);
+	}
+	long intervalMs = static_cast<long>(_interval.totalMilliseconds());
+	_tickTask = Poco::makeAuto<FunctionTask>([this]() { tick(true); });
+	_timer->scheduleAtFixedRate(_tickTask, intervalMs, intervalMs);
+}
+
+void ProfilingLoop::startFirst()
+{
+	_current = prepareRecording();
+	std::string command = _settings.startCommand(_current->path());
+	std::string error = _profiler.execute(command);
+	if (!error.empty())
+	{
+		_current.reset();
+		throw AgentException("async-profiler refused the command '" + command + "': " + error);
+	}
+	_currentStart.update();
+	_currentSeq = _nextSeq++;
+	_profiling = true;
+}
+
+bool ProfilingLoop::stop(Poco::Timespan timeout) noexcept
+{
+	if (!_timer) return true;
+	if (_tickTask) _tickTask->cancel();
+	bool finished = runOnControlThread([this]() { tick(false); }, timeout);
+	if (finished)
+	{
+		_timer->cancel(true);
+		_timer.reset();
+	}
+	else
+	{
+		logger().error("the final stop did not finish within %s; abandoning the control thread",
+			std::to_string(timeout.totalMilliseconds()) + "ms");
+		_timer.release(); // stuck in async-profiler: abandon, never join
+	}
+	return finished;
+}
+
+bool ProfilingLoop::rotateNow(Poco::Timespan timeout)
+{
+	return runOnControlThread([this]() { tick(true); }, timeout);
+}
+
+bool ProfilingLoop::runOnControlThread(std::function<void()> function, Poco::Timespan timeout)
+{
+	auto task = Poco::makeAuto<FunctionTask>(std::move(function));
+	_timer->schedule(task, Poco::Clock());
+	return task->done.tryWait(static_cast<long>(std::max<Poco::Timespan::TimeDiff>(timeout.totalMilliseconds(), 0)));
+}
+
+std::unique_ptr<sdk::Recording> ProfilingLoop::prepareRecording()
+{
+	return sdk::Recording::create(_tempDir);
+}
+
+void ProfilingLoop::tick(bool restart)
+{
+	// Prepare before stop: nothing slow may run between stop and start.
+	std::unique_ptr<sdk::Recording> next;
+	std::string startCommand;
+	if (restart)
+	{
+		try
+		{
+			next = prepareRecording();
+			startCommand = _settings.startCommand(next->path());
+		}
+		catch (Poco::Exception& e)
+		{
+			// Keep recording into the current file; the next tick tries again.
+			recordError("cannot rotate: " + e.displayText());
+			if (_profiling) return;
+		}
+	}
+
+	std::string stopError;
+	Poco::Timestamp end;
+	if (_profiling) stopError = _profiler.execute("stop");
+	auto stopReturned = std::chrono::steady_clock::now();
+	end.update();
+
+	std::string startError;
+	Poco::Timestamp start;
+	if (next)
+	{
+		auto startCalled = std::chrono::steady_clock::now();
+		startError = _profiler.execute(startCommand);
+		start.update();
+		Poco::FastMutex::ScopedLock lock(_statsMutex);
+		_stats.lastGapNanos = std::chrono::duration_cast<std::chrono::nanoseconds>(startCalled - stopReturned).count();
+	}
+
+	// Everything below runs while async-profiler records again.
+	std::unique_ptr<sdk::Recording> finished = std::move(_current);
+	std::uint64_t finishedSeq = _currentSeq;
+	Poco::Timestamp finishedStart = _currentStart;
+	bool wasProfiling = _profiling;
+	_profiling = false;
+	if (next && startError.empty())
+	{
+		_current = std::move(next);
+		_currentStart = start;
+		_currentSeq = _nextSeq++;
+		_profiling = true;
+	}
+	if (!startError.empty()) recordError("async-profiler refused the command '" + startCommand + "': " + startError);
+	if (!wasProfiling || !finished) return;
+	if (!stopError.empty())
+	{
+		// async-profiler may still write to the file: never close or reuse the number.
+		finished->leak();
+		recordError("async-profiler stop failed, recording " + std::to_string(finishedSeq) + " lost: " + stopError);
+		return;
+	}
+	handOff(std::move(finished), finishedSeq, finishedStart, end);
+}
+
+void ProfilingLoop::handOff(std::unique_ptr<sdk::Recording> finished, std::uint64_t seq, Poco::Timestamp start, Poco::Timestamp end)
+{
+	std::uint64_t size = 0;
+	try
+	{
+		size = finished->size();
+	}
+	catch (Poco::Exception& e)
+	{
+		recordError(e.displayText());
+	}
+	{
+		Poco::FastMutex::ScopedLock lock(_statsMutex);
+		++_stats.rotations;
+		if (size == 0)
+		{
+			++_stats.emptyRecordings;
+			return;
+		}
+		++_stats.recordings;
+		_stats.bytesRecorded += size;
+	}
+	FinishedRecording recording;
+	recording.seq = seq;
+	recording.start = start;
+	recording.end = end;
+	recording.recording = std::move(finished);
+	_sink(std::move(recording));
+}
+
+void ProfilingLoop::recordError(const std::string& message)
+{
+	bool repeated = false;
+	{
+		Poco::FastMutex::ScopedLock lock(_statsMutex);
+		++_stats.profilerErrors;
+		repeated = _stats.lastError == message;
+		_stats.lastError = message;
+	}
+	// Log each distinct error once in a row, not once per interval.
+	if (repeated) logger().debug(message);
+	else logger().error(message);
+}
+
+LoopStatistics ProfilingLoop::statistics() const
+{
+	Poco::FastMutex::ScopedLock lock(_statsMutex);
+	return _stats;
+}
+
+} } // namespace asprof::agent

@@ -1,0 +1,109 @@
+//
+// ProfilingLoop.h
+//
+// The control thread: rotates async-profiler's recording every interval.
+//
+
+#ifndef Asprof_Agent_ProfilingLoop_INCLUDED
+#define Asprof_Agent_ProfilingLoop_INCLUDED
+
+#include "asprof/agent/AgentConfig.h"
+#include "asprof/sdk/Recording.h"
+#include "Poco/Mutex.h"
+#include "Poco/Timespan.h"
+#include "Poco/Timestamp.h"
+#include "Poco/Util/Timer.h"
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace asprof {
+namespace agent {
+
+class AsyncProfiler;
+
+struct FinishedRecording
+	/// One interval's recording, handed from the control thread to delivery.
+{
+	std::uint64_t seq = 0;
+	Poco::Timestamp start;
+	Poco::Timestamp end;
+	std::shared_ptr<sdk::Recording> recording;
+};
+
+struct LoopStatistics
+{
+	std::uint64_t rotations = 0;
+	std::uint64_t recordings = 0;
+	std::uint64_t emptyRecordings = 0;
+	std::uint64_t profilerErrors = 0;
+	std::uint64_t bytesRecorded = 0;
+	std::int64_t lastGapNanos = 0; ///< from stop returning to start being called
+	std::string lastError;
+};
+
+class ProfilingLoop
+	/// Owns the agent's control thread (a Poco::Util::Timer), the ONLY thread
+	/// that calls async-profiler. Every interval tick() runs:
+	///   stop -> start on the recording prepared beforehand -> hand-off.
+	/// The next recording file and its start command are prepared before
+	/// stop, so nothing but two clock reads lies between stop and start.
+	/// A failed stop leaks the recording's descriptor on purpose.
+{
+public:
+	using Sink = std::function<void(FinishedRecording&&)>;
+		/// Receives each non-empty finished recording, on the control thread;
+		/// must return quickly (it only enqueues).
+
+	ProfilingLoop(AsyncProfiler& profiler, const ProfilerSettings& settings, Poco::Timespan interval,
+		const std::string& tempDir, Sink sink);
+	~ProfilingLoop();
+
+	void start();
+		/// Starts the control thread and the first recording, and schedules
+		/// the rotations. Throws AgentException with async-profiler's error
+		/// and the command when the profiler refuses to start.
+
+	bool stop(Poco::Timespan timeout) noexcept;
+		/// Runs the final tick on the control thread: stop, hand off the last
+		/// recording, no restart. Returns false if that did not finish within
+		/// timeout (the control thread is then abandoned, never joined).
+
+	bool rotateNow(Poco::Timespan timeout);
+		/// Runs one rotation now, on the control thread, and waits for it.
+		/// For tests and benchmarks.
+
+	LoopStatistics statistics() const;
+
+private:
+	bool runOnControlThread(std::function<void()> function, Poco::Timespan timeout);
+	void tick(bool restart);
+	std::unique_ptr<sdk::Recording> prepareRecording();
+	void startFirst();
+	void handOff(std::unique_ptr<sdk::Recording> finished, std::uint64_t seq, Poco::Timestamp start, Poco::Timestamp end);
+	void recordError(const std::string& message);
+
+	AsyncProfiler& _profiler;
+	ProfilerSettings _settings;
+	Poco::Timespan _interval;
+	std::string _tempDir;
+	Sink _sink;
+
+	// Owned by the control thread.
+	std::unique_ptr<sdk::Recording> _current;
+	Poco::Timestamp _currentStart;
+	std::uint64_t _currentSeq = 0;
+	std::uint64_t _nextSeq = 1;
+	bool _profiling = false;
+
+	mutable Poco::FastMutex _statsMutex;
+	LoopStatistics _stats;
+
+	Poco::Util::TimerTask::Ptr _tickTask;
+	std::unique_ptr<Poco::Util::Timer> _timer; // last: destroyed (joined) first
+};
+
+} } // namespace asprof::agent
+
+#endif // Asprof_Agent_ProfilingLoop_INCLUDED

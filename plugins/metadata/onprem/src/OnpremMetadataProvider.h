@@ -1,0 +1,36 @@
+//
+// OnpremMetadataProvider.h
+//
+// Host metadata for machines that are not in a cloud: the hostname plus
+// whatever fields the user configures.
+//
+
+#ifndef Asprof_Plugins_OnpremMetadataProvider_INCLUDED
+#define Asprof_Plugins_OnpremMetadataProvider_INCLUDED
+
+#include "asprof/sdk/MetadataProvider.h"
+#include <string>
+
+namespace asprof {
+namespace plugins {
+
+class OnpremMetadataProvider: public sdk::MetadataProvider
+	/// [metadata.onprem] keys:
+	///   hostname = <name>        default: the system's hostname
+	///   fields   = k=v, k2=v2    extra fields, after hostname (e.g. rack, datacenter)
+	///   labels   = k=v, ...      labels added to every profile
+	/// detect() never throws: every machine is "onprem".
+{
+public:
+	void configure(sdk::PluginContext& context) override;
+	sdk::HostMetadata detect() override;
+
+private:
+	std::string _hostname;
+	sdk::KeyValueList _fields;
+	sdk::KeyValueList _labels;
+};
+
+} } // namespace asprof::plugins
+
+#endif // Asprof_Plugins_OnpremMetadataProvider_INCLUDED

@@ -1,0 +1,179 @@
+#include "LocalReporter.h"
+#include "asprof/sdk/PluginContext.h"
+#include "asprof/sdk/ProfileArchive.h"
+#include "Poco/DateTimeFormatter.h"
+#include "Poco/DirectoryIterator.h"
+#include "Poco/Exception.h"
+#include "Poco/File.h"
+#include "Poco/Logger.h"
+#include "Poco/Path.h"
+#include "Poco/RegularExpression.h"
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace asprof {
+namespace plugins {
+
+namespace {
+
+const int MAX_SAME_SECOND = 1000;
+
+// Errors that go away by themselves (space freed, descriptors released).
+bool isTransient(int error)
+{
+	return error == ENOSPC || error == EDQUOT || error == EIO || error == EAGAIN || error == EINTR || error == EMFILE || error == ENFILE;
+}
+
+class SystemError: public Poco::Exception
+{
+public:
+	SystemError(const std::string& what, int error): Poco::Exception(what + ": " + std::strerror(error), error)
+	{
+	}
+};
+
+void writeAll(int fd, const char* data, std::size_t size)
+{
+	while (size > 0)
+	{
+		ssize_t n = ::write(fd, data, size);
+		if (n < 0 && errno == EINTR) continue;
+		if (n < 0) throw SystemError("write failed", errno);
+		data += n;
+		size -= static_cast<std::size_t>(n);
+	}
+}
+
+// Orders names by time, then by the -N suffix ("Z.jfr" before "Z-1.jfr").
+std::pair<std::string, int> sortKey(const std::string& name)
+{
+	std::string time = name.substr(0, 20);
+	int suffix = 0;
+	if (name.size() > 21 && name[20] == '-') suffix = std::atoi(name.c_str() + 21);
+	return {time, suffix};
+}
+
+} // namespace
+
+void LocalReporter::configure(sdk::PluginContext& context)
+{
+	_logger = &context.logger();
+	_options.directory = context.getString("directory", _options.directory);
+	if (_options.directory.empty()) context.throwBadValue("directory", "", "a directory path");
+	_options.format = context.getChoice("format", _options.format, {"jfr", "zip"});
+	_options.maxFiles = static_cast<std::size_t>(context.getInt("maxFiles", 0, 0, 1000000000));
+}
+
+void LocalReporter::start()
+{
+	Poco::Path directory(_options.directory);
+	directory.makeAbsolute();
+	_options.directory = directory.toString();
+	Poco::File(directory).createDirectories();
+}
+
+const LocalReporter::Options& LocalReporter::options() const
+{
+	return _options;
+}
+
+std::string LocalReporter::baseName(const Poco::Timestamp& time)
+{
+	return Poco::DateTimeFormatter::format(time, "%Y-%m-%dT%H-%M-%SZ");
+}
+
+bool LocalReporter::isProfileFileName(const std::string& name)
+{
+	static const Poco::RegularExpression pattern("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}-[0-9]{2}-[0-9]{2}Z(-[0-9]+)?\\.(jfr|zip)$");
+	return pattern.match(name);
+}
+
+sdk::ReportResult LocalReporter::report(const sdk::Profile& profile) noexcept
+{
+	try
+	{
+		std::string path = writeProfile(profile);
+		if (_logger) _logger->debug("wrote %s", path);
+		if (_options.maxFiles > 0) applyRetention();
+		return sdk::ReportResult::ok();
+	}
+	catch (SystemError& e)
+	{
+		std::string message = "local reporter, directory " + _options.directory + ": " + e.message();
+		return isTransient(e.code()) ? sdk::ReportResult::retry(message) : sdk::ReportResult::fail(message);
+	}
+	catch (Poco::Exception& e)
+	{
+		return sdk::ReportResult::fail("local reporter, directory " + _options.directory + ": " + e.displayText());
+	}
+	catch (std::exception& e)
+	{
+		return sdk::ReportResult::fail("local reporter, directory " + _options.directory + ": " + e.what());
+	}
+}
+
+std::string LocalReporter::writeProfile(const sdk::Profile& profile)
+{
+	std::string base = baseName(profile.end);
+	std::string temporary = _options.directory + "/." + base + "-" + std::to_string(profile.pid) + "-" + std::to_string(profile.seq) + ".tmp";
+	int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) throw SystemError("cannot create " + temporary, errno);
+	try
+	{
+		writeContent(fd, profile);
+		if (::close(fd) != 0) throw SystemError("cannot write " + temporary, errno);
+		fd = -1;
+		std::string path = linkIntoPlace(temporary, base);
+		::unlink(temporary.c_str());
+		return path;
+	}
+	catch (...)
+	{
+		if (fd >= 0) ::close(fd);
+		::unlink(temporary.c_str());
+		throw;
+	}
+}
+
+void LocalReporter::writeContent(int fd, const sdk::Profile& profile)
+{
+	std::string content = _options.format == "zip" ? sdk::ProfileArchive::toString(profile) : profile.recording->readAll();
+	writeAll(fd, content.data(), content.size());
+}
+
+// link() fails with EEXIST instead of replacing: an earlier file is never overwritten.
+std::string LocalReporter::linkIntoPlace(const std::string& temporary, const std::string& base)
+{
+	std::string extension = "." + _options.format;
+	for (int attempt = 0; attempt < MAX_SAME_SECOND; ++attempt)
+	{
+		std::string name = attempt == 0 ? base + extension : base + "-" + std::to_string(attempt) + extension;
+		std::string path = _options.directory + "/" + name;
+		if (::link(temporary.c_str(), path.c_str()) == 0) return path;
+		if (errno != EEXIST) throw SystemError("cannot create " + path, errno);
+	}
+	throw SystemError("more than " + std::to_string(MAX_SAME_SECOND) + " profiles named " + base, EEXIST);
+}
+
+void LocalReporter::applyRetention()
+{
+	std::vector<std::string> names;
+	for (Poco::DirectoryIterator it(_options.directory), end; it != end; ++it)
+	{
+		if (isProfileFileName(it.name())) names.push_back(it.name());
+	}
+	if (names.size() <= _options.maxFiles) return;
+	std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) { return sortKey(a) < sortKey(b); });
+	std::size_t excess = names.size() - _options.maxFiles;
+	for (std::size_t i = 0; i < excess; ++i)
+	{
+		std::string path = _options.directory + "/" + names[i];
+		if (::unlink(path.c_str()) != 0 && _logger)
+			_logger->warning("retention: cannot delete %s: %s", path, std::string(std::strerror(errno)));
+	}
+}
+
+} } // namespace asprof::plugins

@@ -1,0 +1,73 @@
+//
+// LocalReporter.h
+//
+// Writes each profile to a local directory.
+//
+
+#ifndef Asprof_Plugins_LocalReporter_INCLUDED
+#define Asprof_Plugins_LocalReporter_INCLUDED
+
+#include "asprof/sdk/Reporter.h"
+#include "Poco/Timestamp.h"
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace Poco {
+class Logger;
+}
+
+namespace asprof {
+namespace plugins {
+
+class LocalReporter: public sdk::Reporter
+	/// [reporter.<name>] type = local. Keys:
+	///   directory = profiles   created if missing; relative to the working
+	///                          directory at start
+	///   format    = jfr        jfr: the raw recording; zip: the Rust agent's
+	///                          S3 archive (JFR + metadata.json)
+	///   maxFiles  = 0          keep at most this many profiles, deleting the
+	///                          oldest; 0 = unlimited
+	///
+	/// File names are the Rust agent's: the profile's end time in UTC as
+	/// YYYY-MM-DDTHH-MM-SSZ.jfr (or .zip). An existing file is never
+	/// overwritten: a second profile in the same second gets "-1", "-2", ...
+	/// before the extension. Files appear atomically (written to a hidden
+	/// temporary file, then linked into place).
+	///
+	/// Results: disk full, quota, I/O and descriptor exhaustion -> Retry;
+	/// other errors (permissions, missing parent, read-only fs) -> Fail.
+{
+public:
+	struct Options
+	{
+		std::string directory = "profiles";
+		std::string format = "jfr";
+		std::size_t maxFiles = 0;
+	};
+
+	void configure(sdk::PluginContext& context) override;
+	void start() override;
+	sdk::ReportResult report(const sdk::Profile& profile) noexcept override;
+
+	const Options& options() const;
+
+	static std::string baseName(const Poco::Timestamp& time);
+		/// "2025-03-20T16-41-24Z" (UTC, whole seconds).
+
+	static bool isProfileFileName(const std::string& name);
+		/// True for names this reporter writes (baseName[-N].jfr|.zip).
+
+private:
+	std::string writeProfile(const sdk::Profile& profile);
+	std::string linkIntoPlace(const std::string& temporary, const std::string& base);
+	void applyRetention();
+	void writeContent(int fd, const sdk::Profile& profile);
+
+	Options _options;
+	Poco::Logger* _logger = nullptr;
+};
+
+} } // namespace asprof::plugins
+
+#endif // Asprof_Plugins_LocalReporter_INCLUDED

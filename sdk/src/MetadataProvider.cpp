@@ -1,0 +1,9 @@
+#include "asprof/sdk/MetadataProvider.h"
+
+namespace asprof {
+namespace sdk {
+
+// Out-of-line key function: the one vtable and typeinfo live in libasprof-sdk.
+MetadataProvider::~MetadataProvider() = default;
+
+} } // namespace asprof::sdk
