@@ -1,0 +1,140 @@
+#include "TestSupport.h"
+#include "Poco/DirectoryIterator.h"
+#include "Poco/Environment.h"
+#include "Poco/File.h"
+#include "Poco/FileStream.h"
+#include "Poco/Path.h"
+#include "Poco/TemporaryFile.h"
+#include <algorithm>
+#include <sys/stat.h>
+#include <sstream>
+#include <thread>
+
+namespace asprof {
+namespace test {
+
+bool waitUntil(const std::function<bool()>& condition, Poco::Timespan timeout)
+{
+	Poco::Timestamp deadline;
+	deadline += timeout;
+	while (!condition())
+	{
+		if (Poco::Timestamp() > deadline) return false;
+		std::this_thread::sleep_for(std::chrono::milliseconds(5));
+	}
+	return true;
+}
+
+TemporaryDirectory::TemporaryDirectory(): _path(Poco::TemporaryFile::tempName())
+{
+	Poco::File(_path).createDirectories();
+	::chmod(_path.c_str(), 0755);
+}
+
+TemporaryDirectory::~TemporaryDirectory()
+{
+	try
+	{
+		Poco::File(_path).remove(true);
+	}
+	catch (...)
+	{
+	}
+}
+
+const std::string& TemporaryDirectory::path() const
+{
+	return _path;
+}
+
+std::string TemporaryDirectory::file(const std::string& name) const
+{
+	return _path + "/" + name;
+}
+
+ScopedEnv::ScopedEnv(const std::string& name, const std::string& value): _name(name), _had(Poco::Environment::has(name))
+{
+	if (_had) _old = Poco::Environment::get(name);
+	Poco::Environment::set(name, value);
+}
+
+ScopedEnv::~ScopedEnv()
+{
+	if (_had) Poco::Environment::set(_name, _old);
+	else ::unsetenv(_name.c_str());
+}
+
+std::string dataFile(const std::string& name)
+{
+	return std::string(ASPROF_TEST_DATA_DIR) + "/" + name;
+}
+
+std::string readFile(const std::string& path)
+{
+	Poco::FileInputStream in(path);
+	std::ostringstream content;
+	content << in.rdbuf();
+	return content.str();
+}
+
+void writeFile(const std::string& path, const std::string& content)
+{
+	Poco::FileOutputStream out(path);
+	out << content;
+}
+
+std::vector<std::string> listFiles(const std::string& directory)
+{
+	std::vector<std::string> names;
+	for (Poco::DirectoryIterator it(directory), end; it != end; ++it)
+	{
+		if (it->isFile() && it.name()[0] != '.') names.push_back(it.name());
+	}
+	std::sort(names.begin(), names.end());
+	return names;
+}
+
+std::vector<std::string> readLines(const std::string& path)
+{
+	std::vector<std::string> lines;
+	if (!Poco::File(path).exists()) return lines;
+	std::istringstream in(readFile(path));
+	std::string line;
+	while (std::getline(in, line)) lines.push_back(line);
+	return lines;
+}
+
+sdk::Profile makeProfile(const std::string& jfrFile, std::uint64_t seq)
+{
+	sdk::Profile profile;
+	profile.seq = seq;
+	profile.end = Poco::Timestamp::fromEpochTime(1742488914) + 125 * 1000;
+	profile.start = profile.end - Poco::Timespan(30, 0);
+	profile.reportingInterval = Poco::Timespan(30, 0);
+	profile.pid = 4242;
+	profile.host.kind = "onprem";
+	profile.host.setField("hostname", "test-host");
+	profile.labels = {{"service", "checkout"}, {"env", "test"}};
+	profile.profilerArgs = "event=cpu,interval=100000000,wall=1000ms,jfr,cstack=dwarf,log=stderr";
+	profile.recording = sdk::Recording::fromFile(dataFile(jfrFile));
+	return profile;
+}
+
+std::string fakeProfilerIni(const std::string& reporterSection, const std::string& extraAgentKeys)
+{
+	return "[agent]\n"
+		"library = " ASPROF_FAKE_PROFILER "\n"
+		"pluginDir = " ASPROF_TEST_PLUGIN_DIR "\n"
+		"reportingInterval = 100ms\n"
+		"reporter = main\n"
+		"metadata = onprem\n"
+		"flushTimeout = 5s\n" +
+		extraAgentKeys + "\n"
+		"[metadata.onprem]\n"
+		"type = onprem\n"
+		"library = " ASPROF_BUILD_PLUGIN_DIR "/libasprof-metadata-onprem.so\n"
+		"hostname = test-host\n\n" +
+		reporterSection;
+}
+
+} } // namespace asprof::test

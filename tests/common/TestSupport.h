@@ -1,0 +1,67 @@
+//
+// TestSupport.h
+//
+// Helpers shared by the test runners.
+//
+
+#ifndef Asprof_Tests_TestSupport_INCLUDED
+#define Asprof_Tests_TestSupport_INCLUDED
+
+#include "asprof/sdk/Profile.h"
+#include "Poco/Timespan.h"
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace asprof {
+namespace test {
+
+bool waitUntil(const std::function<bool()>& condition, Poco::Timespan timeout = Poco::Timespan(20, 0));
+	/// Polls condition until it holds or timeout passes (never a fixed sleep).
+
+class TemporaryDirectory
+	/// A fresh directory (mode 0755) removed with its content on destruction.
+{
+public:
+	TemporaryDirectory();
+	~TemporaryDirectory();
+	const std::string& path() const;
+	std::string file(const std::string& name) const;
+
+private:
+	std::string _path;
+};
+
+class ScopedEnv
+	/// Sets an environment variable and restores it on destruction.
+{
+public:
+	ScopedEnv(const std::string& name, const std::string& value);
+	~ScopedEnv();
+
+private:
+	std::string _name;
+	bool _had;
+	std::string _old;
+};
+
+std::string dataFile(const std::string& name);
+	/// tests/data/<name>
+std::string readFile(const std::string& path);
+void writeFile(const std::string& path, const std::string& content);
+std::vector<std::string> listFiles(const std::string& directory);
+	/// Sorted names of the regular files in directory (not starting with '.').
+std::vector<std::string> readLines(const std::string& path);
+
+sdk::Profile makeProfile(const std::string& jfrFile, std::uint64_t seq = 1);
+	/// A complete profile whose recording is a copy of tests/data/<jfrFile>.
+
+std::string fakeProfilerIni(const std::string& reporterSection, const std::string& extraAgentKeys = "");
+	/// An agent.ini using the fake async-profiler, the test plugin dir,
+	/// a 100ms interval, metadata = onprem, and the given reporter section
+	/// (which must define [reporter.main]).
+
+} } // namespace asprof::test
+
+#endif // Asprof_Tests_TestSupport_INCLUDED

@@ -1,0 +1,22 @@
+// Test reporter (type = wrongabi) built for plugin ABI 99: must be refused.
+#define ASPROF_PLUGIN_ABI_VERSION 99
+#include "asprof/sdk/Plugin.h"
+
+namespace {
+
+class WrongAbiReporter: public asprof::sdk::Reporter
+{
+public:
+	void configure(asprof::sdk::PluginContext&) override
+	{
+	}
+
+	asprof::sdk::ReportResult report(const asprof::sdk::Profile&) noexcept override
+	{
+		return asprof::sdk::ReportResult::ok();
+	}
+};
+
+} // namespace
+
+ASPROF_REPORTER_PLUGIN(WrongAbiReporter, "wrongabi")
