@@ -160,6 +160,8 @@ void ProfilingLoop::tick(bool restart)
 	std::string stopError;
 	Poco::Timestamp end;
 	if (_profiling) stopError = _profiler.execute("stop");
+	else if (_profilerMayBeActive) _profiler.execute("stop"); // state unknown after a failure; "not active" is fine
+	_profilerMayBeActive = !stopError.empty();
 	auto stopReturned = std::chrono::steady_clock::now();
 	end.update();
 
@@ -187,7 +189,11 @@ void ProfilingLoop::tick(bool restart)
 		_currentSeq = _nextSeq++;
 		_profiling = true;
 	}
-	if (!startError.empty()) recordError("async-profiler refused the command '" + startCommand + "': " + startError);
+	if (!startError.empty())
+	{
+		_profilerMayBeActive = true;
+		recordError("async-profiler refused the command '" + startCommand + "': " + startError);
+	}
 	if (!wasProfiling || !finished) return;
 	if (!stopError.empty())
 	{

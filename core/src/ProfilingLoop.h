@@ -96,6 +96,7 @@ private:
 	std::uint64_t _currentSeq = 0;
 	std::uint64_t _nextSeq = 1;
 	bool _profiling = false;
+	bool _profilerMayBeActive = false; // after a failed stop or start
 
 	mutable Poco::FastMutex _statsMutex;
 	LoopStatistics _stats;
