@@ -34,6 +34,12 @@ public:
 	{
 	}
 
+	~Impl()
+	{
+		// A control thread stuck in async-profiler may still use the loop.
+		if (_loop && _loop->abandoned()) _loop.release();
+	}
+
 	void start();
 	bool stop(Poco::Timespan timeout) noexcept;
 	AgentStatus status() const;
@@ -83,6 +89,7 @@ void Agent::Impl::start()
 	catch (Poco::Exception& e)
 	{
 		_lastError = e.displayText();
+		if (_loop && _loop->abandoned()) _loop.release();
 		_loop.reset();
 		if (_lane) _lane->stop(Poco::Timespan(0));
 		_lane.reset();

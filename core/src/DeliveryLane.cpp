@@ -30,6 +30,7 @@ struct DeliveryLane::State
 	bool draining = false; // stop(): deliver what is queued, then exit
 	bool aborted = false;  // stop()'s deadline passed: exit now
 	bool finished = false;
+	bool inFlight = false; // a profile is being prepared, reported or retried
 	LaneStatus status;
 	std::set<std::string> loggedCauses;
 	Poco::Random random;
@@ -122,6 +123,7 @@ void DeliveryLane::run(std::shared_ptr<State> state)
 		if (state->aborted || state->queue.empty()) break;
 		std::shared_ptr<const sdk::Profile> profile = state->queue.front();
 		state->queue.pop_front();
+		state->inFlight = true;
 		lock.unlock();
 		sdk::Profile prepared = state->preparer(*profile);
 		for (int attempt = 0;; ++attempt)
@@ -152,6 +154,7 @@ void DeliveryLane::run(std::shared_ptr<State> state)
 			lock.unlock();
 		}
 		// lock is held here
+		state->inFlight = false;
 	}
 	state->finished = true;
 	state->wakeUp.notify_all();
@@ -163,7 +166,9 @@ bool DeliveryLane::stop(Poco::Timespan timeout) noexcept
 	std::unique_lock<std::mutex> lock(_state->mutex);
 	_state->draining = true;
 	_state->wakeUp.notify_all();
-	bool drained = _state->wakeUp.wait_for(lock, std::chrono::microseconds(std::max<Poco::Timespan::TimeDiff>(timeout.totalMicroseconds(), 0)),
+	// An idle lane exits at once, whatever is left of the deadline.
+	bool idle = _state->queue.empty() && !_state->inFlight;
+	bool drained = idle || _state->wakeUp.wait_for(lock, std::chrono::microseconds(std::max<Poco::Timespan::TimeDiff>(timeout.totalMicroseconds(), 0)),
 		[&]() { return _state->finished; });
 	if (!drained)
 	{

@@ -63,23 +63,27 @@ ProfilingLoop::~ProfilingLoop()
 void ProfilingLoop::start()
 {
 	_timer.reset(new Poco::Util::Timer);
-	std::string error;
-	bool finished = runOnControlThread([&]() {
+	// Shared with the task: if async-profiler hangs, the task outlives this call.
+	auto error = std::make_shared<std::string>();
+	bool finished = runOnControlThread([this, error]() {
 		try
 		{
 			startFirst();
 		}
 		catch (Poco::Exception& e)
 		{
-			error = e.displayText();
+			*error = e.displayText();
 		}
 	}, FIRST_START_TIMEOUT);
-	if (!finished) error = "async-profiler did not answer the first start within 60s";
-	if (!error.empty())
+	if (!finished)
 	{
-		if (finished) _timer.reset();
-		else _timer.release(); // stuck in async-profiler: abandon, never join
-		throw AgentException(error);
+		abandon();
+		throw AgentException("async-profiler did not answer the first start within 60s");
+	}
+	if (!error->empty())
+	{
+		_timer.reset();
+		throw AgentException(*error);
 	}
 	long intervalMs = static_cast<long>(_interval.totalMilliseconds());
 	_tickTask = Poco::makeAuto<FunctionTask>([this]() { tick(true); });
@@ -110,14 +114,25 @@ bool ProfilingLoop::stop(Poco::Timespan timeout) noexcept
 	{
 		_timer->cancel(true);
 		_timer.reset();
+		return true;
 	}
-	else
-	{
-		logger().error("the final stop did not finish within %s; abandoning the control thread",
-			std::to_string(timeout.totalMilliseconds()) + "ms");
-		_timer.release(); // stuck in async-profiler: abandon, never join
-	}
-	return finished;
+	logger().error("async-profiler's final stop did not return within %s; abandoning the control thread",
+		std::to_string(timeout.totalMilliseconds()) + "ms");
+	abandon();
+	return false;
+}
+
+void ProfilingLoop::abandon()
+{
+	Poco::FastMutex::ScopedLock lock(_sinkMutex);
+	_abandoned = true;
+	_timer.release(); // stuck in async-profiler: never joined, never destroyed
+}
+
+bool ProfilingLoop::abandoned() const
+{
+	Poco::FastMutex::ScopedLock lock(_sinkMutex);
+	return _abandoned;
 }
 
 bool ProfilingLoop::rotateNow(Poco::Timespan timeout)
@@ -232,7 +247,8 @@ void ProfilingLoop::handOff(std::unique_ptr<sdk::Recording> finished, std::uint6
 	recording.start = start;
 	recording.end = end;
 	recording.recording = std::move(finished);
-	_sink(std::move(recording));
+	Poco::FastMutex::ScopedLock lock(_sinkMutex);
+	if (!_abandoned) _sink(std::move(recording));
 }
 
 void ProfilingLoop::recordError(const std::string& message)

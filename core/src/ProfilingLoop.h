@@ -76,7 +76,15 @@ public:
 
 	LoopStatistics statistics() const;
 
+	bool abandoned() const;
+		/// True when start() or stop() gave up on a control thread stuck in
+		/// async-profiler. That thread may still wake up and use this object,
+		/// so its owner must then never destroy it (the sink is no longer
+		/// called).
+
 private:
+	void abandon();
+
 	bool runOnControlThread(std::function<void()> function, Poco::Timespan timeout);
 	void tick(bool restart);
 	std::unique_ptr<sdk::Recording> prepareRecording();
@@ -97,6 +105,9 @@ private:
 	std::uint64_t _nextSeq = 1;
 	bool _profiling = false;
 	bool _profilerMayBeActive = false; // after a failed stop or start
+
+	mutable Poco::FastMutex _sinkMutex;
+	bool _abandoned = false; // guarded by _sinkMutex
 
 	mutable Poco::FastMutex _statsMutex;
 	LoopStatistics _stats;
