@@ -7,7 +7,12 @@
 #include "Workload.h"
 #include "asprof/agent/AgentSubsystem.h"
 #include "asprof/sdk/Version.h"
+#include "Poco/AutoPtr.h"
+#include "Poco/ConsoleChannel.h"
 #include "Poco/DirectoryIterator.h"
+#include "Poco/FormattingChannel.h"
+#include "Poco/Logger.h"
+#include "Poco/PatternFormatter.h"
 #include "Poco/File.h"
 #include "Poco/Path.h"
 #include "Poco/Timestamp.h"
@@ -16,6 +21,7 @@
 #include "Poco/Util/OptionSet.h"
 #include "Poco/Util/ServerApplication.h"
 #include <iostream>
+#include <map>
 #include <thread>
 
 namespace {
@@ -43,6 +49,15 @@ public:
 	}
 
 protected:
+	void initialize(Poco::Util::Application& self) override
+	{
+		// One readable line per log message, on stderr (stdout is the demo's own output).
+		Poco::AutoPtr<Poco::FormattingChannel> channel(new Poco::FormattingChannel(
+			new Poco::PatternFormatter("%Y-%m-%d %H:%M:%S.%i [%p] %s: %t"), new Poco::ConsoleChannel(std::cerr)));
+		Poco::Logger::setChannel("", channel);
+		ServerApplication::initialize(self);
+	}
+
 	void defineOptions(Poco::Util::OptionSet& options) override
 	{
 		ServerApplication::defineOptions(options);
@@ -121,11 +136,12 @@ protected:
 		directory.makeAbsolute();
 		std::cout << "asprof-demo: profiles are in " << directory.toString() << std::endl;
 		if (!Poco::File(directory).exists()) return;
+		std::map<std::string, Poco::File::FileSize> written; // sorted by name = by time
 		for (Poco::DirectoryIterator it(directory), end; it != end; ++it)
 		{
-			if (it.name()[0] == '.' || it->getLastModified() < started - Poco::Timespan(1, 0)) continue;
-			std::cout << "  " << it.name() << "  " << it->getSize() << " bytes" << std::endl;
+			if (it.name()[0] != '.' && it->getLastModified() >= started - Poco::Timespan(1, 0)) written[it.name()] = it->getSize();
 		}
+		for (const auto& file : written) std::cout << "  " << file.first << "  " << file.second << " bytes" << std::endl;
 	}
 
 private:
