@@ -2,7 +2,9 @@
 #include "SectionContext.h"
 #include "asprof/agent/Exception.h"
 #include "asprof/sdk/ConfigValue.h"
+#include "Poco/File.h"
 #include "Poco/FileStream.h"
+#include "Poco/StreamCopier.h"
 #include "Poco/RegularExpression.h"
 #include "Poco/String.h"
 #include "Poco/Util/IniFileConfiguration.h"
@@ -71,8 +73,10 @@ void checkSectionNames(const Poco::Util::AbstractConfiguration& config, const st
 				if (keys.empty())
 					throw ConfigException(source + ": " + name + "." + instance + " is not a section; expected [" + name + "." + instance + "] with a type = key");
 			}
-			if (config.hasProperty(name))
-				throw ConfigException(source + ": " + name + " must be given in [agent], not as a top-level key");
+			// (In XML an element with children is also a property; only a bare
+			// top-level value without instances is a misplaced key.)
+			if (instances.empty() && config.hasProperty(name))
+				throw ConfigException(source + ": " + name + " = ... must be given in [agent], not as a top-level key");
 			continue;
 		}
 		throw ConfigException(source + ": unknown section [" + name + "]; expected [agent], [profiler], [reporter.<name>] or [metadata.<name>]");
@@ -136,8 +140,10 @@ void readProfilerSection(AgentConfig& result)
 	if (profiler.cpuInterval < Timespan(100) || profiler.cpuInterval > Timespan(60 * Timespan::SECONDS))
 		section.throwBadValue("cpuInterval", sdk::ConfigValue::formatDuration(profiler.cpuInterval), "a duration from 100us to 60s");
 	profiler.wallInterval = section.getDuration("wallInterval", profiler.wallInterval);
-	if (profiler.wallInterval != Timespan(0) && (profiler.wallInterval < Timespan(Timespan::MILLISECONDS) || profiler.wallInterval > Timespan(60 * Timespan::SECONDS)))
-		section.throwBadValue("wallInterval", sdk::ConfigValue::formatDuration(profiler.wallInterval), "0 (off) or a duration from 1ms to 60s");
+	// async-profiler takes wall= in whole milliseconds.
+	if (profiler.wallInterval != Timespan(0) && (profiler.wallInterval < Timespan(Timespan::MILLISECONDS) ||
+		profiler.wallInterval > Timespan(60 * Timespan::SECONDS) || profiler.wallInterval.totalMicroseconds() % 1000 != 0))
+		section.throwBadValue("wallInterval", sdk::ConfigValue::formatDuration(profiler.wallInterval), "0 (off) or a whole number of milliseconds from 1ms to 60s");
 	profiler.cstack = section.getChoice("cstack", profiler.cstack, {"dwarf", "fp", "lbr", "vm", "vmx", "no"});
 	profiler.nativeMem = section.getString("nativeMem", profiler.nativeMem);
 	static const Poco::RegularExpression nativeMem("^[0-9]+[kKmMgG]?$");
@@ -178,10 +184,10 @@ AgentConfig AgentConfig::load(const std::string& path)
 	std::string text;
 	try
 	{
+		if (Poco::File(path).isDirectory()) throw Poco::OpenFileException("it is a directory", path);
 		Poco::FileInputStream in(path);
-		std::ostringstream content;
-		content << in.rdbuf();
-		text = content.str();
+		Poco::StreamCopier::copyToString(in, text);
+		if (in.bad()) throw Poco::ReadFileException(path);
 	}
 	catch (Poco::Exception& e)
 	{
@@ -202,6 +208,15 @@ AgentConfig AgentConfig::fromIni(const std::string& text, const std::string& sou
 	catch (Poco::Exception& e)
 	{
 		throw ConfigException(sourceName + ": not a valid INI file: " + e.displayText());
+	}
+	// In INI, sections are not properties: a top-level property is a key
+	// written before any [section].
+	Poco::Util::AbstractConfiguration::Keys top;
+	config->keys(top);
+	for (const auto& key : top)
+	{
+		if (config->hasProperty(key))
+			throw ConfigException(sourceName + ": " + key + " = " + config->getRawString(key) + " is outside any section; put it under [agent] or [profiler]");
 	}
 	return fromConfiguration(config, sourceName);
 }

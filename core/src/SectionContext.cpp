@@ -67,6 +67,7 @@ void SectionContext::checkUnknownKeys() const
 		std::string message = _source + ": [" + _section + "] unknown key " + key;
 		std::string suggestion = _config->suggestion(key);
 		if (!suggestion.empty()) message += " (did you mean " + suggestion + "?)";
+		else message += "; known keys: " + _config->knownKeys();
 		throw ConfigException(message);
 	}
 }

@@ -93,4 +93,16 @@ std::string TrackingConfiguration::suggestion(const std::string& unknownKey) con
 	return std::string();
 }
 
+std::string TrackingConfiguration::knownKeys() const
+{
+	Poco::FastMutex::ScopedLock lock(_mutex);
+	std::string keys;
+	for (const auto& key : _readKeys) keys += (keys.empty() ? "" : ", ") + key;
+	for (const auto& prefix : _enumeratedPrefixes)
+	{
+		if (!prefix.empty()) keys += (keys.empty() ? "" : ", ") + prefix + ".*";
+	}
+	return keys;
+}
+
 } } // namespace asprof::agent

@@ -36,6 +36,9 @@ public:
 	std::string suggestion(const std::string& unknownKey) const;
 		/// Returns a known key that differs only in case, or an empty string.
 
+	std::string knownKeys() const;
+		/// The keys read so far, comma-separated, for error messages.
+
 protected:
 	bool getRaw(const std::string& key, std::string& value) const override;
 	void setRaw(const std::string& key, const std::string& value) override;

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace asprof {
@@ -118,22 +119,27 @@ sdk::ReportResult LocalReporter::report(const sdk::Profile& profile) noexcept
 std::string LocalReporter::writeProfile(const sdk::Profile& profile)
 {
 	std::string base = baseName(profile.end);
-	std::string temporary = _options.directory + "/." + base + "-" + std::to_string(profile.pid) + "-" + std::to_string(profile.seq) + ".tmp";
-	int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) throw SystemError("cannot create " + temporary, errno);
+	// A unique hidden name, created exclusively: two instances writing to one
+	// directory never share a temporary file.
+	std::string pattern = _options.directory + "/." + base + ".XXXXXX";
+	std::vector<char> temporary(pattern.begin(), pattern.end());
+	temporary.push_back('\0');
+	int fd = ::mkostemp(temporary.data(), O_CLOEXEC);
+	if (fd < 0) throw SystemError("cannot create a file in " + _options.directory, errno);
+	::fchmod(fd, 0644);
 	try
 	{
 		writeContent(fd, profile);
-		if (::close(fd) != 0) throw SystemError("cannot write " + temporary, errno);
+		if (::close(fd) != 0) throw SystemError("cannot write " + std::string(temporary.data()), errno);
 		fd = -1;
-		std::string path = linkIntoPlace(temporary, base);
-		::unlink(temporary.c_str());
+		std::string path = linkIntoPlace(temporary.data(), base);
+		::unlink(temporary.data());
 		return path;
 	}
 	catch (...)
 	{
 		if (fd >= 0) ::close(fd);
-		::unlink(temporary.c_str());
+		::unlink(temporary.data());
 		throw;
 	}
 }
@@ -144,13 +150,28 @@ void LocalReporter::writeContent(int fd, const sdk::Profile& profile)
 	writeAll(fd, content.data(), content.size());
 }
 
+// The suffix after the highest one already used for base, so a new file
+// always sorts after the existing ones (retention deletes the oldest names).
+int LocalReporter::nextSuffix(const std::string& base) const
+{
+	int next = 0;
+	for (Poco::DirectoryIterator it(_options.directory), end; it != end; ++it)
+	{
+		const std::string& name = it.name();
+		if (name.compare(0, base.size(), base) != 0 || !isProfileFileName(name)) continue;
+		next = std::max(next, sortKey(name).second + 1);
+	}
+	return next;
+}
+
 // link() fails with EEXIST instead of replacing: an earlier file is never overwritten.
 std::string LocalReporter::linkIntoPlace(const std::string& temporary, const std::string& base)
 {
 	std::string extension = "." + _options.format;
-	for (int attempt = 0; attempt < MAX_SAME_SECOND; ++attempt)
+	int first = nextSuffix(base);
+	for (int suffix = first; suffix < first + MAX_SAME_SECOND; ++suffix)
 	{
-		std::string name = attempt == 0 ? base + extension : base + "-" + std::to_string(attempt) + extension;
+		std::string name = suffix == 0 ? base + extension : base + "-" + std::to_string(suffix) + extension;
 		std::string path = _options.directory + "/" + name;
 		if (::link(temporary.c_str(), path.c_str()) == 0) return path;
 		if (errno != EEXIST) throw SystemError("cannot create " + path, errno);

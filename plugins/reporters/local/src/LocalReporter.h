@@ -31,8 +31,9 @@ class LocalReporter: public sdk::Reporter
 	///
 	/// File names are the Rust agent's: the profile's end time in UTC as
 	/// YYYY-MM-DDTHH-MM-SSZ.jfr (or .zip). An existing file is never
-	/// overwritten: a second profile in the same second gets "-1", "-2", ...
-	/// before the extension. Files appear atomically (written to a hidden
+	/// overwritten: a later profile of the same second gets a suffix above
+	/// every one used for that second ("-1", "-2", ...), so names always sort
+	/// in the order the profiles were written. Files appear atomically (written to a hidden
 	/// temporary file, then linked into place).
 	///
 	/// Results: disk full, quota, I/O and descriptor exhaustion -> Retry;
@@ -61,6 +62,7 @@ public:
 private:
 	std::string writeProfile(const sdk::Profile& profile);
 	std::string linkIntoPlace(const std::string& temporary, const std::string& base);
+	int nextSuffix(const std::string& base) const;
 	void applyRetention();
 	void writeContent(int fd, const sdk::Profile& profile);
 
