@@ -1,0 +1,365 @@
+//
+// rotation.cpp
+//
+// bench-rotation: what one rotation costs (DESIGN section 8), measured in one
+// run, side by side:
+//   baseline  a minimal loop of bare async-profiler stop + start calls through
+//             the same binding, with the next file created beforehand;
+//   agent     ProfilingLoop::rotateNow() with each recording delivered by a
+//             DeliveryLane to the real local reporter in zip format.
+// It prints figures to compare; it never asserts timings.
+//
+// Usage: bench-rotation [--rotations=N] [--library=PATH]
+//   The fake libasyncProfiler.so (tests/) by default, writing a ~100 KB JFR;
+//   with ASPROF_LIB set (or --library=) the given library instead.
+//
+
+#include "AsyncProfiler.h"
+#include "BenchSupport.h"
+#include "DeliveryLane.h"
+#include "LocalReporter.h"
+#include "ProfilingLoop.h"
+#include "SectionContext.h"
+#include "asprof/agent/AgentConfig.h"
+#include "Poco/AutoPtr.h"
+#include "Poco/DirectoryIterator.h"
+#include "Poco/Environment.h"
+#include "Poco/Exception.h"
+#include "Poco/File.h"
+#include "Poco/Logger.h"
+#include "Poco/Process.h"
+#include "Poco/Util/MapConfiguration.h"
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace agent = asprof::agent;
+namespace bench = asprof::bench;
+namespace sdk = asprof::sdk;
+
+namespace {
+
+const char* const FAKE_LIBRARY = ASPROF_BENCH_FAKE_PROFILER;
+// A real 109 KB async-profiler recording (deflates like production ones).
+const char* const SAMPLE_JFR = ASPROF_BENCH_DATA_DIR "/pollcatch.jfr";
+const double GAP_TARGET_US = 100.0;
+const double CPU_TARGET_US = 5000.0;
+const Poco::Timespan CALL_TIMEOUT(60 * Poco::Timespan::SECONDS);
+const Poco::Timespan DELIVERY_TIMEOUT(120 * Poco::Timespan::SECONDS);
+
+using Clock = std::chrono::steady_clock;
+
+struct Options
+{
+	std::string library;
+	bool fake = true;
+	int rotations = 0;
+};
+
+struct BaselineResult
+{
+	bench::Samples gap;      ///< stop returned -> start called, µs
+	bench::Samples pair;     ///< stop called -> start returned, µs
+	double cpuPerPairUs = 0; ///< process CPU of one stop + start pair
+};
+
+struct AgentResult
+{
+	bench::Samples gap;          ///< LoopStatistics::lastGapNanos, in µs
+	bench::Samples roundTrip;    ///< rotateNow() as seen by the caller, µs
+	double cpuPerRotationUs = 0; ///< process CPU per rotation, delivery included
+	double kernelShare = 0;      ///< of that CPU, the part in the kernel
+	std::uint64_t recordings = 0;
+	std::uint64_t bytesRecorded = 0;
+	std::uint64_t archiveBytes = 0;
+	std::uint64_t archives = 0;
+};
+
+double micros(Clock::duration duration)
+{
+	return std::chrono::duration<double, std::micro>(duration).count();
+}
+
+[[noreturn]] void usage(const std::string& problem)
+{
+	if (!problem.empty()) std::cerr << "bench-rotation: " << problem << "\n";
+	std::cerr << "usage: bench-rotation [--rotations=N] [--library=PATH]\n";
+	std::cerr << "  default library: the fake one (" << FAKE_LIBRARY << "),\n";
+	std::cerr << "  or $ASPROF_LIB when set (e.g. /opt/async-profiler/lib/libasyncProfiler.so)\n";
+	std::exit(problem.empty() ? 0 : 2);
+}
+
+Options parseOptions(int argc, char** argv)
+{
+	Options options;
+	options.library = Poco::Environment::get("ASPROF_LIB", "");
+	for (int i = 1; i < argc; ++i)
+	{
+		std::string arg = argv[i];
+		if (arg == "--help" || arg == "-h")
+			usage("");
+		else if (arg.rfind("--library=", 0) == 0)
+			options.library = arg.substr(10);
+		else if (arg.rfind("--rotations=", 0) == 0)
+		{
+			char* end = nullptr;
+			long value = std::strtol(arg.c_str() + 12, &end, 10);
+			if (*end != '\0' || value < 1 || value > 1000000) usage("bad --rotations: " + arg.substr(12));
+			options.rotations = static_cast<int>(value);
+		}
+		else
+			usage("unknown argument: " + arg);
+	}
+	if (options.library.empty()) options.library = FAKE_LIBRARY;
+	options.fake = options.library == FAKE_LIBRARY;
+	if (options.rotations == 0) options.rotations = options.fake ? 200 : 50;
+	if (options.fake && !Poco::File(FAKE_LIBRARY).exists())
+		usage(std::string("the fake library ") + FAKE_LIBRARY +
+			" is not built (ASPROF_BUILD_TESTS=ON, target "
+			"asprof-fake-profiler); or set ASPROF_LIB / --library=");
+	return options;
+}
+
+// A valid multi-chunk JFR: JFR files are sequences of self-contained chunks.
+void check(const std::string& error, const std::string& command)
+{
+	if (!error.empty()) throw std::runtime_error("async-profiler refused '" + command + "': " + error);
+}
+
+// One bare rotation, like the agent's: the next file and command exist before stop.
+void bareRotation(agent::AsyncProfiler& profiler, const agent::ProfilerSettings& settings, std::unique_ptr<sdk::Recording>& current,
+	BaselineResult* result)
+{
+	std::unique_ptr<sdk::Recording> next = sdk::Recording::create("");
+	std::string startCommand = settings.startCommand(next->path());
+	double cpuBefore = bench::processCpuMicros();
+	Clock::time_point stopCalled = Clock::now();
+	std::string stopError = profiler.execute("stop");
+	Clock::time_point stopReturned = Clock::now();
+	Clock::time_point startCalled = Clock::now();
+	std::string startError = profiler.execute(startCommand);
+	Clock::time_point startReturned = Clock::now();
+	double cpuAfter = bench::processCpuMicros();
+	check(stopError, "stop");
+	check(startError, startCommand);
+	current = std::move(next);
+	if (!result) return;
+	result->gap.add(micros(startCalled - stopReturned));
+	result->pair.add(micros(startReturned - stopCalled));
+	result->cpuPerPairUs += cpuAfter - cpuBefore;
+}
+
+BaselineResult runBaseline(agent::AsyncProfiler& profiler, const agent::ProfilerSettings& settings, int rotations)
+{
+	BaselineResult result;
+	std::unique_ptr<sdk::Recording> current = sdk::Recording::create("");
+	std::string firstStart = settings.startCommand(current->path());
+	check(profiler.execute(firstStart), firstStart);
+	bareRotation(profiler, settings, current, nullptr); // warm-up
+	for (int i = 0; i < rotations; ++i) bareRotation(profiler, settings, current, &result);
+	check(profiler.execute("stop"), "stop");
+	result.cpuPerPairUs /= rotations;
+	return result;
+}
+
+std::unique_ptr<sdk::Reporter> createLocalReporter(const std::string& directory)
+{
+	Poco::AutoPtr<Poco::Util::MapConfiguration> root(new Poco::Util::MapConfiguration);
+	root->setString("reporter.bench.type", "local");
+	root->setString("reporter.bench.directory", directory);
+	root->setString("reporter.bench.format", "zip");
+	agent::SectionContext context(root, "reporter.bench", "<bench-rotation>", "asprof.reporter.bench");
+	std::unique_ptr<asprof::plugins::LocalReporter> reporter(new asprof::plugins::LocalReporter);
+	reporter->configure(context);
+	reporter->start();
+	return reporter;
+}
+
+// As the agent's lane does: host metadata (resolved once, cached) and labels.
+std::unique_ptr<agent::DeliveryLane> createLane(const std::string& directory, int rotations)
+{
+	sdk::HostMetadata host;
+	host.kind = "onprem";
+	host.setField("hostname", Poco::Environment::nodeName());
+	sdk::KeyValueList labels{{"service", "bench-rotation"}};
+	agent::LaneSettings settings;
+	settings.queueCapacity = static_cast<std::size_t>(rotations) + 2; // back-to-back rotations: drop nothing
+	return std::unique_ptr<agent::DeliveryLane>(
+		new agent::DeliveryLane("bench", createLocalReporter(directory), settings, [host, labels](const sdk::Profile& base) {
+			sdk::Profile profile = base;
+			profile.host = host;
+			profile.labels = labels;
+			profile.labels.insert(profile.labels.end(), host.labels.begin(), host.labels.end());
+			return profile;
+		}));
+}
+
+// As Agent::Impl::enqueue does: the profile around the recording, then the lane.
+// One difference: the times are shifted by seq seconds. The rotations here run
+// back to back, so without it hundreds of profiles would end in the same second
+// and the local reporter would link() k times for the k-th of them (its
+// "-1", "-2", ... names), a cost no real interval has.
+agent::ProfilingLoop::Sink laneSink(agent::DeliveryLane& lane, const agent::ProfilerSettings& settings, Poco::Timespan interval)
+{
+	return [&lane, settings, interval](agent::FinishedRecording&& finished) {
+		const Poco::Timespan shift(static_cast<long>(finished.seq), 0);
+		auto profile = std::make_shared<sdk::Profile>();
+		profile->seq = finished.seq;
+		profile->start = finished.start + shift;
+		profile->end = finished.end + shift;
+		profile->reportingInterval = interval;
+		profile->pid = static_cast<int>(Poco::Process::id());
+		profile->profilerArgs = settings.arguments();
+		profile->recording = std::move(finished.recording);
+		lane.enqueue(std::move(profile));
+	};
+}
+
+void waitForDelivery(const agent::DeliveryLane& lane, std::uint64_t count)
+{
+	Clock::time_point deadline = Clock::now() + std::chrono::microseconds(DELIVERY_TIMEOUT.totalMicroseconds());
+	for (;;)
+	{
+		agent::LaneStatus status = lane.status();
+		if (status.failed > 0 || status.droppedQueueFull > 0) throw std::runtime_error("delivery lost a profile: " + status.lastError);
+		if (status.delivered >= count) return;
+		if (Clock::now() > deadline)
+			throw std::runtime_error("only " + std::to_string(status.delivered) + " of " + std::to_string(count) +
+				" profiles delivered within " + std::to_string(DELIVERY_TIMEOUT.totalSeconds()) + "s");
+		std::this_thread::sleep_for(std::chrono::milliseconds(1));
+	}
+}
+
+void rotate(agent::ProfilingLoop& loop, AgentResult* result)
+{
+	agent::LoopStatistics before = loop.statistics();
+	Clock::time_point called = Clock::now();
+	if (!loop.rotateNow(CALL_TIMEOUT)) throw std::runtime_error("rotateNow did not finish within 60s");
+	Clock::time_point returned = Clock::now();
+	agent::LoopStatistics stats = loop.statistics();
+	if (stats.profilerErrors != before.profilerErrors) throw std::runtime_error("rotation failed: " + stats.lastError);
+	if (stats.recordings == before.recordings)
+		throw std::runtime_error("the rotation handed over no recording (an empty one is not reported)");
+	if (!result) return;
+	result->gap.add(static_cast<double>(stats.lastGapNanos) / 1e3);
+	result->roundTrip.add(micros(returned - called));
+}
+
+void measureArchives(const std::string& directory, AgentResult& result)
+{
+	for (Poco::DirectoryIterator it(directory), end; it != end; ++it)
+	{
+		if (it.name().size() < 4 || it.name().compare(it.name().size() - 4, 4, ".zip") != 0) continue;
+		++result.archives;
+		result.archiveBytes += it->getSize();
+	}
+}
+
+AgentResult runAgent(
+	agent::AsyncProfiler& profiler, const agent::ProfilerSettings& settings, int rotations, const std::string& outputDirectory)
+{
+	const Poco::Timespan interval(3600 * Poco::Timespan::SECONDS); // only explicit rotations
+	std::unique_ptr<agent::DeliveryLane> lane = createLane(outputDirectory, rotations);
+	lane->start();
+	agent::ProfilingLoop loop(profiler, settings, interval, "", laneSink(*lane, settings, interval));
+	loop.start();
+	rotate(loop, nullptr); // warm-up, delivered before measuring
+	waitForDelivery(*lane, 1);
+
+	AgentResult result;
+	agent::LoopStatistics before = loop.statistics();
+	rusage usageBefore = bench::resourceUsage();
+	double cpuBefore = bench::processCpuMicros();
+	for (int i = 0; i < rotations; ++i) rotate(loop, &result);
+	waitForDelivery(*lane, 1 + static_cast<std::uint64_t>(rotations));
+	double cpuAfter = bench::processCpuMicros();
+	result.kernelShare = bench::kernelShareSince(usageBefore);
+	agent::LoopStatistics after = loop.statistics();
+
+	bool stopped = loop.stop(CALL_TIMEOUT);
+	bool drained = lane->stop(CALL_TIMEOUT);
+	if (!stopped || !drained) throw std::runtime_error("the loop or the lane did not stop within 60s");
+	result.cpuPerRotationUs = (cpuAfter - cpuBefore) / rotations;
+	result.recordings = after.recordings - before.recordings;
+	result.bytesRecorded = after.bytesRecorded - before.bytesRecorded;
+	measureArchives(outputDirectory, result);
+	return result;
+}
+
+void printRow(const char* name, const bench::Samples& samples, const std::string& target)
+{
+	std::printf(
+		"  %-36s %10.3f %10.3f %10.3f   %s\n", name, samples.median(), samples.quantile(0.9), samples.quantile(1.0), target.c_str());
+}
+
+void printReport(const BaselineResult& baseline, const AgentResult& agentResult)
+{
+	double ownCpu = agentResult.cpuPerRotationUs - baseline.cpuPerPairUs;
+	double recordingKb = agentResult.recordings ? agentResult.bytesRecorded / 1024.0 / agentResult.recordings : 0;
+	double archiveKb = agentResult.archives ? agentResult.archiveBytes / 1024.0 / agentResult.archives : 0;
+	char target[64];
+	std::printf("\n  %-36s %10s %10s %10s   %s\n", "time (µs)", "median", "p90", "max", "target (DESIGN §8)");
+	std::snprintf(target, sizeof(target), "<= %.0f median", GAP_TARGET_US);
+	printRow("gap, agent (stop ret. -> start call)", agentResult.gap, target);
+	printRow("gap, baseline", baseline.gap, "");
+	printRow("stop+start pair, baseline", baseline.pair, "");
+	printRow("rotateNow round trip, agent", agentResult.roundTrip, "(info: thread hop + tick)");
+	std::printf("\n  %-36s %10s\n", "process CPU per rotation (µs)", "mean");
+	std::printf("  %-36s %10.3f   (%.0f %% in the kernel)\n", "agent rotation + delivery, total", agentResult.cpuPerRotationUs,
+		100 * agentResult.kernelShare);
+	std::printf("  %-36s %10.3f\n", "bare stop+start pair (baseline)", baseline.cpuPerPairUs);
+	std::printf("  %-36s %10.3f   <= %.0f for a 100 KB recording\n", "agent's own (difference)", ownCpu, CPU_TARGET_US);
+	std::printf("\n  recording: %.1f KB on average (%llu recordings); zip archive: %.1f KB on average (%llu files)\n", recordingKb,
+		static_cast<unsigned long long>(agentResult.recordings), archiveKb, static_cast<unsigned long long>(agentResult.archives));
+	std::printf("RESULT gap_us_median=%.3f baseline_us_median=%.3f agent_cpu_us_per_rotation=%.3f\n", agentResult.gap.median(),
+		baseline.gap.median(), ownCpu);
+}
+
+void runBench(const Options& options)
+{
+	bench::ScratchDirectory scratch("bench-rotation");
+	std::printf("bench-rotation: %d rotations (after 1 warm-up each)\n", options.rotations);
+	if (options.fake && Poco::Environment::get("ASPROF_FAKE_JFR", "").empty())
+		Poco::Environment::set("ASPROF_FAKE_JFR", SAMPLE_JFR);
+	agent::AsyncProfiler& profiler = agent::AsyncProfiler::load(options.library);
+	std::printf("  library:  %s (%s)\n", profiler.path().c_str(), options.fake ? "fake" : "real");
+	if (options.fake) std::printf("  fake JFR: %s\n", Poco::Environment::get("ASPROF_FAKE_JFR").c_str());
+	std::printf("  reporter: local, format = zip, into %s/profiles (%s; recordings in $TMPDIR or /tmp)\n", scratch.path().c_str(),
+		bench::fileSystemType(scratch.path()).c_str());
+	std::fflush(stdout);
+
+	agent::ProfilerSettings settings;
+	BaselineResult baseline = runBaseline(profiler, settings, options.rotations);
+	AgentResult agentResult = runAgent(profiler, settings, options.rotations, scratch.path() + "/profiles");
+	printReport(baseline, agentResult);
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+	Options options = parseOptions(argc, argv);
+	Poco::Logger::root().setLevel(Poco::Message::PRIO_FATAL);
+	Poco::Logger::setLevel("", Poco::Message::PRIO_FATAL);
+	try
+	{
+		runBench(options);
+		return 0;
+	}
+	catch (Poco::Exception& e)
+	{
+		std::cerr << "bench-rotation: " << e.displayText() << "\n";
+	}
+	catch (std::exception& e)
+	{
+		std::cerr << "bench-rotation: " << e.what() << "\n";
+	}
+	return 1;
+}
