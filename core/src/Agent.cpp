@@ -1,14 +1,17 @@
 #include "asprof/agent/Agent.h"
 #include "AsyncProfiler.h"
 #include "DeliveryLane.h"
+#include "LaneReporter.h"
 #include "MetadataResolver.h"
 #include "PluginRegistry.h"
 #include "ProfilingLoop.h"
 #include "ReporterFactory.h"
 #include "asprof/agent/Exception.h"
-#include "Poco/Environment.h"
+#include "asprof/sdk/ConfigValue.h"
 #include "Poco/Logger.h"
 #include "Poco/Process.h"
+#include "Poco/Util/Timer.h"
+#include "Poco/Util/TimerTaskAdapter.h"
 #include <atomic>
 #include <mutex>
 
@@ -23,6 +26,19 @@ std::atomic<bool> profilerInUse{false};
 Poco::Logger& logger()
 {
 	return Poco::Logger::get("asprof.agent");
+}
+
+// The agent's labels, then the host's labels whose names are not taken.
+sdk::KeyValueList mergeLabels(const sdk::KeyValueList& agentLabels, const sdk::KeyValueList& hostLabels)
+{
+	sdk::KeyValueList labels = agentLabels;
+	for (const auto& label : hostLabels)
+	{
+		bool taken = false;
+		for (const auto& existing : labels) taken = taken || existing.first == label.first;
+		if (!taken) labels.push_back(label);
+	}
+	return labels;
 }
 
 } // namespace
@@ -43,16 +59,45 @@ public:
 	void start();
 	bool stop(Poco::Timespan timeout) noexcept;
 	AgentStatus status() const;
-	void enqueue(FinishedRecording&& finished);
 
 	AgentConfig _config;
 	mutable std::mutex _mutex;
 	bool _running = false;
 	std::string _lastError;
 	std::string _library;
-	std::unique_ptr<DeliveryLane> _lane;
+
+private:
+	void createLanes(PluginRegistry& registry);
+	void enqueue(FinishedRecording&& finished);
+	bool stopLanes(const Poco::Timestamp& deadline) noexcept;
+	void logStatus(Poco::Util::TimerTask&);
+	void cleanUpAfterFailedStart() noexcept;
+
+	std::vector<std::shared_ptr<DeliveryLane>> _lanes; // children first; the top-level reporter's lane last
 	std::unique_ptr<ProfilingLoop> _loop;
+	std::unique_ptr<Poco::Util::Timer> _statusTimer;
 };
+
+void Agent::Impl::createLanes(PluginRegistry& registry)
+{
+	ReporterFactory factory(_config, registry, [this](ReporterInstance&& child) -> std::unique_ptr<sdk::Reporter> {
+		// A child of a composite reporter: its own lane; profiles arrive complete.
+		auto lane = std::make_shared<DeliveryLane>(child.name, std::move(child.reporter), child.laneSettings, nullptr);
+		_lanes.push_back(lane);
+		return std::unique_ptr<sdk::Reporter>(new LaneReporter(lane));
+	});
+	ReporterInstance top = factory.create(_config.reporter);
+	auto resolver = std::make_shared<MetadataResolver>(factory.createMetadataCandidates());
+	sdk::KeyValueList labels = _config.labels;
+	_lanes.push_back(std::make_shared<DeliveryLane>(top.name, std::move(top.reporter), top.laneSettings,
+		[resolver, labels](const sdk::Profile& base) {
+			sdk::Profile profile = base;
+			profile.host = resolver->resolve();
+			profile.labels = mergeLabels(labels, profile.host.labels);
+			return profile;
+		}));
+	for (auto& lane : _lanes) lane->start();
+}
 
 void Agent::Impl::start()
 {
@@ -65,37 +110,36 @@ void Agent::Impl::start()
 		AsyncProfiler& profiler = AsyncProfiler::load(_config.library);
 		_library = profiler.path();
 		PluginRegistry registry(_config.pluginDir);
-		ReporterFactory factory(_config, registry);
-		ReporterInstance reporter = factory.create(_config.reporter);
-		auto resolver = std::make_shared<MetadataResolver>(factory.createMetadataCandidates());
-		sdk::KeyValueList labels = _config.labels;
-		_lane.reset(new DeliveryLane(reporter.name, std::move(reporter.reporter), reporter.laneSettings,
-			[resolver, labels](const sdk::Profile& base) {
-				sdk::Profile profile = base;
-				profile.host = resolver->resolve();
-				profile.labels = labels;
-				profile.labels.insert(profile.labels.end(), profile.host.labels.begin(), profile.host.labels.end());
-				return profile;
-			}));
-		_lane->start();
+		createLanes(registry);
 		_loop.reset(new ProfilingLoop(profiler, _config.profiler, _config.reportingInterval, _config.tempDir,
 			[this](FinishedRecording&& finished) { enqueue(std::move(finished)); }));
 		_loop->start();
+		if (_config.statusLogInterval > Poco::Timespan(0))
+		{
+			long intervalMs = static_cast<long>(_config.statusLogInterval.totalMilliseconds());
+			_statusTimer.reset(new Poco::Util::Timer);
+			_statusTimer->scheduleAtFixedRate(new Poco::Util::TimerTaskAdapter<Impl>(*this, &Impl::logStatus), intervalMs, intervalMs);
+		}
 		_running = true;
 		_lastError.clear();
-		logger().information("profiling every %s with %s, reporting to %s",
-			std::to_string(_config.reportingInterval.totalMilliseconds()) + "ms", _library, reporter.name);
+		logger().information("profiling every %s with %s, reporting to %s", sdk::ConfigValue::formatDuration(_config.reportingInterval),
+			_library, _config.reporter);
 	}
 	catch (Poco::Exception& e)
 	{
 		_lastError = e.displayText();
-		if (_loop && _loop->abandoned()) _loop.release();
-		_loop.reset();
-		if (_lane) _lane->stop(Poco::Timespan(0));
-		_lane.reset();
-		profilerInUse = false;
+		cleanUpAfterFailedStart();
 		throw;
 	}
+}
+
+void Agent::Impl::cleanUpAfterFailedStart() noexcept
+{
+	if (_loop && _loop->abandoned()) _loop.release();
+	_loop.reset();
+	for (auto& lane : _lanes) lane->stop(Poco::Timespan(0));
+	_lanes.clear();
+	profilerInUse = false;
 }
 
 void Agent::Impl::enqueue(FinishedRecording&& finished)
@@ -108,7 +152,20 @@ void Agent::Impl::enqueue(FinishedRecording&& finished)
 	profile->pid = static_cast<int>(Poco::Process::id());
 	profile->profilerArgs = _config.profiler.arguments();
 	profile->recording = std::move(finished.recording);
-	_lane->enqueue(std::move(profile));
+	_lanes.back()->enqueue(std::move(profile));
+}
+
+// The top-level lane first (a composite one hands its last profiles to its
+// children), then all children drain side by side until the deadline.
+bool Agent::Impl::stopLanes(const Poco::Timestamp& deadline) noexcept
+{
+	bool complete = true;
+	for (auto it = _lanes.rbegin(); it != _lanes.rend(); ++it)
+	{
+		(*it)->requestStop();
+		complete = (*it)->awaitStop(deadline) && complete;
+	}
+	return complete;
 }
 
 bool Agent::Impl::stop(Poco::Timespan timeout) noexcept
@@ -117,25 +174,42 @@ bool Agent::Impl::stop(Poco::Timespan timeout) noexcept
 	if (!_running) return true;
 	Poco::Timestamp deadline;
 	deadline += timeout;
+	if (_statusTimer) _statusTimer->cancel(true);
+	_statusTimer.reset();
 	bool complete = _loop->stop(timeout);
-	Poco::Timespan remaining = std::max<Poco::Timestamp::TimeDiff>(deadline - Poco::Timestamp(), 0);
-	complete = _lane->stop(remaining) && complete;
+	complete = stopLanes(deadline) && complete;
 	_running = false;
-	// The loop's statistics stay readable; a stuck control thread was abandoned.
-	if (complete) profilerInUse = false;
-	LaneStatus lane = _lane->status();
-	logger().information("stopped: %s delivered, %s dropped at stop",
-		std::to_string(lane.delivered), std::to_string(lane.droppedAtStop));
-	return complete && lane.droppedAtStop == 0;
+	if (!_loop->abandoned()) profilerInUse = false;
+	for (const auto& lane : _lanes)
+	{
+		LaneStatus status = lane->status();
+		logger().information("stopped %s: %s delivered, %s spooled for the next start, %s dropped at stop", status.name,
+			std::to_string(status.delivered), std::to_string(status.spoolEntries), std::to_string(status.droppedAtStop));
+	}
+	return complete;
+}
+
+void Agent::Impl::logStatus(Poco::Util::TimerTask&)
+{
+	AgentStatus status = this->status();
+	logger().information("status: %s recordings (%s empty, %s profiler errors)", std::to_string(status.recordings),
+		std::to_string(status.emptyRecordings), std::to_string(status.profilerErrors));
+	for (const auto& lane : status.lanes)
+	{
+		logger().information("status %s: %s delivered, %s retried, %s failed, dropped %s queue-full / %s expired / %s spool-full, "
+			"%s queued, spool %s entries %s bytes%s", lane.name, std::to_string(lane.delivered), std::to_string(lane.retried),
+			std::to_string(lane.failed), std::to_string(lane.droppedQueueFull), std::to_string(lane.droppedExpired),
+			std::to_string(lane.droppedSpoolFull), std::to_string(lane.queued), std::to_string(lane.spoolEntries),
+			std::to_string(lane.spoolBytes), lane.lastError.empty() ? std::string() : ", last error: " + lane.lastError);
+	}
 }
 
 AgentStatus Agent::Impl::status() const
 {
-	std::lock_guard<std::mutex> lock(_mutex);
 	AgentStatus status;
-	status.running = _running;
 	status.library = _library;
 	status.lastError = _lastError;
+	status.running = _running;
 	if (_loop)
 	{
 		LoopStatistics stats = _loop->statistics();
@@ -146,7 +220,7 @@ AgentStatus Agent::Impl::status() const
 		status.bytesRecorded = stats.bytesRecorded;
 		if (!stats.lastError.empty()) status.lastError = stats.lastError;
 	}
-	if (_lane) status.lanes.push_back(_lane->status());
+	for (auto it = _lanes.rbegin(); it != _lanes.rend(); ++it) status.lanes.push_back((*it)->status());
 	return status;
 }
 
@@ -182,6 +256,7 @@ bool Agent::isRunning() const
 
 AgentStatus Agent::status() const
 {
+	std::lock_guard<std::mutex> lock(_impl->_mutex);
 	return _impl->status();
 }
 

@@ -128,6 +128,9 @@ void readAgentSection(AgentConfig& result)
 	if (result.flushTimeout > MAX_FLUSH_TIMEOUT)
 		section.throwBadValue("flushTimeout", sdk::ConfigValue::formatDuration(result.flushTimeout), "a duration up to 10m");
 	result.tempDir = section.getString("tempDir", result.tempDir);
+	result.statusLogInterval = section.getDuration("statusLogInterval", result.statusLogInterval);
+	if (result.statusLogInterval != Timespan(0) && result.statusLogInterval < Timespan(Timespan::SECONDS))
+		section.throwBadValue("statusLogInterval", sdk::ConfigValue::formatDuration(result.statusLogInterval), "0 (off) or a duration of at least 1s");
 	section.checkUnknownKeys();
 }
 

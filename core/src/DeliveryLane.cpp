@@ -1,9 +1,11 @@
 #include "DeliveryLane.h"
+#include "Spool.h"
 #include "Poco/Logger.h"
 #include "Poco/Random.h"
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <set>
 
@@ -14,23 +16,35 @@ namespace {
 
 const std::size_t MAX_LOGGED_CAUSES = 64;
 
+using Clock = std::chrono::steady_clock;
+
 } // namespace
 
 struct DeliveryLane::State
 {
+	struct Pending
+	{
+		std::shared_ptr<const sdk::Profile> profile; // null: only on disk
+		bool spooled = false;
+	};
+
 	std::string name;
 	std::unique_ptr<sdk::Reporter> reporter;
 	LaneSettings settings;
 	Preparer preparer;
 	Poco::Logger& logger;
+	std::unique_ptr<Spool> spool;
 
 	mutable std::mutex mutex;
 	std::condition_variable wakeUp;
-	std::deque<std::shared_ptr<const sdk::Profile>> queue;
-	bool draining = false; // stop(): deliver what is queued, then exit
-	bool aborted = false;  // stop()'s deadline passed: exit now
+	std::deque<std::shared_ptr<const sdk::Profile>> incoming; // from the control thread, not yet prepared
+	std::map<std::string, Pending> pending;                     // prepared, by id: oldest first
+	std::size_t inMemory = 0;                                   // pending entries holding a profile
+	bool draining = false; // stop requested: deliver what is there, then exit
+	bool aborted = false;  // stop's deadline passed: exit now
 	bool finished = false;
-	bool inFlight = false; // a profile is being prepared, reported or retried
+	bool inFlight = false; // a profile is being prepared, spooled or delivered
+	bool parked = false;   // stopping with the backend down: what is spooled waits for the next start
 	LaneStatus status;
 	std::set<std::string> loggedCauses;
 	Poco::Random random;
@@ -74,7 +88,8 @@ struct DeliveryLane::State
 		for (int i = 0; i < attempt && ceiling < settings.retryMaxBackoff.totalMicroseconds(); ++i) ceiling *= 2;
 		ceiling = std::min(ceiling, settings.retryMaxBackoff.totalMicroseconds());
 		if (ceiling <= 0) return Poco::Timespan(0);
-		return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(random.next(static_cast<Poco::UInt32>(std::min<Poco::Timespan::TimeDiff>(ceiling, 0x7fffffff)) + 1)));
+		double fraction = random.nextDouble();
+		return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(fraction * static_cast<double>(ceiling)));
 	}
 
 	void logOnce(const std::string& cause)
@@ -83,9 +98,191 @@ struct DeliveryLane::State
 		if (loggedCauses.size() < MAX_LOGGED_CAUSES) loggedCauses.insert(cause);
 		logger.error(cause);
 	}
+
+	void drop(const std::vector<std::string>& ids, std::uint64_t& counter)
+	{
+		for (const auto& id : ids)
+		{
+			auto it = pending.find(id);
+			if (it == pending.end()) continue;
+			if (it->second.profile) --inMemory;
+			pending.erase(it);
+			++counter;
+		}
+	}
+
+	// Keeps at most queueCapacity profiles in memory: spooled ones stay on
+	// disk only, unspooled ones are dropped, oldest first.
+	void trimMemory()
+	{
+		for (auto it = pending.begin(); inMemory > settings.queueCapacity && it != pending.end();)
+		{
+			if (!it->second.profile || it == pending.begin())
+			{
+				++it; // the head may be in delivery right now
+				continue;
+			}
+			--inMemory;
+			if (it->second.spooled)
+			{
+				it->second.profile.reset();
+				++it;
+				continue;
+			}
+			++status.droppedQueueFull;
+			logOnce("queue full (" + std::to_string(settings.queueCapacity) + " profiles): dropping the oldest");
+			it = pending.erase(it);
+		}
+	}
+
+	// Prepares what arrived and writes it to the spool. Called with the lock
+	// held; releases it around the slow parts.
+	void intake(std::unique_lock<std::mutex>& lock)
+	{
+		while (!incoming.empty() && !aborted)
+		{
+			std::shared_ptr<const sdk::Profile> raw = incoming.front();
+			incoming.pop_front();
+			lock.unlock();
+			auto prepared = raw;
+			Pending entry;
+			std::string id;
+			Spool::Evicted evicted;
+			std::string spoolError;
+			try
+			{
+				if (preparer) prepared = std::make_shared<const sdk::Profile>(preparer(*raw));
+				id = Spool::makeId(*prepared);
+				if (spool)
+				{
+					spool->add(*prepared, evicted);
+					entry.spooled = true;
+				}
+			}
+			catch (Poco::Exception& e)
+			{
+				spoolError = e.displayText();
+			}
+			catch (std::exception& e)
+			{
+				spoolError = e.what();
+			}
+			lock.lock();
+			if (id.empty())
+			{
+				++status.failed;
+				logOnce("cannot prepare a profile: " + spoolError);
+				continue;
+			}
+			if (!spoolError.empty()) logOnce("cannot write to the spool, keeping the profile in memory: " + spoolError);
+			if (entry.spooled) ++status.spooled;
+			entry.profile = prepared;
+			if (pending.emplace(id, entry).second) ++inMemory;
+			drop(evicted.expired, status.droppedExpired);
+			drop(evicted.overCap, status.droppedSpoolFull);
+			trimMemory();
+		}
+	}
+
+	// The profile for the oldest pending id, read back from the spool when
+	// only the disk has it. Lock held.
+	std::shared_ptr<const sdk::Profile> loadHead(std::unique_lock<std::mutex>& lock, const std::string& id)
+	{
+		auto it = pending.find(id);
+		if (it->second.profile) return it->second.profile;
+		lock.unlock();
+		std::shared_ptr<const sdk::Profile> profile = spool->load(id);
+		lock.lock();
+		it = pending.find(id);
+		if (it == pending.end()) return nullptr; // evicted meanwhile
+		if (!profile)
+		{
+			pending.erase(it); // corrupt: the spool moved it aside
+			return nullptr;
+		}
+		++status.replayed;
+		it->second.profile = profile;
+		++inMemory;
+		return profile;
+	}
+
+	void finish(const std::string& id)
+	{
+		auto it = pending.find(id);
+		if (it == pending.end()) return;
+		if (it->second.profile) --inMemory;
+		if (it->second.spooled && spool) spool->remove(id);
+		pending.erase(it);
+	}
+
+	// Waits for a backoff, spooling arrivals meanwhile. False when aborted.
+	bool waitBackoff(std::unique_lock<std::mutex>& lock, Poco::Timespan wait)
+	{
+		auto until = Clock::now() + std::chrono::microseconds(wait.totalMicroseconds());
+		bool wasDraining = draining;
+		for (;;)
+		{
+			wakeUp.wait_until(lock, until, [&]() { return aborted || !incoming.empty() || draining != wasDraining; });
+			if (aborted) return false;
+			if (incoming.empty()) return true; // backoff over, or stop began: try once more now
+			intake(lock);
+		}
+	}
+
+	// Delivers the oldest pending profile; lock held on entry and exit.
+	void deliverHead(std::unique_lock<std::mutex>& lock)
+	{
+		std::string id = pending.begin()->first;
+		std::shared_ptr<const sdk::Profile> profile = loadHead(lock, id);
+		if (!profile) return;
+		for (int attempt = 0;; ++attempt)
+		{
+			lock.unlock();
+			sdk::ReportResult result = reportSafely(*profile);
+			lock.lock();
+			if (result.isOk())
+			{
+				++status.delivered;
+				status.bytesDelivered += profile->recording->size();
+				return finish(id);
+			}
+			status.lastError = result.message;
+			bool permanent = result.status == sdk::ReportResult::Status::Fail;
+			bool onDisk = pending.count(id) && pending[id].spooled;
+			if (!pending.count(id)) return; // the spool's caps removed it meanwhile
+			if (permanent || (!onDisk && attempt + 1 >= settings.retryMaxAttempts))
+			{
+				++status.failed;
+				logOnce(std::string(permanent ? "dropped a profile: " : "dropped a profile after the last retry: ") + result.message);
+				return finish(id);
+			}
+			if (draining && onDisk)
+			{
+				parked = true; // safe on disk: no need to spend the stop deadline on retries
+				return;
+			}
+			if (attempt == 0) logOnce("delivery failed, retrying: " + result.message);
+			++status.retried;
+			if (!waitBackoff(lock, backoff(attempt, result.retryAfter))) return;
+		}
+	}
+
+	// At the deadline: spooled profiles stay for the next start; the rest is lost.
+	void countUndelivered()
+	{
+		for (const auto& entry : pending)
+		{
+			if (!entry.second.spooled) ++status.droppedAtStop;
+		}
+		status.droppedAtStop += incoming.size();
+		incoming.clear();
+		pending.clear();
+		inMemory = 0;
+	}
 };
 
 DeliveryLane::DeliveryLane(const std::string& name, std::unique_ptr<sdk::Reporter> reporter, const LaneSettings& settings, Preparer preparer):
+	_name(name),
 	_state(std::make_shared<State>(name, std::move(reporter), settings, std::move(preparer)))
 {
 }
@@ -95,8 +292,28 @@ DeliveryLane::~DeliveryLane()
 	stop(Poco::Timespan(0));
 }
 
+const std::string& DeliveryLane::name() const
+{
+	return _name;
+}
+
 void DeliveryLane::start()
 {
+	if (!_state->settings.spoolDir.empty())
+	{
+		_state->spool.reset(new Spool(_state->settings.spoolDir, _state->settings.spoolMaxBytes, _state->settings.spoolMaxAge));
+		Spool::Evicted evicted = _state->spool->open();
+		_state->status.droppedExpired += evicted.expired.size();
+		_state->status.droppedSpoolFull += evicted.overCap.size();
+		for (const auto& id : _state->spool->ids())
+		{
+			State::Pending entry;
+			entry.spooled = true;
+			_state->pending.emplace(id, entry);
+		}
+		if (!_state->pending.empty())
+			_state->logger.information("%s profiles in spool %s to replay", std::to_string(_state->pending.size()), _state->settings.spoolDir);
+	}
 	_thread = std::thread(&DeliveryLane::run, _state);
 }
 
@@ -104,94 +321,101 @@ void DeliveryLane::enqueue(std::shared_ptr<const sdk::Profile> profile)
 {
 	std::lock_guard<std::mutex> lock(_state->mutex);
 	++_state->status.enqueued;
-	if (_state->queue.size() >= std::max<std::size_t>(_state->settings.queueCapacity, 1))
+	if (_state->aborted)
 	{
-		_state->queue.pop_front();
-		++_state->status.droppedQueueFull;
-		_state->logOnce("queue full (" + std::to_string(_state->settings.queueCapacity) + " profiles): dropping the oldest");
+		++_state->status.droppedAtStop;
+		return;
 	}
-	_state->queue.push_back(std::move(profile));
+	// Bounded even while the thread is stuck in a reporter call.
+	if (_state->incoming.size() >= std::max<std::size_t>(_state->settings.queueCapacity, 1))
+	{
+		_state->incoming.pop_front();
+		++_state->status.droppedQueueFull;
+	}
+	_state->incoming.push_back(std::move(profile));
 	_state->wakeUp.notify_all();
 }
 
-void DeliveryLane::run(std::shared_ptr<State> state)
+void DeliveryLane::run(std::shared_ptr<State> state) noexcept
 {
 	std::unique_lock<std::mutex> lock(state->mutex);
 	for (;;)
 	{
-		state->wakeUp.wait(lock, [&]() { return state->aborted || state->draining || !state->queue.empty(); });
-		if (state->aborted || state->queue.empty()) break;
-		std::shared_ptr<const sdk::Profile> profile = state->queue.front();
-		state->queue.pop_front();
+		state->wakeUp.wait(lock, [&]() { return state->aborted || state->draining || !state->incoming.empty() || !state->pending.empty(); });
+		if (state->aborted) break;
 		state->inFlight = true;
-		lock.unlock();
-		sdk::Profile prepared = state->preparer(*profile);
-		for (int attempt = 0;; ++attempt)
+		try
 		{
-			sdk::ReportResult result = state->reportSafely(prepared);
-			lock.lock();
-			if (result.isOk())
-			{
-				++state->status.delivered;
-				state->status.bytesDelivered += prepared.recording->size();
-				break;
-			}
-			state->status.lastError = result.message;
-			if (result.status == sdk::ReportResult::Status::Fail || attempt + 1 >= state->settings.retryMaxAttempts)
-			{
-				++state->status.failed;
-				state->logOnce(std::string(result.status == sdk::ReportResult::Status::Fail ? "dropped a profile: " : "dropped a profile after the last retry: ") + result.message);
-				break;
-			}
-			++state->status.retried;
-			Poco::Timespan wait = state->backoff(attempt, result.retryAfter);
-			state->wakeUp.wait_for(lock, std::chrono::microseconds(wait.totalMicroseconds()), [&]() { return state->aborted; });
-			if (state->aborted)
-			{
-				++state->status.droppedAtStop;
-				break;
-			}
-			lock.unlock();
+			state->intake(lock);
+			if (!state->pending.empty() && !state->aborted) state->deliverHead(lock);
 		}
-		// lock is held here
+		catch (...)
+		{
+			// Unreachable by design (every call above catches); never let one end the host.
+			state->logger.error("unexpected exception in lane " + state->name);
+		}
 		state->inFlight = false;
+		if (state->parked || (state->draining && state->incoming.empty() && state->pending.empty())) break;
+		state->wakeUp.notify_all();
 	}
 	state->finished = true;
 	state->wakeUp.notify_all();
 }
 
-bool DeliveryLane::stop(Poco::Timespan timeout) noexcept
+void DeliveryLane::requestStop() noexcept
+{
+	std::lock_guard<std::mutex> lock(_state->mutex);
+	_state->draining = true;
+	_state->wakeUp.notify_all();
+}
+
+bool DeliveryLane::awaitStop(const Poco::Timestamp& deadline) noexcept
 {
 	if (!_thread.joinable()) return true;
 	std::unique_lock<std::mutex> lock(_state->mutex);
 	_state->draining = true;
 	_state->wakeUp.notify_all();
+	auto remaining = std::chrono::microseconds(std::max<Poco::Timestamp::TimeDiff>(deadline - Poco::Timestamp(), 0));
 	// An idle lane exits at once, whatever is left of the deadline.
-	bool idle = _state->queue.empty() && !_state->inFlight;
-	bool drained = idle || _state->wakeUp.wait_for(lock, std::chrono::microseconds(std::max<Poco::Timespan::TimeDiff>(timeout.totalMicroseconds(), 0)),
+	bool idle = _state->incoming.empty() && _state->pending.empty() && !_state->inFlight;
+	bool drained = _state->wakeUp.wait_for(lock, idle ? std::chrono::microseconds(std::chrono::seconds(1)) : remaining,
 		[&]() { return _state->finished; });
 	if (!drained)
 	{
 		_state->aborted = true;
-		_state->status.droppedAtStop += _state->queue.size();
-		_state->queue.clear();
+		_state->countUndelivered();
 		_state->wakeUp.notify_all();
-		_state->logger.error("stop deadline passed with a delivery in progress; abandoning lane " + _state->name);
+		_state->logger.error("stop deadline passed with deliveries pending; abandoning lane " + _state->name);
 		lock.unlock();
 		_thread.detach(); // holds its own State; the reporter is never destroyed under it
 		return false;
 	}
+	bool complete = _state->pending.empty() && _state->incoming.empty();
+	if (!complete) _state->countUndelivered(); // parked: spooled entries stay on disk
 	lock.unlock();
 	_thread.join();
 	_state->reporter->stop();
-	return true;
+	return complete;
+}
+
+bool DeliveryLane::stop(Poco::Timespan timeout) noexcept
+{
+	Poco::Timestamp deadline;
+	deadline += timeout;
+	requestStop();
+	return awaitStop(deadline);
 }
 
 LaneStatus DeliveryLane::status() const
 {
 	std::lock_guard<std::mutex> lock(_state->mutex);
 	LaneStatus status = _state->status;
-	status.queued = _state->queue.size();
+	status.queued = _state->incoming.size() + _state->pending.size();
+	if (_state->spool)
+	{
+		status.spoolEntries = _state->spool->size();
+		status.spoolBytes = _state->spool->bytes();
+	}
 	return status;
 }
 

@@ -2,6 +2,7 @@
 #include "PluginRegistry.h"
 #include "SectionContext.h"
 #include "asprof/agent/Exception.h"
+#include "asprof/sdk/ConfigValue.h"
 #include "Poco/Environment.h"
 #include "Poco/Logger.h"
 
@@ -44,9 +45,10 @@ void callPlugin(const std::string& what, const std::string& pluginPath, Function
 
 } // namespace
 
-ReporterFactory::ReporterFactory(const AgentConfig& config, PluginRegistry& registry):
+ReporterFactory::ReporterFactory(const AgentConfig& config, PluginRegistry& registry, ChildHandler childHandler):
 	_config(config),
-	_registry(registry)
+	_registry(registry),
+	_childHandler(std::move(childHandler))
 {
 }
 
@@ -88,7 +90,8 @@ std::unique_ptr<sdk::Reporter> ReporterFactory::createChild(const std::string& i
 {
 	if (depth > MAX_NESTING)
 		throw ConfigException(_config.source + ": [reporter." + instanceName + "] reporters nest deeper than " + std::to_string(MAX_NESTING) + " levels (a cycle?)");
-	return createAt(instanceName, depth).reporter;
+	ReporterInstance child = createAt(instanceName, depth);
+	return _childHandler ? _childHandler(std::move(child)) : std::move(child.reporter);
 }
 
 ReporterInstance ReporterFactory::createAt(const std::string& instanceName, int depth)
@@ -108,6 +111,14 @@ ReporterInstance ReporterFactory::createAt(const std::string& instanceName, int 
 		instance.laneSettings.retryInitialBackoff = context.getDuration("retryInitialBackoff", instance.laneSettings.retryInitialBackoff);
 		instance.laneSettings.retryMaxBackoff = context.getDuration("retryMaxBackoff", instance.laneSettings.retryMaxBackoff);
 		instance.laneSettings.retryMaxAttempts = static_cast<int>(context.getInt("retryMaxAttempts", 8, 1, 1000));
+		if (instance.laneSettings.retryMaxBackoff < instance.laneSettings.retryInitialBackoff)
+			context.throwBadValue("retryMaxBackoff", sdk::ConfigValue::formatDuration(instance.laneSettings.retryMaxBackoff),
+				"a duration not below retryInitialBackoff");
+		instance.laneSettings.spoolDir = context.getString("spoolDir", "");
+		if (!instance.laneSettings.spoolDir.empty() && instance.laneSettings.spoolDir[0] != '/')
+			context.throwBadValue("spoolDir", instance.laneSettings.spoolDir, "an absolute directory path");
+		instance.laneSettings.spoolMaxBytes = context.getSize("spoolMaxBytes", instance.laneSettings.spoolMaxBytes);
+		instance.laneSettings.spoolMaxAge = context.getDuration("spoolMaxAge", instance.laneSettings.spoolMaxAge);
 	});
 	callPlugin("configure of [" + section.name + "]", instance.pluginPath, [&]() { instance.reporter->configure(context); });
 	context.checkUnknownKeys();
@@ -152,6 +163,10 @@ std::vector<MetadataResolver::Candidate> ReporterFactory::createMetadataCandidat
 			callPlugin("configure of [" + section.name + "]", pluginPath, [&]() { candidate.provider->configure(context); });
 			context.checkUnknownKeys();
 			candidates.push_back(std::move(candidate));
+		}
+		catch (ConfigException&)
+		{
+			throw; // a bad agent.ini stops everything, as anywhere else
 		}
 		catch (Poco::Exception& e)
 		{

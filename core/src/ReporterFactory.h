@@ -11,6 +11,7 @@
 #include "MetadataResolver.h"
 #include "asprof/agent/AgentConfig.h"
 #include "asprof/sdk/Reporter.h"
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,7 +36,12 @@ class ReporterFactory
 	/// section; keys nobody read are reported as unknown.
 {
 public:
-	ReporterFactory(const AgentConfig& config, PluginRegistry& registry);
+	using ChildHandler = std::function<std::unique_ptr<sdk::Reporter>(ReporterInstance&&)>;
+		/// Receives each child instance a composite reporter creates through
+		/// PluginContext::createReporter and returns what the parent gets
+		/// (the agent gives each child its own lane).
+
+	ReporterFactory(const AgentConfig& config, PluginRegistry& registry, ChildHandler childHandler = nullptr);
 
 	ReporterInstance create(const std::string& instanceName);
 		/// Loads, configures and starts the reporter instance. Throws
@@ -44,8 +50,9 @@ public:
 
 	std::vector<MetadataResolver::Candidate> createMetadataCandidates();
 		/// The [agent] metadata list, with auto expanded to ecs (only when
-		/// ECS_CONTAINER_METADATA_URI_V4 is set), ec2, onprem. An instance that
-		/// cannot be created is logged and skipped, never fatal.
+		/// ECS_CONTAINER_METADATA_URI_V4 is set), ec2, onprem. A plugin that
+		/// cannot be loaded or configured is logged and skipped; a configuration
+		/// error (bad value, unknown key) throws ConfigException like any other.
 
 private:
 	struct Section
@@ -61,6 +68,7 @@ private:
 
 	const AgentConfig& _config;
 	PluginRegistry& _registry;
+	ChildHandler _childHandler;
 };
 
 } } // namespace asprof::agent

@@ -19,17 +19,25 @@ namespace asprof {
 namespace agent {
 
 struct ASPROF_SDK_API LaneStatus
-	/// Counters of one reporter instance's delivery lane.
+	/// Counters of one reporter instance's delivery lane. Every profile handed
+	/// to a lane ends in exactly one of: delivered, failed, dropped* (or is
+	/// still queued / spooled).
 {
 	std::string name;              ///< the reporter instance
 	std::uint64_t enqueued = 0;    ///< profiles handed to the lane
 	std::uint64_t delivered = 0;   ///< Ok results
 	std::uint64_t retried = 0;     ///< Retry results that were retried
-	std::uint64_t failed = 0;      ///< dropped after Fail or after the last retry
-	std::uint64_t droppedQueueFull = 0; ///< oldest dropped because the queue was full
-	std::uint64_t droppedAtStop = 0;    ///< still queued when stop's deadline passed
+	std::uint64_t failed = 0;      ///< dropped after Fail, or after the last retry without a spool
+	std::uint64_t droppedQueueFull = 0; ///< oldest dropped because the queue was full (and not spooled)
+	std::uint64_t droppedExpired = 0;   ///< spool entries older than spoolMaxAge
+	std::uint64_t droppedSpoolFull = 0; ///< oldest spool entries removed to stay within spoolMaxBytes
+	std::uint64_t droppedAtStop = 0;    ///< neither delivered nor spooled when stop's deadline passed
+	std::uint64_t spooled = 0;     ///< profiles written to the spool
+	std::uint64_t replayed = 0;    ///< profiles read back from the spool for delivery
 	std::uint64_t bytesDelivered = 0;   ///< recording bytes of delivered profiles
-	std::size_t queued = 0;        ///< waiting now
+	std::size_t queued = 0;        ///< waiting now (in memory or in the spool)
+	std::size_t spoolEntries = 0;  ///< entries in the spool now
+	std::uint64_t spoolBytes = 0;  ///< bytes in the spool now
 	std::string lastError;         ///< the last Retry/Fail message, empty if none
 };
 

@@ -57,6 +57,7 @@ struct ASPROF_SDK_API AgentConfig
 	sdk::KeyValueList labels;
 	Poco::Timespan flushTimeout = Poco::Timespan(10 * Poco::Timespan::SECONDS);
 	std::string tempDir;                         ///< empty: $TMPDIR or /tmp
+	Poco::Timespan statusLogInterval = Poco::Timespan(10 * Poco::Timespan::MINUTES); ///< 0 = off
 	ProfilerSettings profiler;
 	Poco::AutoPtr<Poco::Util::AbstractConfiguration> configuration;
 		///< Everything that was parsed, for the plugin sections. Never null.

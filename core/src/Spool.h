@@ -1,0 +1,107 @@
+//
+// Spool.h
+//
+// A lane's crash-safe on-disk queue of profiles not yet delivered.
+//
+
+#ifndef Asprof_Agent_Spool_INCLUDED
+#define Asprof_Agent_Spool_INCLUDED
+
+#include "asprof/sdk/Profile.h"
+#include "Poco/Mutex.h"
+#include "Poco/Timespan.h"
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace asprof {
+namespace agent {
+
+class Spool
+	/// One directory per reporter lane (spoolDir), holding every profile the
+	/// lane has not delivered yet, so that even kill -9 loses at most the
+	/// recording in progress.
+	///
+	/// An entry is <id>.jfr (the recording) plus <id>.json (the profile's
+	/// fields); each is written to a temporary file, fsynced and renamed, the
+	/// .json last, so an entry exists only once it is complete. Ids sort by
+	/// the recording's start time, so replay is oldest first, across restarts.
+	///
+	/// Caps: entries older than maxAge and, beyond maxBytes, the oldest
+	/// entries are removed on every add() and on open(), whether or not
+	/// deliveries succeed. A corrupt entry is moved to <dir>/corrupt with a
+	/// log line. The directory is locked (flock on <dir>/.lock): a second
+	/// agent using it is refused. All methods are thread-safe.
+{
+public:
+	struct Evicted
+	{
+		std::vector<std::string> expired; ///< ids older than maxAge
+		std::vector<std::string> overCap; ///< oldest ids removed to stay within maxBytes
+	};
+
+	std::vector<std::string> ids() const;
+		/// All ids, oldest first.
+
+	Spool(const std::string& directory, std::uint64_t maxBytes, Poco::Timespan maxAge);
+	~Spool();
+
+	Spool(const Spool&) = delete;
+	Spool& operator = (const Spool&) = delete;
+
+	Evicted open();
+		/// Creates the directory (0700), takes the lock, indexes the entries,
+		/// removes incomplete ones, quarantines corrupt ones, enforces the caps.
+		/// Throws Poco::Exception naming the directory (and the lock holder's
+		/// pid when another agent has it).
+
+	std::string add(const sdk::Profile& profile, Evicted& evicted);
+		/// Stores the profile; returns its id. Throws Poco::Exception on I/O
+		/// errors (the caller keeps the profile in memory then).
+
+	void remove(const std::string& id);
+		/// Deletes a delivered (or permanently failed) entry; no-op if gone.
+
+	bool contains(const std::string& id) const;
+	std::string oldest() const;
+		/// The oldest id, or an empty string when the spool is empty.
+
+	std::shared_ptr<sdk::Profile> load(const std::string& id);
+		/// Reads an entry back. A corrupt one is moved aside and nullptr returned.
+
+	Evicted enforceCaps();
+
+	std::size_t size() const;
+	std::uint64_t bytes() const;
+	const std::string& directory() const;
+
+	static std::string makeId(const sdk::Profile& profile);
+		/// "<start ms, 16 digits>-<pid>-<seq, 10 digits>"
+
+private:
+	struct Entry
+	{
+		std::uint64_t bytes = 0;
+		Poco::Timestamp created;
+	};
+
+	void lock();
+	void quarantine(const std::string& id, const std::string& reason);
+	void removeFiles(const std::string& id);
+	Evicted enforceCapsLocked();
+	std::string path(const std::string& id, const char* extension) const;
+
+	std::string _directory;
+	std::uint64_t _maxBytes;
+	Poco::Timespan _maxAge;
+	int _lockFd = -1;
+	mutable Poco::FastMutex _mutex;
+	std::map<std::string, Entry> _entries; // sorted: oldest first
+	std::uint64_t _bytes = 0;
+};
+
+} } // namespace asprof::agent
+
+#endif // Asprof_Agent_Spool_INCLUDED
