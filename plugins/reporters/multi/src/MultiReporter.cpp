@@ -1,0 +1,46 @@
+#include "MultiReporter.h"
+#include "asprof/sdk/ConfigValue.h"
+#include "asprof/sdk/PluginContext.h"
+
+namespace asprof {
+namespace plugins {
+
+void MultiReporter::configure(sdk::PluginContext& context)
+{
+	std::string list = context.getRequiredString("reporters");
+	std::vector<std::string> names = sdk::ConfigValue::parseList(list);
+	for (const auto& name : names)
+	{
+		if (name == context.instanceName()) context.throwBadValue("reporters", list, "other reporter instances (not this one)");
+		for (const auto& child : _children)
+		{
+			if (child.name == name) context.throwBadValue("reporters", list, "each instance once (" + name + " is repeated)");
+		}
+		_children.push_back(Child{name, context.createReporter(name)});
+	}
+	if (_children.empty()) context.throwBadValue("reporters", list, "at least one reporter instance");
+}
+
+void MultiReporter::start()
+{
+	for (auto& child : _children) child.reporter->start();
+}
+
+sdk::ReportResult MultiReporter::report(const sdk::Profile& profile) noexcept
+{
+	std::string refused;
+	for (auto& child : _children)
+	{
+		sdk::ReportResult result = child.reporter->report(profile);
+		if (!result.isOk()) refused += (refused.empty() ? "" : "; ") + child.name + ": " + result.message;
+	}
+	// Honest aggregate: a child that refused is named, never hidden behind Ok.
+	return refused.empty() ? sdk::ReportResult::ok() : sdk::ReportResult::fail("multi: not handed to " + refused);
+}
+
+void MultiReporter::stop() noexcept
+{
+	for (auto& child : _children) child.reporter->stop();
+}
+
+} } // namespace asprof::plugins
