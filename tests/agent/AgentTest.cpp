@@ -108,7 +108,7 @@ public:
 		Poco::Int64 previousEnd = 0;
 		for (std::uint64_t seq = 1; seq <= count; ++seq)
 		{
-			std::string base = out.file(std::to_string(seq));
+			std::string base = out.file(std::to_string(::getpid()) + "-" + std::to_string(seq));
 			CPPUNIT_ASSERT_MESSAGE("recording " + std::to_string(seq), asprof::test::readFile(base + ".jfr") == expected);
 			Poco::JSON::Object::Ptr json = Poco::JSON::Parser().parse(asprof::test::readFile(base + ".json")).extract<Poco::JSON::Object::Ptr>();
 			CPPUNIT_ASSERT_EQUAL(static_cast<Poco::Int64>(seq), json->getValue<Poco::Int64>("seq"));
@@ -184,7 +184,7 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), delivered(longInterval));
 		CPPUNIT_ASSERT(longInterval.stop(Poco::Timespan(5, 0)));
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), delivered(longInterval));
-		CPPUNIT_ASSERT(Poco::File(out.file("1.jfr")).exists());
+		CPPUNIT_ASSERT(Poco::File(out.file(std::to_string(::getpid()) + "-1.jfr")).exists());
 		CPPUNIT_ASSERT(!longInterval.isRunning());
 	}
 

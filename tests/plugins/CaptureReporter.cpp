@@ -7,8 +7,8 @@
 //               result: ok, retry, fail, hang (block until the word changes,
 //               at most 120 s), delay:<ms> (then ok)
 //   retryAfter  the retryAfter sent with Retry (default 1ms)
-// Per delivered profile it writes <seq>.jfr and <seq>.json (metadata.json);
-// every call appends "<thread id> <seq> <answer>" to calls.log.
+// Per delivered profile it writes <pid>-<seq>.jfr and <pid>-<seq>.json (metadata.json);
+// every call appends "<thread id> <seq> <answer> <pid>" to calls.log.
 #include "asprof/sdk/Plugin.h"
 #include "asprof/sdk/PluginContext.h"
 #include "asprof/sdk/ProfileArchive.h"
@@ -59,11 +59,11 @@ public:
 			std::string answer = decide();
 			{
 				Poco::FileOutputStream log(_directory + "/calls.log", std::ios::app);
-				log << ::syscall(SYS_gettid) << " " << profile.seq << " " << answer << "\n";
+				log << ::syscall(SYS_gettid) << " " << profile.seq << " " << answer << " " << profile.pid << "\n";
 			}
 			if (answer == "retry") return asprof::sdk::ReportResult::retry("capture: told to retry", _retryAfter);
 			if (answer == "fail") return asprof::sdk::ReportResult::fail("capture: told to fail");
-			std::string base = _directory + "/" + std::to_string(profile.seq);
+			std::string base = _directory + "/" + std::to_string(profile.pid) + "-" + std::to_string(profile.seq);
 			{
 				Poco::FileOutputStream jfr(base + ".jfr");
 				profile.recording->copyTo(jfr);

@@ -1,0 +1,166 @@
+// Delivery end to end: outages, multi destinations, kill -9 with a spool.
+#include "TestSupport.h"
+#include "asprof/agent/Agent.h"
+#include "Poco/File.h"
+#include "Poco/Pipe.h"
+#include "Poco/PipeStream.h"
+#include "Poco/Process.h"
+#include <cppunit/extensions/HelperMacros.h>
+#include <set>
+#include <sstream>
+#include <unistd.h>
+
+using namespace asprof;
+using namespace asprof::agent;
+using asprof::test::TemporaryDirectory;
+using asprof::test::waitUntil;
+
+namespace {
+
+struct Call
+{
+	std::uint64_t seq;
+	std::string answer;
+	int pid;
+};
+
+std::vector<Call> readCalls(const std::string& directory)
+{
+	std::vector<Call> calls;
+	for (const auto& line : asprof::test::readLines(directory + "/calls.log"))
+	{
+		std::istringstream in(line);
+		long thread = 0;
+		Call call{0, "", 0};
+		in >> thread >> call.seq >> call.answer >> call.pid;
+		calls.push_back(call);
+	}
+	return calls;
+}
+
+std::vector<std::uint64_t> okSeqs(const std::string& directory, int pid)
+{
+	std::vector<std::uint64_t> seqs;
+	for (const auto& call : readCalls(directory))
+	{
+		if (call.answer == "ok" && call.pid == pid) seqs.push_back(call.seq);
+	}
+	return seqs;
+}
+
+LaneStatus lane(const Agent& agent, const std::string& name)
+{
+	for (const auto& status : agent.status().lanes)
+	{
+		if (status.name == name) return status;
+	}
+	CPPUNIT_FAIL("no lane " + name);
+	return LaneStatus();
+}
+
+std::vector<std::string> spoolIds(const std::string& directory)
+{
+	std::vector<std::string> ids;
+	for (const auto& name : asprof::test::listFiles(directory))
+	{
+		if (name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0) ids.push_back(name.substr(0, name.size() - 5));
+	}
+	return ids;
+}
+
+const std::string FAST_RETRIES = "retryInitialBackoff = 10ms\nretryMaxBackoff = 50ms\nretryMaxAttempts = 1000\nqueueCapacity = 64\n";
+
+} // namespace
+
+class AgentDeliveryTest: public CppUnit::TestFixture
+{
+	CPPUNIT_TEST_SUITE(AgentDeliveryTest);
+	CPPUNIT_TEST(testOutageThenRecoveryDeliversEveryProfileInOrder);
+	CPPUNIT_TEST(testMultiWithAFailingChildDeliversToTheOtherExactlyOnce);
+	CPPUNIT_TEST(testKillDuringOutageThenRestartDeliversWhatWasSpooled);
+	CPPUNIT_TEST_SUITE_END();
+
+public:
+	void testOutageThenRecoveryDeliversEveryProfileInOrder()
+	{
+		TemporaryDirectory dir;
+		asprof::test::writeFile(dir.file("control"), "retry");
+		Agent agent(AgentConfig::fromIni(asprof::test::fakeProfilerIni("[reporter.main]\ntype = capture\ndirectory = " + dir.file("out") +
+			"\ncontrolFile = " + dir.file("control") + "\n" + FAST_RETRIES), "test.ini"));
+		agent.start();
+		CPPUNIT_ASSERT(waitUntil([&]() { return agent.status().recordings >= 5; }));
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), lane(agent, "main").delivered);
+		asprof::test::writeFile(dir.file("control"), "ok");
+		CPPUNIT_ASSERT(agent.stop(Poco::Timespan(10, 0)));
+
+		AgentStatus status = agent.status();
+		LaneStatus main = lane(agent, "main");
+		CPPUNIT_ASSERT(main.retried > 0);
+		CPPUNIT_ASSERT_EQUAL(status.recordings, main.delivered);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), main.failed + main.droppedQueueFull + main.droppedAtStop);
+		std::vector<std::uint64_t> seqs = okSeqs(dir.file("out"), ::getpid());
+		CPPUNIT_ASSERT_EQUAL(static_cast<std::size_t>(status.recordings), seqs.size());
+		for (std::size_t i = 0; i < seqs.size(); ++i) CPPUNIT_ASSERT_EQUAL(static_cast<std::uint64_t>(i + 1), seqs[i]);
+	}
+
+	void testMultiWithAFailingChildDeliversToTheOtherExactlyOnce()
+	{
+		TemporaryDirectory dir;
+		asprof::test::writeFile(dir.file("control"), "fail");
+		Agent agent(AgentConfig::fromIni(asprof::test::fakeProfilerIni(
+			"[reporter.main]\ntype = multi\nlibrary = " ASPROF_BUILD_PLUGIN_DIR "/libasprof-reporter-multi.so\nreporters = good, bad\n"
+			"[reporter.good]\ntype = capture\ndirectory = " + dir.file("good") + "\n" + FAST_RETRIES +
+			"[reporter.bad]\ntype = capture\ndirectory = " + dir.file("bad") + "\ncontrolFile = " + dir.file("control") + "\n"), "test.ini"));
+		agent.start();
+		CPPUNIT_ASSERT(waitUntil([&]() { return lane(agent, "good").delivered >= 4 && lane(agent, "bad").failed >= 4; }));
+		asprof::test::writeFile(dir.file("control"), "retry"); // now bad is slow to give up, too
+		agent.stop(Poco::Timespan(3, 0));
+
+		AgentStatus status = agent.status();
+		CPPUNIT_ASSERT_EQUAL(std::string("main"), status.lanes[0].name);
+		std::vector<std::uint64_t> good = okSeqs(dir.file("good"), ::getpid());
+		std::set<std::uint64_t> unique(good.begin(), good.end());
+		CPPUNIT_ASSERT_EQUAL(good.size(), unique.size()); // never a duplicate
+		CPPUNIT_ASSERT_EQUAL(static_cast<std::size_t>(status.recordings), good.size()); // every profile, despite bad
+		CPPUNIT_ASSERT_EQUAL(status.recordings, lane(agent, "good").delivered);
+		CPPUNIT_ASSERT_EQUAL(status.recordings, lane(agent, "main").delivered);
+		CPPUNIT_ASSERT(okSeqs(dir.file("bad"), ::getpid()).empty());
+		CPPUNIT_ASSERT(lane(agent, "bad").failed >= 4);
+	}
+
+	void testKillDuringOutageThenRestartDeliversWhatWasSpooled()
+	{
+		TemporaryDirectory dir;
+		asprof::test::writeFile(dir.file("control"), "retry");
+		std::string ini = asprof::test::fakeProfilerIni("[reporter.main]\ntype = capture\ndirectory = " + dir.file("out") +
+			"\ncontrolFile = " + dir.file("control") + "\nspoolDir = " + dir.file("spool") + "\n" + FAST_RETRIES);
+		asprof::test::writeFile(dir.file("agent.ini"), ini);
+
+		Poco::Pipe output;
+		Poco::ProcessHandle victim = Poco::Process::launch(ASPROF_TEST_AGENT_RUNNER, {dir.file("agent.ini")}, nullptr, &output, nullptr);
+		CPPUNIT_ASSERT(waitUntil([&]() { return Poco::File(dir.file("spool")).exists() && spoolIds(dir.file("spool")).size() >= 4; }));
+		Poco::Process::kill(victim); // SIGKILL: no flush, no destructor
+		victim.wait();
+		std::vector<std::string> spooled = spoolIds(dir.file("spool"));
+		CPPUNIT_ASSERT(spooled.size() >= 4);
+
+		asprof::test::writeFile(dir.file("control"), "ok");
+		Agent agent(AgentConfig::fromIni(ini, "test.ini")); // the same spool: its lock died with the victim
+		agent.start();
+		CPPUNIT_ASSERT(waitUntil([&]() { return lane(agent, "main").replayed >= spooled.size(); }));
+		agent.stop(Poco::Timespan(5, 0));
+
+		std::string expected = asprof::test::readFile(asprof::test::dataFile("cpu-wall.jfr"));
+		std::vector<std::uint64_t> victimSeqs = okSeqs(dir.file("out"), static_cast<int>(victim.id()));
+		CPPUNIT_ASSERT_EQUAL(spooled.size(), victimSeqs.size());
+		for (std::size_t i = 0; i < victimSeqs.size(); ++i)
+		{
+			if (i > 0) CPPUNIT_ASSERT(victimSeqs[i - 1] < victimSeqs[i]); // oldest first
+			std::string jfr = dir.file("out/" + std::to_string(victim.id()) + "-" + std::to_string(victimSeqs[i]) + ".jfr");
+			CPPUNIT_ASSERT(asprof::test::readFile(jfr) == expected);
+		}
+		for (const auto& id : spooled) CPPUNIT_ASSERT(!Poco::File(dir.file("spool/" + id + ".json")).exists());
+	}
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(AgentDeliveryTest);
