@@ -2,6 +2,7 @@
 #include "TestSupport.h"
 #include "asprof/agent/Agent.h"
 #include "Poco/File.h"
+#include "Poco/Message.h"
 #include "Poco/Pipe.h"
 #include "Poco/PipeStream.h"
 #include "Poco/Process.h"
@@ -78,6 +79,7 @@ class AgentDeliveryTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testOutageThenRecoveryDeliversEveryProfileInOrder);
 	CPPUNIT_TEST(testMultiWithAFailingChildDeliversToTheOtherExactlyOnce);
 	CPPUNIT_TEST(testKillDuringOutageThenRestartDeliversWhatWasSpooled);
+	CPPUNIT_TEST(testStatusIsLoggedEveryStatusLogInterval);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -160,6 +162,19 @@ public:
 			CPPUNIT_ASSERT(asprof::test::readFile(jfr) == expected);
 		}
 		for (const auto& id : spooled) CPPUNIT_ASSERT(!Poco::File(dir.file("spool/" + id + ".json")).exists());
+	}
+
+	void testStatusIsLoggedEveryStatusLogInterval()
+	{
+		TemporaryDirectory dir;
+		asprof::test::LogCapture log("asprof.agent", Poco::Message::PRIO_INFORMATION);
+		Agent agent(AgentConfig::fromIni(asprof::test::fakeProfilerIni("[reporter.main]\ntype = capture\ndirectory = " + dir.file("out") + "\n",
+			"statusLogInterval = 1s\n"), "test.ini"));
+		agent.start();
+		CPPUNIT_ASSERT_MESSAGE(log.text(), waitUntil([&]() { return log.count("status main: ") > 0; }, Poco::Timespan(10, 0)));
+		agent.stop(Poco::Timespan(5, 0));
+		CPPUNIT_ASSERT(log.count(" delivered, ") > 0);
+		CPPUNIT_ASSERT(log.count("queue-full") > 0);
 	}
 };
 

@@ -4,8 +4,11 @@
 #include "Poco/File.h"
 #include "Poco/FileStream.h"
 #include "Poco/Path.h"
+#include "Poco/Logger.h"
+#include "Poco/Message.h"
 #include "Poco/TemporaryFile.h"
 #include <algorithm>
+#include <mutex>
 #include <sys/stat.h>
 #include <sstream>
 #include <thread>
@@ -62,6 +65,51 @@ ScopedEnv::~ScopedEnv()
 {
 	if (_had) Poco::Environment::set(_name, _old);
 	else ::unsetenv(_name.c_str());
+}
+
+class LogCapture::Channel: public Poco::Channel
+{
+public:
+	void log(const Poco::Message& message) override
+	{
+		std::lock_guard<std::mutex> lock(mutex);
+		messages.push_back(message.getText());
+	}
+
+	mutable std::mutex mutex;
+	std::vector<std::string> messages;
+};
+
+LogCapture::LogCapture(const std::string& loggerName, int level): _name(loggerName), _channel(new Channel)
+{
+	Poco::Logger& logger = Poco::Logger::get(_name);
+	_previous = Poco::AutoPtr<Poco::Channel>(logger.getChannel(), true);
+	_previousLevel = logger.getLevel();
+	logger.setChannel(_channel);
+	logger.setLevel(level);
+}
+
+LogCapture::~LogCapture()
+{
+	Poco::Logger& logger = Poco::Logger::get(_name);
+	logger.setChannel(_previous);
+	logger.setLevel(_previousLevel);
+}
+
+std::string LogCapture::text() const
+{
+	std::lock_guard<std::mutex> lock(_channel->mutex);
+	std::string text;
+	for (const auto& message : _channel->messages) text += message + "\n";
+	return text;
+}
+
+std::size_t LogCapture::count(const std::string& part) const
+{
+	std::lock_guard<std::mutex> lock(_channel->mutex);
+	std::size_t count = 0;
+	for (const auto& message : _channel->messages) count += message.find(part) != std::string::npos ? 1 : 0;
+	return count;
 }
 
 std::string dataFile(const std::string& name)

@@ -8,6 +8,8 @@
 #define Asprof_Tests_TestSupport_INCLUDED
 
 #include "asprof/sdk/Profile.h"
+#include "Poco/AutoPtr.h"
+#include "Poco/Channel.h"
 #include "Poco/Timespan.h"
 #include <functional>
 #include <memory>
@@ -44,6 +46,25 @@ private:
 	std::string _name;
 	bool _had;
 	std::string _old;
+};
+
+class LogCapture
+	/// Captures what one logger logs (at level and above) while it exists,
+	/// then restores the logger's channel and level. Thread-safe.
+{
+public:
+	LogCapture(const std::string& loggerName, int level);
+	~LogCapture();
+	std::string text() const;
+	std::size_t count(const std::string& part) const;
+		/// How many captured messages contain part.
+
+private:
+	class Channel;
+	std::string _name;
+	Poco::AutoPtr<Channel> _channel;
+	Poco::AutoPtr<Poco::Channel> _previous;
+	int _previousLevel;
 };
 
 std::string dataFile(const std::string& name);
