@@ -1,0 +1,59 @@
+//
+// ImdsClient.h
+//
+// The EC2 instance metadata service, version 2 (session tokens).
+//
+
+#ifndef Asprof_Plugins_Aws_ImdsClient_INCLUDED
+#define Asprof_Plugins_Aws_ImdsClient_INCLUDED
+
+#include "Poco/Mutex.h"
+#include "Poco/Timespan.h"
+#include "Poco/Timestamp.h"
+#include <memory>
+#include <string>
+
+namespace asprof {
+namespace plugins {
+
+class HttpClient;
+
+namespace aws {
+
+struct ImdsOptions
+{
+	std::string endpoint;  ///< empty: $AWS_EC2_METADATA_SERVICE_ENDPOINT, else http://169.254.169.254
+	Poco::Timespan timeout = Poco::Timespan(1, 0); ///< per request
+	int attempts = 2;                              ///< per call, so a non-EC2 host gives up in ~2 s
+	Poco::Timespan tokenTtl = Poco::Timespan(21600, 0);
+};
+
+class ImdsClient
+	/// PUT /latest/api/token with X-aws-ec2-metadata-token-ttl-seconds, then
+	/// GET <path> with X-aws-ec2-metadata-token. The token is cached until
+	/// shortly before its TTL ends and fetched again after a 401. Thread-safe.
+{
+public:
+	explicit ImdsClient(const ImdsOptions& options = ImdsOptions());
+	~ImdsClient();
+
+	std::string get(const std::string& path);
+		/// The body of a 200 answer. Throws Poco::Exception naming the endpoint
+		/// and path (not on EC2: connection refused or timeout; 404; ...).
+
+	const std::string& endpoint() const;
+
+private:
+	std::string token();
+
+	ImdsOptions _options;
+	std::string _endpoint;
+	std::unique_ptr<HttpClient> _http;
+	Poco::FastMutex _mutex;
+	std::string _token;
+	Poco::Timestamp _tokenExpiry;
+};
+
+} } } // namespace asprof::plugins::aws
+
+#endif // Asprof_Plugins_Aws_ImdsClient_INCLUDED

@@ -1,0 +1,64 @@
+//
+// SigV4Signer.h
+//
+// AWS Signature Version 4 (header-based), with Poco's SHA-256 and HMAC.
+//
+
+#ifndef Asprof_Plugins_Aws_SigV4Signer_INCLUDED
+#define Asprof_Plugins_Aws_SigV4Signer_INCLUDED
+
+#include "asprof/plugins/aws/Credentials.h"
+#include "Poco/Timestamp.h"
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace asprof {
+namespace plugins {
+namespace aws {
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+struct SigningRequest
+{
+	std::string method;        ///< "PUT"
+	std::string path;          ///< the URI path as sent, already URI-encoded ("/bucket/my%20key")
+	HeaderList query;          ///< decoded name/value pairs; the signer encodes and sorts them
+	HeaderList headers;        ///< headers to sign; must include host
+	std::string payloadHash;   ///< lower-case hex SHA-256 of the body, or "UNSIGNED-PAYLOAD"
+};
+
+class SigV4Signer
+	/// Signs requests for one region and service ("s3", "iam", ...).
+	/// sign() returns the headers to add: X-Amz-Date, X-Amz-Content-Sha256
+	/// (service s3 only), X-Amz-Security-Token (session credentials) and
+	/// Authorization. The canonical request, string to sign and signing key
+	/// follow the AWS documentation; S3 paths are not normalized or encoded
+	/// twice, other services' are encoded twice, as AWS specifies.
+{
+public:
+	SigV4Signer(const std::string& region, const std::string& service);
+
+	HeaderList sign(const SigningRequest& request, const Credentials& credentials, const Poco::Timestamp& now) const;
+
+	std::string canonicalRequest(const SigningRequest& request, const HeaderList& extraSignedHeaders = HeaderList()) const;
+		/// The canonical request text (the signed headers include extraSignedHeaders).
+	std::string stringToSign(const std::string& canonicalRequest, const Poco::Timestamp& now) const;
+	std::string signature(const std::string& stringToSign, const std::string& secretAccessKey, const Poco::Timestamp& now) const;
+
+	static std::string sha256Hex(const std::string& data);
+	static std::string hmacSha256(const std::string& key, const std::string& data);
+		/// Raw 32-byte MAC.
+	static std::string uriEncode(const std::string& text, bool encodeSlash);
+		/// RFC 3986 unreserved characters kept; everything else %XX (upper case).
+	static std::string amzDate(const Poco::Timestamp& time);   ///< "20150830T123600Z"
+	static std::string dateStamp(const Poco::Timestamp& time); ///< "20150830"
+
+private:
+	std::string _region;
+	std::string _service;
+};
+
+} } } // namespace asprof::plugins::aws
+
+#endif // Asprof_Plugins_Aws_SigV4Signer_INCLUDED
