@@ -96,7 +96,17 @@ void Agent::Impl::createLanes(PluginRegistry& registry)
 			profile.labels = mergeLabels(labels, profile.host.labels);
 			return profile;
 		}));
-	for (auto& lane : _lanes) lane->start();
+	for (auto& lane : _lanes)
+	{
+		try
+		{
+			lane->start();
+		}
+		catch (Poco::Exception& e)
+		{
+			throw AgentException("[reporter." + lane->name() + "] cannot start delivery: " + e.displayText());
+		}
+	}
 }
 
 void Agent::Impl::start()
@@ -109,6 +119,8 @@ void Agent::Impl::start()
 	{
 		AsyncProfiler& profiler = AsyncProfiler::load(_config.library);
 		_library = profiler.path();
+		_lanes.clear(); // a restart: the previous run's lanes have released their spools
+		_loop.reset();
 		PluginRegistry registry(_config.pluginDir);
 		createLanes(registry);
 		_loop.reset(new ProfilingLoop(profiler, _config.profiler, _config.reportingInterval, _config.tempDir,
@@ -157,14 +169,14 @@ void Agent::Impl::enqueue(FinishedRecording&& finished)
 
 // The top-level lane first (a composite one hands its last profiles to its
 // children), then all children drain side by side until the deadline.
+// (Nested composites hand over instantly, so one round suffices.)
 bool Agent::Impl::stopLanes(const Poco::Timestamp& deadline) noexcept
 {
-	bool complete = true;
-	for (auto it = _lanes.rbegin(); it != _lanes.rend(); ++it)
-	{
-		(*it)->requestStop();
-		complete = (*it)->awaitStop(deadline) && complete;
-	}
+	auto& top = _lanes.back();
+	top->requestStop();
+	bool complete = top->awaitStop(deadline);
+	for (auto it = _lanes.rbegin() + 1; it != _lanes.rend(); ++it) (*it)->requestStop();
+	for (auto it = _lanes.rbegin() + 1; it != _lanes.rend(); ++it) complete = (*it)->awaitStop(deadline) && complete;
 	return complete;
 }
 

@@ -3,6 +3,7 @@
 #include "Poco/Logger.h"
 #include "Poco/Random.h"
 #include <chrono>
+#include <cstring>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -40,11 +41,13 @@ struct DeliveryLane::State
 	std::deque<std::shared_ptr<const sdk::Profile>> incoming; // from the control thread, not yet prepared
 	std::map<std::string, Pending> pending;                     // prepared, by id: oldest first
 	std::size_t inMemory = 0;                                   // pending entries holding a profile
-	bool draining = false; // stop requested: deliver what is there, then exit
-	bool aborted = false;  // stop's deadline passed: exit now
-	bool finished = false;
-	bool inFlight = false; // a profile is being prepared, spooled or delivered
+	std::string head;      // the id being delivered now, if any
+	bool draining = false; // stop requested: take in and deliver what is there, then exit
+	bool aborted = false;  // stop's deadline passed: exit now, count nothing more
+	bool intakeDone = false;
+	bool deliveryDone = false;
 	bool parked = false;   // stopping with the backend down: what is spooled waits for the next start
+	bool causesFull = false;
 	LaneStatus status;
 	std::set<std::string> loggedCauses;
 	Poco::Random random;
@@ -95,8 +98,17 @@ struct DeliveryLane::State
 	void logOnce(const std::string& cause)
 	{
 		if (loggedCauses.count(cause)) return logger.debug(cause);
-		if (loggedCauses.size() < MAX_LOGGED_CAUSES) loggedCauses.insert(cause);
-		logger.error(cause);
+		if (loggedCauses.size() < MAX_LOGGED_CAUSES)
+		{
+			loggedCauses.insert(cause);
+			return logger.error(cause);
+		}
+		if (!causesFull)
+		{
+			causesFull = true;
+			logger.error("more than %s distinct delivery errors; further new ones are logged at debug level", std::to_string(MAX_LOGGED_CAUSES));
+		}
+		logger.debug(cause);
 	}
 
 	void drop(const std::vector<std::string>& ids, std::uint64_t& counter)
@@ -111,15 +123,24 @@ struct DeliveryLane::State
 		}
 	}
 
-	// Keeps at most queueCapacity profiles in memory: spooled ones stay on
-	// disk only, unspooled ones are dropped, oldest first.
-	void trimMemory()
+	// Keeps at most queueCapacity profiles in memory besides the one being
+	// delivered, counting arrivals and taken-in profiles together: spooled
+	// ones stay on disk only, other ones are dropped, oldest first.
+	void enforceMemoryCap()
 	{
-		for (auto it = pending.begin(); inMemory > settings.queueCapacity && it != pending.end();)
+		auto held = [&]() {
+			auto it = head.empty() ? pending.end() : pending.find(head);
+			bool headInMemory = it != pending.end() && it->second.profile;
+			return incoming.size() + inMemory - (headInMemory ? 1 : 0);
+		};
+		auto it = pending.begin();
+		while (held() > settings.queueCapacity)
 		{
-			if (!it->second.profile || it == pending.begin())
+			while (it != pending.end() && (!it->second.profile || it->first == head)) ++it;
+			if (it == pending.end())
 			{
-				++it; // the head may be in delivery right now
+				incoming.pop_front();
+				countQueueFull();
 				continue;
 			}
 			--inMemory;
@@ -129,59 +150,66 @@ struct DeliveryLane::State
 				++it;
 				continue;
 			}
-			++status.droppedQueueFull;
-			logOnce("queue full (" + std::to_string(settings.queueCapacity) + " profiles): dropping the oldest");
 			it = pending.erase(it);
+			countQueueFull();
 		}
 	}
 
-	// Prepares what arrived and writes it to the spool. Called with the lock
-	// held; releases it around the slow parts.
-	void intake(std::unique_lock<std::mutex>& lock)
+	void countQueueFull()
 	{
-		while (!incoming.empty() && !aborted)
+		++status.droppedQueueFull;
+		logOnce("queue full (" + std::to_string(settings.queueCapacity) + " profiles in memory): dropping the oldest");
+	}
+
+	// Prepares the oldest arrival and writes it to the spool. Called with the
+	// lock held; releases it around the slow parts.
+	void intakeOne(std::unique_lock<std::mutex>& lock)
+	{
+		std::shared_ptr<const sdk::Profile> raw = incoming.front();
+		incoming.pop_front();
+		lock.unlock();
+		auto prepared = raw;
+		Pending entry;
+		std::string id;
+		Spool::Evicted evicted;
+		std::string error;
+		try
 		{
-			std::shared_ptr<const sdk::Profile> raw = incoming.front();
-			incoming.pop_front();
-			lock.unlock();
-			auto prepared = raw;
-			Pending entry;
-			std::string id;
-			Spool::Evicted evicted;
-			std::string spoolError;
-			try
+			if (preparer) prepared = std::make_shared<const sdk::Profile>(preparer(*raw));
+			id = Spool::makeId(*prepared);
+			if (spool)
 			{
-				if (preparer) prepared = std::make_shared<const sdk::Profile>(preparer(*raw));
-				id = Spool::makeId(*prepared);
-				if (spool)
-				{
-					spool->add(*prepared, evicted);
-					entry.spooled = true;
-				}
+				spool->add(*prepared, evicted);
+				entry.spooled = true;
 			}
-			catch (Poco::Exception& e)
-			{
-				spoolError = e.displayText();
-			}
-			catch (std::exception& e)
-			{
-				spoolError = e.what();
-			}
-			lock.lock();
-			if (id.empty())
-			{
-				++status.failed;
-				logOnce("cannot prepare a profile: " + spoolError);
-				continue;
-			}
-			if (!spoolError.empty()) logOnce("cannot write to the spool, keeping the profile in memory: " + spoolError);
-			if (entry.spooled) ++status.spooled;
-			entry.profile = prepared;
-			if (pending.emplace(id, entry).second) ++inMemory;
-			drop(evicted.expired, status.droppedExpired);
-			drop(evicted.overCap, status.droppedSpoolFull);
-			trimMemory();
 		}
+		catch (Poco::Exception& e)
+		{
+			error = e.code() > 0 && e.code() < 4096 ? std::string(std::strerror(e.code())) : e.displayText();
+		}
+		catch (std::exception& e)
+		{
+			error = e.what();
+		}
+		catch (...)
+		{
+			error = "unknown exception";
+		}
+		lock.lock();
+		if (aborted) return;
+		if (id.empty())
+		{
+			++status.failed;
+			return logOnce("cannot prepare a profile: " + error);
+		}
+		if (!error.empty()) logOnce("cannot write to the spool " + spool->directory() + ", keeping profiles in memory: " + error);
+		if (entry.spooled) ++status.spooled;
+		entry.profile = prepared;
+		if (pending.emplace(id, entry).second) ++inMemory;
+		drop(evicted.expired, status.droppedExpired);
+		drop(evicted.overCap, status.droppedSpoolFull);
+		enforceMemoryCap();
+		wakeUp.notify_all();
 	}
 
 	// The profile for the oldest pending id, read back from the spool when
@@ -215,56 +243,55 @@ struct DeliveryLane::State
 		pending.erase(it);
 	}
 
-	// Waits for a backoff, spooling arrivals meanwhile. False when aborted.
-	bool waitBackoff(std::unique_lock<std::mutex>& lock, Poco::Timespan wait)
+	// Waits for a backoff; a stop request that came after wasDraining cuts
+	// it short. False when aborted.
+	bool waitBackoff(std::unique_lock<std::mutex>& lock, Poco::Timespan wait, bool wasDraining)
 	{
 		auto until = Clock::now() + std::chrono::microseconds(wait.totalMicroseconds());
-		bool wasDraining = draining;
-		for (;;)
-		{
-			wakeUp.wait_until(lock, until, [&]() { return aborted || !incoming.empty() || draining != wasDraining; });
-			if (aborted) return false;
-			if (incoming.empty()) return true; // backoff over, or stop began: try once more now
-			intake(lock);
-		}
+		wakeUp.wait_until(lock, until, [&]() { return aborted || draining != wasDraining; });
+		return !aborted;
 	}
 
 	// Delivers the oldest pending profile; lock held on entry and exit.
 	void deliverHead(std::unique_lock<std::mutex>& lock)
 	{
-		std::string id = pending.begin()->first;
-		std::shared_ptr<const sdk::Profile> profile = loadHead(lock, id);
-		if (!profile) return;
-		for (int attempt = 0;; ++attempt)
+		head = pending.begin()->first;
+		std::shared_ptr<const sdk::Profile> profile = loadHead(lock, head);
+		for (int attempt = 0; profile; ++attempt)
 		{
+			bool drainingBefore = draining;
 			lock.unlock();
 			sdk::ReportResult result = reportSafely(*profile);
 			lock.lock();
+			// Abandoned at stop (already counted), or removed by the spool's caps.
+			if (aborted || !pending.count(head)) break;
 			if (result.isOk())
 			{
 				++status.delivered;
 				status.bytesDelivered += profile->recording->size();
-				return finish(id);
+				finish(head);
+				break;
 			}
 			status.lastError = result.message;
 			bool permanent = result.status == sdk::ReportResult::Status::Fail;
-			bool onDisk = pending.count(id) && pending[id].spooled;
-			if (!pending.count(id)) return; // the spool's caps removed it meanwhile
+			bool onDisk = pending[head].spooled;
 			if (permanent || (!onDisk && attempt + 1 >= settings.retryMaxAttempts))
 			{
 				++status.failed;
 				logOnce(std::string(permanent ? "dropped a profile: " : "dropped a profile after the last retry: ") + result.message);
-				return finish(id);
+				finish(head);
+				break;
 			}
 			if (draining && onDisk)
 			{
 				parked = true; // safe on disk: no need to spend the stop deadline on retries
-				return;
+				break;
 			}
 			if (attempt == 0) logOnce("delivery failed, retrying: " + result.message);
 			++status.retried;
-			if (!waitBackoff(lock, backoff(attempt, result.retryAfter))) return;
+			if (!waitBackoff(lock, backoff(attempt, result.retryAfter), drainingBefore) || !pending.count(head)) break;
 		}
+		head.clear();
 	}
 
 	// At the deadline: spooled profiles stay for the next start; the rest is lost.
@@ -314,51 +341,63 @@ void DeliveryLane::start()
 		if (!_state->pending.empty())
 			_state->logger.information("%s profiles in spool %s to replay", std::to_string(_state->pending.size()), _state->settings.spoolDir);
 	}
-	_thread = std::thread(&DeliveryLane::run, _state);
+	_intakeThread = std::thread(&DeliveryLane::runIntake, _state);
+	_deliveryThread = std::thread(&DeliveryLane::runDelivery, _state);
 }
 
 void DeliveryLane::enqueue(std::shared_ptr<const sdk::Profile> profile)
 {
 	std::lock_guard<std::mutex> lock(_state->mutex);
 	++_state->status.enqueued;
-	if (_state->aborted)
+	if (_state->aborted || _state->intakeDone)
 	{
 		++_state->status.droppedAtStop;
 		return;
 	}
-	// Bounded even while the thread is stuck in a reporter call.
-	if (_state->incoming.size() >= std::max<std::size_t>(_state->settings.queueCapacity, 1))
-	{
-		_state->incoming.pop_front();
-		++_state->status.droppedQueueFull;
-	}
 	_state->incoming.push_back(std::move(profile));
+	_state->enforceMemoryCap(); // bounded even while both threads are busy
 	_state->wakeUp.notify_all();
 }
 
-void DeliveryLane::run(std::shared_ptr<State> state) noexcept
+// Takes arrivals in (prepare, spool) on its own thread, so they reach the
+// spool even while a report() call is slow.
+void DeliveryLane::runIntake(std::shared_ptr<State> state) noexcept
 {
 	std::unique_lock<std::mutex> lock(state->mutex);
 	for (;;)
 	{
-		state->wakeUp.wait(lock, [&]() { return state->aborted || state->draining || !state->incoming.empty() || !state->pending.empty(); });
+		state->wakeUp.wait(lock, [&]() { return state->aborted || state->draining || !state->incoming.empty(); });
+		if (state->aborted || (state->incoming.empty() && state->draining)) break;
+		if (!state->incoming.empty()) state->intakeOne(lock);
+	}
+	state->intakeDone = true;
+	state->wakeUp.notify_all();
+}
+
+void DeliveryLane::runDelivery(std::shared_ptr<State> state) noexcept
+{
+	std::unique_lock<std::mutex> lock(state->mutex);
+	for (;;)
+	{
+		state->wakeUp.wait(lock, [&]() { return state->aborted || !state->pending.empty() || (state->draining && state->intakeDone); });
 		if (state->aborted) break;
-		state->inFlight = true;
+		if (state->pending.empty())
+		{
+			if (state->draining && state->intakeDone) break;
+			continue;
+		}
 		try
 		{
-			state->intake(lock);
-			if (!state->pending.empty() && !state->aborted) state->deliverHead(lock);
+			state->deliverHead(lock);
 		}
 		catch (...)
 		{
-			// Unreachable by design (every call above catches); never let one end the host.
+			// Unreachable by design (every call in deliverHead catches); never let one end the host.
 			state->logger.error("unexpected exception in lane " + state->name);
 		}
-		state->inFlight = false;
-		if (state->parked || (state->draining && state->incoming.empty() && state->pending.empty())) break;
-		state->wakeUp.notify_all();
+		if (state->parked) break;
 	}
-	state->finished = true;
+	state->deliveryDone = true;
 	state->wakeUp.notify_all();
 }
 
@@ -371,30 +410,33 @@ void DeliveryLane::requestStop() noexcept
 
 bool DeliveryLane::awaitStop(const Poco::Timestamp& deadline) noexcept
 {
-	if (!_thread.joinable()) return true;
+	if (!_deliveryThread.joinable()) return true;
 	std::unique_lock<std::mutex> lock(_state->mutex);
 	_state->draining = true;
 	_state->wakeUp.notify_all();
+	auto done = [&]() { return _state->intakeDone && _state->deliveryDone; };
 	auto remaining = std::chrono::microseconds(std::max<Poco::Timestamp::TimeDiff>(deadline - Poco::Timestamp(), 0));
 	// An idle lane exits at once, whatever is left of the deadline.
-	bool idle = _state->incoming.empty() && _state->pending.empty() && !_state->inFlight;
-	bool drained = _state->wakeUp.wait_for(lock, idle ? std::chrono::microseconds(std::chrono::seconds(1)) : remaining,
-		[&]() { return _state->finished; });
-	if (!drained)
+	bool idle = _state->incoming.empty() && _state->pending.empty() && _state->head.empty();
+	if (!_state->wakeUp.wait_for(lock, idle ? std::chrono::microseconds(std::chrono::seconds(1)) : remaining, done))
 	{
 		_state->aborted = true;
 		_state->countUndelivered();
 		_state->wakeUp.notify_all();
 		_state->logger.error("stop deadline passed with deliveries pending; abandoning lane " + _state->name);
 		lock.unlock();
-		_thread.detach(); // holds its own State; the reporter is never destroyed under it
+		// They hold their own State; the reporter is never destroyed under them.
+		_intakeThread.detach();
+		_deliveryThread.detach();
 		return false;
 	}
 	bool complete = _state->pending.empty() && _state->incoming.empty();
 	if (!complete) _state->countUndelivered(); // parked: spooled entries stay on disk
 	lock.unlock();
-	_thread.join();
+	_intakeThread.join();
+	_deliveryThread.join();
 	_state->reporter->stop();
+	if (_state->spool) _state->spool->close(); // another lane (or a restart) may take the directory now
 	return complete;
 }
 

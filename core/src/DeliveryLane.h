@@ -36,15 +36,19 @@ class DeliveryLane
 	/// Delivers profiles to one reporter, in order, on its own thread, so a
 	/// slow or failing destination never delays profiling or another lane.
 	///
-	/// Without a spool: at most queueCapacity profiles wait in memory; when
-	/// full the OLDEST is dropped (droppedQueueFull). Retry results are retried
+	/// Without a spool: at most queueCapacity profiles (besides the one being
+	/// delivered) wait in memory; when full the OLDEST is dropped (droppedQueueFull). Retry results are retried
 	/// with full-jitter exponential backoff (retryInitialBackoff doubling up to
 	/// retryMaxBackoff, or the reporter's retryAfter) up to retryMaxAttempts,
 	/// then dropped (failed); Fail results are dropped at once. Each distinct
 	/// cause is logged once.
 	///
+	/// Two threads: intake prepares each arrival (host metadata) and writes it
+	/// to the spool; delivery calls the reporter. So arrivals reach the spool
+	/// even while a report() call is slow.
+	///
 	/// With a spool (spoolDir): each profile is written to the spool when it
-	/// arrives (also while a retry is waiting), and removed once delivered or
+	/// arrives, and removed once delivered or
 	/// failed permanently. A Retry keeps the entry: the lane retries the oldest
 	/// entry (backoff capped at retryMaxBackoff) until the reporter recovers or
 	/// the spool's caps remove it. What is in the spool at start is replayed
@@ -91,11 +95,13 @@ public:
 
 private:
 	struct State;
-	static void run(std::shared_ptr<State> state) noexcept;
+	static void runIntake(std::shared_ptr<State> state) noexcept;
+	static void runDelivery(std::shared_ptr<State> state) noexcept;
 
 	std::string _name;
 	std::shared_ptr<State> _state;
-	std::thread _thread;
+	std::thread _intakeThread;   // prepares arrivals and writes them to the spool
+	std::thread _deliveryThread; // calls the reporter
 };
 
 } } // namespace asprof::agent

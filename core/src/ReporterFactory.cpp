@@ -111,6 +111,9 @@ ReporterInstance ReporterFactory::createAt(const std::string& instanceName, int 
 		instance.laneSettings.retryInitialBackoff = context.getDuration("retryInitialBackoff", instance.laneSettings.retryInitialBackoff);
 		instance.laneSettings.retryMaxBackoff = context.getDuration("retryMaxBackoff", instance.laneSettings.retryMaxBackoff);
 		instance.laneSettings.retryMaxAttempts = static_cast<int>(context.getInt("retryMaxAttempts", 8, 1, 1000));
+		if (instance.laneSettings.retryInitialBackoff < Poco::Timespan(1000))
+			context.throwBadValue("retryInitialBackoff", sdk::ConfigValue::formatDuration(instance.laneSettings.retryInitialBackoff),
+				"a duration of at least 1ms");
 		if (instance.laneSettings.retryMaxBackoff < instance.laneSettings.retryInitialBackoff)
 			context.throwBadValue("retryMaxBackoff", sdk::ConfigValue::formatDuration(instance.laneSettings.retryMaxBackoff),
 				"a duration not below retryInitialBackoff");

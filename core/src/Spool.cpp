@@ -176,8 +176,14 @@ void Spool::lock()
 Spool::Evicted Spool::open()
 {
 	Poco::FastMutex::ScopedLock guard(_mutex);
-	Poco::File(_directory).createDirectories();
-	::chmod(_directory.c_str(), 0700);
+	Poco::File directory(_directory);
+	if (directory.exists() && !directory.isDirectory())
+		throw Poco::IOException("spool directory " + _directory + " is not a directory", ENOTDIR);
+	if (!directory.exists())
+	{
+		directory.createDirectories();
+		::chmod(_directory.c_str(), 0700); // profiles are the host's data
+	}
 	lock();
 	for (Poco::DirectoryIterator it(_directory), end; it != end; ++it)
 	{
@@ -211,10 +217,22 @@ Spool::Evicted Spool::open()
 	return enforceCapsLocked();
 }
 
+void Spool::close()
+{
+	Poco::FastMutex::ScopedLock guard(_mutex);
+	if (_lockFd >= 0) ::close(_lockFd);
+	_lockFd = -1;
+}
+
 std::string Spool::add(const sdk::Profile& profile, Evicted& evicted)
 {
 	std::string id = makeId(profile);
 	std::string json = profileJson(profile);
+	std::uint64_t entryBytes = profile.recording->size() + json.size();
+	{
+		Poco::FastMutex::ScopedLock guard(_mutex);
+		evicted = enforceCapsLocked(entryBytes); // make room first: never over the cap on disk
+	}
 	writeDurably(path(id, ".jfr"), [&](int fd, const std::string& temporary) {
 		std::string data = profile.recording->readAll();
 		writeAll(fd, data.data(), data.size(), temporary);
@@ -223,10 +241,9 @@ std::string Spool::add(const sdk::Profile& profile, Evicted& evicted)
 	syncDirectory(_directory);
 	Poco::FastMutex::ScopedLock guard(_mutex);
 	Entry entry;
-	entry.bytes = profile.recording->size() + json.size();
+	entry.bytes = entryBytes;
 	auto result = _entries.emplace(id, entry);
 	if (result.second) _bytes += entry.bytes;
-	evicted = enforceCapsLocked();
 	return id;
 }
 
@@ -327,14 +344,14 @@ Spool::Evicted Spool::enforceCaps()
 	return enforceCapsLocked();
 }
 
-Spool::Evicted Spool::enforceCapsLocked()
+Spool::Evicted Spool::enforceCapsLocked(std::uint64_t incomingBytes)
 {
 	Evicted evicted;
 	Poco::Timestamp oldestAllowed = Poco::Timestamp() - _maxAge;
 	for (auto it = _entries.begin(); it != _entries.end();)
 	{
 		bool expired = _maxAge > Poco::Timespan(0) && it->second.created < oldestAllowed;
-		bool overCap = _maxBytes > 0 && _bytes > _maxBytes;
+		bool overCap = _maxBytes > 0 && _bytes + incomingBytes > _maxBytes;
 		if (!expired && !overCap)
 		{
 			++it;

@@ -52,14 +52,20 @@ public:
 	Spool& operator = (const Spool&) = delete;
 
 	Evicted open();
-		/// Creates the directory (0700), takes the lock, indexes the entries,
+		/// Creates the directory (mode 0700; an existing directory keeps its
+		/// mode, a path that is not a directory is refused), takes the lock, indexes the entries,
 		/// removes incomplete ones, quarantines corrupt ones, enforces the caps.
 		/// Throws Poco::Exception naming the directory (and the lock holder's
 		/// pid when another agent has it).
 
+	void close();
+		/// Releases the directory lock (the index stays readable).
+
 	std::string add(const sdk::Profile& profile, Evicted& evicted);
-		/// Stores the profile; returns its id. Throws Poco::Exception on I/O
-		/// errors (the caller keeps the profile in memory then).
+		/// Stores the profile; returns its id. Room is made first (oldest
+		/// entries evicted), so the spool never exceeds maxBytes on disk.
+		/// Throws Poco::Exception on I/O errors (the caller keeps the profile
+		/// in memory then); the exception's code() is the errno.
 
 	void remove(const std::string& id);
 		/// Deletes a delivered (or permanently failed) entry; no-op if gone.
@@ -90,7 +96,7 @@ private:
 	void lock();
 	void quarantine(const std::string& id, const std::string& reason);
 	void removeFiles(const std::string& id);
-	Evicted enforceCapsLocked();
+	Evicted enforceCapsLocked(std::uint64_t incomingBytes = 0);
 	std::string path(const std::string& id, const char* extension) const;
 
 	std::string _directory;

@@ -12,10 +12,8 @@
 #include "TestSupport.h"
 #include "asprof/sdk/Reporter.h"
 #include "cppunit/extensions/HelperMacros.h"
-#include "Poco/Channel.h"
 #include "Poco/Exception.h"
 #include "Poco/File.h"
-#include "Poco/Logger.h"
 #include "Poco/Message.h"
 #include <chrono>
 #include <condition_variable>
@@ -36,6 +34,7 @@ using asprof::sdk::Profile;
 using asprof::sdk::ReportResult;
 using asprof::test::dataFile;
 using asprof::test::listFiles;
+using asprof::test::LogCapture;
 using asprof::test::makeProfile;
 using asprof::test::readFile;
 using asprof::test::TemporaryDirectory;
@@ -310,64 +309,6 @@ private:
 	std::shared_ptr<ReporterControl> _control;
 };
 
-class CountingChannel: public Poco::Channel
-{
-public:
-	void log(const Poco::Message& message) override
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		_messages.push_back(message);
-	}
-
-	std::size_t count(Poco::Message::Priority priority, const std::string& text) const
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		std::size_t count = 0;
-		for (const auto& message : _messages)
-		{
-			if (message.getPriority() == priority && message.getText().find(text) != std::string::npos) ++count;
-		}
-		return count;
-	}
-
-private:
-	mutable std::mutex _mutex;
-	std::vector<Poco::Message> _messages;
-};
-
-class LogCapture
-	/// Records everything (debug and up) logged to one logger while in scope.
-	/// Create it before the lane starts and let it end after the lane stopped.
-{
-public:
-	explicit LogCapture(const std::string& loggerName):
-		_logger(Poco::Logger::get(loggerName)),
-		_oldChannel(_logger.getChannel()),
-		_oldLevel(_logger.getLevel()),
-		_channel(new CountingChannel)
-	{
-		_logger.setChannel(_channel);
-		_logger.setLevel(Poco::Message::PRIO_DEBUG);
-	}
-
-	~LogCapture()
-	{
-		_logger.setChannel(_oldChannel);
-		_logger.setLevel(_oldLevel);
-	}
-
-	std::size_t errors(const std::string& text) const
-	{
-		return _channel->count(Poco::Message::PRIO_ERROR, text);
-	}
-
-private:
-	Poco::Logger& _logger;
-	Poco::Channel::Ptr _oldChannel;
-	int _oldLevel;
-	Poco::AutoPtr<CountingChannel> _channel;
-};
-
 std::shared_ptr<const Profile> profile(std::uint64_t seq)
 {
 	return std::make_shared<const Profile>(makeProfile(JFR, seq));
@@ -425,6 +366,15 @@ std::uint64_t entryBytesOnDisk(const std::string& directory)
 	std::uint64_t bytes = 0;
 	for (const auto& name : spoolFiles(directory)) bytes += Poco::File(directory + "/" + name).getSize();
 	return bytes;
+}
+
+void leaveEntries(const std::string& spoolDir, std::uint64_t count)
+	/// What an earlier run left: seqs 1..count in a spool closed again.
+{
+	Spool spool(spoolDir, 0, Poco::Timespan(0));
+	spool.open();
+	Spool::Evicted evicted;
+	for (std::uint64_t seq = 1; seq <= count; ++seq) spool.add(makeProfile(JFR, seq), evicted);
 }
 
 void setModificationTime(const std::string& path, std::time_t when)
@@ -628,21 +578,21 @@ public:
 
 	void testFailIsDroppedCountedAndLoggedOncePerCause()
 	{
-		LogCapture log("asprof.lane.fail-once");
+		LogCapture log("asprof.lane.fail-once", Poco::Message::PRIO_ERROR);
 		auto control = std::make_shared<ReporterControl>();
 		control->answer(ReportResult::fail("403 quota exceeded"));
 		auto lane = startLane("fail-once", control, fastRetries());
 		for (std::uint64_t seq = 1; seq <= 5; ++seq) lane->enqueue(profile(seq));
 		CPPUNIT_ASSERT(waitUntil([&]() { return lane->status().failed == 5; }));
-		CPPUNIT_ASSERT_EQUAL(std::size_t(1), log.errors("403 quota exceeded"));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), log.count("403 quota exceeded"));
 
 		control->answer(ReportResult::fail("401 access denied"));
 		for (std::uint64_t seq = 6; seq <= 8; ++seq) lane->enqueue(profile(seq));
 		CPPUNIT_ASSERT(waitUntil([&]() { return lane->status().failed == 8; }));
 		CPPUNIT_ASSERT(lane->stop(seconds(5)));
 
-		CPPUNIT_ASSERT_EQUAL(std::size_t(1), log.errors("403 quota exceeded"));
-		CPPUNIT_ASSERT_EQUAL(std::size_t(1), log.errors("401 access denied"));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), log.count("403 quota exceeded"));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), log.count("401 access denied"));
 		CPPUNIT_ASSERT_EQUAL(std::size_t(8), control->calls().size()); // Fail is never retried
 		LaneStatus status = lane->status();
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), status.delivered);
@@ -656,7 +606,7 @@ public:
 		// turn into one error line per profile once many causes were seen.
 		const std::uint64_t causes = 70;
 		const std::string last = "[cause " + std::to_string(causes) + "]";
-		LogCapture log("asprof.lane.many-causes");
+		LogCapture log("asprof.lane.many-causes", Poco::Message::PRIO_ERROR);
 		auto control = std::make_shared<ReporterControl>();
 		std::vector<ReportResult> answers;
 		for (std::uint64_t cause = 1; cause <= causes; ++cause)
@@ -670,8 +620,8 @@ public:
 		CPPUNIT_ASSERT(waitUntil([&]() { return lane->status().failed == answers.size(); }));
 		CPPUNIT_ASSERT(lane->stop(seconds(5)));
 
-		CPPUNIT_ASSERT_EQUAL(std::size_t(1), log.errors("[cause 1]"));
-		CPPUNIT_ASSERT_MESSAGE(last + " logged " + std::to_string(log.errors(last)) + " times as an error", log.errors(last) <= 1);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), log.count("[cause 1]"));
+		CPPUNIT_ASSERT_MESSAGE(last + " logged " + std::to_string(log.count(last)) + " times as an error", log.count(last) <= 1);
 	}
 
 	void testStopDeliversWhatIsQueuedBeforeReturning()
@@ -799,14 +749,16 @@ public:
 		for (std::size_t i = 0; i < calls.size(); ++i)
 		{
 			CPPUNIT_ASSERT_EQUAL(std::string("prepared"), calls[i].hostKind);
-			CPPUNIT_ASSERT(preparerThreads[i] == calls[i].thread);
+			// On the lane's intake thread: neither the caller's nor the reporter's.
+			CPPUNIT_ASSERT(preparerThreads[i] == preparerThreads[0]);
 			CPPUNIT_ASSERT(preparerThreads[i] != std::this_thread::get_id());
+			CPPUNIT_ASSERT(preparerThreads[i] != calls[i].thread);
 		}
 	}
 
 	void testPreparerFailureDropsOnlyThatProfile()
 	{
-		LogCapture log("asprof.lane.prepare-fails");
+		LogCapture log("asprof.lane.prepare-fails", Poco::Message::PRIO_ERROR);
 		auto control = std::make_shared<ReporterControl>();
 		auto lane = startLane("prepare-fails", control, fastRetries(), [](const Profile& base) {
 			if (base.seq == 2) throw std::runtime_error("metadata lookup exploded");
@@ -818,7 +770,7 @@ public:
 
 		CPPUNIT_ASSERT_EQUAL(text({1, 3}), text(control->allSeqs()));
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), lane->status().failed);
-		CPPUNIT_ASSERT_EQUAL(std::size_t(1), log.errors("metadata lookup exploded"));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), log.count("metadata lookup exploded"));
 	}
 
 	void testSpoolHoldsEveryProfileUntilDelivered()
@@ -1003,12 +955,7 @@ public:
 	{
 		TemporaryDirectory directory;
 		const std::string spoolDir = directory.file("spool");
-		{
-			Spool spool(spoolDir, 0, Poco::Timespan(0));
-			spool.open();
-			Spool::Evicted evicted;
-			for (std::uint64_t seq = 1; seq <= 4; ++seq) spool.add(makeProfile(JFR, seq), evicted);
-		}
+		leaveEntries(spoolDir, 4);
 		std::time_t twoDaysAgo = std::time(nullptr) - 2 * 24 * 3600;
 		for (std::uint64_t seq = 1; seq <= 3; ++seq)
 		{
@@ -1032,17 +979,12 @@ public:
 	{
 		TemporaryDirectory directory;
 		const std::string spoolDir = directory.file("spool");
-		{
-			Spool spool(spoolDir, 0, Poco::Timespan(0));
-			spool.open();
-			Spool::Evicted evicted;
-			for (std::uint64_t seq = 1; seq <= 5; ++seq) spool.add(makeProfile(JFR, seq), evicted);
-		}
+		leaveEntries(spoolDir, 5);
 		writeFile(spoolDir + "/" + spoolId(2) + ".json", "{\"seq\": 2, \"start"); // garbage metadata
 		Poco::File(spoolDir + "/" + spoolId(3) + ".jfr").remove();                // metadata without recording
 		writeFile(spoolDir + "/" + spoolId(4) + ".jfr", "");                      // empty recording
 
-		LogCapture log("asprof.spool");
+		LogCapture log("asprof.spool", Poco::Message::PRIO_ERROR);
 		auto control = std::make_shared<ReporterControl>();
 		LaneSettings settings = fastRetries();
 		settings.spoolDir = spoolDir;
@@ -1055,7 +997,7 @@ public:
 		std::vector<std::string> aside = {
 			spoolId(2) + ".jfr", spoolId(2) + ".json", spoolId(3) + ".json", spoolId(4) + ".jfr", spoolId(4) + ".json"};
 		CPPUNIT_ASSERT(aside == listFiles(spoolDir + "/corrupt"));
-		for (std::uint64_t seq = 2; seq <= 4; ++seq) CPPUNIT_ASSERT_EQUAL(std::size_t(1), log.errors(spoolId(seq)));
+		for (std::uint64_t seq = 2; seq <= 4; ++seq) CPPUNIT_ASSERT_EQUAL(std::size_t(1), log.count(spoolId(seq)));
 	}
 
 	void testSecondLaneCannotShareSpoolDir()
@@ -1118,7 +1060,7 @@ public:
 		auto control = std::make_shared<ReporterControl>();
 		LaneSettings settings = fastRetries();
 		settings.spoolDir = directory.file("spool");
-		LogCapture log("asprof.lane.spool-broken");
+		LogCapture log("asprof.lane.spool-broken", Poco::Message::PRIO_ERROR);
 		auto lane = startLane("spool-broken", control, settings);
 		// The spool directory disappears under the running lane (a file now
 		// sits at its path, so writes fail even for root).
@@ -1133,7 +1075,7 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), status.spooled);
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), status.failed);
 		// One cause (the spool directory is broken), one error line; not one per profile.
-		CPPUNIT_ASSERT_EQUAL(std::size_t(1), log.errors("cannot write to the spool"));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), log.count("cannot write to the spool"));
 	}
 };
 

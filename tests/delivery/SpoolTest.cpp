@@ -61,6 +61,17 @@ std::vector<std::string> entryFiles(const std::vector<std::string>& ids)
 	return names;
 }
 
+std::vector<std::string> leaveEntries(const std::string& spoolDir, std::uint64_t count)
+	/// What an earlier run left: seqs 1..count in a spool closed again. Returns their ids.
+{
+	Spool spool(spoolDir, UNLIMITED_BYTES, UNLIMITED_AGE);
+	spool.open();
+	Spool::Evicted evicted;
+	std::vector<std::string> ids;
+	for (std::uint64_t seq = 1; seq <= count; ++seq) ids.push_back(spool.add(makeProfile(JFR, seq), evicted));
+	return ids;
+}
+
 std::string openError(Spool& spool)
 {
 	try
@@ -190,13 +201,7 @@ public:
 	{
 		TemporaryDirectory directory;
 		const std::string spoolDir = directory.file("spool");
-		std::vector<std::string> ids;
-		{
-			Spool spool(spoolDir, UNLIMITED_BYTES, UNLIMITED_AGE);
-			spool.open();
-			Spool::Evicted evicted;
-			for (std::uint64_t seq = 1; seq <= 3; ++seq) ids.push_back(spool.add(makeProfile(JFR, seq), evicted));
-		}
+		std::vector<std::string> ids = leaveEntries(spoolDir, 3);
 		Spool reopened(spoolDir, UNLIMITED_BYTES, UNLIMITED_AGE);
 		Spool::Evicted evicted = reopened.open();
 		CPPUNIT_ASSERT(evicted.expired.empty() && evicted.overCap.empty());
@@ -210,13 +215,7 @@ public:
 	{
 		TemporaryDirectory directory;
 		const std::string spoolDir = directory.file("spool");
-		std::string kept;
-		{
-			Spool spool(spoolDir, UNLIMITED_BYTES, UNLIMITED_AGE);
-			spool.open();
-			Spool::Evicted evicted;
-			kept = spool.add(makeProfile(JFR, 1), evicted);
-		}
+		std::string kept = leaveEntries(spoolDir, 1).front();
 		// What a crash can leave: writes cut short, and a recording whose
 		// metadata was never committed.
 		std::string orphan = Spool::makeId(makeProfile(JFR, 2));
@@ -290,13 +289,7 @@ public:
 	{
 		TemporaryDirectory directory;
 		const std::string spoolDir = directory.file("spool");
-		std::vector<std::string> ids;
-		{
-			Spool spool(spoolDir, UNLIMITED_BYTES, UNLIMITED_AGE);
-			spool.open();
-			Spool::Evicted evicted;
-			for (std::uint64_t seq = 1; seq <= 3; ++seq) ids.push_back(spool.add(makeProfile(JFR, seq), evicted));
-		}
+		std::vector<std::string> ids = leaveEntries(spoolDir, 3);
 		Spool smaller(spoolDir, 2 * (23524 + 600), UNLIMITED_AGE);
 		Spool::Evicted evicted = smaller.open();
 		CPPUNIT_ASSERT(std::vector<std::string>{ids[0]} == evicted.overCap);
