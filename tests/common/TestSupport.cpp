@@ -1,4 +1,6 @@
 #include "TestSupport.h"
+#include "SectionContext.h"
+#include "Poco/Util/MapConfiguration.h"
 #include "Poco/DirectoryIterator.h"
 #include "Poco/Environment.h"
 #include "Poco/File.h"
@@ -166,6 +168,17 @@ sdk::Profile makeProfile(const std::string& jfrFile, std::uint64_t seq)
 	profile.profilerArgs = "event=cpu,interval=100000000,wall=1000ms,jfr,cstack=dwarf,log=stderr";
 	profile.recording = sdk::Recording::fromFile(dataFile(jfrFile));
 	return profile;
+}
+
+std::unique_ptr<agent::SectionContext> makeSectionContext(const std::string& section,
+	const std::vector<std::pair<std::string, std::string>>& keys, const std::string& source)
+{
+	Poco::AutoPtr<Poco::Util::MapConfiguration> root(new Poco::Util::MapConfiguration);
+	root->setString(section + ".type", section.substr(section.find('.') + 1));
+	for (const auto& key : keys) root->setString(section + "." + key.first, key.second);
+	auto context = std::make_unique<agent::SectionContext>(root, section, source, "asprof." + section);
+	context->markKnown("type");
+	return context;
 }
 
 std::string fakeProfilerIni(const std::string& reporterSection, const std::string& extraAgentKeys)

@@ -17,6 +17,9 @@
 #include <vector>
 
 namespace asprof {
+namespace agent {
+class SectionContext;
+}
 namespace test {
 
 bool waitUntil(const std::function<bool()>& condition, Poco::Timespan timeout = Poco::Timespan(20, 0));
@@ -77,6 +80,11 @@ std::vector<std::string> readLines(const std::string& path);
 
 sdk::Profile makeProfile(const std::string& jfrFile, std::uint64_t seq = 1);
 	/// A complete profile whose recording is a copy of tests/data/<jfrFile>.
+
+std::unique_ptr<agent::SectionContext> makeSectionContext(const std::string& section,
+	const std::vector<std::pair<std::string, std::string>>& keys, const std::string& source = "test-agent.ini");
+	/// A plugin context over [section] holding type (the part after the dot)
+	/// and the given keys, as the agent builds it; type counts as known.
 
 std::string fakeProfilerIni(const std::string& reporterSection, const std::string& extraAgentKeys = "");
 	/// An agent.ini using the fake async-profiler, the test plugin dir,

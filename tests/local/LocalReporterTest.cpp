@@ -43,12 +43,7 @@ const std::string PROFILE_NAME = "2025-03-20T16-41-54Z";
 // A context over [reporter.local] holding the given keys, as the agent builds it.
 std::unique_ptr<SectionContext> makeContext(const Settings& settings)
 {
-	Poco::AutoPtr<Poco::Util::MapConfiguration> root(new Poco::Util::MapConfiguration);
-	root->setString("reporter.local.type", "local");
-	for (const auto& setting : settings) root->setString("reporter.local." + setting.first, setting.second);
-	auto context = std::make_unique<SectionContext>(root, "reporter.local", SOURCE, "asprof.reporter.local");
-	context->markKnown("type");
-	return context;
+	return asprof::test::makeSectionContext("reporter.local", {settings.begin(), settings.end()}, SOURCE);
 }
 
 std::unique_ptr<LocalReporter> startReporter(const Settings& settings)

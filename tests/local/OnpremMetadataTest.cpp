@@ -5,6 +5,7 @@
 //
 
 #include "OnpremMetadataProvider.h"
+#include "TestSupport.h"
 #include "SectionContext.h"
 #include "cppunit/extensions/HelperMacros.h"
 #include "Poco/Environment.h"
@@ -23,12 +24,7 @@ using Settings = std::map<std::string, std::string>;
 
 std::unique_ptr<SectionContext> makeContext(const Settings& settings)
 {
-	Poco::AutoPtr<Poco::Util::MapConfiguration> root(new Poco::Util::MapConfiguration);
-	root->setString("metadata.onprem.type", "onprem");
-	for (const auto& setting : settings) root->setString("metadata.onprem." + setting.first, setting.second);
-	auto context = std::make_unique<SectionContext>(root, "metadata.onprem", "test-agent.ini", "asprof.metadata.onprem");
-	context->markKnown("type");
-	return context;
+	return asprof::test::makeSectionContext("metadata.onprem", {settings.begin(), settings.end()});
 }
 
 HostMetadata detect(const Settings& settings)
