@@ -326,7 +326,7 @@ void runBench(const Options& options)
 	bench::ScratchDirectory scratch("bench-rotation");
 	std::printf("bench-rotation: %d rotations (after 1 warm-up each)\n", options.rotations);
 	if (options.fake && Poco::Environment::get("ASPROF_FAKE_JFR", "").empty())
-		Poco::Environment::set("ASPROF_FAKE_JFR", SAMPLE_JFR);
+		::setenv("ASPROF_FAKE_JFR", SAMPLE_JFR, 1); // not Poco::Environment::set (see tests/common/TestSupport.cpp)
 	agent::AsyncProfiler& profiler = agent::AsyncProfiler::load(options.library);
 	std::printf("  library:  %s (%s)\n", profiler.path().c_str(), options.fake ? "fake" : "real");
 	if (options.fake) std::printf("  fake JFR: %s\n", Poco::Environment::get("ASPROF_FAKE_JFR").c_str());

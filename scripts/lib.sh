@@ -8,6 +8,7 @@
 #   asprof_download_library            download the pinned async-profiler release into the cache
 #   asprof_require_library             find, else download, else explain; print the path
 #   asprof_build <builddir> [cmake args...]
+#   asprof_install_node_deps           install tests/node's npm packages (the S3 test harness); best effort
 #
 # Environment:
 #   ASPROF_LIB        path of libasyncProfiler.so to use (must exist)
@@ -20,7 +21,8 @@ umask 022
 
 ASPROF_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
-ASPROF_BUILD_PACKAGES=(build-essential cmake pkg-config libpoco-dev libcppunit-dev)
+# openssl: the TLS tests make their certificate authority with the openssl command.
+ASPROF_BUILD_PACKAGES=(build-essential cmake pkg-config libpoco-dev libcppunit-dev openssl)
 
 # The pinned official async-profiler release (checksums as pinned by Bazel's repositories.bzl).
 ASPROF_AP_VERSION=4.1
@@ -230,4 +232,44 @@ asprof_build()
 	asprof_log "building into $builddir"
 	cmake -S "$ASPROF_REPO_ROOT" -B "$builddir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DASPROF_WERROR=ON "$@" &&
 		cmake --build "$builddir" -j"$(nproc)"
+}
+
+asprof_warn_s3_skipped()
+{
+	asprof_log "WARNING: $*; the tests that need the S3 harness (tests/node) will be SKIPPED"
+}
+
+# Installs the npm packages of the S3 test harness (tests/node, pinned by its
+# package-lock.json) when they are missing or older than the lockfile. Needs Node.js 18
+# or later; installs Debian's nodejs and npm when node is missing (Debian 12 ships 18).
+# Best effort: when anything fails it warns that the S3 tests will be skipped and
+# returns 0, so the rest of the suite still runs.
+asprof_install_node_deps()
+{
+	local dir="$ASPROF_REPO_ROOT/tests/node"
+	if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+		asprof_log "node or npm not found: installing Debian's nodejs and npm for the S3 test harness"
+		if ! asprof_install_deps nodejs npm; then
+			asprof_warn_s3_skipped "could not install nodejs and npm"
+			return 0
+		fi
+	fi
+	local major
+	major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+	if [[ ! "$major" =~ ^[0-9]+$ ]] || ((major < 18)); then
+		asprof_warn_s3_skipped "node $(node --version 2>/dev/null || echo '?') is older than 18"
+		return 0
+	fi
+	# npm keeps a copy of the lockfile it installed from in node_modules.
+	if [[ -f "$dir/node_modules/.package-lock.json" && "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" &&
+		"$dir/node_modules/.package-lock.json" -nt "$dir/package.json" ]]; then
+		return 0
+	fi
+	local install=(ci)
+	[[ -f "$dir/package-lock.json" ]] || install=(install)
+	asprof_log "installing the S3 test harness's npm packages into tests/node/node_modules (npm ${install[*]})"
+	if ! npm "${install[@]}" --prefix "$dir" --no-audit --no-fund --ignore-scripts >&2; then
+		asprof_warn_s3_skipped "npm ${install[*]} in tests/node failed (offline? a proxy? see npm's output above)"
+		return 0
+	fi
 }

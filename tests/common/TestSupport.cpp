@@ -10,6 +10,7 @@
 #include "Poco/Message.h"
 #include "Poco/TemporaryFile.h"
 #include <algorithm>
+#include <cstdlib>
 #include <mutex>
 #include <sys/stat.h>
 #include <sstream>
@@ -57,15 +58,17 @@ std::string TemporaryDirectory::file(const std::string& name) const
 	return _path + "/" + name;
 }
 
+// setenv(3), not Poco::Environment::set: Poco 1.11 hands putenv() a string
+// it later overwrites, leaving the environment pointing at stale bytes.
 ScopedEnv::ScopedEnv(const std::string& name, const std::string& value): _name(name), _had(Poco::Environment::has(name))
 {
 	if (_had) _old = Poco::Environment::get(name);
-	Poco::Environment::set(name, value);
+	::setenv(name.c_str(), value.c_str(), 1);
 }
 
 ScopedEnv::~ScopedEnv()
 {
-	if (_had) Poco::Environment::set(_name, _old);
+	if (_had) ::setenv(_name.c_str(), _old.c_str(), 1);
 	else ::unsetenv(_name.c_str());
 }
 

@@ -54,6 +54,13 @@ std::string copyPlugin(const TemporaryDirectory& dir, const std::string& name)
 	return target;
 }
 
+std::string names(const std::vector<MetadataResolver::Candidate>& candidates)
+{
+	std::string text;
+	for (const auto& candidate : candidates) text += (text.empty() ? "" : " ") + candidate.name;
+	return text;
+}
+
 } // namespace
 
 class PluginRegistryTest: public CppUnit::TestFixture
@@ -76,6 +83,7 @@ class PluginRegistryTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testLibraryKeyLoadsAPluginFromElsewhere);
 	CPPUNIT_TEST(testFailingMetadataFallsThroughToTheNextProvider);
 	CPPUNIT_TEST(testNoMetadataProviderFallsBackToOnprem);
+	CPPUNIT_TEST(testAutoMetadataTriesEcsOnlyOnEcsThenEc2ThenOnprem);
 	CPPUNIT_TEST(testAutoMetadataSkipsPluginsThatAreNotInstalled);
 	CPPUNIT_TEST(testBrokenMetadataInstanceIsDisabledOthersRun);
 	CPPUNIT_TEST_SUITE_END();
@@ -272,16 +280,27 @@ public:
 		CPPUNIT_ASSERT_EQUAL(Poco::Environment::nodeName(), host.field("hostname"));
 	}
 
-	void testAutoMetadataSkipsPluginsThatAreNotInstalled()
+	void testAutoMetadataTriesEcsOnlyOnEcsThenEc2ThenOnprem()
 	{
-		asprof::test::ScopedEnv ecs("ECS_CONTAINER_METADATA_URI_V4", "http://127.0.0.1:9/v4");
 		AgentConfig config = AgentConfig::fromIni("[agent]\nmetadata = auto\n", "test.ini");
 		PluginRegistry registry(BUILD_PLUGINS);
 		ReporterFactory factory(config, registry);
-		auto candidates = factory.createMetadataCandidates();
-		// Only onprem is built here; ecs and ec2 are skipped without an error.
-		CPPUNIT_ASSERT_EQUAL(std::size_t(1), candidates.size());
-		CPPUNIT_ASSERT_EQUAL(std::string("onprem"), candidates[0].name);
+		::unsetenv("ECS_CONTAINER_METADATA_URI_V4");
+		CPPUNIT_ASSERT_EQUAL(std::string("ec2 onprem"), names(factory.createMetadataCandidates()));
+		asprof::test::ScopedEnv ecs("ECS_CONTAINER_METADATA_URI_V4", "http://127.0.0.1:9/v4");
+		CPPUNIT_ASSERT_EQUAL(std::string("ecs ec2 onprem"), names(factory.createMetadataCandidates()));
+	}
+
+	void testAutoMetadataSkipsPluginsThatAreNotInstalled()
+	{
+		asprof::test::ScopedEnv ecs("ECS_CONTAINER_METADATA_URI_V4", "http://127.0.0.1:9/v4");
+		TemporaryDirectory dir;
+		copyPlugin(dir, "libasprof-metadata-onprem.so");
+		AgentConfig config = AgentConfig::fromIni("[agent]\nmetadata = auto\npluginDir = " + dir.path() + "\n", "test.ini");
+		PluginRegistry registry(config.pluginDir);
+		ReporterFactory factory(config, registry);
+		// Only onprem is installed there; ecs and ec2 are skipped without an error.
+		CPPUNIT_ASSERT_EQUAL(std::string("onprem"), names(factory.createMetadataCandidates()));
 	}
 
 	void testBrokenMetadataInstanceIsDisabledOthersRun()

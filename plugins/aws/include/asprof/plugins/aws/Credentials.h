@@ -42,7 +42,7 @@ class CredentialsProvider
 public:
 	virtual ~CredentialsProvider();
 	virtual Credentials get() = 0;
-		/// Throws CredentialsException.
+		/// Valid credentials. Throws CredentialsException.
 };
 
 struct CredentialsChainOptions
@@ -61,16 +61,31 @@ class CredentialsChain: public CredentialsProvider
 	/// The AWS default chain, in order:
 	///   1. keys in the plugin's section (accessKeyId + secretAccessKey [+ sessionToken]);
 	///   2. AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY [/ AWS_SESSION_TOKEN];
-	///   3. the shared files: AWS_SHARED_CREDENTIALS_FILE (default ~/.aws/credentials)
-	///      and AWS_CONFIG_FILE (default ~/.aws/config, "[profile name]" sections),
-	///      profile from the options, AWS_PROFILE, else "default";
+	///   3. the shared files: AWS_SHARED_CREDENTIALS_FILE (default ~/.aws/credentials,
+	///      "[name]" sections) and AWS_CONFIG_FILE (default ~/.aws/config,
+	///      "[profile name]" sections, "[default]"), profile from the options,
+	///      AWS_PROFILE, else "default"; keys aws_access_key_id,
+	///      aws_secret_access_key, aws_session_token; the credentials file wins
+	///      key by key; ~ is $HOME. Profiles that assume roles, run processes or
+	///      use SSO are not supported (the error says so);
 	///   4. ECS container credentials: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
-	///      (http://169.254.170.2<uri>) or AWS_CONTAINER_CREDENTIALS_FULL_URI with
-	///      AWS_CONTAINER_AUTHORIZATION_TOKEN or AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE;
-	///   5. the EC2 instance profile through IMDSv2.
+	///      (http://<ecsHost><uri>) or AWS_CONTAINER_CREDENTIALS_FULL_URI (https,
+	///      or http to loopback, 169.254.170.2 or 169.254.170.23) with the
+	///      Authorization header from AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE
+	///      (read again on each fetch) or AWS_CONTAINER_AUTHORIZATION_TOKEN;
+	///   5. the EC2 instance profile through IMDSv2 (ImdsClient, endpoint from
+	///      imdsEndpoint; skipped when AWS_EC2_METADATA_DISABLED=true).
 	/// The first source that has credentials wins and is remembered; temporary
-	/// credentials are fetched again refreshMargin before they expire.
-	/// Thread-safe.
+	/// credentials (ecs, imds) are fetched again from the same source
+	/// refreshMargin before they expire. When that refresh fails while the
+	/// current credentials are still valid, get() keeps returning them and logs
+	/// a warning (logger "asprof.aws.credentials"); it tries again on the next get().
+	/// When nothing is found, CredentialsException says why for every source:
+	/// "no AWS credentials: config: not set; environment: AWS_ACCESS_KEY_ID not
+	/// set; profile default: no such profile in ...; ecs: ...; imds: ...".
+	/// Network sources use timeout per request (ImdsOptions' attempts), so a
+	/// host that is neither ECS nor EC2 fails within a few seconds.
+	/// Thread-safe: get() serializes callers while it fetches.
 {
 public:
 	explicit CredentialsChain(const CredentialsChainOptions& options);
@@ -80,6 +95,7 @@ public:
 
 private:
 	Credentials resolve();
+		/// Walks the chain, or asks only the remembered source for a refresh.
 
 	CredentialsChainOptions _options;
 	Poco::FastMutex _mutex;

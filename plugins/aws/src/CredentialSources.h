@@ -1,0 +1,44 @@
+//
+// CredentialSources.h
+//
+// The five sources of the AWS default credentials chain (internal to
+// asprof-plugin-aws; CredentialsChain walks them in this order).
+//
+
+#ifndef Asprof_Plugins_Aws_CredentialSources_INCLUDED
+#define Asprof_Plugins_Aws_CredentialSources_INCLUDED
+
+#include "asprof/plugins/aws/Credentials.h"
+#include <optional>
+#include <string>
+
+namespace asprof {
+namespace plugins {
+namespace aws {
+
+// Each source returns the credentials it has, or nullopt and sets failure to
+// "<source>: <why not>" (never containing a secret, a token or a response body).
+
+std::optional<Credentials> credentialsFromOptions(const CredentialsChainOptions& options, std::string& failure);
+	/// "config": accessKeyId + secretAccessKey [+ sessionToken] of the options.
+
+std::optional<Credentials> credentialsFromEnvironment(std::string& failure);
+	/// "environment": AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY [, AWS_SESSION_TOKEN].
+
+std::optional<Credentials> credentialsFromProfile(const std::string& profile, std::string& failure);
+	/// "profile <name>": the shared credentials and config files.
+
+std::optional<Credentials> credentialsFromContainer(const CredentialsChainOptions& options, std::string& failure);
+	/// "ecs": the container credentials endpoint.
+
+std::optional<Credentials> credentialsFromInstanceProfile(const CredentialsChainOptions& options, std::string& failure);
+	/// "imds": the EC2 instance profile through IMDSv2.
+
+Credentials parseCredentialsDocument(const std::string& json, const std::string& source);
+	/// The AccessKeyId, SecretAccessKey, Token and Expiration of an ECS or IMDS
+	/// answer (Code, when present, must be "Success"). Throws Poco::DataFormatException
+	/// that never quotes the document.
+
+} } } // namespace asprof::plugins::aws
+
+#endif // Asprof_Plugins_Aws_CredentialSources_INCLUDED

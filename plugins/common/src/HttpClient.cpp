@@ -1,0 +1,408 @@
+//
+// HttpClient.cpp
+//
+// Poco's HTTP(S) client sessions, kept alive per scheme://host:port, with the TLS
+// context and the proxy settings every network plugin needs.
+//
+
+#include "asprof/plugins/HttpClient.h"
+#include "Poco/DateTime.h"
+#include "Poco/DateTimeFormat.h"
+#include "Poco/DateTimeParser.h"
+#include "Poco/Environment.h"
+#include "Poco/File.h"
+#include "Poco/Logger.h"
+#include "Poco/Net/Context.h"
+#include "Poco/Net/HTTPClientSession.h"
+#include "Poco/Net/HTTPRequest.h"
+#include "Poco/Net/HTTPResponse.h"
+#include "Poco/Net/HTTPSClientSession.h"
+#include "Poco/Net/NetException.h"
+#include "Poco/Net/NetSSL.h"
+#include "Poco/Net/RejectCertificateHandler.h"
+#include "Poco/Net/SSLException.h"
+#include "Poco/NumberParser.h"
+#include "Poco/StreamCopier.h"
+#include "Poco/String.h"
+#include "Poco/StringTokenizer.h"
+#include <openssl/ssl.h>
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <mutex>
+
+using Poco::Net::Context;
+using Poco::Net::HTTPClientSession;
+
+namespace asprof {
+namespace plugins {
+
+namespace {
+
+const std::size_t MAX_BODY_IN_MESSAGE = 200;
+const Poco::UInt64 MAX_RETRY_AFTER_SECONDS = 1000000000; // beyond this a value is not a plausible delay
+
+Poco::Logger& logger()
+{
+	return Poco::Logger::get("asprof.http");
+}
+
+void initializeSslOnce()
+{
+	// Once per process and never undone: plugins are never unloaded.
+	static std::once_flag once;
+	std::call_once(once, [] { Poco::Net::initializeSSL(); });
+}
+
+void requireReadable(const std::string& key, const std::string& path)
+{
+	if (path.empty()) return;
+	Poco::File file(path);
+	if (!file.exists()) throw Poco::InvalidArgumentException("HTTP client: " + key + " " + path + " does not exist");
+	if (!file.canRead()) throw Poco::InvalidArgumentException("HTTP client: " + key + " " + path + " is not readable");
+}
+
+Context::Ptr makeTlsContext(const HttpOptions& options)
+{
+	requireReadable("caFile", options.caFile);
+	requireReadable("clientCert", options.clientCertFile);
+	requireReadable("clientKey", options.clientKeyFile);
+	if (options.clientCertFile.empty() != options.clientKeyFile.empty())
+		throw Poco::InvalidArgumentException("HTTP client: clientCert and clientKey must be given together");
+
+	Context::Params params;
+	// VERIFY_STRICT, not RELAXED: for a client both verify the chain, but Poco skips the
+	// host-name check under RELAXED when the host is a loopback address.
+	params.verificationMode = options.verifyTls ? Context::VERIFY_STRICT : Context::VERIFY_NONE;
+	params.caLocation = options.caFile;
+	params.loadDefaultCAs = options.caFile.empty();
+	params.certificateFile = options.clientCertFile;
+	params.privateKeyFile = options.clientKeyFile;
+	params.cipherList = "DEFAULT";
+	Context::Ptr context;
+	try
+	{
+		initializeSslOnce();
+		context = new Context(Context::TLS_CLIENT_USE, params);
+	}
+	catch (const Poco::Exception& error)
+	{
+		throw Poco::InvalidArgumentException("HTTP client: cannot set up TLS", error.displayText());
+	}
+	if (!options.clientCertFile.empty() && SSL_CTX_check_private_key(context->sslContext()) != 1)
+		throw Poco::InvalidArgumentException(
+			"HTTP client: clientKey " + options.clientKeyFile + " does not match clientCert " + options.clientCertFile);
+	context->requireMinimumProtocol(Context::PROTO_TLSV1_2);
+	// A context-level handler takes precedence over whatever the host application gave
+	// Poco's SSLManager (possibly a ConsoleCertificateHandler): never ask on the console.
+	context->setInvalidCertificateHandler(new Poco::Net::RejectCertificateHandler(false));
+	return context;
+}
+
+std::string environment(const char* preferred, const char* other)
+{
+	std::string value = Poco::Environment::get(preferred, "");
+	return value.empty() ? Poco::Environment::get(other, "") : value;
+}
+
+bool hostMatches(const std::string& host, std::string domain)
+{
+	if (domain.compare(0, 2, "*.") == 0) domain.erase(0, 1);
+	if (!domain.empty() && domain[0] == '.') domain.erase(0, 1);
+	if (domain.empty()) return false;
+	if (host == domain) return true;
+	return host.size() > domain.size() && host.compare(host.size() - domain.size(), domain.size(), domain) == 0 &&
+		host[host.size() - domain.size() - 1] == '.';
+}
+
+bool noProxyEntryMatches(const Poco::URI& uri, const std::string& host, const std::string& entry)
+{
+	if (entry == "*") return true;
+	std::string entryHost = entry;
+	std::string entryPort;
+	if (entry[0] == '[')
+	{
+		const std::size_t close = entry.find(']');
+		if (close == std::string::npos) return false;
+		entryHost = entry.substr(1, close - 1);
+		if (close + 1 < entry.size() && entry[close + 1] == ':') entryPort = entry.substr(close + 2);
+	}
+	else if (std::count(entry.begin(), entry.end(), ':') == 1)
+	{
+		entryHost = entry.substr(0, entry.find(':'));
+		entryPort = entry.substr(entry.find(':') + 1);
+	}
+	if (!entryPort.empty() && entryPort != std::to_string(uri.getPort())) return false;
+	return hostMatches(host, entryHost);
+}
+
+bool bypassesProxy(const Poco::URI& uri, const std::string& noProxy)
+{
+	const std::string host = Poco::toLower(uri.getHost());
+	Poco::StringTokenizer entries(Poco::toLower(noProxy), ",", Poco::StringTokenizer::TOK_TRIM | Poco::StringTokenizer::TOK_IGNORE_EMPTY);
+	return std::any_of(entries.begin(), entries.end(), [&](const std::string& entry) { return noProxyEntryMatches(uri, host, entry); });
+}
+
+void applyProxy(HTTPClientSession& session, const Poco::URI& uri)
+{
+	const std::optional<std::string> proxy = HttpClient::proxyFor(uri);
+	if (!proxy) return;
+	Poco::URI proxyUri;
+	try
+	{
+		proxyUri = Poco::URI(*proxy);
+	}
+	catch (const Poco::Exception&)
+	{
+		// Not the parser's message: it may quote the URL, credentials included.
+		throw Poco::InvalidArgumentException("HTTP client: the proxy URL from the environment is not a valid URL");
+	}
+	if (Poco::toLower(proxyUri.getScheme()) != "http" || proxyUri.getHost().empty())
+		throw Poco::InvalidArgumentException(
+			"HTTP client: only http://host:port proxies are supported (proxy scheme \"" + proxyUri.getScheme() + "\")");
+	HTTPClientSession::ProxyConfig config;
+	config.host = proxyUri.getHost();
+	config.port = proxyUri.getPort();
+	config.authMethod = HTTPClientSession::PROXY_AUTH_NONE;
+	std::string userInfo;
+	Poco::URI::decode(proxyUri.getUserInfo(), userInfo);
+	if (!userInfo.empty())
+	{
+		const std::size_t colon = userInfo.find(':');
+		config.username = userInfo.substr(0, colon);
+		config.password = colon == std::string::npos ? "" : userInfo.substr(colon + 1);
+		config.authMethod = HTTPClientSession::PROXY_AUTH_HTTP_BASIC;
+	}
+	session.setProxyConfig(config);
+	logger().debug("HTTP client: %s://%s:%s goes through the proxy %s:%s", uri.getScheme(), uri.getHost(), std::to_string(uri.getPort()),
+		config.host, std::to_string(config.port));
+}
+
+std::string hostHeader(const Poco::URI& uri)
+{
+	std::string host = uri.getHost().find(':') == std::string::npos ? uri.getHost() : "[" + uri.getHost() + "]";
+	const bool defaultPort = (uri.getPort() == 80 && Poco::icompare(uri.getScheme(), "http") == 0) ||
+		(uri.getPort() == 443 && Poco::icompare(uri.getScheme(), "https") == 0);
+	if (!defaultPort) host += ":" + std::to_string(uri.getPort());
+	return host;
+}
+
+bool methodHasBody(const std::string& method)
+{
+	return method == Poco::Net::HTTPRequest::HTTP_PUT || method == Poco::Net::HTTPRequest::HTTP_POST ||
+		method == Poco::Net::HTTPRequest::HTTP_PATCH;
+}
+
+bool isStaleConnectionError(const Poco::Exception& error)
+{
+	// What a request on a connection the peer has closed while idle runs into.
+	return dynamic_cast<const Poco::Net::NoMessageException*>(&error) || dynamic_cast<const Poco::Net::ConnectionResetException*>(&error) ||
+		dynamic_cast<const Poco::Net::ConnectionAbortedException*>(&error) ||
+		dynamic_cast<const Poco::Net::SSLConnectionUnexpectedlyClosedException*>(&error);
+}
+
+bool isCertificateFailure(const Poco::Exception& error)
+{
+	if (dynamic_cast<const Poco::Net::CertificateValidationException*>(&error) ||
+		dynamic_cast<const Poco::Net::InvalidCertificateException*>(&error) || dynamic_cast<const Poco::Net::SSLContextException*>(&error))
+		return true;
+	if (!dynamic_cast<const Poco::Net::SSLException*>(&error)) return false;
+	// OpenSSL's reasons: "certificate verify failed" (ours), "alert bad certificate",
+	// "alert unknown ca", "alert certificate required" (the server refusing our client certificate).
+	const std::string text = Poco::toLower(error.displayText());
+	return text.find("certificate") != std::string::npos || text.find("unknown ca") != std::string::npos;
+}
+
+std::string printable(const std::string& bytes)
+{
+	std::string text = bytes.substr(0, MAX_BODY_IN_MESSAGE);
+	std::replace_if(
+		text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r' || c == '\t'; }, ' ');
+	std::replace_if(
+		text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }, '?');
+	return text;
+}
+
+} // namespace
+
+std::string HttpResponse::header(const std::string& name) const
+{
+	for (const auto& field : headers)
+		if (Poco::icompare(field.first, name) == 0) return field.second;
+	return std::string();
+}
+
+class HttpClient::Impl
+{
+public:
+	explicit Impl(const HttpOptions& options):
+		_options(options),
+		_tlsContext(makeTlsContext(options))
+	{
+		if (!options.verifyTls)
+			logger().warning("HTTP client: TLS certificate verification is OFF (insecureSkipVerify = yes): "
+							 "any server can impersonate the destination; do not use this in production");
+	}
+
+	HttpResponse send(const HttpRequest& request)
+	{
+		HTTPClientSession& session = sessionFor(request.uri);
+		const bool reusedConnection = session.connected();
+		try
+		{
+			return exchange(session, request);
+		}
+		catch (const Poco::TimeoutException&)
+		{
+			session.reset(); // the request may have been processed: never resend it
+			throw;
+		}
+		catch (const Poco::Exception& error)
+		{
+			session.reset();
+			if (!reusedConnection || !isStaleConnectionError(error)) throw;
+			logger().debug("HTTP client: kept-alive connection to %s was closed by the peer (%s); reconnecting", request.uri.getHost(),
+				error.displayText());
+		}
+		return exchange(session, request);
+	}
+
+	const HttpOptions& options() const
+	{
+		return _options;
+	}
+
+private:
+	HTTPClientSession& sessionFor(const Poco::URI& uri)
+	{
+		const std::string scheme = Poco::toLower(uri.getScheme());
+		if (scheme != "http" && scheme != "https")
+			throw Poco::InvalidArgumentException("HTTP client: unsupported URL scheme \"" + uri.getScheme() + "\" (http or https)");
+		if (uri.getHost().empty()) throw Poco::InvalidArgumentException("HTTP client: the URL has no host");
+		const std::string key = scheme + "://" + Poco::toLower(uri.getHost()) + ":" + std::to_string(uri.getPort());
+		auto found = _sessions.find(key);
+		if (found != _sessions.end()) return *found->second;
+
+		std::unique_ptr<HTTPClientSession> session;
+		if (scheme == "https")
+			session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(), _tlsContext);
+		else
+			session = std::make_unique<HTTPClientSession>(uri.getHost(), uri.getPort());
+		session->setTimeout(_options.timeout, _options.timeout, _options.timeout);
+		session->setKeepAlive(true);
+		if (_options.useProxyEnvironment) applyProxy(*session, uri);
+		return *_sessions.emplace(key, std::move(session)).first->second;
+	}
+
+	static HttpResponse exchange(HTTPClientSession& session, const HttpRequest& request)
+	{
+		std::string target = request.target.empty() ? request.uri.getPathAndQuery() : request.target;
+		if (target.empty()) target = "/";
+		Poco::Net::HTTPRequest wire(request.method, target, Poco::Net::HTTPMessage::HTTP_1_1);
+		for (const auto& field : request.headers) wire.add(field.first, field.second);
+		if (!wire.has(Poco::Net::HTTPRequest::HOST)) wire.setHost(hostHeader(request.uri));
+		if (!request.body.empty() || methodHasBody(request.method)) wire.setContentLength64(static_cast<Poco::Int64>(request.body.size()));
+
+		std::ostream& body = session.sendRequest(wire);
+		body.exceptions(std::ios::badbit);
+		body.write(request.body.data(), static_cast<std::streamsize>(request.body.size()));
+
+		Poco::Net::HTTPResponse answer;
+		std::istream& in = session.receiveResponse(answer);
+		HttpResponse response;
+		response.status = static_cast<int>(answer.getStatus());
+		response.reason = answer.getReason();
+		for (const auto& field : answer) response.headers.emplace_back(field.first, field.second);
+		in.exceptions(std::ios::badbit); // rethrows the session's own exception (timeout, reset)
+		Poco::StreamCopier::copyToString(in, response.body);
+		const bool bodyExpected = request.method != Poco::Net::HTTPRequest::HTTP_HEAD && response.status >= 200 && response.status != 204 &&
+			response.status != 304;
+		if (bodyExpected && answer.hasContentLength() && static_cast<Poco::Int64>(response.body.size()) != answer.getContentLength64())
+			throw Poco::Net::MessageException("HTTP client: the connection closed before the end of the response body");
+		return response;
+	}
+
+	HttpOptions _options;
+	Context::Ptr _tlsContext;
+	std::map<std::string, std::unique_ptr<HTTPClientSession>> _sessions;
+};
+
+HttpClient::HttpClient(const HttpOptions& options):
+	_impl(std::make_unique<Impl>(options))
+{
+}
+
+HttpClient::~HttpClient() = default;
+
+HttpResponse HttpClient::send(const HttpRequest& request)
+{
+	return _impl->send(request);
+}
+
+const HttpOptions& HttpClient::options() const
+{
+	return _impl->options();
+}
+
+std::optional<std::string> HttpClient::proxyFor(const Poco::URI& uri)
+{
+	const std::string scheme = Poco::toLower(uri.getScheme());
+	std::string proxy;
+	if (scheme == "https")
+		proxy = environment("https_proxy", "HTTPS_PROXY");
+	else if (scheme == "http")
+	{
+		// Under CGI, HTTP_PROXY comes from the client's "Proxy:" request header (httpoxy).
+		proxy = Poco::Environment::get("http_proxy", "");
+		if (proxy.empty() && !Poco::Environment::has("REQUEST_METHOD")) proxy = Poco::Environment::get("HTTP_PROXY", "");
+	}
+	proxy = Poco::trim(proxy);
+	if (proxy.empty() || bypassesProxy(uri, environment("no_proxy", "NO_PROXY"))) return std::nullopt;
+	if (proxy.find("://") == std::string::npos) proxy = "http://" + proxy;
+	return proxy;
+}
+
+sdk::ReportResult classifyResponse(const HttpResponse& response, const std::string& what)
+{
+	if (response.status >= 200 && response.status < 300) return sdk::ReportResult::ok();
+	std::string message = what + ": HTTP " + std::to_string(response.status);
+	if (!response.reason.empty()) message += " " + response.reason;
+	if (!response.body.empty()) message += ": " + printable(response.body);
+	if (response.status == 408 || response.status == 429 || (response.status >= 500 && response.status < 600))
+		return sdk::ReportResult::retry(message, parseRetryAfter(response.header("Retry-After")));
+	return sdk::ReportResult::fail(message);
+}
+
+sdk::ReportResult classifyTransportError(const Poco::Exception& error, const std::string& what)
+{
+	const std::string message = what + ": " + error.displayText();
+	if (isCertificateFailure(error)) return sdk::ReportResult::fail(message);
+	if (dynamic_cast<const Poco::TimeoutException*>(&error) || dynamic_cast<const Poco::IOException*>(&error))
+		return sdk::ReportResult::retry(message);
+	return sdk::ReportResult::fail(message); // bad URL, bad proxy setting, ...: retrying cannot help
+}
+
+std::optional<Poco::Timespan> parseRetryAfter(const std::string& value, const Poco::Timestamp& now)
+{
+	const std::string text = Poco::trim(value);
+	if (text.empty()) return std::nullopt;
+	if (std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
+	{
+		Poco::UInt64 seconds = 0;
+		if (!Poco::NumberParser::tryParseUnsigned64(text, seconds) || seconds > MAX_RETRY_AFTER_SECONDS) return std::nullopt;
+		return Poco::Timespan(static_cast<long>(seconds), 0);
+	}
+	// Poco's parser is lenient ("-5" would pass): insist on a time of day and a month name first.
+	const bool looksLikeDate = std::count(text.begin(), text.end(), ':') == 2 &&
+		std::any_of(text.begin(), text.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); });
+	Poco::DateTime date;
+	int timeZoneDifferential = 0;
+	if (!looksLikeDate || !Poco::DateTimeParser::tryParse(Poco::DateTimeFormat::HTTP_FORMAT, text, date, timeZoneDifferential))
+		return std::nullopt;
+	date.makeUTC(timeZoneDifferential);
+	const Poco::Timestamp::TimeDiff delay = date.timestamp() - now;
+	return Poco::Timespan(std::max<Poco::Timestamp::TimeDiff>(delay, 0));
+}
+
+}
+} // namespace asprof::plugins

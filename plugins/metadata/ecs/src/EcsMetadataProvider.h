@@ -1,0 +1,42 @@
+//
+// EcsMetadataProvider.h
+//
+// Host metadata of an ECS task (EC2 or Fargate launch type).
+//
+
+#ifndef Asprof_Plugins_EcsMetadataProvider_INCLUDED
+#define Asprof_Plugins_EcsMetadataProvider_INCLUDED
+
+#include "asprof/sdk/MetadataProvider.h"
+#include "Poco/Timespan.h"
+#include <string>
+
+namespace asprof {
+namespace plugins {
+
+class EcsMetadataProvider: public sdk::MetadataProvider
+	/// [metadata.<name>] type = ecs. Keys:
+	///   endpoint = (empty)   the task metadata endpoint; default $ECS_CONTAINER_METADATA_URI_V4
+	///   timeout  = 1s
+	///   labels   =           k=v, ... added to every profile
+	/// detect(): GET <endpoint>/task; kind "ecs" with accountId and region
+	/// (from the task ARN), taskArn, clusterArn, and cpuLimit / memoryLimit
+	/// when the task has limits. Throws when there is no endpoint (not on ECS)
+	/// or it does not answer.
+{
+public:
+	void configure(sdk::PluginContext& context) override;
+	sdk::HostMetadata detect() override;
+
+	static sdk::HostMetadata parseTask(const std::string& json);
+		/// The metadata from a task metadata v4 document. Throws Poco::DataFormatException.
+
+private:
+	std::string _endpoint;
+	Poco::Timespan _timeout = Poco::Timespan(1, 0);
+	sdk::KeyValueList _labels;
+};
+
+} } // namespace asprof::plugins
+
+#endif // Asprof_Plugins_EcsMetadataProvider_INCLUDED
