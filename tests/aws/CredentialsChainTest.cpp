@@ -67,6 +67,7 @@ class CredentialsChainTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testSharedFileVariablesOverrideHome);
 	CPPUNIT_TEST(testUnsupportedProfileIsExplained);
 	CPPUNIT_TEST(testEcsRelativeUri);
+	CPPUNIT_TEST(testInvalidateFetchesTemporaryCredentialsAgain);
 	CPPUNIT_TEST(testEcsFullUriWithAuthorizationToken);
 	CPPUNIT_TEST(testEcsTokenFileIsReadAgainOnEachFetch);
 	CPPUNIT_TEST(testEcsFullUriOverPlainHttpToRemoteHostIsRefused);
@@ -213,6 +214,18 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::string("fake-session-token-ecs-0001"), credentials.sessionToken);
 		CPPUNIT_ASSERT(credentials.expiration.has_value());
 		CPPUNIT_ASSERT_EQUAL(std::string(""), _ecs->lastAuthorization());
+	}
+
+	void testInvalidateFetchesTemporaryCredentialsAgain()
+	{
+		EnvPtr relative = setEnv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", _ecs->path());
+		CredentialsChain chain(options());
+		chain.get();
+		chain.get();
+		CPPUNIT_ASSERT_EQUAL(1, _ecs->requests()); // cached: valid for hours
+		chain.invalidate(); // e.g. S3 answered ExpiredToken
+		CPPUNIT_ASSERT_EQUAL(std::string("ecs"), chain.get().source);
+		CPPUNIT_ASSERT_EQUAL(2, _ecs->requests());
 	}
 
 	void testEcsFullUriWithAuthorizationToken()

@@ -16,4 +16,8 @@ CredentialsProvider::~CredentialsProvider()
 {
 }
 
+void CredentialsProvider::invalidate()
+{
+}
+
 } } } // namespace asprof::plugins::aws

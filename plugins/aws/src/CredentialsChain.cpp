@@ -69,6 +69,14 @@ Credentials CredentialsChain::get()
 	}
 }
 
+void CredentialsChain::invalidate()
+{
+	Poco::FastMutex::ScopedLock lock(_mutex);
+	// Long-term keys cannot expire; temporary ones are fetched again, and not
+	// kept if that fails (the service already refused them).
+	if (_cached && _cached->expiration) _cached->expiration = Poco::Timestamp() - Poco::Timespan(1, 0);
+}
+
 Credentials CredentialsChain::resolve()
 {
 	const CredentialsChainOptions& options = _options;

@@ -213,6 +213,7 @@ sdk::ReportResult S3Reporter::classify(const HttpResponse& response, const std::
 	std::string text = what + ": HTTP " + std::to_string(response.status) + " " + code + (message.empty() ? "" : ": " + message);
 	bool retryable = response.status == 408 || response.status == 429 || response.status >= 500;
 	for (const char* retryableCode : RETRYABLE_CODES) retryable = retryable || code == retryableCode;
+	if (code == "ExpiredToken") _credentials->invalidate(); // the next attempt fetches new ones
 	if (!retryable) return sdk::ReportResult::fail(text);
 	return sdk::ReportResult::retry(text, parseRetryAfter(response.header("Retry-After")));
 }

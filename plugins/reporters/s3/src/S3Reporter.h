@@ -46,8 +46,8 @@ class S3Reporter: public sdk::Reporter
 	/// gets the next second, so two profiles never share a key.
 	///
 	/// Results: connection errors, timeouts, 408, 429, 5xx, SlowDown,
-	/// RequestTimeout, InternalError, ExpiredToken (the chain fetches
-	/// temporary credentials again before they expire) and missing
+	/// RequestTimeout, InternalError, ExpiredToken (the cached temporary
+	/// credentials are dropped and fetched again) and missing
 	/// credentials -> Retry; other 4xx -> Fail with S3's error code and message.
 {
 public:

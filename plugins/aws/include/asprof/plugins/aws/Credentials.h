@@ -43,6 +43,11 @@ public:
 	virtual ~CredentialsProvider();
 	virtual Credentials get() = 0;
 		/// Valid credentials. Throws CredentialsException.
+
+	virtual void invalidate();
+		/// The service refused the current credentials as expired (e.g. S3's
+		/// ExpiredToken): temporary ones are fetched again at the next get().
+		/// The default does nothing.
 };
 
 struct CredentialsChainOptions
@@ -92,6 +97,7 @@ public:
 	~CredentialsChain() override;
 
 	Credentials get() override;
+	void invalidate() override;
 
 private:
 	Credentials resolve();
