@@ -5,7 +5,17 @@
 # exposes only the manifest functions, -z defs -z now, RUNPATH to the SDK.
 # The plugin's code (all sources but Plugin.cpp) also goes into an object library
 # asprof-<kind>-<name>-impl so a test runner can link it without the manifest.
+#
+# The same file serves the source tree and, installed next to plugin.map in
+# <prefix>/lib/cmake/asprof-agent, out-of-tree plugins (find_package(asprof-agent)).
 set(ASPROF_PLUGIN_EXPORT_MAP ${CMAKE_CURRENT_LIST_DIR}/plugin.map)
+include(GNUInstallDirs)
+if(NOT DEFINED ASPROF_PLUGIN_OUTPUT_DIR)
+  set(ASPROF_PLUGIN_OUTPUT_DIR ${CMAKE_BINARY_DIR})
+endif()
+if(NOT DEFINED ASPROF_PLUGIN_INSTALL_DIR)
+  set(ASPROF_PLUGIN_INSTALL_DIR ${CMAKE_INSTALL_LIBDIR}/asprof-agent/plugins)
+endif()
 
 function(asprof_add_plugin kind name)
   cmake_parse_arguments(ARG "" "" "SOURCES;LIBRARIES" ${ARGN})

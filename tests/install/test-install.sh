@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# install-tests: cmake --install into a temporary prefix, then use only the
+# installed files: build examples/custom-reporter out of tree against the
+# installed SDK, drop it into the plugin dir, run the installed demo with it,
+# and compile a C program against the installed C API with pkg-config.
+#   test-install.sh <build dir> <source dir> <fake libasyncProfiler.so>
+set -uo pipefail
+build=$1 source=$2 fake=$3
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/common.sh"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+prefix=$work/prefix
+
+check "cmake --install into $prefix" cmake --install "$build" --prefix "$prefix"
+config=$(find "$prefix" -name asprof-agentConfig.cmake | head -1)
+libdir=$(dirname "$(dirname "$(dirname "$config")")")
+for file in bin/asprof-demo include/asprof/agent.h include/asprof/sdk/Reporter.h include/asprof/sdk/Version.h \
+	include/asprof/agent/Agent.h etc/asprof-agent/agent.ini etc/asprof-agent/agent.xml share/doc/asprof-agent/README.md \
+	share/doc/asprof-agent/CHANGELOG.md; do
+	check "installed $file" test -f "$prefix/$file"
+done
+for file in libasprof-agent.so libasprof-sdk.so libasprof-agent-preload.so asprof-agent/plugins/libasprof-reporter-local.so \
+	asprof-agent/plugins/libasprof-metadata-onprem.so pkgconfig/asprof-agent.pc pkgconfig/asprof-sdk.pc; do
+	check "installed lib/$file" test -e "$libdir/$file"
+done
+check "libasprof-agent has a SONAME" sh -c "readelf -d '$libdir/libasprof-agent.so' | grep -q 'SONAME.*libasprof-agent.so.0'"
+check "libasprof-sdk has a SONAME" sh -c "readelf -d '$libdir/libasprof-sdk.so' | grep -q 'SONAME.*libasprof-sdk.so.0'"
+
+example=$prefix/share/doc/asprof-agent/examples/custom-reporter
+check "configure the custom reporter against the installed SDK" cmake -S "$example" -B "$work/example" -DCMAKE_PREFIX_PATH="$prefix"
+check "build the custom reporter" cmake --build "$work/example"
+check "the plugin exports only its manifest" sh -c "[ \$(nm -D --defined-only '$work/example/libasprof-reporter-custom.so' | wc -l) -eq 2 ]"
+cp "$work/example/libasprof-reporter-custom.so" "$libdir/asprof-agent/plugins/" 2> /dev/null
+write_demo_ini "$work/agent.ini" "$fake" "reporter = custom" "[reporter.custom]" "type = custom" "file = $work/profiles.log"
+check "the installed demo runs with the custom reporter" sh -c "cd '$work' && '$prefix/bin/asprof-demo' --asprof-config='$work/agent.ini' --duration=1"
+check "the custom reporter received profiles" lines_at_least "$work/profiles.log" 2
+check "... from the installed agent" grep -q "seq=2 pid=" "$work/profiles.log"
+
+export PKG_CONFIG_PATH=$libdir/pkgconfig
+check "pkg-config knows asprof-agent" pkg-config --exists asprof-agent
+check "a C program builds against the installed C API" sh -c "cc -Wall -Werror '$source/tests/capi/CApiTest.c' -o '$work/capi' \
+	\$(pkg-config --cflags --libs asprof-agent) -Wl,-rpath,'$libdir'"
+write_demo_ini "$work/capi.ini" "$fake" "reporter = local" "[reporter.local]" "type = local" "directory = $work/capi-profiles"
+check "... and runs" "$work/capi" "$work/capi.ini"
+finish

@@ -1,0 +1,49 @@
+/*
+ * An unmodified program for LD_PRELOAD tests: preload-target [fork]
+ * Burns CPU for ~1 s (the agent rotates meanwhile), then returns from main.
+ * With "fork": first forks a child that works ~0.3 s and calls exit(0); the
+ * parent prints "child <pid> exited <status>" once it has waited for it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static volatile double sink;
+
+static void burn(double seconds)
+{
+	double end = now() + seconds;
+	while (now() < end)
+	{
+		for (int i = 0; i < 100000; ++i) sink += i * 0.5;
+	}
+}
+
+int main(int argc, char** argv)
+{
+	if (argc > 1 && strcmp(argv[1], "fork") == 0)
+	{
+		pid_t child = fork();
+		if (child == 0)
+		{
+			burn(0.3);
+			exit(0); /* runs atexit handlers in the child */
+		}
+		int status = 0;
+		waitpid(child, &status, 0);
+		printf("child %d exited %d\n", (int) child, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	}
+	burn(1.0);
+	printf("parent %d done\n", (int) getpid());
+	return 0;
+}
