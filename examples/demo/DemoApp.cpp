@@ -117,6 +117,9 @@ protected:
 		asprof::agent::Agent& agent = *_subsystem->agent();
 		bool complete = agent.stop();
 		printProfiles(agent, started);
+		// 0 only when every profile reached every destination.
+		for (const auto& lane : agent.status().lanes)
+			complete = complete && lane.failed + lane.droppedQueueFull + lane.droppedExpired + lane.droppedSpoolFull + lane.droppedAtStop == 0;
 		return complete ? EXIT_OK : EXIT_TEMPFAIL;
 	}
 

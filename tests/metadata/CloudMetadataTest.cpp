@@ -62,6 +62,7 @@ class CloudMetadataTest: public asprof::test::DirectTestFixture
 	CPPUNIT_TEST(testEc2EndpointFromTheEnvironment);
 	CPPUNIT_TEST(testEc2SurvivesAnExpiredToken);
 	CPPUNIT_TEST(testNotOnEc2FailsFast);
+	CPPUNIT_TEST(testImdsCanBeDisabled);
 	CPPUNIT_TEST(testEcsReadsTheTask);
 	CPPUNIT_TEST(testNotOnEcsThrows);
 	CPPUNIT_TEST(testEcsCallsTimeOut);
@@ -115,6 +116,14 @@ public:
 		start = std::chrono::steady_clock::now();
 		CPPUNIT_ASSERT_THROW(provider->detect(), Poco::Exception);
 		CPPUNIT_ASSERT(secondsSince(start) < 5); // 2 attempts x 200ms, not a hang
+	}
+
+	void testImdsCanBeDisabled()
+	{
+		asprof::test::FakeImds imds;
+		asprof::test::ScopedEnv disabled("AWS_EC2_METADATA_DISABLED", "true");
+		CPPUNIT_ASSERT_THROW(configured<Ec2MetadataProvider>("ec2", {{"endpoint", imds.endpoint()}})->detect(), Poco::NotFoundException);
+		CPPUNIT_ASSERT_EQUAL(0, imds.tokenRequests()); // not even asked
 	}
 
 	void testEcsReadsTheTask()

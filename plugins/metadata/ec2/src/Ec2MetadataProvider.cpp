@@ -1,6 +1,8 @@
 #include "Ec2MetadataProvider.h"
 #include "asprof/sdk/PluginContext.h"
+#include "Poco/Environment.h"
 #include "Poco/JSON/Object.h"
+#include "Poco/String.h"
 #include "Poco/JSON/Parser.h"
 
 namespace asprof {
@@ -15,6 +17,9 @@ void Ec2MetadataProvider::configure(sdk::PluginContext& context)
 
 sdk::HostMetadata Ec2MetadataProvider::detect()
 {
+	std::string disabled = Poco::toLower(Poco::Environment::get("AWS_EC2_METADATA_DISABLED", ""));
+	if (disabled == "true" || disabled == "1")
+		throw Poco::NotFoundException("IMDS is disabled by AWS_EC2_METADATA_DISABLED");
 	aws::ImdsClient imds(_options);
 	std::string document = imds.get("/latest/dynamic/instance-identity/document");
 	Poco::JSON::Object::Ptr identity;

@@ -20,7 +20,8 @@ class Ec2MetadataProvider: public sdk::MetadataProvider
 	///   labels   =           k=v, ... added to every profile
 	/// detect(): IMDSv2 token, then /latest/dynamic/instance-identity/document;
 	/// kind "ec2" with accountId, region, instanceId, instanceType.
-	/// Throws when IMDS does not answer (not on EC2).
+	/// Throws when IMDS does not answer (not on EC2) or when
+	/// AWS_EC2_METADATA_DISABLED is true.
 {
 public:
 	void configure(sdk::PluginContext& context) override;

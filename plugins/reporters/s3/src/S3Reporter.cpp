@@ -6,6 +6,7 @@
 #include "Poco/Base64Encoder.h"
 #include "Poco/DigestEngine.h"
 #include "Poco/Environment.h"
+#include "Poco/File.h"
 #include "Poco/Logger.h"
 #include "Poco/MD5Engine.h"
 #include "Poco/RegularExpression.h"
@@ -15,6 +16,8 @@ namespace asprof {
 namespace plugins {
 
 namespace {
+
+const std::size_t MAX_REMEMBERED_KEYS = 4096;
 
 const char* const RETRYABLE_CODES[] = {"SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable", "RequestTimeTooSkewed", "ExpiredToken"};
 
@@ -68,6 +71,8 @@ void S3Reporter::configure(sdk::PluginContext& context)
 	_options.pathStyle = context.getBool("pathStyle", false);
 	_options.http.timeout = context.getDuration("timeout", _options.http.timeout);
 	_options.http.caFile = context.getString("caFile", "");
+	if (!_options.http.caFile.empty() && !Poco::File(_options.http.caFile).isFile())
+		context.throwBadValue("caFile", _options.http.caFile, "an existing PEM file of CA certificates");
 	_options.http.verifyTls = !context.getBool("insecureSkipVerify", false);
 	_options.credentials.accessKeyId = context.getString("accessKeyId", "");
 	_options.credentials.secretAccessKey = context.getString("secretAccessKey", "");
@@ -103,6 +108,8 @@ std::string S3Reporter::keyFor(const sdk::Profile& profile)
 	_lastKeySecond[profile.pid] = second;
 	std::string key = S3Key::make(_options.keyPrefix, _options.profilingGroup, profile.host, profile.pid, Poco::Timestamp::fromEpochTime(second));
 	_keys[id] = key;
+	// Bounded: profiles the lane gave up on never come back for their key.
+	while (_keys.size() > MAX_REMEMBERED_KEYS) _keys.erase(_keys.begin());
 	return key;
 }
 
