@@ -3,9 +3,9 @@
 # installed files: build examples/custom-reporter out of tree against the
 # installed SDK, drop it into the plugin dir, run the installed demo with it,
 # and compile a C program against the installed C API with pkg-config.
-#   test-install.sh <build dir> <source dir> <fake libasyncProfiler.so>
+#   test-install.sh <build dir> <source dir> <fake libasyncProfiler.so> [extra C flags]
 set -uo pipefail
-build=$1 source=$2 fake=$3
+build=$1 source=$2 fake=$3 cflags=${4:-}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
 work=$(mktemp -d)
@@ -39,7 +39,7 @@ check "... from the installed agent" grep -q "seq=2 pid=" "$work/profiles.log"
 
 export PKG_CONFIG_PATH=$libdir/pkgconfig
 check "pkg-config knows asprof-agent" pkg-config --exists asprof-agent
-check "a C program builds against the installed C API" sh -c "cc -Wall -Werror '$source/tests/capi/CApiTest.c' -o '$work/capi' \
+check "a C program builds against the installed C API" sh -c "cc -Wall -Werror $cflags '$source/tests/capi/CApiTest.c' -o '$work/capi' \
 	\$(pkg-config --cflags --libs asprof-agent) -Wl,-rpath,'$libdir'"
 write_demo_ini "$work/capi.ini" "$fake" "reporter = local" "[reporter.local]" "type = local" "directory = $work/capi-profiles"
 check "... and runs" "$work/capi" "$work/capi.ini"
