@@ -6,7 +6,6 @@
 #include "Poco/Base64Encoder.h"
 #include "Poco/DigestEngine.h"
 #include "Poco/Environment.h"
-#include "Poco/File.h"
 #include "Poco/Logger.h"
 #include "Poco/MD5Engine.h"
 #include "Poco/RegularExpression.h"
@@ -69,11 +68,7 @@ void S3Reporter::configure(sdk::PluginContext& context)
 			context.throwBadValue("endpoint", _options.endpoint, "an http:// or https:// URL");
 	}
 	_options.pathStyle = context.getBool("pathStyle", false);
-	_options.http.timeout = context.getDuration("timeout", _options.http.timeout);
-	_options.http.caFile = context.getString("caFile", "");
-	if (!_options.http.caFile.empty() && !Poco::File(_options.http.caFile).isFile())
-		context.throwBadValue("caFile", _options.http.caFile, "an existing PEM file of CA certificates");
-	_options.http.verifyTls = !context.getBool("insecureSkipVerify", false);
+	_options.http = readHttpOptions(context);
 	_options.credentials.accessKeyId = context.getString("accessKeyId", "");
 	_options.credentials.secretAccessKey = context.getString("secretAccessKey", "");
 	_options.credentials.sessionToken = context.getString("sessionToken", "");

@@ -35,6 +35,7 @@ class S3Reporter: public sdk::Reporter
 	///   timeout         = 10s
 	///   caFile          =           PEM bundle instead of the system CA store
 	///   insecureSkipVerify = no     yes turns off certificate verification (logged as a warning)
+	///   clientCert, clientKey       PEM client certificate and key (mutual TLS), both or neither
 	///   accessKeyId, secretAccessKey, sessionToken   discouraged: prefer the default chain
 	///   profile         =           the shared-file profile ($AWS_PROFILE, else default)
 	///

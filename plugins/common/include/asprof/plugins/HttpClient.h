@@ -8,6 +8,7 @@
 #ifndef Asprof_Plugins_HttpClient_INCLUDED
 #define Asprof_Plugins_HttpClient_INCLUDED
 
+#include "asprof/sdk/PluginContext.h"
 #include "asprof/sdk/ReportResult.h"
 #include "Poco/Exception.h"
 #include "Poco/Timespan.h"
@@ -125,6 +126,12 @@ private:
 	class Impl;
 	std::unique_ptr<Impl> _impl;
 };
+
+HttpOptions readHttpOptions(sdk::PluginContext& context);
+	/// The HTTP keys every network plugin shares, from its section:
+	///   timeout = 10s, caFile = (system store; must exist), insecureSkipVerify = no,
+	///   clientCert / clientKey = (none; both or neither).
+	/// Throws Poco::InvalidArgumentException naming the key (PluginContext getters).
 
 sdk::ReportResult classifyResponse(const HttpResponse& response, const std::string& what);
 	/// 2xx: Ok. 408, 429, 5xx: Retry, with the Retry-After header (seconds or

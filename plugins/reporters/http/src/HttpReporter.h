@@ -1,0 +1,101 @@
+//
+// HttpReporter.h
+//
+// Sends each profile to an HTTP endpoint: Grafana Pyroscope's /ingest, or
+// any server that takes the JFR or the zip as a request body.
+//
+
+#ifndef Asprof_Plugins_HttpReporter_INCLUDED
+#define Asprof_Plugins_HttpReporter_INCLUDED
+
+#include "HttpReporterOptions.h"
+#include "TokenFile.h"
+#include "asprof/plugins/HttpClient.h"
+#include "asprof/sdk/Reporter.h"
+#include <memory>
+#include <set>
+#include <string>
+
+namespace Poco {
+class Logger;
+}
+
+namespace asprof {
+namespace plugins {
+
+class HttpReporter: public sdk::Reporter
+	/// [reporter.<name>] type = http. Keys (HttpReporterOptions has the defaults):
+	///   url              (required) http(s)://[user:password@]host[:port][/path][?query],
+	///                    {placeholders} in the path and query (see UrlTemplate)
+	///   format = pyroscope   pyroscope | raw | zip
+	///   method = POST        POST | PUT
+	///   gzip                 yes | no; default yes for pyroscope, no otherwise
+	///   headers.<Name>       extra request headers
+	///   tenant               sent as X-Scope-OrgID (Pyroscope/Grafana Cloud multi-tenancy)
+	///   appName              pyroscope only, required: the service name
+	///   sampleRate = 0       pyroscope only: Hz; 0 = 1 s / the profiler's cpu interval
+	///   hostLabels = hostname, instanceId, taskArn
+	///                        pyroscope only: host metadata fields added as labels
+	///   bearerToken | bearerTokenFile | basicAuthUser + basicAuthPassword
+	///   timeout = 10s, caFile, clientCert + clientKey, insecureSkipVerify = no
+	///
+	/// The request per format:
+	///   pyroscope: POST <url>/ingest?name=..&from=..&until=..&format=jfr&spyName=asprof-agent
+	///              &sampleRate=.. with the multipart form of PyroscopeIngest ("/ingest" is
+	///              not added when the url's path already ends with it); gzip compresses
+	///              the form's jfr part, which Pyroscope recognises by its magic bytes.
+	///   raw:       the JFR, Content-Type application/octet-stream; the profile's facts
+	///              in headers: X-Asprof-Seq, X-Asprof-Pid, X-Asprof-Start and
+	///              X-Asprof-End (ms since the epoch), X-Asprof-Reporting-Interval (ms),
+	///              X-Asprof-Host-Kind, X-Asprof-Host (the host fields) and
+	///              X-Asprof-Labels (both as a query string: k=v&k2=v2, percent-encoded),
+	///              X-Asprof-Profiler-Args.
+	///   zip:       ProfileArchive's zip, Content-Type application/zip.
+	///   For raw and zip, gzip = yes compresses the body and sends Content-Encoding: gzip.
+	///   Every request carries User-Agent: asprof-agent/<version> unless headers.User-Agent is set.
+	///
+	/// Authentication (one kind at most; mixing them is a configuration error):
+	/// Authorization: Bearer <bearerToken or the content of bearerTokenFile, re-read
+	/// whenever the file changes; missing or empty -> Retry>, or Basic from
+	/// basicAuthUser/basicAuthPassword or the url's userinfo (then removed from
+	/// the url). Secrets and header values never appear in logs or results;
+	/// messages name the URL without userinfo and query.
+	///
+	/// Results: 2xx Ok; connection errors, timeouts, 408, 429, 5xx Retry (with
+	/// Retry-After); certificate failures, 413, 422 and other 4xx Fail with
+	/// the status and the first 200 bytes of the body (classifyResponse).
+	/// One HttpClient per instance: connections are kept alive between reports.
+{
+public:
+	HttpReporter();
+	~HttpReporter() override;
+
+	void configure(sdk::PluginContext& context) override;
+	sdk::ReportResult report(const sdk::Profile& profile) noexcept override;
+
+	const HttpReporterOptions& options() const;
+
+	HttpRequest requestFor(const sdk::Profile& profile);
+		/// The request report() sends for profile. Throws Poco::FileException
+		/// when bearerTokenFile cannot give a token, Poco::Exception when the
+		/// recording cannot be read.
+
+private:
+	std::string targetFor(const sdk::Profile& profile);
+	std::string bodyFor(const sdk::Profile& profile, HeaderList& headers);
+	std::string pyroscopeBody(const std::string& jfr, HeaderList& headers) const;
+	void addAuthorization(HeaderList& headers);
+	static void addFacts(const sdk::Profile& profile, HeaderList& headers);
+
+	HttpReporterOptions _options;
+	std::string _userAgent;
+	std::string _basicAuthorization; ///< "Basic <base64>", made once
+	Poco::Logger* _logger = nullptr;
+	std::unique_ptr<HttpClient> _http;
+	std::unique_ptr<TokenFile> _tokenFile;
+	std::set<std::string> _droppedLabelsLogged;
+};
+
+} } // namespace asprof::plugins
+
+#endif // Asprof_Plugins_HttpReporter_INCLUDED

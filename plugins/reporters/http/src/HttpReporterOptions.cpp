@@ -1,0 +1,173 @@
+#include "HttpReporterOptions.h"
+#include "PyroscopeIngest.h"
+#include "asprof/sdk/ConfigValue.h"
+#include "asprof/sdk/PluginContext.h"
+#include "Poco/String.h"
+#include "Poco/Util/AbstractConfiguration.h"
+#include <algorithm>
+
+namespace asprof {
+namespace plugins {
+
+namespace {
+
+const char* const HIDDEN = "(hidden)";
+const char* const SET_BY_THE_REPORTER[] = {"Host", "Content-Length", "Content-Type", "Content-Encoding", "Transfer-Encoding", "Connection"};
+
+// The URL as written, minus any user:password@, for messages.
+std::string withoutUserInfo(const std::string& url)
+{
+	const std::size_t schemeEnd = url.find("://");
+	if (schemeEnd == std::string::npos) return url;
+	const std::size_t authorityEnd = url.find_first_of("/?#", schemeEnd + 3);
+	const std::size_t at = url.rfind('@', authorityEnd == std::string::npos ? std::string::npos : authorityEnd);
+	if (at == std::string::npos || at < schemeEnd) return url;
+	return url.substr(0, schemeEnd + 3) + url.substr(at + 1);
+}
+
+bool isHeaderNameChar(char c)
+{
+	static const std::string SYMBOLS = "!#$%&'*+-.^_`|~";
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || SYMBOLS.find(c) != std::string::npos;
+}
+
+bool hasControlCharacters(const std::string& text)
+{
+	return std::any_of(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f; });
+}
+
+} // namespace
+
+bool hasHeader(const HeaderList& headers, const std::string& name)
+{
+	return std::any_of(headers.begin(), headers.end(), [&](const auto& header) { return Poco::icompare(header.first, name) == 0; });
+}
+
+HttpReporterOptions HttpReporterOptions::read(sdk::PluginContext& context)
+{
+	HttpReporterOptions options;
+	options.readTarget(context);
+	options.readPyroscope(context);
+	options.readHeaders(context);
+	options.readAuth(context);
+	options.readHttp(context);
+	return options;
+}
+
+const char* HttpReporterOptions::formatName(Format format)
+{
+	switch (format)
+	{
+	case Format::Pyroscope: return "pyroscope";
+	case Format::Raw: return "raw";
+	case Format::Zip: return "zip";
+	}
+	return "unknown";
+}
+
+void HttpReporterOptions::readTarget(sdk::PluginContext& context)
+{
+	const std::string text = context.getRequiredString("url");
+	try
+	{
+		url = UrlTemplate::parse(text);
+	}
+	catch (const Poco::Exception& error)
+	{
+		context.throwBadValue("url", withoutUserInfo(text), "an http:// or https:// URL (" + error.message() + ")");
+	}
+	const std::string formatText = context.getChoice("format", "pyroscope", {"pyroscope", "raw", "zip"});
+	format = formatText == "raw" ? Format::Raw : formatText == "zip" ? Format::Zip : Format::Pyroscope;
+	method = context.getChoice("method", "POST", {"POST", "PUT"});
+	gzip = context.getBool("gzip", format == Format::Pyroscope);
+}
+
+void HttpReporterOptions::readPyroscope(sdk::PluginContext& context)
+{
+	if (format != Format::Pyroscope)
+	{
+		for (const char* key : {"appName", "sampleRate", "hostLabels"})
+		{
+			if (context.config().has(key))
+				context.throwBadValue(
+					key, context.getString(key, ""), std::string("no ") + key + ": it applies to format = pyroscope only");
+		}
+		return;
+	}
+	appName = context.getString("appName", "");
+	if (appName.empty()) context.throwBadValue("appName", "", "the application name Pyroscope shows (required with format = pyroscope)");
+	if (!PyroscopeIngest::isValidAppName(appName))
+		context.throwBadValue("appName", appName, "a name of A-Z a-z 0-9 _ . - / only (Pyroscope's rule for service names)");
+	sampleRate = static_cast<unsigned>(context.getInt("sampleRate", 0, 0, 1000000));
+	if (context.config().has("hostLabels")) hostLabels = sdk::ConfigValue::parseList(context.getString("hostLabels", ""));
+}
+
+void HttpReporterOptions::readHeaders(sdk::PluginContext& context)
+{
+	Poco::Util::AbstractConfiguration::Keys names;
+	context.config().keys("headers", names);
+	for (const auto& name : names)
+	{
+		const std::string key = "headers." + name;
+		if (!context.config().has(key)) context.throwBadValue(key, HIDDEN, "a header name without '.'");
+		if (!std::all_of(name.begin(), name.end(), isHeaderNameChar))
+			context.throwBadValue(key, HIDDEN, "a header name of letters, digits and !#$%&'*+-.^_`|~");
+		for (const char* reserved : SET_BY_THE_REPORTER)
+		{
+			if (Poco::icompare(name, reserved) == 0) context.throwBadValue(key, HIDDEN, "another header: the reporter sets " + name);
+		}
+		const std::string value = context.getString(key, "");
+		if (hasControlCharacters(value)) context.throwBadValue(key, HIDDEN, "a value without line breaks or control characters");
+		headers.emplace_back(name, value);
+	}
+	tenant = context.getString("tenant", "");
+	if (hasControlCharacters(tenant)) context.throwBadValue("tenant", tenant, "a tenant id without control characters");
+	if (!tenant.empty() && hasHeader(headers, "X-Scope-OrgID"))
+		context.throwBadValue("tenant", tenant, "tenant or headers.X-Scope-OrgID, not both");
+}
+
+void HttpReporterOptions::readAuth(sdk::PluginContext& context)
+{
+	bearerToken = context.getString("bearerToken", "");
+	bearerTokenFile = context.getString("bearerTokenFile", "");
+	basicAuthUser = context.getString("basicAuthUser", "");
+	basicAuthPassword = context.getString("basicAuthPassword", "");
+	const bool bearer = !bearerToken.empty() || !bearerTokenFile.empty();
+	const bool basic = !basicAuthUser.empty() || !basicAuthPassword.empty();
+	const char* const bearerKey = bearerToken.empty() ? "bearerTokenFile" : "bearerToken";
+	const std::string bearerValue = bearerToken.empty() ? bearerTokenFile : HIDDEN;
+
+	if (!bearerToken.empty() && !bearerTokenFile.empty())
+		context.throwBadValue("bearerTokenFile", bearerTokenFile, "bearerToken or bearerTokenFile, not both");
+	if (bearer && (basic || url.hasUserInfo()))
+		context.throwBadValue(bearerKey, bearerValue,
+			std::string("one kind of authentication: ") + bearerKey +
+				" or basicAuthUser/basicAuthPassword (or user:password@ in url), not both");
+	if (basic && url.hasUserInfo())
+		context.throwBadValue("basicAuthUser", basicAuthUser, "basicAuthUser/basicAuthPassword or user:password@ in url, not both");
+	if (basicAuthUser.empty() && !basicAuthPassword.empty()) context.throwBadValue("basicAuthPassword", HIDDEN, "basicAuthUser with it");
+	if (basicAuthUser.find(':') != std::string::npos) context.throwBadValue("basicAuthUser", basicAuthUser, "a user name without ':'");
+	if (hasControlCharacters(bearerToken)) context.throwBadValue("bearerToken", HIDDEN, "a token without control characters");
+	if ((bearer || basic || url.hasUserInfo()) && hasHeader(headers, "Authorization"))
+		context.throwBadValue("headers.Authorization", HIDDEN,
+			"no Authorization header when bearerToken, bearerTokenFile, basicAuthUser or "
+			"user:password@ in url is set");
+
+	if (url.hasUserInfo())
+	{
+		basicAuthUser = url.user();
+		basicAuthPassword = url.password();
+	}
+	auth = !bearerToken.empty()      ? Auth::Bearer
+		: !bearerTokenFile.empty()   ? Auth::BearerFile
+		: basic || url.hasUserInfo() ? Auth::Basic
+									 : Auth::None;
+}
+
+void HttpReporterOptions::readHttp(sdk::PluginContext& context)
+{
+	http = readHttpOptions(context);
+}
+
+}
+} // namespace asprof::plugins

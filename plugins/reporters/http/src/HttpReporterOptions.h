@@ -1,0 +1,76 @@
+//
+// HttpReporterOptions.h
+//
+// The settings of an http reporter instance, read and checked in one place.
+//
+
+#ifndef Asprof_Plugins_HttpReporterOptions_INCLUDED
+#define Asprof_Plugins_HttpReporterOptions_INCLUDED
+
+#include "UrlTemplate.h"
+#include "asprof/plugins/HttpClient.h"
+#include <string>
+#include <vector>
+
+namespace asprof {
+namespace sdk {
+class PluginContext;
+}
+namespace plugins {
+
+struct HttpReporterOptions
+	/// Every key of [reporter.<name>] type = http, with its default. configure()
+	/// fills it with read(), which throws Poco::InvalidArgumentException naming
+	/// the file, section and key (secrets shown as "(hidden)").
+{
+	enum class Format
+	{
+		Pyroscope, ///< multipart form to Pyroscope's /ingest
+		Raw,       ///< the JFR as the body, the profile's facts in X-Asprof-* headers
+		Zip        ///< the ProfileArchive zip as the body
+	};
+
+	enum class Auth
+	{
+		None,
+		Bearer,     ///< bearerToken
+		BearerFile, ///< bearerTokenFile, re-read when it changes
+		Basic       ///< basicAuthUser/basicAuthPassword, or the URL's userinfo
+	};
+
+	Format format = Format::Pyroscope;
+	std::string method = "POST";
+	UrlTemplate url;
+	bool gzip = true;              ///< default: yes for pyroscope, no for raw and zip
+	HeaderList headers;            ///< headers.<Name> = value, in the order Poco enumerates them
+	std::string tenant;            ///< X-Scope-OrgID
+	std::string appName;           ///< pyroscope: required
+	unsigned sampleRate = 0;       ///< pyroscope: Hz; 0 = from the profiler's interval
+	std::vector<std::string> hostLabels = {"hostname", "instanceId", "taskArn"};
+		///< pyroscope: host metadata fields added as labels
+	Auth auth = Auth::None;
+	std::string bearerToken;
+	std::string bearerTokenFile;
+	std::string basicAuthUser;
+	std::string basicAuthPassword;
+	HttpOptions http;              ///< timeout = 10s, caFile, clientCert, clientKey, insecureSkipVerify = no
+
+	static HttpReporterOptions read(sdk::PluginContext& context);
+
+	static const char* formatName(Format format);
+		/// "pyroscope", "raw" or "zip".
+
+private:
+	void readTarget(sdk::PluginContext& context);
+	void readPyroscope(sdk::PluginContext& context);
+	void readHeaders(sdk::PluginContext& context);
+	void readAuth(sdk::PluginContext& context);
+	void readHttp(sdk::PluginContext& context);
+};
+
+bool hasHeader(const HeaderList& headers, const std::string& name);
+	/// Whether headers hold one of that name (case-insensitive).
+
+} } // namespace asprof::plugins
+
+#endif // Asprof_Plugins_HttpReporterOptions_INCLUDED
