@@ -1,4 +1,6 @@
 #include "BenchSupport.h"
+#include <fstream>
+#include <string>
 #include "Poco/Environment.h"
 #include "Poco/Exception.h"
 #include "Poco/File.h"
@@ -15,6 +17,11 @@ namespace bench {
 void Samples::add(double value)
 {
 	_values.push_back(value);
+}
+
+void Samples::reserve(std::size_t count)
+{
+	_values.reserve(count);
 }
 
 double Samples::quantile(double q) const
@@ -100,6 +107,17 @@ std::string fileSystemType(const std::string& path)
 	case 0x794C7630: return "overlayfs";
 	default: return "file system type 0x" + Poco::NumberFormatter::formatHex(static_cast<unsigned long>(info.f_type));
 	}
+}
+
+long residentKiB()
+{
+	std::ifstream status("/proc/self/status");
+	std::string line;
+	while (std::getline(status, line))
+	{
+		if (line.compare(0, 6, "VmRSS:") == 0) return std::stol(line.substr(6));
+	}
+	return 0;
 }
 
 } } // namespace asprof::bench

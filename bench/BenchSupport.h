@@ -20,6 +20,10 @@ class Samples
 public:
 	void add(double value);
 
+	void reserve(std::size_t count);
+		/// Allocates room for count samples now (keeps a measurement's own
+		/// memory out of RSS figures taken while it runs).
+
 	double quantile(double q) const;
 		/// The nearest-rank q-quantile: 0.5 the median, 0.9 the p90, 1 the
 		/// maximum. 0 when there are no samples.
@@ -64,6 +68,9 @@ double kernelShareSince(const rusage& before);
 
 std::string fileSystemType(const std::string& path);
 	/// "ext4", "tmpfs", ... for the file system holding path (statfs).
+
+long residentKiB();
+	/// The process's resident set size now (VmRSS of /proc/self/status), in KiB.
 
 } } // namespace asprof::bench
 

@@ -15,7 +15,6 @@
 #include "Poco/NumberParser.h"
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <string>
 #include <thread>
 
@@ -39,16 +38,6 @@ public:
 	}
 };
 
-long residentKiB()
-{
-	std::ifstream status("/proc/self/status");
-	std::string line;
-	while (std::getline(status, line))
-	{
-		if (line.compare(0, 6, "VmRSS:") == 0) return std::stol(line.substr(6));
-	}
-	return 0;
-}
 
 struct OutageResult
 {
@@ -63,7 +52,7 @@ OutageResult runOutage(int intervals, const agent::LaneSettings& settings)
 	agent::DeliveryLane lane("bench", std::unique_ptr<sdk::Reporter>(new DownReporter), settings, nullptr);
 	lane.start();
 	OutageResult result;
-	long baseline = residentKiB();
+	long baseline = bench::residentKiB();
 	auto started = std::chrono::steady_clock::now();
 	for (int seq = 1; seq <= intervals; ++seq)
 	{
@@ -86,7 +75,7 @@ OutageResult runOutage(int intervals, const agent::LaneSettings& settings)
 		if (settings.spoolDir.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 		agent::LaneStatus status = lane.status();
 		result.peakSpoolBytes = std::max(result.peakSpoolBytes, status.spoolBytes);
-		result.peakRssGrowthKiB = std::max(result.peakRssGrowthKiB, residentKiB() - baseline);
+		result.peakRssGrowthKiB = std::max(result.peakRssGrowthKiB, bench::residentKiB() - baseline);
 	}
 	result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 	lane.stop(Poco::Timespan(0, 100000));

@@ -79,6 +79,9 @@ struct AgentResult
 	std::uint64_t bytesRecorded = 0;
 	std::uint64_t archiveBytes = 0;
 	std::uint64_t archives = 0;
+	long rssAfterWarmUpKiB = 0;  ///< the baseline: libasyncProfiler and the agent set up
+	long rssHalfwayGrowthKiB = 0;
+	long rssGrowthKiB = 0;       ///< after all rotations, delivered
 };
 
 double micros(Clock::duration duration)
@@ -276,8 +279,20 @@ AgentResult runAgent(
 	agent::LoopStatistics before = loop.statistics();
 	rusage usageBefore = bench::resourceUsage();
 	double cpuBefore = bench::processCpuMicros();
-	for (int i = 0; i < rotations; ++i) rotate(loop, &result);
+	result.gap.reserve(static_cast<std::size_t>(rotations));
+	result.roundTrip.reserve(static_cast<std::size_t>(rotations));
+	result.rssAfterWarmUpKiB = bench::residentKiB();
+	for (int i = 0; i < rotations; ++i)
+	{
+		rotate(loop, &result);
+		// Paced like production (one rotation per interval, each delivered long
+		// before the next): otherwise a backlog of queued profiles would pile up
+		// and RSS would show that backlog, not the agent's steady state.
+		waitForDelivery(*lane, 2 + static_cast<std::uint64_t>(i));
+		if (i + 1 == rotations / 2) result.rssHalfwayGrowthKiB = bench::residentKiB() - result.rssAfterWarmUpKiB;
+	}
 	waitForDelivery(*lane, 1 + static_cast<std::uint64_t>(rotations));
+	result.rssGrowthKiB = bench::residentKiB() - result.rssAfterWarmUpKiB;
 	double cpuAfter = bench::processCpuMicros();
 	result.kernelShare = bench::kernelShareSince(usageBefore);
 	agent::LoopStatistics after = loop.statistics();
@@ -317,8 +332,12 @@ void printReport(const BaselineResult& baseline, const AgentResult& agentResult)
 	std::printf("  %-36s %10.3f   <= %.0f for a 100 KB recording\n", "agent's own (difference)", ownCpu, CPU_TARGET_US);
 	std::printf("\n  recording: %.1f KB on average (%llu recordings); zip archive: %.1f KB on average (%llu files)\n", recordingKb,
 		static_cast<unsigned long long>(agentResult.recordings), archiveKb, static_cast<unsigned long long>(agentResult.archives));
-	std::printf("RESULT gap_us_median=%.3f baseline_us_median=%.3f agent_cpu_us_per_rotation=%.3f\n", agentResult.gap.median(),
-		baseline.gap.median(), ownCpu);
+	std::printf("\n  RSS after the warm-up %ld KiB (libasyncProfiler and the agent loaded); growth after %zu rotations %+ld KiB,\n"
+				"  after %zu %+ld KiB   (DESIGN: <= 8 MiB beyond libasyncProfiler, flat)\n",
+		agentResult.rssAfterWarmUpKiB, agentResult.gap.size() / 2, agentResult.rssHalfwayGrowthKiB, agentResult.gap.size(),
+		agentResult.rssGrowthKiB);
+	std::printf("RESULT gap_us_median=%.3f baseline_us_median=%.3f agent_cpu_us_per_rotation=%.3f rss_growth_kib=%ld\n",
+		agentResult.gap.median(), baseline.gap.median(), ownCpu, agentResult.rssGrowthKiB);
 }
 
 void runBench(const Options& options)
