@@ -21,6 +21,7 @@
 // keeps running.
 //
 
+#include "SignalMask.h"
 #include "asprof/agent/Agent.h"
 #include <chrono>
 #include <condition_variable>
@@ -99,6 +100,7 @@ __attribute__((constructor)) void asprofPreloadInit()
 	std::atexit(&stopAtExit);
 	try
 	{
+		asprof::agent::TerminationSignalsBlocked signalsBlocked; // the host's SIGINT/SIGTERM never land on an agent thread
 		std::thread(&startAgent, path).detach();
 	}
 	catch (std::exception& e)

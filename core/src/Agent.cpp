@@ -6,6 +6,7 @@
 #include "PluginRegistry.h"
 #include "ProfilingLoop.h"
 #include "ReporterFactory.h"
+#include "SignalMask.h"
 #include "asprof/agent/Exception.h"
 #include "asprof/sdk/ConfigValue.h"
 #include "Poco/Logger.h"
@@ -113,6 +114,7 @@ void Agent::Impl::start()
 {
 	std::lock_guard<std::mutex> lock(_mutex);
 	if (_running) return;
+	TerminationSignalsBlocked signalsBlocked; // for every thread the agent starts
 	if (profilerInUse.exchange(true))
 		throw AgentException("another asprof-agent is already running in this process (async-profiler is process-wide)");
 	try

@@ -20,7 +20,9 @@
 #include "Poco/Util/Option.h"
 #include "Poco/Util/OptionSet.h"
 #include "Poco/Util/ServerApplication.h"
+#include <csignal>
 #include <iostream>
+#include <pthread.h>
 #include <map>
 #include <thread>
 
@@ -45,6 +47,13 @@ class DemoApp: public Poco::Util::ServerApplication
 public:
 	DemoApp(): _subsystem(new asprof::agent::AgentSubsystem(DEFAULT_CONFIG))
 	{
+		// waitForTerminationRequest() sigwait()s for these in the main thread: every
+		// thread must block them, or one of the demo's own threads may take a
+		// SIGINT/SIGTERM with the default action and end the process unflushed.
+		sigset_t signals;
+		sigemptyset(&signals);
+		for (int signal : {SIGINT, SIGTERM, SIGQUIT}) sigaddset(&signals, signal);
+		pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 		addSubsystem(_subsystem);
 	}
 

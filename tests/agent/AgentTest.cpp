@@ -3,13 +3,17 @@
 #include "TestSupport.h"
 #include "asprof/agent/Agent.h"
 #include "asprof/agent/Exception.h"
+#include "Poco/DirectoryIterator.h"
 #include "Poco/File.h"
+#include "Poco/String.h"
 #include "Poco/JSON/Object.h"
 #include "Poco/JSON/Parser.h"
 #include "Poco/NumberParser.h"
 #include "Poco/StringTokenizer.h"
 #include <cppunit/extensions/HelperMacros.h>
+#include <csignal>
 #include <fcntl.h>
+#include <set>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -80,6 +84,7 @@ class AgentTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testLibraryWithoutRequiredSymbolIsRefused);
 	CPPUNIT_TEST(testSecondAgentInTheProcessIsRefused);
 	CPPUNIT_TEST(testBrokenReporterStopsStartBeforeProfiling);
+	CPPUNIT_TEST(testAgentThreadsNeverTakeTheHostsTerminationSignals);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -327,7 +332,47 @@ public:
 		}
 	}
 
+	void testAgentThreadsNeverTakeTheHostsTerminationSignals()
+	{
+		TemporaryDirectory out;
+		std::set<std::string> before = threadIds();
+		Agent agent(AgentConfig::fromIni(asprof::test::fakeProfilerIni(captureSection(out.path()), "statusLogInterval = 1s\n"), "test.ini"));
+		agent.start();
+		CPPUNIT_ASSERT(waitUntil([&]() { return delivered(agent) >= 1; }));
+		std::size_t agentThreads = 0;
+		for (const auto& tid : threadIds())
+		{
+			if (before.count(tid)) continue;
+			++agentThreads;
+			// SigBlk is a hex mask, bit (n - 1) for signal n.
+			unsigned long long blocked = std::stoull(statusField("/proc/self/task/" + tid + "/status", "SigBlk:"), nullptr, 16);
+			for (int signal : {SIGHUP, SIGINT, SIGQUIT, SIGTERM})
+				CPPUNIT_ASSERT_MESSAGE("thread " + tid + " takes signal " + std::to_string(signal), blocked & (1ULL << (signal - 1)));
+		}
+		agent.stop(Poco::Timespan(5, 0));
+		CPPUNIT_ASSERT(agentThreads >= 4); // control, status log, a lane's intake and delivery
+		// The caller's own mask is as it was.
+		unsigned long long mine = std::stoull(statusField("/proc/thread-self/status", "SigBlk:"), nullptr, 16);
+		CPPUNIT_ASSERT(!(mine & (1ULL << (SIGTERM - 1))));
+	}
+
 private:
+	static std::set<std::string> threadIds()
+	{
+		std::set<std::string> ids;
+		for (Poco::DirectoryIterator it(std::string("/proc/self/task")), end; it != end; ++it) ids.insert(it.name());
+		return ids;
+	}
+
+	static std::string statusField(const std::string& path, const std::string& name)
+	{
+		for (const auto& line : asprof::test::readLines(path))
+		{
+			if (line.compare(0, name.size(), name) == 0) return Poco::trim(line.substr(name.size()));
+		}
+		return "0";
+	}
+
 	std::unique_ptr<TemporaryDirectory> _log;
 	std::unique_ptr<ScopedEnv> _fakeLog;
 };

@@ -62,6 +62,9 @@ class ASPROF_SDK_API Agent
 	///
 	/// async-profiler is process-wide, so only one Agent can run in a process
 	/// at a time; start() of a second one fails with AgentException.
+	/// The agent's threads block SIGINT, SIGTERM, SIGQUIT and SIGHUP, so those
+	/// always reach the host's threads (and a host waiting in sigwait()).
+	/// A host that waits for them that way must block them in its own threads too.
 	/// No method ever terminates the host process; only start() throws.
 {
 public:
