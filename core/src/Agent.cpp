@@ -121,8 +121,8 @@ void Agent::Impl::start()
 	{
 		AsyncProfiler& profiler = AsyncProfiler::load(_config.library);
 		_library = profiler.path();
-		_lanes.clear(); // a restart: the previous run's lanes have released their spools
-		_loop.reset();
+		_loop.reset();  // a restart: the previous run's loop (stopped) before the lanes it fed,
+		_lanes.clear(); // which have released their spools
 		PluginRegistry registry(_config.pluginDir);
 		createLanes(registry);
 		_loop.reset(new ProfilingLoop(profiler, _config.profiler, _config.reportingInterval, _config.tempDir,

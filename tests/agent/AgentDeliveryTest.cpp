@@ -80,6 +80,7 @@ class AgentDeliveryTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testMultiWithAFailingChildDeliversToTheOtherExactlyOnce);
 	CPPUNIT_TEST(testKillDuringOutageThenRestartDeliversWhatWasSpooled);
 	CPPUNIT_TEST(testStatusIsLoggedEveryStatusLogInterval);
+	CPPUNIT_TEST(testAnAgentRestartsWithItsSpool);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -162,6 +163,20 @@ public:
 			CPPUNIT_ASSERT(asprof::test::readFile(jfr) == expected);
 		}
 		for (const auto& id : spooled) CPPUNIT_ASSERT(!Poco::File(dir.file("spool/" + id + ".json")).exists());
+	}
+
+	void testAnAgentRestartsWithItsSpool()
+	{
+		TemporaryDirectory dir;
+		Agent agent(AgentConfig::fromIni(asprof::test::fakeProfilerIni("[reporter.main]\ntype = capture\ndirectory = " + dir.file("out") +
+			"\nspoolDir = " + dir.file("spool") + "\n" + FAST_RETRIES), "test.ini"));
+		for (int run = 0; run < 2; ++run)
+		{
+			agent.start(); // the second time: the first run's spool lock is released
+			CPPUNIT_ASSERT(waitUntil([&]() { return lane(agent, "main").delivered >= 2; }));
+			CPPUNIT_ASSERT(agent.stop(Poco::Timespan(5, 0)));
+			CPPUNIT_ASSERT_EQUAL(std::size_t(0), lane(agent, "main").spoolEntries);
+		}
 	}
 
 	void testStatusIsLoggedEveryStatusLogInterval()
