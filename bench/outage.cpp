@@ -90,11 +90,12 @@ void printScenario(const char* name, const OutageResult& result, const agent::La
 		static_cast<unsigned long long>(result.peakSpoolBytes), static_cast<unsigned long long>(settings.spoolDir.empty() ? 0 : settings.spoolMaxBytes),
 		result.seconds);
 	std::printf("  %-10s enqueued %llu, spooled %llu, retried %llu, failed %llu, dropped: queue-full %llu, spool-full %llu, at stop %llu; "
-				"left in spool %zu\n",
+				"left in spool %llu (received %llu = settled %llu)\n",
 		"", static_cast<unsigned long long>(status.enqueued), static_cast<unsigned long long>(status.spooled),
 		static_cast<unsigned long long>(status.retried), static_cast<unsigned long long>(status.failed),
 		static_cast<unsigned long long>(status.droppedQueueFull), static_cast<unsigned long long>(status.droppedSpoolFull),
-		static_cast<unsigned long long>(status.droppedAtStop), status.spoolEntries);
+		static_cast<unsigned long long>(status.droppedAtStop), static_cast<unsigned long long>(status.leftInSpool),
+		static_cast<unsigned long long>(status.received()), static_cast<unsigned long long>(status.settled()));
 }
 
 } // namespace

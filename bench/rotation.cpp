@@ -5,8 +5,9 @@
 // run, side by side:
 //   baseline  a minimal loop of bare async-profiler stop + start calls through
 //             the same binding, with the next file created beforehand;
-//   agent     ProfilingLoop::rotateNow() with each recording delivered by a
-//             DeliveryLane to the real local reporter in zip format.
+//   agent     ProfilingLoop::rotateNow() with each recording delivered by the
+//             agent's Delivery (assembler, lane) to the local reporter plugin
+//             in zip format.
 // It prints figures to compare; it never asserts timings.
 //
 // Usage: bench-rotation [--rotations=N] [--library=PATH]
@@ -16,19 +17,15 @@
 
 #include "AsyncProfiler.h"
 #include "BenchSupport.h"
-#include "DeliveryLane.h"
-#include "LocalReporter.h"
+#include "Delivery.h"
+#include "PluginRegistry.h"
 #include "ProfilingLoop.h"
-#include "SectionContext.h"
 #include "asprof/agent/AgentConfig.h"
-#include "Poco/AutoPtr.h"
 #include "Poco/DirectoryIterator.h"
 #include "Poco/Environment.h"
 #include "Poco/Exception.h"
 #include "Poco/File.h"
 #include "Poco/Logger.h"
-#include "Poco/Process.h"
-#include "Poco/Util/MapConfiguration.h"
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -171,65 +168,49 @@ BaselineResult runBaseline(agent::AsyncProfiler& profiler, const agent::Profiler
 	return result;
 }
 
-std::unique_ptr<sdk::Reporter> createLocalReporter(const std::string& directory)
+// The agent's own delivery, built from configuration as Agent::start builds
+// it: the local reporter plugin (zip), onprem metadata, labels.
+std::unique_ptr<agent::Delivery> createDelivery(const std::string& directory, int rotations)
 {
-	Poco::AutoPtr<Poco::Util::MapConfiguration> root(new Poco::Util::MapConfiguration);
-	root->setString("reporter.bench.type", "local");
-	root->setString("reporter.bench.directory", directory);
-	root->setString("reporter.bench.format", "zip");
-	agent::SectionContext context(root, "reporter.bench", "<bench-rotation>", "asprof.reporter.bench");
-	std::unique_ptr<asprof::plugins::LocalReporter> reporter(new asprof::plugins::LocalReporter);
-	reporter->configure(context);
-	reporter->start();
-	return reporter;
+	std::string ini = "[agent]\npluginDir = " ASPROF_BENCH_PLUGIN_DIR "\nreporter = bench\nmetadata = onprem\n"
+		"labels = service=bench-rotation\n"
+		"[reporter.bench]\ntype = local\nformat = zip\ndirectory = " + directory + "\n"
+		"queueCapacity = " + std::to_string(rotations + 2) + "\n"; // back-to-back rotations: drop nothing
+	agent::AgentConfig config = agent::AgentConfig::fromIni(ini, "<bench-rotation>");
+	agent::PluginRegistry registry(config.pluginDir);
+	return std::make_unique<agent::Delivery>(config, registry);
 }
 
-// As the agent's lane does: host metadata (resolved once, cached) and labels.
-std::unique_ptr<agent::DeliveryLane> createLane(const std::string& directory, int rotations)
-{
-	sdk::HostMetadata host;
-	host.kind = "onprem";
-	host.setField("hostname", Poco::Environment::nodeName());
-	sdk::KeyValueList labels{{"service", "bench-rotation"}};
-	agent::LaneSettings settings;
-	settings.queueCapacity = static_cast<std::size_t>(rotations) + 2; // back-to-back rotations: drop nothing
-	return std::unique_ptr<agent::DeliveryLane>(
-		new agent::DeliveryLane("bench", createLocalReporter(directory), settings, [host, labels](const sdk::Profile& base) {
-			sdk::Profile profile = base;
-			profile.host = host;
-			profile.labels = labels;
-			profile.labels.insert(profile.labels.end(), host.labels.begin(), host.labels.end());
-			return profile;
-		}));
-}
-
-// As Agent::Impl::enqueue does: the profile around the recording, then the lane.
-// One difference: the times are shifted by seq seconds. The rotations here run
+// Hands each recording to the agent's delivery, as the loop does, with one
+// difference: the times are shifted by seq seconds. The rotations here run
 // back to back, so without it hundreds of profiles would end in the same second
 // and the local reporter would link() k times for the k-th of them (its
 // "-1", "-2", ... names), a cost no real interval has.
-agent::ProfilingLoop::Sink laneSink(agent::DeliveryLane& lane, const agent::ProfilerSettings& settings, Poco::Timespan interval)
+class ShiftedSink: public agent::RecordingSink
 {
-	return [&lane, settings, interval](agent::FinishedRecording&& finished) {
-		const Poco::Timespan shift(static_cast<long>(finished.seq), 0);
-		auto profile = std::make_shared<sdk::Profile>();
-		profile->seq = finished.seq;
-		profile->start = finished.start + shift;
-		profile->end = finished.end + shift;
-		profile->reportingInterval = interval;
-		profile->pid = static_cast<int>(Poco::Process::id());
-		profile->profilerArgs = settings.arguments();
-		profile->recording = std::move(finished.recording);
-		lane.enqueue(std::move(profile));
-	};
-}
+public:
+	explicit ShiftedSink(agent::Delivery& delivery): _delivery(delivery)
+	{
+	}
 
-void waitForDelivery(const agent::DeliveryLane& lane, std::uint64_t count)
+	void accept(agent::FinishedRecording&& finished) override
+	{
+		const Poco::Timespan shift(static_cast<long>(finished.seq), 0);
+		finished.start += shift;
+		finished.end += shift;
+		_delivery.accept(std::move(finished));
+	}
+
+private:
+	agent::Delivery& _delivery;
+};
+
+void waitForDelivery(const agent::Delivery& delivery, std::uint64_t count)
 {
 	Clock::time_point deadline = Clock::now() + std::chrono::microseconds(DELIVERY_TIMEOUT.totalMicroseconds());
 	for (;;)
 	{
-		agent::LaneStatus status = lane.status();
+		agent::LaneStatus status = delivery.status().front();
 		if (status.failed > 0 || status.droppedQueueFull > 0) throw std::runtime_error("delivery lost a profile: " + status.lastError);
 		if (status.delivered >= count) return;
 		if (Clock::now() > deadline)
@@ -268,12 +249,13 @@ AgentResult runAgent(
 	agent::AsyncProfiler& profiler, const agent::ProfilerSettings& settings, int rotations, const std::string& outputDirectory)
 {
 	const Poco::Timespan interval(3600 * Poco::Timespan::SECONDS); // only explicit rotations
-	std::unique_ptr<agent::DeliveryLane> lane = createLane(outputDirectory, rotations);
-	lane->start();
-	agent::ProfilingLoop loop(profiler, settings, interval, "", laneSink(*lane, settings, interval));
+	std::unique_ptr<agent::Delivery> delivery = createDelivery(outputDirectory, rotations);
+	delivery->start();
+	ShiftedSink sink(*delivery);
+	agent::ProfilingLoop loop(profiler, settings, interval, "", sink);
 	loop.start();
 	rotate(loop, nullptr); // warm-up, delivered before measuring
-	waitForDelivery(*lane, 1);
+	waitForDelivery(*delivery, 1);
 
 	AgentResult result;
 	agent::LoopStatistics before = loop.statistics();
@@ -288,17 +270,19 @@ AgentResult runAgent(
 		// Paced like production (one rotation per interval, each delivered long
 		// before the next): otherwise a backlog of queued profiles would pile up
 		// and RSS would show that backlog, not the agent's steady state.
-		waitForDelivery(*lane, 2 + static_cast<std::uint64_t>(i));
+		waitForDelivery(*delivery, 2 + static_cast<std::uint64_t>(i));
 		if (i + 1 == rotations / 2) result.rssHalfwayGrowthKiB = bench::residentKiB() - result.rssAfterWarmUpKiB;
 	}
-	waitForDelivery(*lane, 1 + static_cast<std::uint64_t>(rotations));
+	waitForDelivery(*delivery, 1 + static_cast<std::uint64_t>(rotations));
 	result.rssGrowthKiB = bench::residentKiB() - result.rssAfterWarmUpKiB;
 	double cpuAfter = bench::processCpuMicros();
 	result.kernelShare = bench::kernelShareSince(usageBefore);
 	agent::LoopStatistics after = loop.statistics();
 
 	bool stopped = loop.stop(CALL_TIMEOUT);
-	bool drained = lane->stop(CALL_TIMEOUT);
+	Poco::Timestamp deadline;
+	deadline += CALL_TIMEOUT;
+	bool drained = delivery->stop(deadline);
 	if (!stopped || !drained) throw std::runtime_error("the loop or the lane did not stop within 60s");
 	result.cpuPerRotationUs = (cpuAfter - cpuBefore) / rotations;
 	result.recordings = after.recordings - before.recordings;

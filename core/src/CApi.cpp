@@ -96,9 +96,9 @@ int asprof_agent_status_get(const asprof_agent* agent, asprof_agent_status* stat
 			status->delivered += lane.delivered;
 			status->retried += lane.retried;
 			status->failed += lane.failed;
-			status->dropped += lane.droppedQueueFull + lane.droppedExpired + lane.droppedSpoolFull + lane.droppedAtStop;
+			status->dropped += lane.dropped();
 			status->spooled += lane.spooled;
-			status->queued += lane.queued;
+			status->queued += lane.queued + lane.leftInSpool; // after stop: what waits in a spool for the next start
 		}
 		return 0;
 	});

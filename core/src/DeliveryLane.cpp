@@ -1,13 +1,16 @@
 #include "DeliveryLane.h"
+#include "PluginBoundary.h"
+#include "ProfileAssembler.h"
+#include "ProfileQueue.h"
+#include "SignalMask.h"
 #include "Spool.h"
+#include "Poco/Exception.h"
 #include "Poco/Logger.h"
 #include "Poco/Random.h"
-#include <chrono>
-#include <cstring>
 #include <condition_variable>
-#include <deque>
-#include <map>
+#include <cstring>
 #include <mutex>
+#include <pthread.h>
 #include <set>
 
 namespace asprof {
@@ -17,300 +20,219 @@ namespace {
 
 const std::size_t MAX_LOGGED_CAUSES = 64;
 
-using Clock = std::chrono::steady_clock;
+std::chrono::steady_clock::time_point steadyDeadline(const Poco::Timestamp& deadline)
+{
+	Poco::Timestamp::TimeDiff remaining = std::max<Poco::Timestamp::TimeDiff>(deadline - Poco::Timestamp(), 0);
+	return std::chrono::steady_clock::now() + std::chrono::microseconds(remaining);
+}
+
+RetryPolicy::Random systemRandom()
+{
+	auto random = std::make_shared<Poco::Random>();
+	random->seed();
+	auto mutex = std::make_shared<std::mutex>();
+	return [random, mutex]() {
+		std::lock_guard<std::mutex> lock(*mutex);
+		return random->nextDouble();
+	};
+}
+
+// The spool throws with the errno as code: say it in words.
+std::string describeSpoolError() noexcept
+{
+	try
+	{
+		throw;
+	}
+	catch (Poco::Exception& e)
+	{
+		return e.code() > 0 && e.code() < 4096 ? std::string(std::strerror(e.code())) : e.displayText();
+	}
+	catch (...)
+	{
+		return describeCurrentException();
+	}
+}
+
+class CauseLog
+	/// Logs each distinct cause once at error level (repeats at debug), and
+	/// at most MAX_LOGGED_CAUSES distinct ones. Thread-safe; never called
+	/// under the queue's lock.
+{
+public:
+	explicit CauseLog(Poco::Logger& logger): _logger(logger)
+	{
+	}
+
+	void log(const std::string& cause) noexcept
+	{
+		try
+		{
+			std::unique_lock<std::mutex> lock(_mutex);
+			bool first = _logged.size() < MAX_LOGGED_CAUSES && _logged.insert(cause).second;
+			bool overflow = !first && !_full && _logged.size() >= MAX_LOGGED_CAUSES && !_logged.count(cause);
+			if (overflow) _full = true;
+			lock.unlock();
+			if (first) _logger.error(cause);
+			else if (overflow)
+				_logger.error("more than %s distinct delivery errors; further new ones are logged at debug level", std::to_string(MAX_LOGGED_CAUSES));
+			if (!first) _logger.debug(cause);
+		}
+		catch (...)
+		{
+			// A log channel that throws must not end a lane.
+		}
+	}
+
+private:
+	Poco::Logger& _logger;
+	std::mutex _mutex;
+	std::set<std::string> _logged;
+	bool _full = false;
+};
+
+void nameThisThread(const char* name)
+{
+	::pthread_setname_np(::pthread_self(), name); // at most 15 characters
+}
 
 } // namespace
 
 struct DeliveryLane::State
 {
-	struct Pending
-	{
-		std::shared_ptr<const sdk::Profile> profile; // null: only on disk
-		bool spooled = false;
-	};
-
-	std::string name;
-	std::unique_ptr<sdk::Reporter> reporter;
-	LaneSettings settings;
-	Preparer preparer;
-	Poco::Logger& logger;
-	std::unique_ptr<Spool> spool;
-
-	mutable std::mutex mutex;
-	std::condition_variable wakeUp;
-	std::deque<std::shared_ptr<const sdk::Profile>> incoming; // from the control thread, not yet prepared
-	std::map<std::string, Pending> pending;                     // prepared, by id: oldest first
-	std::size_t inMemory = 0;                                   // pending entries holding a profile
-	std::string head;      // the id being delivered now, if any
-	bool draining = false; // stop requested: take in and deliver what is there, then exit
-	bool aborted = false;  // stop's deadline passed: exit now, count nothing more
-	bool intakeDone = false;
-	bool deliveryDone = false;
-	bool parked = false;   // stopping with the backend down: what is spooled waits for the next start
-	bool causesFull = false;
-	LaneStatus status;
-	std::set<std::string> loggedCauses;
-	Poco::Random random;
-
-	State(const std::string& laneName, std::unique_ptr<sdk::Reporter> laneReporter, const LaneSettings& laneSettings, Preparer lanePreparer):
+	State(const std::string& laneName, std::unique_ptr<sdk::Reporter> laneReporter, const LaneSettings& laneSettings,
+		std::shared_ptr<const ProfileAssembler> laneAssembler, LaneSeams seams):
 		name(laneName),
+		pluginName("[reporter." + laneName + "]" + (laneSettings.pluginPath.empty() ? "" : " (" + laneSettings.pluginPath + ")")),
 		reporter(std::move(laneReporter)),
 		settings(laneSettings),
-		preparer(std::move(lanePreparer)),
-		logger(Poco::Logger::get("asprof.lane." + laneName))
+		assembler(std::move(laneAssembler)),
+		clock(seams.clock ? seams.clock : std::make_shared<DeliveryClock>()),
+		policy(laneSettings, seams.random ? seams.random : systemRandom()),
+		queue(laneName, laneSettings.queueCapacity),
+		logger(Poco::Logger::get("asprof.lane." + laneName)),
+		causes(logger)
 	{
-		status.name = laneName;
-		random.seed();
 	}
 
-	sdk::ReportResult reportSafely(const sdk::Profile& profile)
-	{
-		try
-		{
-			return reporter->report(profile);
-		}
-		catch (Poco::Exception& e)
-		{
-			return sdk::ReportResult::fail("reporter threw: " + e.displayText());
-		}
-		catch (std::exception& e)
-		{
-			return sdk::ReportResult::fail(std::string("reporter threw: ") + e.what());
-		}
-		catch (...)
-		{
-			return sdk::ReportResult::fail("reporter threw an unknown exception");
-		}
-	}
+	void takeIn(const ProfileQueue::Item& item);
+	void deliver(const ProfileQueue::Item& item);
+	void removeFromSpool(const std::string& spoolId);
+	void logQueueFull(std::size_t dropped);
+	void threadExited();
 
-	// Full jitter: a random wait in [0, min(max, initial * 2^attempt)].
-	Poco::Timespan backoff(int attempt, const std::optional<Poco::Timespan>& retryAfter)
-	{
-		if (retryAfter) return std::min(*retryAfter, settings.retryMaxBackoff);
-		Poco::Timespan::TimeDiff ceiling = settings.retryInitialBackoff.totalMicroseconds();
-		for (int i = 0; i < attempt && ceiling < settings.retryMaxBackoff.totalMicroseconds(); ++i) ceiling *= 2;
-		ceiling = std::min(ceiling, settings.retryMaxBackoff.totalMicroseconds());
-		if (ceiling <= 0) return Poco::Timespan(0);
-		double fraction = random.nextDouble();
-		return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(fraction * static_cast<double>(ceiling)));
-	}
+	const std::string name;
+	const std::string pluginName;
+	const std::unique_ptr<sdk::Reporter> reporter;
+	const LaneSettings settings;
+	const std::shared_ptr<const ProfileAssembler> assembler;
+	const std::shared_ptr<DeliveryClock> clock;
+	const RetryPolicy policy;
+	ProfileQueue queue;
+	std::unique_ptr<Spool> spool; // set before the threads start, never reset while they run
+	Poco::Logger& logger;
+	CauseLog causes;
 
-	void logOnce(const std::string& cause)
-	{
-		if (loggedCauses.count(cause)) return logger.debug(cause);
-		if (loggedCauses.size() < MAX_LOGGED_CAUSES)
-		{
-			loggedCauses.insert(cause);
-			return logger.error(cause);
-		}
-		if (!causesFull)
-		{
-			causesFull = true;
-			logger.error("more than %s distinct delivery errors; further new ones are logged at debug level", std::to_string(MAX_LOGGED_CAUSES));
-		}
-		logger.debug(cause);
-	}
-
-	void drop(const std::vector<std::string>& ids, std::uint64_t& counter)
-	{
-		for (const auto& id : ids)
-		{
-			auto it = pending.find(id);
-			if (it == pending.end()) continue;
-			if (it->second.profile) --inMemory;
-			pending.erase(it);
-			++counter;
-		}
-	}
-
-	// Keeps at most queueCapacity profiles in memory besides the one being
-	// delivered, counting arrivals and taken-in profiles together: spooled
-	// ones stay on disk only, other ones are dropped, oldest first.
-	void enforceMemoryCap()
-	{
-		auto held = [&]() {
-			auto it = head.empty() ? pending.end() : pending.find(head);
-			bool headInMemory = it != pending.end() && it->second.profile;
-			return incoming.size() + inMemory - (headInMemory ? 1 : 0);
-		};
-		auto it = pending.begin();
-		while (held() > settings.queueCapacity)
-		{
-			while (it != pending.end() && (!it->second.profile || it->first == head)) ++it;
-			if (it == pending.end())
-			{
-				incoming.pop_front();
-				countQueueFull();
-				continue;
-			}
-			--inMemory;
-			if (it->second.spooled)
-			{
-				it->second.profile.reset();
-				++it;
-				continue;
-			}
-			it = pending.erase(it);
-			countQueueFull();
-		}
-	}
-
-	void countQueueFull()
-	{
-		++status.droppedQueueFull;
-		logOnce("queue full (" + std::to_string(settings.queueCapacity) + " profiles in memory): dropping the oldest");
-	}
-
-	// Prepares the oldest arrival and writes it to the spool. Called with the
-	// lock held; releases it around the slow parts.
-	void intakeOne(std::unique_lock<std::mutex>& lock)
-	{
-		std::shared_ptr<const sdk::Profile> raw = incoming.front();
-		incoming.pop_front();
-		lock.unlock();
-		auto prepared = raw;
-		Pending entry;
-		std::string id;
-		Spool::Evicted evicted;
-		std::string error;
-		try
-		{
-			if (preparer) prepared = std::make_shared<const sdk::Profile>(preparer(*raw));
-			id = Spool::makeId(*prepared);
-			if (spool)
-			{
-				spool->add(*prepared, evicted);
-				entry.spooled = true;
-			}
-		}
-		catch (Poco::Exception& e)
-		{
-			error = e.code() > 0 && e.code() < 4096 ? std::string(std::strerror(e.code())) : e.displayText();
-		}
-		catch (std::exception& e)
-		{
-			error = e.what();
-		}
-		catch (...)
-		{
-			error = "unknown exception";
-		}
-		lock.lock();
-		if (aborted) return;
-		if (id.empty())
-		{
-			++status.failed;
-			return logOnce("cannot prepare a profile: " + error);
-		}
-		if (!error.empty()) logOnce("cannot write to the spool " + spool->directory() + ", keeping profiles in memory: " + error);
-		if (entry.spooled) ++status.spooled;
-		entry.profile = prepared;
-		if (pending.emplace(id, entry).second) ++inMemory;
-		drop(evicted.expired, status.droppedExpired);
-		drop(evicted.overCap, status.droppedSpoolFull);
-		enforceMemoryCap();
-		wakeUp.notify_all();
-	}
-
-	// The profile for the oldest pending id, read back from the spool when
-	// only the disk has it. Lock held.
-	std::shared_ptr<const sdk::Profile> loadHead(std::unique_lock<std::mutex>& lock, const std::string& id)
-	{
-		auto it = pending.find(id);
-		if (it->second.profile) return it->second.profile;
-		lock.unlock();
-		std::shared_ptr<const sdk::Profile> profile = spool->load(id);
-		lock.lock();
-		it = pending.find(id);
-		if (it == pending.end()) return nullptr; // evicted meanwhile
-		if (!profile)
-		{
-			pending.erase(it); // corrupt: the spool moved it aside
-			return nullptr;
-		}
-		++status.replayed;
-		it->second.profile = profile;
-		++inMemory;
-		return profile;
-	}
-
-	void finish(const std::string& id)
-	{
-		auto it = pending.find(id);
-		if (it == pending.end()) return;
-		if (it->second.profile) --inMemory;
-		if (it->second.spooled && spool) spool->remove(id);
-		pending.erase(it);
-	}
-
-	// Waits for a backoff; a stop request that came after wasDraining cuts
-	// it short. False when aborted.
-	bool waitBackoff(std::unique_lock<std::mutex>& lock, Poco::Timespan wait, bool wasDraining)
-	{
-		auto until = Clock::now() + std::chrono::microseconds(wait.totalMicroseconds());
-		wakeUp.wait_until(lock, until, [&]() { return aborted || draining != wasDraining; });
-		return !aborted;
-	}
-
-	// Delivers the oldest pending profile; lock held on entry and exit.
-	void deliverHead(std::unique_lock<std::mutex>& lock)
-	{
-		head = pending.begin()->first;
-		std::shared_ptr<const sdk::Profile> profile = loadHead(lock, head);
-		for (int attempt = 0; profile; ++attempt)
-		{
-			bool drainingBefore = draining;
-			lock.unlock();
-			sdk::ReportResult result = reportSafely(*profile);
-			lock.lock();
-			// Abandoned at stop (already counted), or removed by the spool's caps.
-			if (aborted || !pending.count(head)) break;
-			if (result.isOk())
-			{
-				++status.delivered;
-				status.bytesDelivered += profile->recording->size();
-				finish(head);
-				break;
-			}
-			status.lastError = result.message;
-			bool permanent = result.status == sdk::ReportResult::Status::Fail;
-			bool onDisk = pending[head].spooled;
-			if (permanent || (!onDisk && attempt + 1 >= settings.retryMaxAttempts))
-			{
-				++status.failed;
-				logOnce(std::string(permanent ? "dropped a profile: " : "dropped a profile after the last retry: ") + result.message);
-				finish(head);
-				break;
-			}
-			if (draining && onDisk)
-			{
-				parked = true; // safe on disk: no need to spend the stop deadline on retries
-				break;
-			}
-			if (attempt == 0) logOnce("delivery failed, retrying: " + result.message);
-			++status.retried;
-			if (!waitBackoff(lock, backoff(attempt, result.retryAfter), drainingBefore) || !pending.count(head)) break;
-		}
-		head.clear();
-	}
-
-	// At the deadline: spooled profiles stay for the next start; the rest is lost.
-	void countUndelivered()
-	{
-		for (const auto& entry : pending)
-		{
-			if (!entry.second.spooled) ++status.droppedAtStop;
-		}
-		status.droppedAtStop += incoming.size();
-		incoming.clear();
-		pending.clear();
-		inMemory = 0;
-	}
+	std::mutex threadsMutex;
+	std::condition_variable threadsDone;
+	int runningThreads = 0;
 };
 
-DeliveryLane::DeliveryLane(const std::string& name, std::unique_ptr<sdk::Reporter> reporter, const LaneSettings& settings, Preparer preparer):
+// Intake: complete the profile (host metadata) and write it to the spool.
+void DeliveryLane::State::takeIn(const ProfileQueue::Item& item)
+{
+	std::shared_ptr<const sdk::Profile> complete = item.profile;
+	std::string error = callGuarded([&]() {
+		if (assembler) complete = std::make_shared<const sdk::Profile>(assembler->complete(*item.profile));
+	});
+	if (!error.empty())
+	{
+		queue.arrivalFailed(item, "cannot assemble a profile: " + error);
+		return causes.log("cannot assemble a profile: " + error);
+	}
+	Spool::Evicted evicted;
+	bool spooled = false;
+	if (spool)
+	{
+		try
+		{
+			spool->add(*complete, evicted);
+			spooled = true;
+		}
+		catch (...)
+		{
+			causes.log("cannot write to the spool " + spool->directory() + ", keeping profiles in memory: " + describeSpoolError());
+		}
+	}
+	logQueueFull(queue.arrived(item, complete, spooled, evicted.expired, evicted.overCap));
+}
+
+// Delivery: report, then done / drop / retry after a backoff / park.
+void DeliveryLane::State::deliver(const ProfileQueue::Item& item)
+{
+	std::shared_ptr<const sdk::Profile> profile = item.profile;
+	if (!profile)
+	{
+		std::shared_ptr<sdk::Profile> loaded;
+		std::string error = callGuarded([&]() { loaded = spool->load(item.spoolId); });
+		if (!error.empty()) causes.log("cannot read spool entry " + item.spoolId + ": " + error);
+		if (!queue.loaded(item, loaded)) return; // corrupt (moved aside, counted), or closed
+		profile = loaded;
+	}
+	for (int attempt = 0;; ++attempt)
+	{
+		bool stoppingBefore = queue.stopping();
+		sdk::ReportResult result = reportGuarded(*reporter, *profile, pluginName);
+		RetryPolicy::Decision decision = policy.decide(result, attempt, item.spooled, queue.stopping());
+		switch (decision.action)
+		{
+		case RetryPolicy::Action::Done:
+		{
+			std::uint64_t bytes = 0;
+			callGuarded([&]() { bytes = profile->recording->size(); });
+			return removeFromSpool(queue.delivered(item, bytes));
+		}
+		case RetryPolicy::Action::Drop:
+			causes.log(std::string(result.status == sdk::ReportResult::Status::Fail ? "dropped a profile: " : "dropped a profile after the last retry: ") +
+				result.message);
+			return removeFromSpool(queue.failed(item, result.message));
+		case RetryPolicy::Action::Park:
+			return queue.park(item, result.message); // safe on disk: no stop deadline is spent on a backend that is down
+		case RetryPolicy::Action::Retry:
+			break;
+		}
+		if (attempt == 0) causes.log("delivery failed, retrying: " + result.message);
+		if (!queue.stillWanted(item)) return removeFromSpool(queue.failed(item, result.message)); // the spool's caps removed it
+		queue.retrying(item, result.message);
+		auto until = clock->now() + std::chrono::microseconds(decision.wait.totalMicroseconds());
+		if (!queue.waitBeforeRetry(item, *clock, until, stoppingBefore)) return; // closed at the deadline: counted there
+		if (!queue.stillWanted(item)) return removeFromSpool(queue.failed(item, result.message));
+	}
+}
+
+void DeliveryLane::State::removeFromSpool(const std::string& spoolId)
+{
+	if (spoolId.empty() || !spool) return;
+	std::string error = callGuarded([&]() { spool->remove(spoolId); });
+	if (!error.empty()) causes.log("cannot remove spool entry " + spoolId + ": " + error);
+}
+
+void DeliveryLane::State::logQueueFull(std::size_t dropped)
+{
+	if (dropped > 0) causes.log("queue full (" + std::to_string(settings.queueCapacity) + " profiles in memory): dropping the oldest");
+}
+
+void DeliveryLane::State::threadExited()
+{
+	std::lock_guard<std::mutex> lock(threadsMutex);
+	--runningThreads;
+	threadsDone.notify_all();
+}
+
+DeliveryLane::DeliveryLane(const std::string& name, std::unique_ptr<sdk::Reporter> reporter, const LaneSettings& settings,
+	std::shared_ptr<const ProfileAssembler> assembler, LaneSeams seams):
 	_name(name),
-	_state(std::make_shared<State>(name, std::move(reporter), settings, std::move(preparer)))
+	_state(std::make_shared<State>(name, std::move(reporter), settings, std::move(assembler), std::move(seams)))
 {
 }
 
@@ -324,120 +246,144 @@ const std::string& DeliveryLane::name() const
 	return _name;
 }
 
+const LaneSettings& DeliveryLane::settings() const
+{
+	return _state->settings;
+}
+
 void DeliveryLane::start()
 {
 	if (!_state->settings.spoolDir.empty())
 	{
 		_state->spool.reset(new Spool(_state->settings.spoolDir, _state->settings.spoolMaxBytes, _state->settings.spoolMaxAge));
 		Spool::Evicted evicted = _state->spool->open();
-		_state->status.droppedExpired += evicted.expired.size();
-		_state->status.droppedSpoolFull += evicted.overCap.size();
-		for (const auto& id : _state->spool->ids())
-		{
-			State::Pending entry;
-			entry.spooled = true;
-			_state->pending.emplace(id, entry);
-		}
-		if (!_state->pending.empty())
-			_state->logger.information("%s profiles in spool %s to replay", std::to_string(_state->pending.size()), _state->settings.spoolDir);
+		std::vector<std::string> ids = _state->spool->ids();
+		_state->queue.recover(ids, evicted.expired.size(), evicted.overCap.size());
+		if (!ids.empty())
+			_state->logger.information("%s profiles in spool %s to replay", std::to_string(ids.size()), _state->settings.spoolDir);
 	}
+	TerminationSignalsBlocked signalsBlocked; // inherited by the threads
+	_state->runningThreads = 2;
 	_intakeThread = std::thread(&DeliveryLane::runIntake, _state);
 	_deliveryThread = std::thread(&DeliveryLane::runDelivery, _state);
 }
 
 void DeliveryLane::enqueue(std::shared_ptr<const sdk::Profile> profile)
 {
-	std::lock_guard<std::mutex> lock(_state->mutex);
-	++_state->status.enqueued;
-	if (_state->aborted || _state->intakeDone)
-	{
-		++_state->status.droppedAtStop;
-		return;
-	}
-	_state->incoming.push_back(std::move(profile));
-	_state->enforceMemoryCap(); // bounded even while both threads are busy
-	_state->wakeUp.notify_all();
+	std::string spoolId = Spool::makeId(*profile);
+	_state->logQueueFull(_state->queue.push(std::move(profile), spoolId));
 }
 
-// Takes arrivals in (prepare, spool) on its own thread, so they reach the
-// spool even while a report() call is slow.
 void DeliveryLane::runIntake(std::shared_ptr<State> state) noexcept
 {
-	std::unique_lock<std::mutex> lock(state->mutex);
-	for (;;)
+	nameThisThread("asprof-intake");
+	try
 	{
-		state->wakeUp.wait(lock, [&]() { return state->aborted || state->draining || !state->incoming.empty(); });
-		if (state->aborted || (state->incoming.empty() && state->draining)) break;
-		if (!state->incoming.empty()) state->intakeOne(lock);
+		while (ProfileQueue::Item item = state->queue.nextArrival()) state->takeIn(item);
 	}
-	state->intakeDone = true;
-	state->wakeUp.notify_all();
+	catch (...)
+	{
+		state->causes.log("lane " + state->name + ": unexpected exception in intake: " + describeCurrentException());
+	}
+	state->threadExited();
 }
 
 void DeliveryLane::runDelivery(std::shared_ptr<State> state) noexcept
 {
-	std::unique_lock<std::mutex> lock(state->mutex);
-	for (;;)
+	nameThisThread("asprof-deliver");
+	try
 	{
-		state->wakeUp.wait(lock, [&]() { return state->aborted || !state->pending.empty() || (state->draining && state->intakeDone); });
-		if (state->aborted) break;
-		if (state->pending.empty())
-		{
-			if (state->draining && state->intakeDone) break;
-			continue;
-		}
-		try
-		{
-			state->deliverHead(lock);
-		}
-		catch (...)
-		{
-			// Unreachable by design (every call in deliverHead catches); never let one end the host.
-			state->logger.error("unexpected exception in lane " + state->name);
-		}
-		if (state->parked) break;
+		while (ProfileQueue::Item item = state->queue.nextDelivery()) state->deliver(item);
 	}
-	state->deliveryDone = true;
-	state->wakeUp.notify_all();
+	catch (...)
+	{
+		state->causes.log("lane " + state->name + ": unexpected exception in delivery: " + describeCurrentException());
+	}
+	state->threadExited();
 }
 
 void DeliveryLane::requestStop() noexcept
 {
-	std::lock_guard<std::mutex> lock(_state->mutex);
-	_state->draining = true;
-	_state->wakeUp.notify_all();
+	_state->queue.requestStop();
 }
 
 bool DeliveryLane::awaitStop(const Poco::Timestamp& deadline) noexcept
 {
-	if (!_deliveryThread.joinable()) return true;
-	std::unique_lock<std::mutex> lock(_state->mutex);
-	_state->draining = true;
-	_state->wakeUp.notify_all();
-	auto done = [&]() { return _state->intakeDone && _state->deliveryDone; };
-	auto remaining = std::chrono::microseconds(std::max<Poco::Timestamp::TimeDiff>(deadline - Poco::Timestamp(), 0));
-	// An idle lane exits at once, whatever is left of the deadline.
-	bool idle = _state->incoming.empty() && _state->pending.empty() && _state->head.empty();
-	if (!_state->wakeUp.wait_for(lock, idle ? std::chrono::microseconds(std::chrono::seconds(1)) : remaining, done))
+	if (_stopped) return true;
+	_state->queue.requestStop();
+	bool finished = true;
+	if (_deliveryThread.joinable())
 	{
-		_state->aborted = true;
-		_state->countUndelivered();
-		_state->wakeUp.notify_all();
-		_state->logger.error("stop deadline passed with deliveries pending; abandoning lane " + _state->name);
-		lock.unlock();
-		// They hold their own State; the reporter is never destroyed under them.
-		_intakeThread.detach();
-		_deliveryThread.detach();
-		return false;
+		std::unique_lock<std::mutex> lock(_state->threadsMutex);
+		finished = _state->threadsDone.wait_until(lock, steadyDeadline(deadline), [&]() { return _state->runningThreads == 0; });
 	}
-	bool complete = _state->pending.empty() && _state->incoming.empty();
-	if (!complete) _state->countUndelivered(); // parked: spooled entries stay on disk
-	lock.unlock();
-	_intakeThread.join();
-	_deliveryThread.join();
-	_state->reporter->stop();
-	if (_state->spool) _state->spool->close(); // another lane (or a restart) may take the directory now
-	return complete;
+	return settle(finished, deadline);
+}
+
+// After the drain: join (or abandon) the threads, stop the reporter within the
+// deadline, release the spool, and count every profile left.
+bool DeliveryLane::settle(bool threadsFinished, const Poco::Timestamp& deadline) noexcept
+{
+	_stopped = true;
+	std::shared_ptr<State> state = _state;
+	if (threadsFinished)
+	{
+		if (_intakeThread.joinable()) _intakeThread.join();
+		if (_deliveryThread.joinable()) _deliveryThread.join();
+		stopReporter(state, deadline); // its start() ran when it was created
+	}
+	else
+	{
+		state->logger.error("stop deadline passed with %s profiles not delivered; abandoning lane %s",
+			std::to_string(state->queue.snapshot().queued), state->name);
+		_intakeThread.detach(); // they hold their own State
+		_deliveryThread.detach();
+	}
+	if (state->spool) callGuarded([&]() { state->spool->close(); }); // another lane (or a restart) may take the directory now
+	LaneStatus before = state->queue.snapshot();
+	Spool* spool = state->spool.get();
+	state->queue.close([spool](const std::string& id) { return spool && spool->contains(id); });
+	return before.queued == 0;
+}
+
+// stop() is a plugin call: guarded, and waited for only until the deadline.
+void DeliveryLane::stopReporter(const std::shared_ptr<State>& state, const Poco::Timestamp& deadline) noexcept
+{
+	struct Call
+	{
+		std::mutex mutex;
+		std::condition_variable done;
+		bool finished = false;
+		std::string error;
+	};
+	try
+	{
+		auto call = std::make_shared<Call>();
+		TerminationSignalsBlocked signalsBlocked;
+		std::thread thread([state, call]() {
+			nameThisThread("asprof-stop");
+			std::string error = callGuarded([&]() { state->reporter->stop(); });
+			std::lock_guard<std::mutex> lock(call->mutex);
+			call->error = error;
+			call->finished = true;
+			call->done.notify_all();
+		});
+		std::unique_lock<std::mutex> lock(call->mutex);
+		if (!call->done.wait_until(lock, steadyDeadline(deadline), [&]() { return call->finished; }))
+		{
+			lock.unlock();
+			thread.detach();
+			state->logger.error("%s: stop() did not return by the stop deadline; not waiting for it", state->pluginName);
+			return;
+		}
+		lock.unlock();
+		thread.join();
+		if (!call->error.empty()) state->logger.error("%s threw from stop(): %s", state->pluginName, call->error);
+	}
+	catch (...)
+	{
+		state->logger.error("%s: cannot stop: %s", state->pluginName, describeCurrentException());
+	}
 }
 
 bool DeliveryLane::stop(Poco::Timespan timeout) noexcept
@@ -450,9 +396,7 @@ bool DeliveryLane::stop(Poco::Timespan timeout) noexcept
 
 LaneStatus DeliveryLane::status() const
 {
-	std::lock_guard<std::mutex> lock(_state->mutex);
-	LaneStatus status = _state->status;
-	status.queued = _state->incoming.size() + _state->pending.size();
+	LaneStatus status = _state->queue.snapshot();
 	if (_state->spool)
 	{
 		status.spoolEntries = _state->spool->size();

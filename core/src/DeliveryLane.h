@@ -1,24 +1,27 @@
 //
 // DeliveryLane.h
 //
-// One reporter instance's queue, spool and delivery thread.
+// One reporter instance's intake, spool and delivery threads.
 //
 
 #ifndef Asprof_Agent_DeliveryLane_INCLUDED
 #define Asprof_Agent_DeliveryLane_INCLUDED
 
+#include "DeliveryClock.h"
+#include "RetryPolicy.h"
 #include "asprof/agent/Agent.h"
 #include "asprof/sdk/Profile.h"
 #include "asprof/sdk/Reporter.h"
 #include "Poco/Timespan.h"
 #include "Poco/Timestamp.h"
-#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
 
 namespace asprof {
 namespace agent {
+
+class ProfileAssembler;
 
 struct LaneSettings
 	/// Read from the reporter's section by the agent.
@@ -30,61 +33,70 @@ struct LaneSettings
 	std::string spoolDir; ///< empty: no spool
 	std::uint64_t spoolMaxBytes = 256ULL * 1024 * 1024;
 	Poco::Timespan spoolMaxAge = Poco::Timespan(24 * Poco::Timespan::HOURS);
+	std::string pluginPath; ///< the reporter's .so, named in messages about it
+};
+
+struct LaneSeams
+	/// Test seams: the clock backoffs wait on and the backoff's random source.
+	/// Null members mean the real ones.
+{
+	std::shared_ptr<DeliveryClock> clock;
+	RetryPolicy::Random random;
 };
 
 class DeliveryLane
-	/// Delivers profiles to one reporter, in order, on its own thread, so a
-	/// slow or failing destination never delays profiling or another lane.
+	/// Delivers profiles to one reporter, in order, so a slow or failing
+	/// destination never delays profiling or another lane.
 	///
-	/// Without a spool: at most queueCapacity profiles (besides the one being
-	/// delivered) wait in memory; when full the OLDEST is dropped (droppedQueueFull). Retry results are retried
-	/// with full-jitter exponential backoff (retryInitialBackoff doubling up to
-	/// retryMaxBackoff, or the reporter's retryAfter) up to retryMaxAttempts,
-	/// then dropped (failed); Fail results are dropped at once. Each distinct
-	/// cause is logged once.
+	/// A profile's way through the lane (ProfileQueue keeps the state and
+	/// every counter; RetryPolicy decides; this class does the I/O):
+	///   enqueue()        control thread: into the queue, nothing else
+	///   intake thread    assembler->complete() (host metadata), spool write
+	///   delivery thread  spool read-back if needed, Reporter::report()
+	///                    through the plugin boundary, then done / drop /
+	///                    backoff and retry / park, spool entry removed
+	/// Intake and delivery are separate threads so arrivals reach the spool
+	/// while a report() is slow.
 	///
-	/// Two threads: intake prepares each arrival (host metadata) and writes it
-	/// to the spool; delivery calls the reporter. So arrivals reach the spool
-	/// even while a report() call is slow.
+	/// Without a spool at most queueCapacity profiles wait in memory; when
+	/// full the OLDEST is dropped (droppedQueueFull). With a spool (spoolDir)
+	/// every profile is written there on arrival and removed once delivered
+	/// or failed; what is in the spool at start is replayed first, oldest
+	/// first. A report() that throws counts as Fail.
 	///
-	/// With a spool (spoolDir): each profile is written to the spool when it
-	/// arrives, and removed once delivered or
-	/// failed permanently. A Retry keeps the entry: the lane retries the oldest
-	/// entry (backoff capped at retryMaxBackoff) until the reporter recovers or
-	/// the spool's caps remove it. What is in the spool at start is replayed
-	/// first, oldest first. Memory holds at most queueCapacity profiles; the
-	/// rest wait on disk.
-	///
-	/// Stop: the lane delivers what it can until the deadline and never waits
-	/// longer, even when the reporter hangs (the thread is then abandoned with
-	/// its own state). What is spooled stays for the next start; the rest is
-	/// counted as droppedAtStop. No exception ever leaves the lane's thread.
+	/// Stop: the lane delivers until the deadline, waiting for the profile in
+	/// intake and the one in flight, and never gives up earlier. At the
+	/// deadline the threads are abandoned if still busy (they hold their own
+	/// state; the reporter is never destroyed under them and its stop() is
+	/// then not called), the spool is closed (its lock released) and every
+	/// profile left is counted: leftInSpool or droppedAtStop. No exception
+	/// ever leaves the lane's threads.
 {
 public:
-	using Preparer = std::function<sdk::Profile(const sdk::Profile&)>;
-		/// Completes a profile on the lane thread before it is spooled or
-		/// reported (host metadata is resolved there, never on the control
-		/// thread). nullptr: the profile is already complete.
+	DeliveryLane(const std::string& name, std::unique_ptr<sdk::Reporter> reporter, const LaneSettings& settings,
+		std::shared_ptr<const ProfileAssembler> assembler = nullptr, LaneSeams seams = LaneSeams());
+		/// assembler: completes each profile on the intake thread (the top
+		/// lane); null: profiles arrive complete (a composite's children).
 
-	DeliveryLane(const std::string& name, std::unique_ptr<sdk::Reporter> reporter, const LaneSettings& settings, Preparer preparer);
 	~DeliveryLane();
+		/// stop(0) if still running.
 
 	DeliveryLane(const DeliveryLane&) = delete;
 	DeliveryLane& operator = (const DeliveryLane&) = delete;
 
 	void start();
 		/// Opens the spool (throws Poco::Exception naming the directory when it
-		/// cannot, e.g. locked by another agent) and starts the thread.
+		/// cannot, e.g. locked by another agent) and starts the threads.
 
 	void enqueue(std::shared_ptr<const sdk::Profile> profile);
-		/// Queues a profile; never blocks on delivery or disk.
+		/// Queues a profile; never blocks on delivery, disk or a plugin.
 
 	void requestStop() noexcept;
-		/// Tells the lane to deliver what it has and then stop.
+		/// Tells the lane to take in and deliver what it has, then stop.
 
 	bool awaitStop(const Poco::Timestamp& deadline) noexcept;
-		/// Waits for the lane to finish until deadline; then abandons it.
-		/// Returns true when nothing was left undelivered.
+		/// Waits for the lane to finish until deadline, then settles every
+		/// profile left (see above). Returns true when no profile was left.
 
 	bool stop(Poco::Timespan timeout) noexcept;
 		/// requestStop() then awaitStop(now + timeout).
@@ -93,15 +105,20 @@ public:
 
 	const std::string& name() const;
 
+	const LaneSettings& settings() const;
+
 private:
 	struct State;
 	static void runIntake(std::shared_ptr<State> state) noexcept;
 	static void runDelivery(std::shared_ptr<State> state) noexcept;
+	bool settle(bool threadsFinished, const Poco::Timestamp& deadline) noexcept;
+	static void stopReporter(const std::shared_ptr<State>& state, const Poco::Timestamp& deadline) noexcept;
 
 	std::string _name;
 	std::shared_ptr<State> _state;
-	std::thread _intakeThread;   // prepares arrivals and writes them to the spool
-	std::thread _deliveryThread; // calls the reporter
+	std::thread _intakeThread;
+	std::thread _deliveryThread;
+	bool _stopped = false;
 };
 
 } } // namespace asprof::agent

@@ -1,4 +1,5 @@
 #include "MetadataResolver.h"
+#include "PluginBoundary.h"
 #include "Poco/Environment.h"
 #include "Poco/Exception.h"
 #include "Poco/Logger.h"
@@ -8,6 +9,11 @@ namespace agent {
 
 MetadataResolver::MetadataResolver(std::vector<Candidate> candidates): _candidates(std::move(candidates))
 {
+}
+
+void MetadataResolver::setCandidates(std::vector<Candidate> candidates)
+{
+	_candidates = std::move(candidates);
 }
 
 sdk::HostMetadata MetadataResolver::fallback()
@@ -33,24 +39,14 @@ sdk::HostMetadata MetadataResolver::resolve()
 	Poco::Logger& logger = Poco::Logger::get("asprof.agent");
 	for (auto& candidate : _candidates)
 	{
-		try
+		std::string error = callGuarded([&]() { _resolved = candidate.provider->detect(); });
+		if (error.empty())
 		{
-			_resolved = candidate.provider->detect();
 			logger.information("host metadata from %s: kind %s", candidate.name, _resolved->kind);
 			break;
 		}
-		catch (Poco::Exception& e)
-		{
-			logger.warning("metadata %s: %s; trying the next provider", candidate.name, e.displayText());
-		}
-		catch (std::exception& e)
-		{
-			logger.warning("metadata %s: %s; trying the next provider", candidate.name, std::string(e.what()));
-		}
-		catch (...)
-		{
-			logger.warning("metadata %s: unknown exception; trying the next provider", candidate.name);
-		}
+		_resolved.reset();
+		logger.warning("metadata %s: %s; trying the next provider", candidate.name, error);
 	}
 	if (!_resolved)
 	{

@@ -31,7 +31,10 @@ public:
 		std::unique_ptr<sdk::MetadataProvider> provider;
 	};
 
-	explicit MetadataResolver(std::vector<Candidate> candidates);
+	explicit MetadataResolver(std::vector<Candidate> candidates = {});
+
+	void setCandidates(std::vector<Candidate> candidates);
+		/// Before the first resolve() only (not thread-safe with it).
 
 	sdk::HostMetadata resolve();
 		/// Returns the cached metadata, detecting it on the first call.

@@ -45,13 +45,15 @@ Poco::Logger& logger()
 
 } // namespace
 
+RecordingSink::~RecordingSink() = default;
+
 ProfilingLoop::ProfilingLoop(AsyncProfiler& profiler, const ProfilerSettings& settings, Poco::Timespan interval,
-	const std::string& tempDir, Sink sink):
+	const std::string& tempDir, RecordingSink& delivery):
 	_profiler(profiler),
 	_settings(settings),
 	_interval(interval),
 	_tempDir(tempDir),
-	_sink(std::move(sink))
+	_delivery(delivery)
 {
 }
 
@@ -124,14 +126,14 @@ bool ProfilingLoop::stop(Poco::Timespan timeout) noexcept
 
 void ProfilingLoop::abandon()
 {
-	Poco::FastMutex::ScopedLock lock(_sinkMutex);
+	Poco::FastMutex::ScopedLock lock(_handOffMutex);
 	_abandoned = true;
 	_timer.release(); // stuck in async-profiler: never joined, never destroyed
 }
 
 bool ProfilingLoop::abandoned() const
 {
-	Poco::FastMutex::ScopedLock lock(_sinkMutex);
+	Poco::FastMutex::ScopedLock lock(_handOffMutex);
 	return _abandoned;
 }
 
@@ -247,8 +249,8 @@ void ProfilingLoop::handOff(std::unique_ptr<sdk::Recording> finished, std::uint6
 	recording.start = start;
 	recording.end = end;
 	recording.recording = std::move(finished);
-	Poco::FastMutex::ScopedLock lock(_sinkMutex);
-	if (!_abandoned) _sink(std::move(recording));
+	Poco::FastMutex::ScopedLock lock(_handOffMutex);
+	if (!_abandoned) _delivery.accept(std::move(recording));
 }
 
 void ProfilingLoop::recordError(const std::string& message)

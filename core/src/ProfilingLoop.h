@@ -32,6 +32,17 @@ struct FinishedRecording
 	std::shared_ptr<sdk::Recording> recording;
 };
 
+class RecordingSink
+	/// Where the loop hands finished recordings: Delivery in the agent.
+{
+public:
+	virtual ~RecordingSink();
+
+	virtual void accept(FinishedRecording&& finished) = 0;
+		/// On the control thread, after the next recording has started: must
+		/// return at once (no disk, network or plugin call).
+};
+
 struct LoopStatistics
 {
 	std::uint64_t rotations = 0;
@@ -52,12 +63,9 @@ class ProfilingLoop
 	/// A failed stop leaks the recording's descriptor on purpose.
 {
 public:
-	using Sink = std::function<void(FinishedRecording&&)>;
-		/// Receives each non-empty finished recording, on the control thread;
-		/// must return quickly (it only enqueues).
-
 	ProfilingLoop(AsyncProfiler& profiler, const ProfilerSettings& settings, Poco::Timespan interval,
-		const std::string& tempDir, Sink sink);
+		const std::string& tempDir, RecordingSink& delivery);
+		/// Each non-empty finished recording goes to delivery.accept().
 	~ProfilingLoop();
 
 	void start();
@@ -79,7 +87,7 @@ public:
 	bool abandoned() const;
 		/// True when start() or stop() gave up on a control thread stuck in
 		/// async-profiler. That thread may still wake up and use this object,
-		/// so its owner must then never destroy it (the sink is no longer
+		/// so its owner must then never destroy it (delivery is no longer
 		/// called).
 
 private:
@@ -96,7 +104,7 @@ private:
 	ProfilerSettings _settings;
 	Poco::Timespan _interval;
 	std::string _tempDir;
-	Sink _sink;
+	RecordingSink& _delivery;
 
 	// Owned by the control thread.
 	std::unique_ptr<sdk::Recording> _current;
@@ -106,8 +114,8 @@ private:
 	bool _profiling = false;
 	bool _profilerMayBeActive = false; // after a failed stop or start
 
-	mutable Poco::FastMutex _sinkMutex;
-	bool _abandoned = false; // guarded by _sinkMutex
+	mutable Poco::FastMutex _handOffMutex;
+	bool _abandoned = false; // guarded by _handOffMutex
 
 	mutable Poco::FastMutex _statsMutex;
 	LoopStatistics _stats;

@@ -231,6 +231,7 @@ std::string Spool::add(const sdk::Profile& profile, Evicted& evicted)
 	std::uint64_t entryBytes = profile.recording->size() + json.size();
 	{
 		Poco::FastMutex::ScopedLock guard(_mutex);
+		if (_lockFd < 0) throw Poco::IllegalStateException("the spool " + _directory + " is closed");
 		evicted = enforceCapsLocked(entryBytes); // make room first: never over the cap on disk
 	}
 	writeDurably(path(id, ".jfr"), [&](int fd, const std::string& temporary) {
@@ -240,6 +241,13 @@ std::string Spool::add(const sdk::Profile& profile, Evicted& evicted)
 	writeDurably(path(id, ".json"), [&](int fd, const std::string& temporary) { writeAll(fd, json.data(), json.size(), temporary); });
 	syncDirectory(_directory);
 	Poco::FastMutex::ScopedLock guard(_mutex);
+	if (_lockFd < 0)
+	{
+		// Closed while writing (a stop deadline): the directory may belong to
+		// another agent now, and the lane has counted this profile as lost.
+		removeFiles(id);
+		throw Poco::IllegalStateException("the spool " + _directory + " was closed while writing");
+	}
 	Entry entry;
 	entry.bytes = entryBytes;
 	auto result = _entries.emplace(id, entry);
@@ -256,6 +264,7 @@ void Spool::removeFiles(const std::string& id)
 void Spool::remove(const std::string& id)
 {
 	Poco::FastMutex::ScopedLock guard(_mutex);
+	if (_lockFd < 0) return; // closed: the entry stays for the next start
 	auto it = _entries.find(id);
 	if (it == _entries.end()) return;
 	_bytes -= it->second.bytes;

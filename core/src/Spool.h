@@ -59,7 +59,10 @@ public:
 		/// pid when another agent has it).
 
 	void close();
-		/// Releases the directory lock (the index stays readable).
+		/// Releases the directory lock (the index stays readable). After
+		/// close, add() throws (an add that was writing removes its files) and
+		/// remove() does nothing, so a lane abandoned at a stop deadline never
+		/// touches a directory that another agent may have opened since.
 
 	std::string add(const sdk::Profile& profile, Evicted& evicted);
 		/// Stores the profile; returns its id. Room is made first (oldest

@@ -124,11 +124,8 @@ protected:
 		waitForTerminationRequest();
 		workload.stop();
 		asprof::agent::Agent& agent = *_subsystem->agent();
-		bool complete = agent.stop();
+		bool complete = agent.stop(); // true only when every profile reached every destination
 		printProfiles(agent, started);
-		// 0 only when every profile reached every destination.
-		for (const auto& lane : agent.status().lanes)
-			complete = complete && lane.failed + lane.droppedQueueFull + lane.droppedExpired + lane.droppedSpoolFull + lane.droppedAtStop == 0;
 		return complete ? EXIT_OK : EXIT_TEMPFAIL;
 	}
 
@@ -139,7 +136,7 @@ protected:
 		for (const auto& lane : status.lanes)
 		{
 			std::cout << "asprof-demo: reporter " << lane.name << ": " << lane.delivered << " profiles delivered, "
-				<< lane.failed << " failed, " << lane.droppedQueueFull + lane.droppedAtStop << " dropped" << std::endl;
+				<< lane.failed << " failed, " << lane.dropped() << " dropped, " << lane.leftInSpool << " left in the spool" << std::endl;
 		}
 		const asprof::agent::AgentConfig& config = agent.config();
 		std::string section = "reporter." + config.reporter;

@@ -10,7 +10,7 @@ void Reporter::start()
 {
 }
 
-void Reporter::stop() noexcept
+void Reporter::stop()
 {
 }
 

@@ -19,7 +19,7 @@
 
 using namespace asprof;
 using namespace asprof::agent;
-using asprof::test::ScopedEnv;
+using asprof::test::FakeProfilerSetting;
 using asprof::test::TemporaryDirectory;
 using asprof::test::waitUntil;
 
@@ -91,7 +91,7 @@ public:
 	void setUp() override
 	{
 		_log.reset(new TemporaryDirectory);
-		_fakeLog.reset(new ScopedEnv("ASPROF_FAKE_LOG", _log->file("fake.log")));
+		_fakeLog.reset(new FakeProfilerSetting("ASPROF_FAKE_LOG", _log->file("fake.log")));
 	}
 
 	void tearDown() override
@@ -195,7 +195,7 @@ public:
 
 	void testEmptyRecordingsAreNotReported()
 	{
-		ScopedEnv empty("ASPROF_FAKE_EMPTY", "1");
+		FakeProfilerSetting empty("ASPROF_FAKE_EMPTY", "1");
 		TemporaryDirectory out;
 		Agent agent(AgentConfig::fromIni(asprof::test::fakeProfilerIni(captureSection(out.path())), "test.ini"));
 		agent.start();
@@ -212,7 +212,7 @@ public:
 		TemporaryDirectory out;
 		AgentConfig config = AgentConfig::fromIni(asprof::test::fakeProfilerIni(captureSection(out.path())), "test.ini");
 		{
-			ScopedEnv fail("ASPROF_FAKE_START_FAIL", "1");
+			FakeProfilerSetting fail("ASPROF_FAKE_START_FAIL", "1");
 			Agent agent(config);
 			try
 			{
@@ -242,7 +242,7 @@ public:
 		std::string fdText = command.substr(command.find("/proc/self/fd/") + 14);
 		int fd = Poco::NumberParser::parse(fdText.substr(0, fdText.find(',')));
 		{
-			ScopedEnv fail("ASPROF_FAKE_STOP_FAIL", "1");
+			FakeProfilerSetting fail("ASPROF_FAKE_STOP_FAIL", "1");
 			CPPUNIT_ASSERT(waitUntil([&]() { return agent.status().profilerErrors >= 1; }));
 			CPPUNIT_ASSERT(contains(agent.status().lastError, "Fake stop failure"));
 		}
@@ -374,7 +374,7 @@ private:
 	}
 
 	std::unique_ptr<TemporaryDirectory> _log;
-	std::unique_ptr<ScopedEnv> _fakeLog;
+	std::unique_ptr<FakeProfilerSetting> _fakeLog;
 };
 
 CPPUNIT_TEST_SUITE_REGISTRATION(AgentTest);

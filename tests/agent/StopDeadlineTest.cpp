@@ -9,7 +9,7 @@
 
 using namespace asprof;
 using namespace asprof::agent;
-using asprof::test::ScopedEnv;
+using asprof::test::FakeProfilerSetting;
 using asprof::test::TemporaryDirectory;
 
 class StopDeadlineTest: public CppUnit::TestFixture
@@ -25,10 +25,10 @@ public:
 		AgentConfig config = AgentConfig::fromIni(asprof::test::fakeProfilerIni(
 			"[reporter.main]\ntype = capture\ndirectory = " + out.path() + "\n"), "test.ini");
 		config.reportingInterval = Poco::Timespan(3600, 0);
-		ScopedEnv log("ASPROF_FAKE_LOG", out.file("fake.log"));
+		FakeProfilerSetting log("ASPROF_FAKE_LOG", out.file("fake.log"));
 		auto agent = std::make_unique<Agent>(config);
 		agent->start();
-		ScopedEnv hang("ASPROF_FAKE_STOP_DELAY_MS", "4000");
+		FakeProfilerSetting hang("ASPROF_FAKE_STOP_DELAY_MS", "4000");
 		auto before = std::chrono::steady_clock::now();
 		bool complete = agent->stop(Poco::Timespan(0, 500 * 1000));
 		auto elapsed = std::chrono::steady_clock::now() - before;

@@ -3,6 +3,7 @@
 #include "Poco/Util/MapConfiguration.h"
 #include "Poco/DirectoryIterator.h"
 #include "Poco/Environment.h"
+#include "Poco/Exception.h"
 #include "Poco/File.h"
 #include "Poco/FileStream.h"
 #include "Poco/Path.h"
@@ -11,6 +12,7 @@
 #include "Poco/TemporaryFile.h"
 #include <algorithm>
 #include <cstdlib>
+#include <dlfcn.h>
 #include <mutex>
 #include <sys/stat.h>
 #include <sstream>
@@ -70,6 +72,60 @@ ScopedEnv::~ScopedEnv()
 {
 	if (_had) ::setenv(_name.c_str(), _old.c_str(), 1);
 	else ::unsetenv(_name.c_str());
+}
+
+namespace {
+
+// The fake profiler's setters (see tests/fixtures/fake-asprof).
+struct FakeProfilerControl
+{
+	int (*set)(const char* name, const char* value);
+	int (*get)(const char* name, char* buffer, std::size_t size);
+};
+
+void* fakeProfilerSymbol(void* handle, const char* name)
+{
+	void* symbol = ::dlsym(handle, name);
+	if (!symbol) throw Poco::LibraryLoadException(ASPROF_FAKE_PROFILER " lacks " + std::string(name));
+	return symbol;
+}
+
+const FakeProfilerControl& fakeProfiler()
+{
+	// The path the agent dlopens (library = ASPROF_FAKE_PROFILER): either
+	// call gets the other's handle. Never dlclosed, like the agent's.
+	static const FakeProfilerControl control = []() {
+		void* handle = ::dlopen(ASPROF_FAKE_PROFILER, RTLD_NOW | RTLD_NOLOAD);
+		if (!handle) handle = ::dlopen(ASPROF_FAKE_PROFILER, RTLD_NOW);
+		if (!handle) throw Poco::LibraryLoadException(ASPROF_FAKE_PROFILER, ::dlerror());
+		FakeProfilerControl result;
+		result.set = reinterpret_cast<int (*)(const char*, const char*)>(fakeProfilerSymbol(handle, "asprof_fake_set"));
+		result.get = reinterpret_cast<int (*)(const char*, char*, std::size_t)>(fakeProfilerSymbol(handle, "asprof_fake_get"));
+		return result;
+	}();
+	return control;
+}
+
+void setFakeProfiler(const std::string& name, const char* value)
+{
+	if (fakeProfiler().set(name.c_str(), value) != 0) throw Poco::InvalidArgumentException("fake profiler setting", name);
+}
+
+} // namespace
+
+FakeProfilerSetting::FakeProfilerSetting(const std::string& name, const std::string& value): _name(name), _had(false)
+{
+	char old[4096];
+	int state = fakeProfiler().get(name.c_str(), old, sizeof(old));
+	if (state < 0) throw Poco::InvalidArgumentException("fake profiler setting", name);
+	_had = state == 1;
+	if (_had) _old = old;
+	setFakeProfiler(name, value.c_str());
+}
+
+FakeProfilerSetting::~FakeProfilerSetting()
+{
+	fakeProfiler().set(_name.c_str(), _had ? _old.c_str() : nullptr);
 }
 
 class LogCapture::Channel: public Poco::Channel

@@ -40,10 +40,49 @@ private:
 
 class ScopedEnv
 	/// Sets an environment variable and restores it on destruction.
+	///
+	/// Only for variables no other thread reads meanwhile: setenv(3) racing
+	/// getenv(3) is undefined behaviour (ThreadSanitizer reports it). Steer
+	/// the fake async-profiler with FakeProfilerSetting instead, and pass
+	/// variables for a child process in that child's environment.
 {
 public:
 	ScopedEnv(const std::string& name, const std::string& value);
 	~ScopedEnv();
+
+private:
+	std::string _name;
+	bool _had;
+	std::string _old;
+};
+
+class FakeProfilerSetting
+	/// Sets one setting of the fake libasyncProfiler.so
+	/// (tests/fixtures/fake-asprof) in this process, by the name of the
+	/// environment variable that would give it to a new process
+	/// ("ASPROF_FAKE_LOG", "ASPROF_FAKE_STOP_FAIL", ...), and restores the
+	/// previous value on destruction. Settings may nest and may change while
+	/// agent threads call into the library: it guards them with its own mutex.
+	///
+	/// Works on the very library instance an agent gets for
+	/// library = ASPROF_FAKE_PROFILER (the same path, so the same dlopen
+	/// handle), whether the agent loaded it first or not. The library is
+	/// never unloaded (neither is it by the agent). A setting applies from
+	/// the library's next call on.
+	///
+	/// Throws Poco::LibraryLoadException when the library cannot be loaded
+	/// or lacks the setter, Poco::InvalidArgumentException for a name it does
+	/// not know or a value too long (4 KiB or more).
+{
+public:
+	FakeProfilerSetting(const std::string& name, const std::string& value);
+		/// Sets name to value.
+
+	~FakeProfilerSetting();
+		/// Restores the value name had before construction.
+
+	FakeProfilerSetting(const FakeProfilerSetting&) = delete;
+	FakeProfilerSetting& operator=(const FakeProfilerSetting&) = delete;
 
 private:
 	std::string _name;

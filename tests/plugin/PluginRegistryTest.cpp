@@ -1,7 +1,7 @@
 // Plugin loading: the registry's checks, broken plugins, instance sections.
 #include "MetadataResolver.h"
 #include "PluginRegistry.h"
-#include "ReporterFactory.h"
+#include "PluginFactory.h"
 #include "TestSupport.h"
 #include "asprof/agent/AgentConfig.h"
 #include "asprof/agent/Exception.h"
@@ -175,11 +175,11 @@ public:
 	{
 		AgentConfig config = configWith("[reporter.main]\ntype = throwing\n");
 		PluginRegistry registry(config.pluginDir);
-		ReporterFactory factory(config, registry);
+		PluginFactory factory(config, registry);
 		std::string error;
 		try
 		{
-			factory.create("main");
+			factory.buildLanes("main", nullptr);
 			CPPUNIT_FAIL("expected PluginException");
 		}
 		catch (PluginException& e)
@@ -196,11 +196,11 @@ public:
 		TemporaryDirectory dir;
 		AgentConfig config = configWith("[reporter.main]\ntype = capture\ndirectory = " + dir.path() + "\ndirectroy = typo\n");
 		PluginRegistry registry(config.pluginDir);
-		ReporterFactory factory(config, registry);
+		PluginFactory factory(config, registry);
 		std::string error;
 		try
 		{
-			factory.create("main");
+			factory.buildLanes("main", nullptr);
 			CPPUNIT_FAIL("expected ConfigException");
 		}
 		catch (ConfigException& e)
@@ -214,8 +214,8 @@ public:
 	{
 		AgentConfig config = configWith("[reporter.main]\ndirectory = /tmp\n");
 		PluginRegistry registry(config.pluginDir);
-		ReporterFactory factory(config, registry);
-		std::string error = errorOf([&]() { factory.create("main"); });
+		PluginFactory factory(config, registry);
+		std::string error = errorOf([&]() { factory.buildLanes("main", nullptr); });
 		CPPUNIT_ASSERT(contains(error, "test.ini: [reporter.main] type is required"));
 	}
 
@@ -223,8 +223,8 @@ public:
 	{
 		AgentConfig config = configWith("", "reporter = elsewhere\n");
 		PluginRegistry registry(config.pluginDir);
-		ReporterFactory factory(config, registry);
-		std::string error = errorOf([&]() { factory.create(config.reporter); });
+		PluginFactory factory(config, registry);
+		std::string error = errorOf([&]() { factory.buildLanes(config.reporter, nullptr); });
 		CPPUNIT_ASSERT(contains(error, "no [reporter.elsewhere] section"));
 		CPPUNIT_ASSERT(contains(error, "libasprof-reporter-elsewhere.so"));
 	}
@@ -234,11 +234,11 @@ public:
 		TemporaryDirectory dir;
 		AgentConfig config = AgentConfig::fromIni("[agent]\nreporter = local\n", "test.ini");
 		PluginRegistry registry(BUILD_PLUGINS);
-		ReporterFactory factory(config, registry);
-		ReporterInstance instance = factory.create("local");
-		CPPUNIT_ASSERT_EQUAL(std::string("local"), instance.name);
-		CPPUNIT_ASSERT(instance.reporter != nullptr);
-		CPPUNIT_ASSERT_EQUAL(std::size_t(16), instance.laneSettings.queueCapacity);
+		PluginFactory factory(config, registry);
+		auto lanes = factory.buildLanes("local", nullptr);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), lanes.size());
+		CPPUNIT_ASSERT_EQUAL(std::string("local"), lanes.back()->name());
+		CPPUNIT_ASSERT_EQUAL(std::size_t(16), lanes.back()->settings().queueCapacity);
 		Poco::File("profiles").remove(true);
 	}
 
@@ -248,9 +248,9 @@ public:
 		AgentConfig config = configWith("[reporter.main]\ntype = local\nlibrary = " + BUILD_PLUGINS +
 			"/libasprof-reporter-local.so\ndirectory = " + dir.file("out") + "\nqueueCapacity = 3\n");
 		PluginRegistry registry(config.pluginDir);
-		ReporterFactory factory(config, registry);
-		ReporterInstance instance = factory.create("main");
-		CPPUNIT_ASSERT_EQUAL(std::size_t(3), instance.laneSettings.queueCapacity);
+		PluginFactory factory(config, registry);
+		auto lanes = factory.buildLanes("main", nullptr);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(3), lanes.back()->settings().queueCapacity);
 		CPPUNIT_ASSERT(Poco::File(dir.file("out")).isDirectory()); // started: directory created
 	}
 
@@ -259,7 +259,7 @@ public:
 		AgentConfig config = configWith("[metadata.bad]\ntype = failing\n[metadata.host]\ntype = onprem\nlibrary = " + BUILD_PLUGINS +
 			"/libasprof-metadata-onprem.so\nhostname = box-1\nfields = rack=r7\n", "metadata = bad, host\n");
 		PluginRegistry registry(config.pluginDir);
-		ReporterFactory factory(config, registry);
+		PluginFactory factory(config, registry);
 		auto candidates = factory.createMetadataCandidates();
 		CPPUNIT_ASSERT_EQUAL(std::size_t(2), candidates.size());
 		MetadataResolver resolver(std::move(candidates));
@@ -273,7 +273,7 @@ public:
 	{
 		AgentConfig config = configWith("[metadata.bad]\ntype = failing\n", "metadata = bad\n");
 		PluginRegistry registry(config.pluginDir);
-		ReporterFactory factory(config, registry);
+		PluginFactory factory(config, registry);
 		MetadataResolver resolver(factory.createMetadataCandidates());
 		sdk::HostMetadata host = resolver.resolve();
 		CPPUNIT_ASSERT_EQUAL(std::string("onprem"), host.kind);
@@ -284,7 +284,7 @@ public:
 	{
 		AgentConfig config = AgentConfig::fromIni("[agent]\nmetadata = auto\n", "test.ini");
 		PluginRegistry registry(BUILD_PLUGINS);
-		ReporterFactory factory(config, registry);
+		PluginFactory factory(config, registry);
 		::unsetenv("ECS_CONTAINER_METADATA_URI_V4");
 		CPPUNIT_ASSERT_EQUAL(std::string("ec2 onprem"), names(factory.createMetadataCandidates()));
 		asprof::test::ScopedEnv ecs("ECS_CONTAINER_METADATA_URI_V4", "http://127.0.0.1:9/v4");
@@ -298,7 +298,7 @@ public:
 		copyPlugin(dir, "libasprof-metadata-onprem.so");
 		AgentConfig config = AgentConfig::fromIni("[agent]\nmetadata = auto\npluginDir = " + dir.path() + "\n", "test.ini");
 		PluginRegistry registry(config.pluginDir);
-		ReporterFactory factory(config, registry);
+		PluginFactory factory(config, registry);
 		// Only onprem is installed there; ecs and ec2 are skipped without an error.
 		CPPUNIT_ASSERT_EQUAL(std::string("onprem"), names(factory.createMetadataCandidates()));
 	}
@@ -308,7 +308,7 @@ public:
 		AgentConfig config = configWith("[metadata.broken]\ntype = nosuch\n[metadata.host]\ntype = onprem\nlibrary = " + BUILD_PLUGINS +
 			"/libasprof-metadata-onprem.so\n", "metadata = broken, host\n");
 		PluginRegistry registry(config.pluginDir);
-		ReporterFactory factory(config, registry);
+		PluginFactory factory(config, registry);
 		auto candidates = factory.createMetadataCandidates();
 		CPPUNIT_ASSERT_EQUAL(std::size_t(1), candidates.size());
 		CPPUNIT_ASSERT_EQUAL(std::string("host"), candidates[0].name);

@@ -37,10 +37,10 @@ typedef struct asprof_agent_status
 	uint64_t profiler_errors;    /* async-profiler stop/start failures */
 	uint64_t delivered;          /* profiles the reporters accepted (all lanes) */
 	uint64_t retried;
-	uint64_t failed;             /* dropped after Fail or the last retry */
-	uint64_t dropped;            /* queue full + spool caps + at stop */
+	uint64_t failed;             /* Fail results, throwing reporters, or the last retry */
+	uint64_t dropped;            /* queue full + spool caps + corrupt spool entries + at stop */
 	uint64_t spooled;            /* written to a spool */
-	uint64_t queued;             /* waiting now, in memory or in a spool */
+	uint64_t queued;             /* waiting now, in memory or in a spool (after stop: left in a spool) */
 } asprof_agent_status;
 
 ASPROF_AGENT_API const char* asprof_agent_version(void);
@@ -56,9 +56,9 @@ ASPROF_AGENT_API int asprof_agent_start(const char* config_path, asprof_agent** 
 ASPROF_AGENT_API int asprof_agent_stop(asprof_agent* agent, unsigned timeout_ms);
 	/* Stops profiling, reports the last recording and lets delivery drain,
 	 * returning within timeout_ms even if a reporter hangs. Returns 0 when
-	 * everything was delivered, 1 when profiles were left (spooled or
-	 * dropped; see the status), -1 for a NULL agent. May be called more than
-	 * once. */
+	 * every profile was delivered, 1 when any was not (failed, dropped, or
+	 * left in a spool; see the status), -1 for a NULL agent. May be called
+	 * more than once. */
 
 ASPROF_AGENT_API int asprof_agent_status_get(const asprof_agent* agent, asprof_agent_status* status);
 	/* Fills *status. Returns 0, or -1 for NULL arguments. Thread-safe. */

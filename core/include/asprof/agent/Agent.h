@@ -19,26 +19,50 @@ namespace asprof {
 namespace agent {
 
 struct ASPROF_SDK_API LaneStatus
-	/// Counters of one reporter instance's delivery lane. Every profile handed
-	/// to a lane ends in exactly one of: delivered, failed, dropped* (or is
-	/// still queued / spooled).
+	/// Counters of one reporter instance's delivery lane. Every profile the
+	/// lane receives (enqueued now, or recovered from its spool at start) ends
+	/// in exactly one of: delivered, failed, one of the dropped counters, or
+	/// leftInSpool; until then it is queued. After Agent::stop() returns,
+	/// queued is 0 and received() == settled() for every lane.
 {
 	std::string name;              ///< the reporter instance
-	std::uint64_t enqueued = 0;    ///< profiles handed to the lane
+	std::uint64_t enqueued = 0;    ///< profiles handed to the lane in this run
+	std::uint64_t recovered = 0;   ///< profiles found in the spool at start (from an earlier run)
 	std::uint64_t delivered = 0;   ///< Ok results
-	std::uint64_t retried = 0;     ///< Retry results that were retried
-	std::uint64_t failed = 0;      ///< dropped after Fail, or after the last retry without a spool
+	std::uint64_t retried = 0;     ///< Retry results that were retried (not a final state)
+	std::uint64_t failed = 0;      ///< Fail results (or a throwing report()), or the last retry without a spool
 	std::uint64_t droppedQueueFull = 0; ///< oldest dropped because the queue was full (and not spooled)
 	std::uint64_t droppedExpired = 0;   ///< spool entries older than spoolMaxAge
 	std::uint64_t droppedSpoolFull = 0; ///< oldest spool entries removed to stay within spoolMaxBytes
-	std::uint64_t droppedAtStop = 0;    ///< neither delivered nor spooled when stop's deadline passed
-	std::uint64_t spooled = 0;     ///< profiles written to the spool
-	std::uint64_t replayed = 0;    ///< profiles read back from the spool for delivery
+	std::uint64_t droppedCorrupt = 0;   ///< spool entries that could not be read back (moved to <spoolDir>/corrupt)
+	std::uint64_t droppedAtStop = 0;    ///< neither delivered nor in the spool when stop's deadline passed
+	std::uint64_t leftInSpool = 0;      ///< not delivered by stop, kept in the spool for the next start
+	std::uint64_t spooled = 0;     ///< profiles written to the spool (not a final state)
+	std::uint64_t replayed = 0;    ///< profiles read back from the spool for delivery (not a final state)
 	std::uint64_t bytesDelivered = 0;   ///< recording bytes of delivered profiles
-	std::size_t queued = 0;        ///< waiting now (in memory or in the spool)
+	std::size_t queued = 0;        ///< profiles not settled yet (waiting, in intake or in flight)
 	std::size_t spoolEntries = 0;  ///< entries in the spool now
 	std::uint64_t spoolBytes = 0;  ///< bytes in the spool now
 	std::string lastError;         ///< the last Retry/Fail message, empty if none
+
+	std::uint64_t received() const
+		/// enqueued + recovered.
+	{
+		return enqueued + recovered;
+	}
+
+	std::uint64_t dropped() const
+		/// All dropped counters together.
+	{
+		return droppedQueueFull + droppedExpired + droppedSpoolFull + droppedCorrupt + droppedAtStop;
+	}
+
+	std::uint64_t settled() const
+		/// delivered + failed + dropped() + leftInSpool + queued: equal to
+		/// received() at any time the counters are read together.
+	{
+		return delivered + failed + dropped() + leftInSpool + queued;
+	}
 };
 
 struct ASPROF_SDK_API AgentStatus
@@ -87,9 +111,14 @@ public:
 
 	bool stop(Poco::Timespan timeout) noexcept;
 		/// Stops profiling, reports the last recording and lets the delivery
-		/// lanes drain, returning within timeout even if a reporter hangs.
-		/// Returns true when every profile was delivered (or none were
-		/// pending). Profiles left at the deadline are counted as droppedAtStop.
+		/// lanes drain, returning within timeout even if a reporter or a
+		/// metadata provider hangs: it waits for every profile (including the
+		/// one in flight and a slow first metadata detection) until the
+		/// deadline and never gives up earlier. At the deadline a profile that
+		/// is not delivered is counted as leftInSpool (with a spool) or
+		/// droppedAtStop. Afterwards every spool is released, so the agent can
+		/// start again in the same process. Returns true when every profile was
+		/// delivered (or none were pending).
 
 	bool stop() noexcept;
 		/// stop(flushTimeout).

@@ -22,8 +22,25 @@ class ASPROF_SDK_API Reporter
 	///
 	/// Each reporter instance has its own delivery thread: report() is never
 	/// called concurrently on one instance, but it runs on a different thread
-	/// from configure() and stop(). report() must not throw; a reporter that
-	/// throws anyway is treated as if it had returned Fail.
+	/// from configure() and stop().
+	///
+	/// Every call into a reporter is a boundary: the agent catches whatever
+	/// configure(), start(), report() or stop() throw (Poco::Exception,
+	/// std::exception or anything else). A throwing configure() or start()
+	/// disables the instance with an error naming the plugin; a throwing
+	/// report() counts as a Fail result (the profile is counted as failed and
+	/// the log names the plugin and the exception's text); a throwing stop()
+	/// is logged. None of them ends the host process. For this to hold, do
+	/// NOT declare your overrides noexcept: an exception leaving a noexcept
+	/// function calls std::terminate before the agent can catch it.
+	///
+	/// Delivery is at least once: report() may see the same profile (same
+	/// seq, pid and start) again after a restart, when the spool replays an
+	/// entry whose earlier report() was abandoned at a stop deadline. A
+	/// destination keyed by the profile (as s3 and local are) stays correct.
+	/// If the agent abandons a report() that outlived the stop deadline,
+	/// stop() is still called (bounded by the same deadline) but may run while
+	/// that report() is in progress on the other thread.
 {
 public:
 	virtual ~Reporter();
@@ -38,13 +55,16 @@ public:
 		/// connections or directories; throwing disables the instance.
 		/// The default does nothing.
 
-	virtual ReportResult report(const Profile& profile) noexcept = 0;
+	virtual ReportResult report(const Profile& profile) = 0;
 		/// Delivers one profile. Returns Ok when the destination has it, Retry
 		/// for transient failures, Fail for permanent ones (see ReportResult).
-		/// May block (network); the agent bounds the wait at shutdown.
+		/// May block (network); the agent bounds the wait at shutdown. Any
+		/// exception counts as Fail (see above).
 
-	virtual void stop() noexcept;
-		/// Called once at shutdown after the last report(). The default does nothing.
+	virtual void stop();
+		/// Called once at shutdown after the last report() (see above for an
+		/// abandoned report()). The agent waits for it at most until the stop
+		/// deadline. The default does nothing.
 };
 
 } } // namespace asprof::sdk

@@ -1,4 +1,6 @@
-#include "ReporterFactory.h"
+#include "PluginFactory.h"
+#include "LaneReporter.h"
+#include "PluginBoundary.h"
 #include "PluginRegistry.h"
 #include "SectionContext.h"
 #include "asprof/agent/Exception.h"
@@ -29,30 +31,21 @@ void callPlugin(const std::string& what, const std::string& pluginPath, Function
 	{
 		throw ConfigException(e.message() + " (plugin " + pluginPath + ")");
 	}
-	catch (Poco::Exception& e)
-	{
-		throw PluginException(pluginPath + ": " + what + " failed: " + e.displayText());
-	}
-	catch (std::exception& e)
-	{
-		throw PluginException(pluginPath + ": " + what + " failed: " + e.what());
-	}
 	catch (...)
 	{
-		throw PluginException(pluginPath + ": " + what + " failed with an unknown exception");
+		throw PluginException(pluginPath + ": " + what + " failed: " + describeCurrentException());
 	}
 }
 
 } // namespace
 
-ReporterFactory::ReporterFactory(const AgentConfig& config, PluginRegistry& registry, ChildHandler childHandler):
+PluginFactory::PluginFactory(const AgentConfig& config, PluginRegistry& registry):
 	_config(config),
-	_registry(registry),
-	_childHandler(std::move(childHandler))
+	_registry(registry)
 {
 }
 
-ReporterFactory::Section ReporterFactory::resolveSection(const std::string& kind, const std::string& instanceName) const
+PluginFactory::Section PluginFactory::resolveSection(const std::string& kind, const std::string& instanceName) const
 {
 	Section section;
 	section.name = kind + "." + instanceName;
@@ -81,32 +74,39 @@ ReporterFactory::Section ReporterFactory::resolveSection(const std::string& kind
 	return section;
 }
 
-ReporterInstance ReporterFactory::create(const std::string& instanceName)
+std::vector<std::shared_ptr<DeliveryLane>> PluginFactory::buildLanes(const std::string& instanceName,
+	std::shared_ptr<const ProfileAssembler> assembler)
 {
-	return createAt(instanceName, 0);
+	_lanes.clear();
+	Instance top = createReporter(instanceName, 0);
+	_lanes.push_back(std::make_shared<DeliveryLane>(instanceName, std::move(top.reporter), top.laneSettings, std::move(assembler)));
+	return std::move(_lanes);
 }
 
-std::unique_ptr<sdk::Reporter> ReporterFactory::createChild(const std::string& instanceName, int depth)
+// A child of a composite reporter: its own lane; profiles arrive complete.
+std::unique_ptr<sdk::Reporter> PluginFactory::createChild(const std::string& instanceName, int depth)
 {
 	if (depth > MAX_NESTING)
 		throw ConfigException(_config.source + ": [reporter." + instanceName + "] reporters nest deeper than " + std::to_string(MAX_NESTING) + " levels (a cycle?)");
-	ReporterInstance child = createAt(instanceName, depth);
-	return _childHandler ? _childHandler(std::move(child)) : std::move(child.reporter);
+	Instance child = createReporter(instanceName, depth);
+	auto lane = std::make_shared<DeliveryLane>(instanceName, std::move(child.reporter), child.laneSettings);
+	_lanes.push_back(lane);
+	return std::unique_ptr<sdk::Reporter>(new LaneReporter(lane));
 }
 
-ReporterInstance ReporterFactory::createAt(const std::string& instanceName, int depth)
+PluginFactory::Instance PluginFactory::createReporter(const std::string& instanceName, int depth)
 {
 	Section section = resolveSection("reporter", instanceName);
-	ReporterInstance instance;
-	instance.name = instanceName;
-	instance.pluginPath = section.library.empty() ? _registry.pluginPath("reporter", section.type) : section.library;
+	Instance instance;
+	std::string pluginPath = section.library.empty() ? _registry.pluginPath("reporter", section.type) : section.library;
+	instance.laneSettings.pluginPath = pluginPath;
 	instance.reporter = _registry.createReporter(section.type, section.library);
 
 	SectionContext context(_config.configuration, section.name, _config.source, "asprof.reporter." + instanceName,
 		[this, depth](const std::string& child) { return createChild(child, depth + 1); });
 	context.markKnown("type");
 	context.markKnown("library");
-	callPlugin("reading the lane settings", instance.pluginPath, [&]() {
+	callPlugin("reading the lane settings", pluginPath, [&]() {
 		instance.laneSettings.queueCapacity = static_cast<std::size_t>(context.getInt("queueCapacity", 16, 1, 100000));
 		instance.laneSettings.retryInitialBackoff = context.getDuration("retryInitialBackoff", instance.laneSettings.retryInitialBackoff);
 		instance.laneSettings.retryMaxBackoff = context.getDuration("retryMaxBackoff", instance.laneSettings.retryMaxBackoff);
@@ -123,13 +123,13 @@ ReporterInstance ReporterFactory::createAt(const std::string& instanceName, int 
 		instance.laneSettings.spoolMaxBytes = context.getSize("spoolMaxBytes", instance.laneSettings.spoolMaxBytes);
 		instance.laneSettings.spoolMaxAge = context.getDuration("spoolMaxAge", instance.laneSettings.spoolMaxAge);
 	});
-	callPlugin("configure of [" + section.name + "]", instance.pluginPath, [&]() { instance.reporter->configure(context); });
+	callPlugin("configure of [" + section.name + "]", pluginPath, [&]() { instance.reporter->configure(context); });
 	context.checkUnknownKeys();
-	callPlugin("start of [" + section.name + "]", instance.pluginPath, [&]() { instance.reporter->start(); });
+	callPlugin("start of [" + section.name + "]", pluginPath, [&]() { instance.reporter->start(); });
 	return instance;
 }
 
-std::vector<MetadataResolver::Candidate> ReporterFactory::createMetadataCandidates()
+std::vector<MetadataResolver::Candidate> PluginFactory::createMetadataCandidates()
 {
 	std::vector<std::pair<std::string, bool>> names; // name, optional (from auto)
 	for (const auto& name : _config.metadata)
