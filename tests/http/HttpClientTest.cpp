@@ -8,6 +8,7 @@
 
 #include "LoopbackServer.h"
 #include "TestSupport.h"
+#include "asprof/plugins/ErrorClassification.h"
 #include "asprof/plugins/HttpClient.h"
 #include "cppunit/extensions/HelperMacros.h"
 #include "Poco/DateTimeFormat.h"
@@ -18,8 +19,8 @@
 #include "Poco/Net/SocketAddress.h"
 #include <atomic>
 
+using asprof::plugins::classifyException;
 using asprof::plugins::classifyResponse;
-using asprof::plugins::classifyTransportError;
 using asprof::plugins::HttpClient;
 using asprof::plugins::HttpOptions;
 using asprof::plugins::HttpRequest;
@@ -183,7 +184,7 @@ public:
 		}
 		catch (const Poco::TimeoutException& error)
 		{
-			const ReportResult result = classifyTransportError(error, "upload");
+			const ReportResult result = classifyException(error, "upload");
 			CPPUNIT_ASSERT(result.status == ReportResult::Status::Retry);
 			text = result.message;
 		}
@@ -210,7 +211,7 @@ public:
 		}
 		catch (const Poco::Net::ConnectionRefusedException& error)
 		{
-			const ReportResult result = classifyTransportError(error, "upload");
+			const ReportResult result = classifyException(error, "upload");
 			CPPUNIT_ASSERT(result.status == ReportResult::Status::Retry);
 			CPPUNIT_ASSERT(result.message.find("SECRET") == std::string::npos);
 		}
@@ -226,7 +227,7 @@ public:
 		}
 		catch (const Poco::InvalidArgumentException& error)
 		{
-			CPPUNIT_ASSERT(classifyTransportError(error, "upload").status == ReportResult::Status::Fail);
+			CPPUNIT_ASSERT(classifyException(error, "upload").status == ReportResult::Status::Fail);
 		}
 	}
 

@@ -8,13 +8,14 @@
 
 #include "LoopbackServer.h"
 #include "TestSupport.h"
+#include "asprof/plugins/ErrorClassification.h"
 #include "asprof/plugins/HttpClient.h"
 #include "cppunit/extensions/HelperMacros.h"
 #include "Poco/Base64Encoder.h"
 #include <iostream>
 #include <sstream>
 
-using asprof::plugins::classifyTransportError;
+using asprof::plugins::classifyException;
 using asprof::plugins::HttpClient;
 using asprof::plugins::HttpOptions;
 using asprof::plugins::HttpRequest;
@@ -216,7 +217,7 @@ public:
 		}
 		catch (const Poco::Exception& error)
 		{
-			const ReportResult result = classifyTransportError(error, "upload");
+			const ReportResult result = classifyException(error, "upload");
 			CPPUNIT_ASSERT(result.status == ReportResult::Status::Fail);
 			CPPUNIT_ASSERT_MESSAGE(result.message, result.message.find("socks5") != std::string::npos);
 			CPPUNIT_ASSERT(result.message.find("SECRET") == std::string::npos);

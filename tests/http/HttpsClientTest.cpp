@@ -8,6 +8,7 @@
 
 #include "LoopbackServer.h"
 #include "TestSupport.h"
+#include "asprof/plugins/ErrorClassification.h"
 #include "asprof/plugins/HttpClient.h"
 #include "cppunit/extensions/HelperMacros.h"
 #include "Poco/Message.h"
@@ -17,7 +18,7 @@
 #include <atomic>
 #include <iostream>
 
-using asprof::plugins::classifyTransportError;
+using asprof::plugins::classifyException;
 using asprof::plugins::HttpClient;
 using asprof::plugins::HttpOptions;
 using asprof::plugins::HttpRequest;
@@ -107,7 +108,7 @@ ReportResult failureOf(HttpClient& client, const HttpRequest& request)
 	}
 	catch (const Poco::Exception& error)
 	{
-		return classifyTransportError(error, "upload");
+		return classifyException(error, "upload");
 	}
 	CPPUNIT_FAIL("the request should have failed");
 	return ReportResult();
@@ -226,7 +227,7 @@ public:
 
 	void testCertificateFailuresAreFailOtherTlsErrorsRetry()
 	{
-		const auto classify = [](const Poco::Exception& error) { return classifyTransportError(error, "upload").status; };
+		const auto classify = [](const Poco::Exception& error) { return classifyException(error, "upload").status; };
 		CPPUNIT_ASSERT(
 			classify(Poco::Net::SSLException("error:0A000086:SSL routines::certificate verify failed")) == ReportResult::Status::Fail);
 		CPPUNIT_ASSERT(classify(Poco::Net::SSLException("error:0A00045C:SSL routines::tlsv13 alert certificate required")) ==

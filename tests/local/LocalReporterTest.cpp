@@ -18,6 +18,8 @@
 #include <ctime>
 #include <map>
 #include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using asprof::agent::SectionContext;
 using asprof::plugins::LocalReporter;
@@ -95,6 +97,13 @@ std::vector<std::string> listAllEntries(const std::string& directory)
 	return names;
 }
 
+mode_t modeOf(const std::string& path)
+{
+	struct stat status;
+	CPPUNIT_ASSERT_EQUAL_MESSAGE(path, 0, ::stat(path.c_str(), &status));
+	return status.st_mode;
+}
+
 std::string join(const std::vector<std::string>& names)
 {
 	std::string text;
@@ -119,6 +128,8 @@ class LocalReporterTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testRetentionLeavesOtherFilesAlone);
 	CPPUNIT_TEST(testNoHiddenTemporaryFilesRemain);
 	CPPUNIT_TEST(testStartCreatesMissingDirectory);
+	CPPUNIT_TEST(testDirectoryDeletedWhileRunningIsCreatedAgain);
+	CPPUNIT_TEST(testDirectoryThatCannotBeCreatedAgainFailsWithoutRetry);
 	CPPUNIT_TEST(testConfigureReadsEveryDocumentedKey);
 	CPPUNIT_TEST(testBadFormatNamesSectionAndKey);
 	CPPUNIT_TEST(testNegativeMaxFilesIsRejected);
@@ -275,6 +286,42 @@ public:
 		CPPUNIT_ASSERT_EQUAL(nested, reporter->options().directory);
 		assertReported(*reporter, makeProfile("cpu-wall.jfr"));
 		CPPUNIT_ASSERT(readFile(nested + "/" + PROFILE_NAME + ".jfr") == readFile(dataFile("cpu-wall.jfr")));
+	}
+
+	void testDirectoryDeletedWhileRunningIsCreatedAgain()
+	{
+		TemporaryDirectory parent;
+		const std::string nested = parent.file("a/b/profiles");
+		auto reporter = startReporter({{"directory", nested}});
+		const mode_t modeAtStart = modeOf(nested);
+		assertReported(*reporter, profileEndingAt(PROFILE_END, "cpu-wall.jfr", 1));
+
+		Poco::File(parent.file("a")).remove(true); // the directory and its parents, first profile included
+		assertReported(*reporter, profileEndingAt(PROFILE_END + 60, "truncated.jfr", 2));
+		CPPUNIT_ASSERT_EQUAL(std::string("2025-03-20T16-42-54Z.jfr"), join(listAllEntries(nested)));
+		CPPUNIT_ASSERT(readFile(nested + "/2025-03-20T16-42-54Z.jfr") == readFile(dataFile("truncated.jfr")));
+		CPPUNIT_ASSERT_EQUAL(modeAtStart, modeOf(nested));
+		CPPUNIT_ASSERT_EQUAL(modeOf(parent.file("a")), modeOf(nested)); // parents too, as at start
+
+		// And again: not a one-off.
+		Poco::File(nested).remove(true);
+		assertReported(*reporter, profileEndingAt(PROFILE_END + 120, "cpu-wall.jfr", 3));
+		CPPUNIT_ASSERT_EQUAL(std::string("2025-03-20T16-43-54Z.jfr"), join(listAllEntries(nested)));
+	}
+
+	void testDirectoryThatCannotBeCreatedAgainFailsWithoutRetry()
+	{
+		// Deleted, and a dangling symbolic link left in its place: writing into it is ENOENT
+		// before and after the reporter tries to make it again (mkdir finds the link there).
+		TemporaryDirectory parent;
+		const std::string nested = parent.file("profiles");
+		auto reporter = startReporter({{"directory", nested}});
+		Poco::File(nested).remove(true);
+		CPPUNIT_ASSERT_EQUAL(0, ::symlink(parent.file("nowhere/profiles").c_str(), nested.c_str()));
+		ReportResult result = reporter->report(makeProfile("cpu-wall.jfr"));
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(result.message, std::string("fail"), std::string(asprof::sdk::toString(result.status)));
+		CPPUNIT_ASSERT_MESSAGE(result.message, result.message.find(nested) != std::string::npos);
+		CPPUNIT_ASSERT(!Poco::File(parent.file("nowhere")).exists());
 	}
 
 	void testConfigureReadsEveryDocumentedKey()

@@ -52,7 +52,7 @@ public:
 		Poco::File(_directory).createDirectories();
 	}
 
-	asprof::sdk::ReportResult report(const asprof::sdk::Profile& profile) noexcept override
+	asprof::sdk::ReportResult report(const asprof::sdk::Profile& profile) override
 	{
 		try
 		{

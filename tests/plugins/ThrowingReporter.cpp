@@ -12,7 +12,7 @@ public:
 		throw Poco::IllegalStateException("throwing reporter: configure refuses on purpose");
 	}
 
-	asprof::sdk::ReportResult report(const asprof::sdk::Profile&) noexcept override
+	asprof::sdk::ReportResult report(const asprof::sdk::Profile&) override
 	{
 		return asprof::sdk::ReportResult::ok();
 	}

@@ -11,7 +11,7 @@ public:
 	{
 	}
 
-	asprof::sdk::ReportResult report(const asprof::sdk::Profile&) noexcept override
+	asprof::sdk::ReportResult report(const asprof::sdk::Profile&) override
 	{
 		return asprof::sdk::ReportResult::ok();
 	}

@@ -17,7 +17,9 @@
 #include "Poco/Zip/ZipStream.h"
 #include "Poco/StreamCopier.h"
 #include <cppunit/extensions/HelperMacros.h>
+#include <functional>
 #include <iostream>
+#include <stdexcept>
 #include <sstream>
 #include <unistd.h>
 
@@ -104,6 +106,25 @@ LoopbackServer::Handler forwardTo(const std::string& target, std::shared_ptr<std
 	};
 }
 
+// A credentials provider whose get() runs fail (which throws).
+class ThrowingCredentials: public plugins::aws::CredentialsProvider
+{
+public:
+	explicit ThrowingCredentials(std::function<void()> fail):
+		_fail(std::move(fail))
+	{
+	}
+
+	plugins::aws::Credentials get() override
+	{
+		_fail();
+		return plugins::aws::Credentials();
+	}
+
+private:
+	std::function<void()> _fail;
+};
+
 } // namespace
 
 class S3ReporterTest: public CppUnit::TestFixture
@@ -114,6 +135,8 @@ class S3ReporterTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testServerDownIsRetryThenDeliversOnceUnderTheSameKey);
 	CPPUNIT_TEST(testHeadersCarryIntegrityOwnerAndSessionToken);
 	CPPUNIT_TEST(testS3ErrorsAreClassified);
+	CPPUNIT_TEST(testMissingCredentialsAreRetryAndSendNothing);
+	CPPUNIT_TEST(testUnexpectedExceptionIsFail);
 	CPPUNIT_TEST(testRegionComesFromEnvironmentThenHostMetadata);
 	CPPUNIT_TEST(testCredentialsFromTheEnvironment);
 	CPPUNIT_TEST(testAgentUploadsEveryIntervalUnderDistinctKeys);
@@ -236,9 +259,11 @@ public:
 			std::string code;
 			Status expected;
 		};
-		const Case cases[] = {{403, "InvalidAccessKeyId", Status::Fail}, {404, "NoSuchBucket", Status::Fail}, {403, "AccessDenied", Status::Fail},
-			{400, "RequestTimeout", Status::Retry}, {400, "ExpiredToken", Status::Retry}, {503, "SlowDown", Status::Retry},
-			{500, "InternalError", Status::Retry}, {413, "EntityTooLarge", Status::Fail}, {429, "", Status::Retry}};
+		const Case cases[] = {{403, "InvalidAccessKeyId", Status::Fail}, {404, "NoSuchBucket", Status::Fail},
+			{403, "AccessDenied", Status::Fail}, {400, "RequestTimeout", Status::Retry}, {400, "ExpiredToken", Status::Retry},
+			{503, "SlowDown", Status::Retry}, {500, "InternalError", Status::Retry}, {413, "EntityTooLarge", Status::Fail},
+			{429, "", Status::Retry}, {403, "RequestTimeTooSkewed", Status::Retry}, {503, "ServiceUnavailable", Status::Retry},
+			{400, "", Status::Fail}, {502, "", Status::Retry}};
 		for (const auto& test : cases)
 		{
 			LoopbackServer server([&](const LoopbackServer::Request&, LoopbackServer::Response& response) {
@@ -252,6 +277,32 @@ public:
 			CPPUNIT_ASSERT_MESSAGE(result.message, result.message.find("HTTP " + std::to_string(test.status)) != std::string::npos);
 			if (!test.code.empty()) CPPUNIT_ASSERT_MESSAGE(result.message, result.message.find(test.code + ": told so") != std::string::npos);
 		}
+	}
+
+	void testMissingCredentialsAreRetryAndSendNothing()
+	{
+		// aws::CredentialsException is an IOException: a role may be attached, an endpoint come back.
+		LoopbackServer server;
+		auto reporter = startReporter({{"bucket", "b-1"}, {"endpoint", server.url("")}, {"pathStyle", "yes"}, {"region", "us-east-1"}});
+		reporter->setCredentialsProvider(std::make_unique<ThrowingCredentials>(
+			[] { throw plugins::aws::CredentialsException("no AWS credentials: environment: AWS_ACCESS_KEY_ID not set"); }));
+		sdk::ReportResult result = reporter->report(asprof::test::makeProfile("cpu-wall.jfr"));
+		CPPUNIT_ASSERT_MESSAGE(result.message, result.status == Status::Retry);
+		CPPUNIT_ASSERT_MESSAGE(result.message, result.message.find("s3 PutObject s3://b-1: ") == 0);
+		CPPUNIT_ASSERT_MESSAGE(result.message, result.message.find("AWS_ACCESS_KEY_ID not set") != std::string::npos);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(0), server.requestCount());
+	}
+
+	void testUnexpectedExceptionIsFail()
+	{
+		// The shared rule: what is not known to be transient is not retried (it was Retry here before).
+		LoopbackServer server;
+		auto reporter = startReporter({{"bucket", "b-1"}, {"endpoint", server.url("")}, {"pathStyle", "yes"}, {"region", "us-east-1"}});
+		reporter->setCredentialsProvider(std::make_unique<ThrowingCredentials>([] { throw std::logic_error("provider bug"); }));
+		sdk::ReportResult result = reporter->report(asprof::test::makeProfile("cpu-wall.jfr"));
+		CPPUNIT_ASSERT_MESSAGE(result.message, result.status == Status::Fail);
+		CPPUNIT_ASSERT_EQUAL(std::string("s3 PutObject s3://b-1: provider bug"), result.message);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(0), server.requestCount());
 	}
 
 	void testRegionComesFromEnvironmentThenHostMetadata()

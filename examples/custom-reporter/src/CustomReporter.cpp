@@ -8,7 +8,7 @@ void CustomReporter::configure(asprof::sdk::PluginContext& context)
 	_file = context.getRequiredString("file");
 }
 
-asprof::sdk::ReportResult CustomReporter::report(const asprof::sdk::Profile& profile) noexcept
+asprof::sdk::ReportResult CustomReporter::report(const asprof::sdk::Profile& profile)
 {
 	try
 	{

@@ -18,7 +18,7 @@ class CustomReporter: public asprof::sdk::Reporter
 {
 public:
 	void configure(asprof::sdk::PluginContext& context) override;
-	asprof::sdk::ReportResult report(const asprof::sdk::Profile& profile) noexcept override;
+	asprof::sdk::ReportResult report(const asprof::sdk::Profile& profile) override;
 
 private:
 	std::string _file;

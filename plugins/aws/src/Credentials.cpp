@@ -5,7 +5,7 @@ namespace asprof {
 namespace plugins {
 namespace aws {
 
-POCO_IMPLEMENT_EXCEPTION(CredentialsException, Poco::RuntimeException, "AWS credentials error")
+POCO_IMPLEMENT_EXCEPTION(CredentialsException, Poco::IOException, "AWS credentials error")
 
 bool Credentials::expiresWithin(const Poco::Timespan& margin, const Poco::Timestamp& now) const
 {

@@ -6,6 +6,7 @@
 //
 
 #include "asprof/plugins/HttpClient.h"
+#include "asprof/plugins/ErrorClassification.h"
 #include "Poco/DateTime.h"
 #include "Poco/DateTimeFormat.h"
 #include "Poco/DateTimeParser.h"
@@ -201,18 +202,6 @@ bool isStaleConnectionError(const Poco::Exception& error)
 		dynamic_cast<const Poco::Net::SSLConnectionUnexpectedlyClosedException*>(&error);
 }
 
-bool isCertificateFailure(const Poco::Exception& error)
-{
-	if (dynamic_cast<const Poco::Net::CertificateValidationException*>(&error) ||
-		dynamic_cast<const Poco::Net::InvalidCertificateException*>(&error) || dynamic_cast<const Poco::Net::SSLContextException*>(&error))
-		return true;
-	if (!dynamic_cast<const Poco::Net::SSLException*>(&error)) return false;
-	// OpenSSL's reasons: "certificate verify failed" (ours), "alert bad certificate",
-	// "alert unknown ca", "alert certificate required" (the server refusing our client certificate).
-	const std::string text = Poco::toLower(error.displayText());
-	return text.find("certificate") != std::string::npos || text.find("unknown ca") != std::string::npos;
-}
-
 std::string printable(const std::string& bytes)
 {
 	std::string text = bytes.substr(0, MAX_BODY_IN_MESSAGE);
@@ -364,22 +353,10 @@ std::optional<std::string> HttpClient::proxyFor(const Poco::URI& uri)
 
 sdk::ReportResult classifyResponse(const HttpResponse& response, const std::string& what)
 {
-	if (response.status >= 200 && response.status < 300) return sdk::ReportResult::ok();
 	std::string message = what + ": HTTP " + std::to_string(response.status);
 	if (!response.reason.empty()) message += " " + response.reason;
 	if (!response.body.empty()) message += ": " + printable(response.body);
-	if (response.status == 408 || response.status == 429 || (response.status >= 500 && response.status < 600))
-		return sdk::ReportResult::retry(message, parseRetryAfter(response.header("Retry-After")));
-	return sdk::ReportResult::fail(message);
-}
-
-sdk::ReportResult classifyTransportError(const Poco::Exception& error, const std::string& what)
-{
-	const std::string message = what + ": " + error.displayText();
-	if (isCertificateFailure(error)) return sdk::ReportResult::fail(message);
-	if (dynamic_cast<const Poco::TimeoutException*>(&error) || dynamic_cast<const Poco::IOException*>(&error))
-		return sdk::ReportResult::retry(message);
-	return sdk::ReportResult::fail(message); // bad URL, bad proxy setting, ...: retrying cannot help
+	return classifyHttpStatus(response.status, message, parseRetryAfter(response.header("Retry-After")));
 }
 
 std::optional<Poco::Timespan> parseRetryAfter(const std::string& value, const Poco::Timestamp& now)

@@ -1,5 +1,6 @@
 #include "HttpReporter.h"
 #include "PyroscopeIngest.h"
+#include "asprof/plugins/ErrorClassification.h"
 #include "asprof/sdk/PluginContext.h"
 #include "asprof/sdk/ProfileArchive.h"
 #include "Poco/Base64Encoder.h"
@@ -99,7 +100,7 @@ const HttpReporterOptions& HttpReporter::options() const
 	return _options;
 }
 
-sdk::ReportResult HttpReporter::report(const sdk::Profile& profile) noexcept
+sdk::ReportResult HttpReporter::report(const sdk::Profile& profile)
 {
 	std::string what = "http " + _options.method + " " + UrlTemplate::origin(_options.url.server());
 	try
@@ -110,14 +111,11 @@ sdk::ReportResult HttpReporter::report(const sdk::Profile& profile) noexcept
 		if (result.isOk()) _logger->debug("%s: delivered profile %s", what, std::to_string(profile.seq));
 		return result;
 	}
-	catch (const Poco::Exception& error)
+	catch (...)
 	{
-		// Token file and recording problems are Poco::FileExceptions: Retry, as for the network.
-		return classifyTransportError(error, what);
-	}
-	catch (const std::exception& error)
-	{
-		return sdk::ReportResult::retry(what + ": " + error.what());
+		// Not reportClassified(): what grows the path once the request is built.
+		// A token file not there yet is a FileException without errno: Retry.
+		return classifyException(std::current_exception(), what);
 	}
 }
 

@@ -61,9 +61,10 @@ class HttpReporter: public sdk::Reporter
 	/// the url). Secrets and header values never appear in logs or results;
 	/// messages name the URL without userinfo and query.
 	///
-	/// Results: 2xx Ok; connection errors, timeouts, 408, 429, 5xx Retry (with
-	/// Retry-After); certificate failures, 413, 422 and other 4xx Fail with
-	/// the status and the first 200 bytes of the body (classifyResponse).
+	/// Results (ErrorClassification.h): 2xx Ok; connection errors, timeouts,
+	/// 408, 429, 5xx, a bearerTokenFile without a token Retry (with Retry-After);
+	/// certificate failures, 413, 422 and other 4xx Fail with the status and the
+	/// first 200 bytes of the body (classifyResponse).
 	/// One HttpClient per instance: connections are kept alive between reports.
 {
 public:
@@ -71,7 +72,7 @@ public:
 	~HttpReporter() override;
 
 	void configure(sdk::PluginContext& context) override;
-	sdk::ReportResult report(const sdk::Profile& profile) noexcept override;
+	sdk::ReportResult report(const sdk::Profile& profile) override;
 
 	const HttpReporterOptions& options() const;
 

@@ -1,4 +1,5 @@
 #include "LocalReporter.h"
+#include "asprof/plugins/ErrorClassification.h"
 #include "asprof/sdk/PluginContext.h"
 #include "asprof/sdk/ProfileArchive.h"
 #include "Poco/DateTimeFormatter.h"
@@ -22,19 +23,11 @@ namespace {
 
 const int MAX_SAME_SECOND = 1000;
 
-// Errors that go away by themselves (space freed, descriptors released).
-bool isTransient(int error)
+// Poco's file exceptions carry errno, so ErrorClassification sees the cause.
+[[noreturn]] void throwSystemError(const std::string& what, int error)
 {
-	return error == ENOSPC || error == EDQUOT || error == EIO || error == EAGAIN || error == EINTR || error == EMFILE || error == ENFILE;
+	throw Poco::FileException(what, std::strerror(error), error);
 }
-
-class SystemError: public Poco::Exception
-{
-public:
-	SystemError(const std::string& what, int error): Poco::Exception(what + ": " + std::strerror(error), error)
-	{
-	}
-};
 
 void writeAll(int fd, const char* data, std::size_t size)
 {
@@ -42,7 +35,7 @@ void writeAll(int fd, const char* data, std::size_t size)
 	{
 		ssize_t n = ::write(fd, data, size);
 		if (n < 0 && errno == EINTR) continue;
-		if (n < 0) throw SystemError("write failed", errno);
+		if (n < 0) throwSystemError("write failed", errno);
 		data += n;
 		size -= static_cast<std::size_t>(n);
 	}
@@ -73,7 +66,14 @@ void LocalReporter::start()
 	Poco::Path directory(_options.directory);
 	directory.makeAbsolute();
 	_options.directory = directory.toString();
-	Poco::File(directory).createDirectories();
+	createDirectory();
+}
+
+// At start and again when someone deleted the directory while the agent runs:
+// parents included, mode 0777 less the umask (Poco::File, mkdir).
+void LocalReporter::createDirectory()
+{
+	Poco::File(_options.directory).createDirectories();
 }
 
 const LocalReporter::Options& LocalReporter::options() const
@@ -92,45 +92,34 @@ bool LocalReporter::isProfileFileName(const std::string& name)
 	return pattern.match(name);
 }
 
-sdk::ReportResult LocalReporter::report(const sdk::Profile& profile) noexcept
+sdk::ReportResult LocalReporter::report(const sdk::Profile& profile)
 {
-	try
-	{
+	return reportClassified("local reporter, directory " + _options.directory, [&] {
 		std::string path = writeProfile(profile);
 		if (_logger) _logger->debug("wrote %s", path);
 		if (_options.maxFiles > 0) applyRetention();
 		return sdk::ReportResult::ok();
-	}
-	catch (SystemError& e)
-	{
-		std::string message = "local reporter, directory " + _options.directory + ": " + e.message();
-		return isTransient(e.code()) ? sdk::ReportResult::retry(message) : sdk::ReportResult::fail(message);
-	}
-	catch (Poco::Exception& e)
-	{
-		return sdk::ReportResult::fail("local reporter, directory " + _options.directory + ": " + e.displayText());
-	}
-	catch (std::exception& e)
-	{
-		return sdk::ReportResult::fail("local reporter, directory " + _options.directory + ": " + e.what());
-	}
+	});
 }
 
 std::string LocalReporter::writeProfile(const sdk::Profile& profile)
 {
 	std::string base = baseName(profile.end);
-	// A unique hidden name, created exclusively: two instances writing to one
-	// directory never share a temporary file.
-	std::string pattern = _options.directory + "/." + base + ".XXXXXX";
-	std::vector<char> temporary(pattern.begin(), pattern.end());
-	temporary.push_back('\0');
-	int fd = ::mkostemp(temporary.data(), O_CLOEXEC);
-	if (fd < 0) throw SystemError("cannot create a file in " + _options.directory, errno);
+	std::vector<char> temporary;
+	int fd = createTemporary(base, temporary);
+	if (fd < 0 && errno == ENOENT)
+	{
+		// The directory was deleted while the agent runs: make it again, as start() did.
+		if (_logger) _logger->warning("directory %s is gone; creating it again", _options.directory);
+		createDirectory();
+		fd = createTemporary(base, temporary);
+	}
+	if (fd < 0) throwSystemError("cannot create a file in " + _options.directory, errno);
 	::fchmod(fd, 0644);
 	try
 	{
 		writeContent(fd, profile);
-		if (::close(fd) != 0) throw SystemError("cannot write " + std::string(temporary.data()), errno);
+		if (::close(fd) != 0) throwSystemError("cannot write " + std::string(temporary.data()), errno);
 		fd = -1;
 		std::string path = linkIntoPlace(temporary.data(), base);
 		::unlink(temporary.data());
@@ -142,6 +131,16 @@ std::string LocalReporter::writeProfile(const sdk::Profile& profile)
 		::unlink(temporary.data());
 		throw;
 	}
+}
+
+int LocalReporter::createTemporary(const std::string& base, std::vector<char>& temporary) const
+{
+	// A unique hidden name, created exclusively: two instances writing to one
+	// directory never share a temporary file.
+	const std::string pattern = _options.directory + "/." + base + ".XXXXXX";
+	temporary.assign(pattern.begin(), pattern.end());
+	temporary.push_back('\0');
+	return ::mkostemp(temporary.data(), O_CLOEXEC);
 }
 
 void LocalReporter::writeContent(int fd, const sdk::Profile& profile)
@@ -174,9 +173,9 @@ std::string LocalReporter::linkIntoPlace(const std::string& temporary, const std
 		std::string name = suffix == 0 ? base + extension : base + "-" + std::to_string(suffix) + extension;
 		std::string path = _options.directory + "/" + name;
 		if (::link(temporary.c_str(), path.c_str()) == 0) return path;
-		if (errno != EEXIST) throw SystemError("cannot create " + path, errno);
+		if (errno != EEXIST) throwSystemError("cannot create " + path, errno);
 	}
-	throw SystemError("more than " + std::to_string(MAX_SAME_SECOND) + " profiles named " + base, EEXIST);
+	throwSystemError("more than " + std::to_string(MAX_SAME_SECOND) + " profiles named " + base, EEXIST);
 }
 
 void LocalReporter::applyRetention()

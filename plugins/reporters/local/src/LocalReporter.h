@@ -22,8 +22,10 @@ namespace plugins {
 
 class LocalReporter: public sdk::Reporter
 	/// [reporter.<name>] type = local. Keys:
-	///   directory = profiles   created if missing; relative to the working
-	///                          directory at start
+	///   directory = profiles   created if missing (with its parents, mode 0777
+	///                          less the umask), at start and again by the next
+	///                          report() when it was deleted while the agent runs;
+	///                          relative to the working directory at start
 	///   format    = jfr        jfr: the raw recording; zip: the Rust agent's
 	///                          S3 archive (JFR + metadata.json)
 	///   maxFiles  = 0          keep at most this many profiles, deleting the
@@ -36,8 +38,9 @@ class LocalReporter: public sdk::Reporter
 	/// in the order the profiles were written. Files appear atomically (written to a hidden
 	/// temporary file, then linked into place).
 	///
-	/// Results: disk full, quota, I/O and descriptor exhaustion -> Retry;
-	/// other errors (permissions, missing parent, read-only fs) -> Fail.
+	/// Results (classifyException, ErrorClassification.h): disk full, quota, I/O
+	/// and descriptor exhaustion -> Retry; other errors (permissions, read-only
+	/// file system, a file where the directory should be) -> Fail.
 {
 public:
 	struct Options
@@ -49,7 +52,7 @@ public:
 
 	void configure(sdk::PluginContext& context) override;
 	void start() override;
-	sdk::ReportResult report(const sdk::Profile& profile) noexcept override;
+	sdk::ReportResult report(const sdk::Profile& profile) override;
 
 	const Options& options() const;
 
@@ -60,7 +63,9 @@ public:
 		/// True for names this reporter writes (baseName[-N].jfr|.zip).
 
 private:
+	void createDirectory();
 	std::string writeProfile(const sdk::Profile& profile);
+	int createTemporary(const std::string& base, std::vector<char>& temporary) const;
 	std::string linkIntoPlace(const std::string& temporary, const std::string& base);
 	int nextSuffix(const std::string& base) const;
 	void applyRetention();

@@ -1,6 +1,8 @@
 #include "MultiReporter.h"
+#include "asprof/plugins/ErrorClassification.h"
 #include "asprof/sdk/ConfigValue.h"
 #include "asprof/sdk/PluginContext.h"
+#include <exception>
 
 namespace asprof {
 namespace plugins {
@@ -26,21 +28,35 @@ void MultiReporter::start()
 	for (auto& child : _children) child.reporter->start();
 }
 
-sdk::ReportResult MultiReporter::report(const sdk::Profile& profile) noexcept
+sdk::ReportResult MultiReporter::report(const sdk::Profile& profile)
 {
 	std::string refused;
 	for (auto& child : _children)
 	{
-		sdk::ReportResult result = child.reporter->report(profile);
+		// One child throwing must not keep the profile from the others.
+		sdk::ReportResult result = reportClassified(std::string(), [&] { return child.reporter->report(profile); });
 		if (!result.isOk()) refused += (refused.empty() ? "" : "; ") + child.name + ": " + result.message;
 	}
 	// Honest aggregate: a child that refused is named, never hidden behind Ok.
 	return refused.empty() ? sdk::ReportResult::ok() : sdk::ReportResult::fail("multi: not handed to " + refused);
 }
 
-void MultiReporter::stop() noexcept
+void MultiReporter::stop()
 {
-	for (auto& child : _children) child.reporter->stop();
+	// Every child is stopped; then the first exception, if any, goes on to the agent.
+	std::exception_ptr firstError;
+	for (auto& child : _children)
+	{
+		try
+		{
+			child.reporter->stop();
+		}
+		catch (...)
+		{
+			if (!firstError) firstError = std::current_exception();
+		}
+	}
+	if (firstError) std::rethrow_exception(firstError);
 }
 
 } } // namespace asprof::plugins

@@ -28,13 +28,16 @@ class MultiReporter: public sdk::Reporter
 	///
 	/// report() returns Ok when every child took the profile; otherwise Fail
 	/// naming the children that did not (a retry would duplicate the profile
-	/// at those that did).
+	/// at those that did). A child that throws counts as refusing (its text
+	/// from classifyException); the others still get the profile.
 {
 public:
 	void configure(sdk::PluginContext& context) override;
 	void start() override;
-	sdk::ReportResult report(const sdk::Profile& profile) noexcept override;
-	void stop() noexcept override;
+	sdk::ReportResult report(const sdk::Profile& profile) override;
+	void stop() override;
+		/// Stops every child, even when one throws; then rethrows the first
+		/// exception (the agent catches and logs it).
 
 private:
 	struct Child

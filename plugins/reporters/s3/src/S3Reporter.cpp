@@ -1,5 +1,6 @@
 #include "S3Reporter.h"
 #include "S3Key.h"
+#include "asprof/plugins/ErrorClassification.h"
 #include "asprof/plugins/aws/SigV4Signer.h"
 #include "asprof/sdk/PluginContext.h"
 #include "asprof/sdk/ProfileArchive.h"
@@ -9,6 +10,7 @@
 #include "Poco/Logger.h"
 #include "Poco/MD5Engine.h"
 #include "Poco/RegularExpression.h"
+#include <algorithm>
 #include <sstream>
 
 namespace asprof {
@@ -38,6 +40,11 @@ std::string xmlElement(const std::string& body, const std::string& name)
 	begin += open.size();
 	std::string::size_type end = body.find("</" + name + ">", begin);
 	return end == std::string::npos ? std::string() : body.substr(begin, end - begin);
+}
+
+bool isRetryableCode(const std::string& code)
+{
+	return std::any_of(std::begin(RETRYABLE_CODES), std::end(RETRYABLE_CODES), [&](const char* retryable) { return code == retryable; });
 }
 
 } // namespace
@@ -146,11 +153,10 @@ S3Reporter::Location S3Reporter::objectLocation(const std::string& region, const
 	return location;
 }
 
-sdk::ReportResult S3Reporter::report(const sdk::Profile& profile) noexcept
+sdk::ReportResult S3Reporter::report(const sdk::Profile& profile)
 {
-	std::string what = "s3 PutObject s3://" + _options.bucket;
-	try
-	{
+	const std::string what = "s3 PutObject s3://" + _options.bucket;
+	return reportClassified(what, [&] {
 		std::string region = regionFor(profile);
 		if (region.empty())
 			return sdk::ReportResult::fail(what + ": no region: set region = in the section, or AWS_REGION, or run where host metadata has one");
@@ -158,19 +164,7 @@ sdk::ReportResult S3Reporter::report(const sdk::Profile& profile) noexcept
 		sdk::ReportResult result = put(profile, region, key);
 		if (result.status != sdk::ReportResult::Status::Retry) _keys.erase(std::make_pair(profile.pid, profile.seq));
 		return result;
-	}
-	catch (aws::CredentialsException& e)
-	{
-		return sdk::ReportResult::retry(what + ": " + e.message());
-	}
-	catch (Poco::Exception& e)
-	{
-		return classifyTransportError(e, what);
-	}
-	catch (std::exception& e)
-	{
-		return sdk::ReportResult::retry(what + ": " + e.what());
-	}
+	});
 }
 
 sdk::ReportResult S3Reporter::put(const sdk::Profile& profile, const std::string& region, const std::string& key)
@@ -213,11 +207,12 @@ sdk::ReportResult S3Reporter::classify(const HttpResponse& response, const std::
 	std::string message = xmlElement(response.body, "Message");
 	if (code.empty()) return classifyResponse(response, what);
 	std::string text = what + ": HTTP " + std::to_string(response.status) + " " + code + (message.empty() ? "" : ": " + message);
-	bool retryable = response.status == 408 || response.status == 429 || response.status >= 500;
-	for (const char* retryableCode : RETRYABLE_CODES) retryable = retryable || code == retryableCode;
 	if (code == "ExpiredToken") _credentials->invalidate(); // the next attempt fetches new ones
-	if (!retryable) return sdk::ReportResult::fail(text);
-	return sdk::ReportResult::retry(text, parseRetryAfter(response.header("Retry-After")));
+	const std::optional<Poco::Timespan> retryAfter = parseRetryAfter(response.header("Retry-After"));
+	// S3's code says what its status may not (RequestTimeTooSkewed is a 403, ExpiredToken a 400);
+	// every other case is the shared status table's.
+	if (isRetryableCode(code)) return sdk::ReportResult::retry(text, retryAfter);
+	return classifyHttpStatus(response.status, text, retryAfter);
 }
 
 } } // namespace asprof::plugins

@@ -46,10 +46,12 @@ class S3Reporter: public sdk::Reporter
 	/// profile ending in the same second as the previous one of its process
 	/// gets the next second, so two profiles never share a key.
 	///
-	/// Results: connection errors, timeouts, 408, 429, 5xx, SlowDown,
-	/// RequestTimeout, InternalError, ExpiredToken (the cached temporary
-	/// credentials are dropped and fetched again) and missing
-	/// credentials -> Retry; other 4xx -> Fail with S3's error code and message.
+	/// Results: connection errors, timeouts, 408, 429, 5xx (the shared
+	/// ErrorClassification), S3's codes SlowDown, RequestTimeout, InternalError,
+	/// ServiceUnavailable, RequestTimeTooSkewed and ExpiredToken (the cached temporary
+	/// credentials are dropped and fetched again) whatever their status, and missing
+	/// credentials (aws::CredentialsException, an IOException) -> Retry; other 4xx,
+	/// certificate failures -> Fail with S3's error code and message.
 {
 public:
 	S3Reporter();
@@ -57,7 +59,7 @@ public:
 
 	void configure(sdk::PluginContext& context) override;
 	void start() override;
-	sdk::ReportResult report(const sdk::Profile& profile) noexcept override;
+	sdk::ReportResult report(const sdk::Profile& profile) override;
 
 	void setCredentialsProvider(std::unique_ptr<aws::CredentialsProvider> provider);
 		/// Test seam: replaces the default chain.

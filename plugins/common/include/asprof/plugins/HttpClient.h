@@ -134,25 +134,13 @@ HttpOptions readHttpOptions(sdk::PluginContext& context);
 	/// Throws Poco::InvalidArgumentException naming the key (PluginContext getters).
 
 sdk::ReportResult classifyResponse(const HttpResponse& response, const std::string& what);
-	/// 2xx: Ok. 408, 429, 5xx: Retry, with the Retry-After header (seconds or
-	/// an HTTP date) as retryAfter. Other statuses: Fail. The message is
+	/// classifyHttpStatus() (ErrorClassification.h) of the response: 2xx Ok;
+	/// 408, 429, 5xx Retry with the Retry-After header (seconds or an HTTP date)
+	/// as retryAfter; other statuses Fail. The message is
 	/// "<what>: HTTP <status> <reason>: <first 200 bytes of the body>" (no
 	/// reason or ": <body>" part when empty; line breaks and tabs in the body
 	/// become spaces, other control bytes '?', so the message stays one line).
-
-sdk::ReportResult classifyTransportError(const Poco::Exception& error, const std::string& what);
-	/// Connection refused/reset, timeouts, DNS and TLS handshake errors: Retry,
-	/// except certificate verification failures, which are Fail (they do not
-	/// fix themselves). The message is "<what>: <displayText>".
-	///
-	/// Retry: Poco::TimeoutException and the Poco::IOException family
-	/// (Poco::Net::NetException, HTTPException from a proxy's CONNECT answer, SSL
-	/// errors). Fail: certificate failures (CertificateValidationException, e.g. a
-	/// host-name mismatch; SSLContextException; SSL errors whose reason mentions a
-	/// certificate or an unknown CA: our verification, or the server refusing our
-	/// client certificate) and anything else (bad URL, unsupported proxy: settings
-	/// that retrying cannot fix). With TLS 1.3 a server that refuses the client
-	/// certificate may only be seen as a connection reset (Retry).
+	/// Transport failures (what send() throws) are classifyException()'s.
 
 std::optional<Poco::Timespan> parseRetryAfter(const std::string& value, const Poco::Timestamp& now = Poco::Timestamp());
 	/// "120" -> 120 s; "Wed, 21 Oct 2015 07:28:00 GMT" -> the time until then

@@ -19,9 +19,12 @@ namespace asprof {
 namespace plugins {
 namespace aws {
 
-POCO_DECLARE_EXCEPTION(, CredentialsException, Poco::RuntimeException)
+POCO_DECLARE_EXCEPTION(, CredentialsException, Poco::IOException)
 	///< No credentials could be found or fetched. The message says which
 	///< sources were tried and why each failed; it never contains a secret.
+	///< An IOException (reading files, asking metadata endpoints), so a report
+	///< that meets it is retried (ErrorClassification): credentials may appear
+	///< (a role attached, an endpoint back); wrong ones are the service's 403.
 
 struct Credentials
 {
