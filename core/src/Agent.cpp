@@ -132,7 +132,9 @@ void Agent::Impl::cleanUpAfterFailedStart() noexcept
 	}
 	if (loop && loop->abandoned()) loop.release();
 	loop.reset();
-	if (delivery) delivery->stop(Poco::Timestamp());
+	Poco::Timestamp deadline;
+	deadline += Poco::Timespan(1, 0); // reporters already started get a moment for stop()
+	if (delivery) delivery->stop(deadline);
 	profilerInUse = false;
 }
 

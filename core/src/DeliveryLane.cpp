@@ -328,9 +328,12 @@ bool DeliveryLane::settle(bool threadsFinished, const Poco::Timestamp& deadline)
 	std::shared_ptr<State> state = _state;
 	if (threadsFinished)
 	{
-		if (_intakeThread.joinable()) _intakeThread.join();
-		if (_deliveryThread.joinable()) _deliveryThread.join();
-		stopReporter(state, deadline); // its start() ran when it was created
+		if (_deliveryThread.joinable())
+		{
+			_intakeThread.join();
+			_deliveryThread.join();
+			stopReporter(state, deadline);
+		}
 	}
 	else
 	{
