@@ -1,18 +1,24 @@
-// Delivery end to end: outages, multi destinations, kill -9 with a spool.
+// Delivery end to end: outages, multi destinations, kill -9 with a spool,
+// a slow host metadata provider at stop.
 #include "TestSupport.h"
 #include "asprof/agent/Agent.h"
 #include "Poco/File.h"
+#include "Poco/JSON/Object.h"
+#include "Poco/JSON/Parser.h"
 #include "Poco/Message.h"
 #include "Poco/Pipe.h"
 #include "Poco/PipeStream.h"
 #include "Poco/Process.h"
+#include <chrono>
 #include <cppunit/extensions/HelperMacros.h>
 #include <set>
 #include <sstream>
+#include <thread>
 #include <unistd.h>
 
 using namespace asprof;
 using namespace asprof::agent;
+using asprof::test::assertEveryProfileAccounted;
 using asprof::test::TemporaryDirectory;
 using asprof::test::waitUntil;
 
@@ -71,6 +77,31 @@ std::vector<std::string> spoolIds(const std::string& directory)
 
 const std::string FAST_RETRIES = "retryInitialBackoff = 10ms\nretryMaxBackoff = 50ms\nretryMaxAttempts = 1000\nqueueCapacity = 64\n";
 
+// metadata = slow (tests/plugins/SlowMetadata.cpp) answering after 2.5 s, and a
+// reportingInterval no run reaches: the only profile is the one stop() takes,
+// so the first (slow) detection runs while stop() waits.
+AgentConfig slowMetadataConfig(const std::string& directory, Poco::Timespan flushTimeout)
+{
+	std::string sections = "[reporter.main]\ntype = capture\ndirectory = " + directory + "\n[metadata.slow]\ntype = slow\ndelay = 2500ms\n";
+	AgentConfig config = AgentConfig::fromIni(asprof::test::fakeProfilerIni(sections), "test.ini");
+	config.metadata = {"slow"};
+	config.flushTimeout = flushTimeout;
+	config.reportingInterval = Poco::Timespan(3600, 0);
+	return config;
+}
+
+// The host's own work before it exits: shorter than the detection. A run
+// time, not a wait for the agent (there is nothing to wait for).
+void hostRunsForOneSecond()
+{
+	std::this_thread::sleep_for(std::chrono::seconds(1));
+}
+
+std::chrono::milliseconds millisecondsSince(std::chrono::steady_clock::time_point start)
+{
+	return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+}
+
 } // namespace
 
 class AgentDeliveryTest: public CppUnit::TestFixture
@@ -81,6 +112,8 @@ class AgentDeliveryTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testKillDuringOutageThenRestartDeliversWhatWasSpooled);
 	CPPUNIT_TEST(testStatusIsLoggedEveryStatusLogInterval);
 	CPPUNIT_TEST(testAnAgentRestartsWithItsSpool);
+	CPPUNIT_TEST(testStopWaitsForASlowFirstMetadataDetection);
+	CPPUNIT_TEST(testStopCountsTheProfileWhenTheDetectionOutlivesFlushTimeout);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -97,6 +130,7 @@ public:
 		CPPUNIT_ASSERT(agent.stop(Poco::Timespan(10, 0)));
 
 		AgentStatus status = agent.status();
+		assertEveryProfileAccounted(status);
 		LaneStatus main = lane(agent, "main");
 		CPPUNIT_ASSERT(main.retried > 0);
 		CPPUNIT_ASSERT_EQUAL(status.recordings, main.delivered);
@@ -120,6 +154,7 @@ public:
 		agent.stop(Poco::Timespan(3, 0));
 
 		AgentStatus status = agent.status();
+		assertEveryProfileAccounted(status);
 		CPPUNIT_ASSERT_EQUAL(std::string("main"), status.lanes[0].name);
 		std::vector<std::uint64_t> good = okSeqs(dir.file("good"), ::getpid());
 		std::set<std::uint64_t> unique(good.begin(), good.end());
@@ -152,6 +187,7 @@ public:
 		agent.start();
 		CPPUNIT_ASSERT(waitUntil([&]() { return lane(agent, "main").replayed >= spooled.size(); }));
 		agent.stop(Poco::Timespan(5, 0));
+		assertEveryProfileAccounted(agent.status());
 
 		std::string expected = asprof::test::readFile(asprof::test::dataFile("cpu-wall.jfr"));
 		std::vector<std::uint64_t> victimSeqs = okSeqs(dir.file("out"), static_cast<int>(victim.id()));
@@ -175,6 +211,7 @@ public:
 			agent.start(); // the second time: the first run's spool lock is released
 			CPPUNIT_ASSERT(waitUntil([&]() { return lane(agent, "main").delivered >= 2; }));
 			CPPUNIT_ASSERT(agent.stop(Poco::Timespan(5, 0)));
+			assertEveryProfileAccounted(agent.status());
 			CPPUNIT_ASSERT_EQUAL(std::size_t(0), lane(agent, "main").spoolEntries);
 		}
 	}
@@ -188,8 +225,62 @@ public:
 		agent.start();
 		CPPUNIT_ASSERT_MESSAGE(log.text(), waitUntil([&]() { return log.count("status main: ") > 0; }, Poco::Timespan(10, 0)));
 		agent.stop(Poco::Timespan(5, 0));
+		assertEveryProfileAccounted(agent.status());
 		CPPUNIT_ASSERT(log.count(" delivered, ") > 0);
 		CPPUNIT_ASSERT(log.count("queue-full") > 0);
+	}
+
+	void testStopWaitsForASlowFirstMetadataDetection()
+	{
+		TemporaryDirectory dir;
+		Agent agent(slowMetadataConfig(dir.file("out"), Poco::Timespan(10, 0)));
+		agent.start();
+		hostRunsForOneSecond();
+		auto stopping = std::chrono::steady_clock::now();
+		CPPUNIT_ASSERT(agent.stop()); // flushTimeout = 10s
+		// It waited for the detection (2.5 s, begun when stop took the profile).
+		CPPUNIT_ASSERT(millisecondsSince(stopping) >= std::chrono::milliseconds(2000));
+
+		AgentStatus status = agent.status();
+		assertEveryProfileAccounted(status);
+		LaneStatus main = lane(agent, "main");
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), status.recordings);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), main.enqueued);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), main.delivered);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), main.failed + main.dropped() + main.leftInSpool);
+		CPPUNIT_ASSERT(okSeqs(dir.file("out"), ::getpid()) == std::vector<std::uint64_t>{1});
+		std::string metadata = asprof::test::readFile(dir.file("out/" + std::to_string(::getpid()) + "-1.json"));
+		Poco::JSON::Object::Ptr json = Poco::JSON::Parser().parse(metadata).extract<Poco::JSON::Object::Ptr>();
+		CPPUNIT_ASSERT_EQUAL(std::string("slow"), json->getObject("host")->getValue<std::string>("kind"));
+	}
+
+	void testStopCountsTheProfileWhenTheDetectionOutlivesFlushTimeout()
+	{
+		TemporaryDirectory dir;
+		asprof::test::LogCapture log("asprof.agent", Poco::Message::PRIO_INFORMATION);
+		Agent agent(slowMetadataConfig(dir.file("out"), Poco::Timespan(1, 0)));
+		agent.start();
+		hostRunsForOneSecond();
+		auto stopping = std::chrono::steady_clock::now();
+		CPPUNIT_ASSERT(!agent.stop()); // flushTimeout = 1s: the detection needs 2.5 s
+		CPPUNIT_ASSERT(millisecondsSince(stopping) < std::chrono::milliseconds(2000));
+		CPPUNIT_ASSERT(!agent.isRunning());
+
+		AgentStatus status = agent.status();
+		assertEveryProfileAccounted(status);
+		LaneStatus main = lane(agent, "main");
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), main.enqueued);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), main.droppedAtStop);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), main.delivered + main.failed + main.leftInSpool);
+
+		// The abandoned detection still ends (on the lane's intake thread); its
+		// profile reaches a closed lane: nothing is reported, no count changes.
+		bool detected = waitUntil([&]() { return log.count("host metadata from slow: kind slow") > 0; }, Poco::Timespan(10, 0));
+		CPPUNIT_ASSERT_MESSAGE(log.text(), detected);
+		assertEveryProfileAccounted(agent.status());
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), lane(agent, "main").droppedAtStop);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), lane(agent, "main").delivered);
+		CPPUNIT_ASSERT(readCalls(dir.file("out")).empty());
 	}
 };
 

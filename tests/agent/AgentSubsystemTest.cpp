@@ -6,6 +6,7 @@
 
 using namespace asprof;
 using namespace asprof::agent;
+using asprof::test::assertEveryProfileAccounted;
 using asprof::test::TemporaryDirectory;
 using asprof::test::waitUntil;
 
@@ -25,6 +26,7 @@ public:
 	bool agentRan = false;
 	std::uint64_t deliveredInMain = 0;
 	std::string lastError;
+	AgentStatus statusAfterStop; ///< once uninitialize() has stopped the agent
 
 protected:
 	void initialize(Poco::Util::Application& self) override
@@ -38,6 +40,7 @@ protected:
 		lastError = _subsystem->lastError();
 		Agent* agent = _subsystem->agent();
 		agentRan = agent != nullptr;
+		_agent = agent;
 		if (agent)
 		{
 			waitUntil([&]() { return agent->status().lanes[0].delivered >= 1; });
@@ -46,8 +49,15 @@ protected:
 		return EXIT_OK;
 	}
 
+	void uninitialize() override
+	{
+		Poco::Util::Application::uninitialize(); // stops the agent, which the subsystem still owns
+		if (_agent) statusAfterStop = _agent->status();
+	}
+
 private:
 	AgentSubsystem* _subsystem;
+	Agent* _agent = nullptr;
 	std::vector<std::pair<std::string, std::string>> _properties;
 };
 
@@ -79,6 +89,8 @@ public:
 		CPPUNIT_ASSERT_MESSAGE(app.lastError, app.agentRan);
 		CPPUNIT_ASSERT(app.deliveredInMain >= 1);
 		// uninitialize() stopped the agent and flushed the last recording.
+		CPPUNIT_ASSERT(!app.statusAfterStop.running && !app.statusAfterStop.lanes.empty());
+		assertEveryProfileAccounted(app.statusAfterStop);
 		std::size_t files = asprof::test::listFiles(dir.file("out")).size();
 		CPPUNIT_ASSERT(files >= 2 * app.deliveredInMain + 1);
 	}
@@ -96,6 +108,8 @@ public:
 		CPPUNIT_ASSERT_EQUAL(0, runApp(app, {}));
 		CPPUNIT_ASSERT_MESSAGE(app.lastError, app.agentRan);
 		CPPUNIT_ASSERT(app.deliveredInMain >= 1);
+		CPPUNIT_ASSERT(!app.statusAfterStop.running && !app.statusAfterStop.lanes.empty());
+		assertEveryProfileAccounted(app.statusAfterStop);
 	}
 
 	void testBadConfigLeavesTheApplicationRunning()

@@ -19,6 +19,7 @@
 
 using namespace asprof;
 using namespace asprof::agent;
+using asprof::test::assertEveryProfileAccounted;
 using asprof::test::FakeProfilerSetting;
 using asprof::test::TemporaryDirectory;
 using asprof::test::waitUntil;
@@ -107,6 +108,7 @@ public:
 		agent.start();
 		CPPUNIT_ASSERT(waitUntil([&]() { return delivered(agent) >= 3; }));
 		CPPUNIT_ASSERT(agent.stop(Poco::Timespan(5, 0)));
+		assertEveryProfileAccounted(agent.status());
 
 		std::string expected = asprof::test::readFile(asprof::test::dataFile("cpu-wall.jfr"));
 		std::uint64_t count = delivered(agent);
@@ -139,6 +141,7 @@ public:
 		agent.start();
 		CPPUNIT_ASSERT(waitUntil([&]() { return delivered(agent) >= 3; }));
 		agent.stop(Poco::Timespan(5, 0));
+		assertEveryProfileAccounted(agent.status());
 
 		std::vector<FakeCall> calls;
 		for (const auto& call : readCalls(_log->file("fake.log")))
@@ -171,6 +174,7 @@ public:
 		agent.start();
 		std::string command = lastStart(_log->file("fake.log"));
 		agent.stop(Poco::Timespan(5, 0));
+		assertEveryProfileAccounted(agent.status());
 		CPPUNIT_ASSERT_EQUAL(0UL, command.find("start,event=cpu,interval=10000000,wall=50ms,jfr,cstack=dwarf,file=/proc/self/fd/"));
 		CPPUNIT_ASSERT(contains(command, ",nativemem=64k,log=stderr"));
 		// The file is anonymous: no name in the temp dir, only a descriptor.
@@ -188,6 +192,7 @@ public:
 		longInterval.start();
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), delivered(longInterval));
 		CPPUNIT_ASSERT(longInterval.stop(Poco::Timespan(5, 0)));
+		assertEveryProfileAccounted(longInterval.status());
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), delivered(longInterval));
 		CPPUNIT_ASSERT(Poco::File(out.file(std::to_string(::getpid()) + "-1.jfr")).exists());
 		CPPUNIT_ASSERT(!longInterval.isRunning());
@@ -202,6 +207,7 @@ public:
 		CPPUNIT_ASSERT(waitUntil([&]() { return agent.status().emptyRecordings >= 3; }));
 		agent.stop(Poco::Timespan(5, 0));
 		AgentStatus status = agent.status();
+		assertEveryProfileAccounted(status);
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), status.recordings);
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), status.lanes[0].enqueued);
 		CPPUNIT_ASSERT(asprof::test::readLines(out.file("calls.log")).empty());
@@ -225,12 +231,14 @@ public:
 				CPPUNIT_ASSERT(contains(e.displayText(), "'start,event=cpu,interval=100000000,wall=1000ms,jfr,cstack=dwarf,file=/proc/self/fd/"));
 			}
 			CPPUNIT_ASSERT(!agent.isRunning());
+			assertEveryProfileAccounted(agent.status());
 		}
 		// Nothing is left behind: a new agent starts normally.
 		Agent agent(config);
 		agent.start();
 		CPPUNIT_ASSERT(agent.isRunning());
 		agent.stop(Poco::Timespan(5, 0));
+		assertEveryProfileAccounted(agent.status());
 	}
 
 	void testFailedStopLeaksTheDescriptorAndRecovers()
@@ -251,6 +259,7 @@ public:
 		std::uint64_t before = delivered(agent);
 		CPPUNIT_ASSERT(waitUntil([&]() { return delivered(agent) >= before + 2; }));
 		CPPUNIT_ASSERT(agent.stop(Poco::Timespan(5, 0)));
+		assertEveryProfileAccounted(agent.status());
 		CPPUNIT_ASSERT(::fcntl(fd, F_GETFD) != -1);
 		::close(fd);
 	}
@@ -274,6 +283,7 @@ public:
 			CPPUNIT_ASSERT(contains(e.displayText(), "library = /path/to/libasyncProfiler.so"));
 		}
 		CPPUNIT_ASSERT(!agent.isRunning());
+		assertEveryProfileAccounted(agent.status());
 	}
 
 	void testLibraryWithoutRequiredSymbolIsRefused()
@@ -292,6 +302,7 @@ public:
 			CPPUNIT_ASSERT(contains(e.displayText(), ASPROF_FAKE_PROFILER_NOSYM));
 			CPPUNIT_ASSERT(contains(e.displayText(), "lacks the required symbol asprof_error_str"));
 		}
+		assertEveryProfileAccounted(agent.status());
 	}
 
 	void testSecondAgentInTheProcessIsRefused()
@@ -310,8 +321,10 @@ public:
 		{
 			CPPUNIT_ASSERT(contains(e.displayText(), "another asprof-agent is already running in this process"));
 		}
+		assertEveryProfileAccounted(second.status());
 		CPPUNIT_ASSERT(first.isRunning());
 		CPPUNIT_ASSERT(first.stop(Poco::Timespan(5, 0)));
+		assertEveryProfileAccounted(first.status());
 	}
 
 	void testBrokenReporterStopsStartBeforeProfiling()
@@ -326,6 +339,7 @@ public:
 		{
 			CPPUNIT_ASSERT(contains(e.displayText(), "libasprof-reporter-throwing.so"));
 		}
+		assertEveryProfileAccounted(agent.status());
 		for (const auto& call : readCalls(_log->file("fake.log")))
 		{
 			CPPUNIT_ASSERT(call.command.compare(0, 6, "start,") != 0);
@@ -350,6 +364,7 @@ public:
 				CPPUNIT_ASSERT_MESSAGE("thread " + tid + " takes signal " + std::to_string(signal), blocked & (1ULL << (signal - 1)));
 		}
 		agent.stop(Poco::Timespan(5, 0));
+		assertEveryProfileAccounted(agent.status());
 		CPPUNIT_ASSERT(agentThreads >= 4); // control, status log, a lane's intake and delivery
 		// The caller's own mask is as it was.
 		unsigned long long mine = std::stoull(statusField("/proc/thread-self/status", "SigBlk:"), nullptr, 16);

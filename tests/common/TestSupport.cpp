@@ -1,5 +1,6 @@
 #include "TestSupport.h"
 #include "SectionContext.h"
+#include "asprof/agent/Agent.h"
 #include "Poco/Util/MapConfiguration.h"
 #include "Poco/DirectoryIterator.h"
 #include "Poco/Environment.h"
@@ -11,6 +12,7 @@
 #include "Poco/Message.h"
 #include "Poco/TemporaryFile.h"
 #include <algorithm>
+#include <cppunit/TestAssert.h>
 #include <cstdlib>
 #include <dlfcn.h>
 #include <mutex>
@@ -255,6 +257,30 @@ std::string fakeProfilerIni(const std::string& reporterSection, const std::strin
 		"library = " ASPROF_BUILD_PLUGIN_DIR "/libasprof-metadata-onprem.so\n"
 		"hostname = test-host\n\n" +
 		reporterSection;
+}
+
+namespace {
+
+std::string describeCounters(const agent::LaneStatus& lane)
+{
+	std::ostringstream text;
+	text << "lane " << lane.name << ": received " << lane.received() << " (enqueued " << lane.enqueued << " + recovered " << lane.recovered
+		 << "), settled " << lane.settled() << " (delivered " << lane.delivered << ", failed " << lane.failed << ", dropped "
+		 << lane.dropped() << " [queue-full " << lane.droppedQueueFull << ", expired " << lane.droppedExpired << ", spool-full "
+		 << lane.droppedSpoolFull << ", corrupt " << lane.droppedCorrupt << ", at-stop " << lane.droppedAtStop << "], left in spool "
+		 << lane.leftInSpool << ", queued " << lane.queued << ")";
+	return text.str();
+}
+
+} // namespace
+
+void assertEveryProfileAccounted(const agent::AgentStatus& status)
+{
+	for (const auto& lane : status.lanes)
+	{
+		CPPUNIT_ASSERT_MESSAGE(describeCounters(lane), lane.queued == 0);
+		CPPUNIT_ASSERT_MESSAGE(describeCounters(lane), lane.received() == lane.settled());
+	}
 }
 
 } } // namespace asprof::test

@@ -19,6 +19,7 @@
 namespace asprof {
 namespace agent {
 class SectionContext;
+struct AgentStatus;
 }
 namespace test {
 
@@ -129,6 +130,11 @@ std::string fakeProfilerIni(const std::string& reporterSection, const std::strin
 	/// An agent.ini using the fake async-profiler, the test plugin dir,
 	/// a 100ms interval, metadata = onprem, and the given reporter section
 	/// (which must define [reporter.main]).
+
+void assertEveryProfileAccounted(const agent::AgentStatus& status);
+	/// After Agent::stop(): asserts for every lane that nothing is queued and
+	/// received() == settled() (every profile delivered, failed, dropped or
+	/// left in the spool), with a message listing the lane's counters.
 
 } } // namespace asprof::test
 

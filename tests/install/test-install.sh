@@ -2,6 +2,7 @@
 # install-tests: cmake --install into a temporary prefix, then use only the
 # installed files: build examples/custom-reporter out of tree against the
 # installed SDK, drop it into the plugin dir, run the installed demo with it,
+# do the same with a reporter whose report() throws (throwing-reporter/),
 # and compile a C program against the installed C API with pkg-config.
 #   test-install.sh <build dir> <source dir> <fake libasyncProfiler.so> [extra C flags]
 set -uo pipefail
@@ -36,6 +37,24 @@ write_demo_ini "$work/agent.ini" "$fake" "reporter = custom" "[reporter.custom]"
 check "the installed demo runs with the custom reporter" sh -c "cd '$work' && '$prefix/bin/asprof-demo' --asprof-config='$work/agent.ini' --duration=1"
 check "the custom reporter received profiles" lines_at_least "$work/profiles.log" 2
 check "... from the installed agent" grep -q "seq=2 pid=" "$work/profiles.log"
+
+# A third-party report() that throws (tests/install/throwing-reporter) must be
+# a counted failure, never the end of the host: the demo exits 75 (EX_TEMPFAIL,
+# not every profile delivered), not 134 (SIGABRT from std::terminate).
+check "configure a throwing reporter against the installed SDK" cmake -S "$here/throwing-reporter" -B "$work/thrower" \
+	-DCMAKE_PREFIX_PATH="$prefix"
+thrower=$work/thrower/libasprof-reporter-throwing.so
+check "build the throwing reporter" sh -c "cmake --build '$work/thrower' > '$work/thrower-build.log' 2>&1"
+[ -f "$thrower" ] || tail -n 15 "$work/thrower-build.log" | sed 's/^/  | /'
+write_demo_ini "$work/thrower.ini" "$fake" "reporter = thrower" "[reporter.thrower]" "type = throwing" "library = $thrower"
+(cd "$work" && "$prefix/bin/asprof-demo" --asprof-config="$work/thrower.ini" --duration=1 > "$work/thrower.out" 2> "$work/thrower.err")
+demo_exit=$?
+check "the demo outlives a reporter that throws (exit 75, got $demo_exit)" test "$demo_exit" -eq 75
+check "... its log names the plugin and the exception's text" grep -qF \
+	"[reporter.thrower] ($thrower) threw from report(): throwing reporter: refused profile on purpose" "$work/thrower.err"
+check "... and it counts every profile as failed, none delivered or dropped" grep -qE \
+	"^asprof-demo: reporter thrower: 0 profiles delivered, ([2-9]|[1-9][0-9]+) failed, 0 dropped, 0 left in the spool$" "$work/thrower.out"
+[ "$demo_exit" -eq 75 ] || sed 's/^/  | /' "$work/thrower.out" "$work/thrower.err"
 
 export PKG_CONFIG_PATH=$libdir/pkgconfig
 check "pkg-config knows asprof-agent" pkg-config --exists asprof-agent

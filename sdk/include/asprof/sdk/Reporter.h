@@ -38,9 +38,9 @@ class ASPROF_SDK_API Reporter
 	/// seq, pid and start) again after a restart, when the spool replays an
 	/// entry whose earlier report() was abandoned at a stop deadline. A
 	/// destination keyed by the profile (as s3 and local are) stays correct.
-	/// If the agent abandons a report() that outlived the stop deadline,
-	/// stop() is still called (bounded by the same deadline) but may run while
-	/// that report() is in progress on the other thread.
+	/// If a report() outlives the stop deadline, the agent abandons it (its
+	/// thread is left to finish on its own) and does NOT call stop(): stop()
+	/// never runs while a report() is in progress.
 {
 public:
 	virtual ~Reporter();
@@ -62,9 +62,9 @@ public:
 		/// exception counts as Fail (see above).
 
 	virtual void stop();
-		/// Called once at shutdown after the last report() (see above for an
-		/// abandoned report()). The agent waits for it at most until the stop
-		/// deadline. The default does nothing.
+		/// Called once at shutdown after the last report() returned (not at all
+		/// when a report() was abandoned, see above). The agent waits for it at
+		/// most until the stop deadline. The default does nothing.
 };
 
 } } // namespace asprof::sdk
