@@ -121,6 +121,23 @@ struct DeliveryLane::State
 	void logQueueFull(std::size_t dropped);
 	void threadExited();
 
+	// A lane thread's loop: take the next item and handle it until the queue
+	// says stop. No exception ever leaves it.
+	template <class Next, class Handle>
+	void run(const char* threadName, Next next, Handle handle) noexcept
+	{
+		nameThisThread(threadName);
+		try
+		{
+			while (ProfileQueue::Item item = next()) handle(item);
+		}
+		catch (...)
+		{
+			causes.log(std::string(threadName) + " of lane " + name + ": unexpected exception: " + describeCurrentException());
+		}
+		threadExited();
+	}
+
 	const std::string name;
 	const std::string pluginName;
 	const std::unique_ptr<sdk::Reporter> reporter;
@@ -276,30 +293,12 @@ void DeliveryLane::enqueue(std::shared_ptr<const sdk::Profile> profile)
 
 void DeliveryLane::runIntake(std::shared_ptr<State> state) noexcept
 {
-	nameThisThread("asprof-intake");
-	try
-	{
-		while (ProfileQueue::Item item = state->queue.nextArrival()) state->takeIn(item);
-	}
-	catch (...)
-	{
-		state->causes.log("lane " + state->name + ": unexpected exception in intake: " + describeCurrentException());
-	}
-	state->threadExited();
+	state->run("asprof-intake", [&]() { return state->queue.nextArrival(); }, [&](const ProfileQueue::Item& item) { state->takeIn(item); });
 }
 
 void DeliveryLane::runDelivery(std::shared_ptr<State> state) noexcept
 {
-	nameThisThread("asprof-deliver");
-	try
-	{
-		while (ProfileQueue::Item item = state->queue.nextDelivery()) state->deliver(item);
-	}
-	catch (...)
-	{
-		state->causes.log("lane " + state->name + ": unexpected exception in delivery: " + describeCurrentException());
-	}
-	state->threadExited();
+	state->run("asprof-deliver", [&]() { return state->queue.nextDelivery(); }, [&](const ProfileQueue::Item& item) { state->deliver(item); });
 }
 
 void DeliveryLane::requestStop() noexcept
