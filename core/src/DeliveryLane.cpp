@@ -91,8 +91,11 @@ private:
 	bool _full = false;
 };
 
+// The first call of every thread a lane starts: its name (users read top and
+// their own profiles), and the signals it must never take.
 void nameThisThread(const char* name)
 {
+	blockAgentThreadSignals();
 	::pthread_setname_np(::pthread_self(), name); // at most 15 characters
 }
 

@@ -1,5 +1,6 @@
 #include "ProfilingLoop.h"
 #include "AsyncProfiler.h"
+#include "SignalMask.h"
 #include "asprof/agent/Exception.h"
 #include "Poco/Event.h"
 #include "Poco/Logger.h"
@@ -21,6 +22,7 @@ public:
 
 	void run() override
 	{
+		blockAgentThreadSignals(); // cheap, and async-profiler may have unblocked them in this thread
 		try
 		{
 			_function();

@@ -9,7 +9,7 @@ sigset_t TerminationSignalsBlocked::signals()
 {
 	sigset_t set;
 	sigemptyset(&set);
-	for (int signal : {SIGINT, SIGTERM, SIGQUIT, SIGHUP}) sigaddset(&set, signal);
+	for (int signal : {SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGPROF, SIGVTALRM}) sigaddset(&set, signal);
 	return set;
 }
 
@@ -22,6 +22,12 @@ TerminationSignalsBlocked::TerminationSignalsBlocked()
 TerminationSignalsBlocked::~TerminationSignalsBlocked()
 {
 	pthread_sigmask(SIG_SETMASK, &_previous, nullptr);
+}
+
+void blockAgentThreadSignals() noexcept
+{
+	sigset_t set = TerminationSignalsBlocked::signals();
+	pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
 } } // namespace asprof::agent

@@ -14,12 +14,21 @@ namespace agent {
 
 class TerminationSignalsBlocked
 	/// While it exists, the calling thread blocks SIGINT, SIGTERM, SIGQUIT and
-	/// SIGHUP; threads created meanwhile inherit that mask. Every agent thread
-	/// is created under one, so a signal sent to the process always reaches a
+	/// SIGHUP, and async-profiler's sampling signals SIGPROF and SIGVTALRM;
+	/// threads created meanwhile inherit that mask. Every agent thread is
+	/// created under one, so a signal sent to the process always reaches a
 	/// host thread: a host that waits for them with sigwait() (as
 	/// Poco::Util::ServerApplication does) gets them, instead of an agent
 	/// thread taking the default action and terminating the process.
-	/// async-profiler's own signals (SIGPROF, SIGVTALRM, ...) are untouched.
+	///
+	/// Agent threads are not sampled: async-profiler's signals would interrupt
+	/// their blocking calls (EINTR), and library code that restarts an
+	/// interrupted call restarts its timeout with it (Poco's sockets, a
+	/// plugin's own I/O), so a timeout longer than the sampling interval never
+	/// fires. The profile shows the host's threads; the agent's own cost is
+	/// measured by bench/ and counted in its status. async-profiler unblocks
+	/// its signals in every thread it sees created (its pthread_create hook),
+	/// so each agent thread also calls blockAgentThreadSignals() first thing.
 {
 public:
 	TerminationSignalsBlocked();
@@ -29,10 +38,15 @@ public:
 	TerminationSignalsBlocked& operator = (const TerminationSignalsBlocked&) = delete;
 
 	static sigset_t signals();
+		/// The termination and sampling signals above.
 
 private:
 	sigset_t _previous;
 };
+
+void blockAgentThreadSignals() noexcept;
+	/// Blocks TerminationSignalsBlocked::signals() in the calling thread, for
+	/// good: the first call of every thread the agent owns.
 
 } } // namespace asprof::agent
 

@@ -1,5 +1,11 @@
-// Three rotations with the real async-profiler, named by ASPROF_LIB.
+// Rotations with the real async-profiler, named by ASPROF_LIB.
 // Without ASPROF_LIB the suite prints a visible SKIPPED line and passes.
+//
+// Written for loaded machines: the test waits for the agent's own count of
+// rotations, tells full intervals from the final short one by the recordings'
+// chunk headers (not by how many files there are), and samples CPU every 1ms
+// in 2s intervals, so busy workers that get only a few milliseconds of CPU in
+// an interval still leave samples in it.
 #include "TestSupport.h"
 #include "asprof/agent/Agent.h"
 #include "Poco/Environment.h"
@@ -8,10 +14,13 @@
 #include "Poco/PipeStream.h"
 #include "Poco/Process.h"
 #include "Poco/StreamCopier.h"
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cppunit/extensions/HelperMacros.h>
+#include <ctime>
 #include <iostream>
+#include <pthread.h>
 #include <sstream>
 #include <thread>
 
@@ -29,6 +38,66 @@ extern "C" __attribute__((noinline)) double asprof_integration_burn(const std::a
 
 namespace {
 
+const int FULL_INTERVALS = 3;
+const int BUSY_WORKERS = 2;
+const char* const BUSY_FRAME = "asprof_integration_burn";
+
+class BusyWorkers
+	/// Threads named asprof-it-burn that run asprof_integration_burn from
+	/// start() until stop(), and add up the CPU time they got.
+{
+public:
+	~BusyWorkers()
+	{
+		stop();
+	}
+
+	bool start(int count)
+		/// Starts count workers; returns true once every one of them runs.
+	{
+		for (int i = 0; i < count; ++i) _threads.emplace_back([this]() { burn(); });
+		return waitUntil([&]() { return _running.load() == count; }, Poco::Timespan(30, 0));
+	}
+
+	void stop()
+	{
+		_stop = true;
+		for (auto& thread : _threads) thread.join();
+		_threads.clear();
+	}
+
+	long cpuMilliseconds() const
+		/// The workers' CPU time; complete after stop().
+	{
+		return static_cast<long>(_cpuNanos.load() / 1000000);
+	}
+
+private:
+	void burn()
+	{
+		pthread_setname_np(pthread_self(), "asprof-it-burn");
+		++_running;
+		volatile double sink = asprof_integration_burn(&_stop);
+		(void) sink;
+		timespec used{};
+		::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &used);
+		_cpuNanos += static_cast<std::uint64_t>(used.tv_sec) * 1000000000 + static_cast<std::uint64_t>(used.tv_nsec);
+	}
+
+	std::vector<std::thread> _threads;
+	std::atomic<bool> _stop{false};
+	std::atomic<int> _running{0};
+	std::atomic<std::uint64_t> _cpuNanos{0};
+};
+
+struct RecordingFile
+	/// A recording on disk and the time it covers, from its chunk headers.
+{
+	std::string name;
+	std::uint64_t startNanos = 0; ///< epoch nanoseconds
+	std::uint64_t endNanos = 0;
+};
+
 std::uint64_t bigEndian(const std::string& data, std::size_t offset, int bytes)
 {
 	std::uint64_t value = 0;
@@ -36,9 +105,11 @@ std::uint64_t bigEndian(const std::string& data, std::size_t offset, int bytes)
 	return value;
 }
 
-// Walks the chunk headers: magic, version 2.x, sizes adding up to the file.
-void checkChunks(const std::string& name, const std::string& data)
+// Walks the chunk headers: magic, version 2.x, sizes adding up to the file;
+// returns the span from the first chunk's start to the last chunk's end.
+RecordingFile checkChunks(const std::string& name, const std::string& data)
 {
+	RecordingFile recording{name};
 	std::size_t offset = 0;
 	int chunks = 0;
 	while (offset < data.size())
@@ -49,10 +120,15 @@ void checkChunks(const std::string& name, const std::string& data)
 		std::uint64_t size = bigEndian(data, offset + 8, 8);
 		CPPUNIT_ASSERT_MESSAGE(name + ": chunk size within the file", size >= 68 && offset + size <= data.size());
 		CPPUNIT_ASSERT_MESSAGE(name + ": ticks per second", bigEndian(data, offset + 56, 8) > 0);
+		std::uint64_t start = bigEndian(data, offset + 32, 8);
+		CPPUNIT_ASSERT_MESSAGE(name + ": chunk start time", start > 0);
+		if (chunks == 0) recording.startNanos = start;
+		recording.endNanos = start + bigEndian(data, offset + 40, 8);
 		offset += size;
 		++chunks;
 	}
 	CPPUNIT_ASSERT(chunks >= 1);
+	return recording;
 }
 
 std::string jfrTool()
@@ -68,31 +144,48 @@ std::string jfrTool()
 	return "";
 }
 
-std::string runJfrSummary(const std::string& tool, const std::string& file)
+struct Samples
+{
+	long total = 0;      ///< jdk.ExecutionSample events
+	long ofBusyWork = 0; ///< those with asprof_integration_burn on the stack
+};
+
+// "jfr print" reads every event of the file (and fails on a broken one) but
+// prints only the CPU samples, each as "jdk.ExecutionSample {" followed by
+// its top frames.
+Samples executionSamples(const std::string& tool, const std::string& file)
 {
 	Poco::Pipe output;
-	Poco::ProcessHandle handle = Poco::Process::launch(tool, {"summary", file}, nullptr, &output, &output);
+	Poco::ProcessHandle handle =
+		Poco::Process::launch(tool, {"print", "--events", "jdk.ExecutionSample", "--stack-depth", "3", file}, nullptr, &output, &output);
 	Poco::PipeInputStream in(output);
-	std::string text;
-	Poco::StreamCopier::copyToString(in, text);
-	CPPUNIT_ASSERT_EQUAL_MESSAGE("jfr summary " + file + ":\n" + text, 0, handle.wait());
-	return text;
-}
-
-// The count column of "jdk.ExecutionSample  <count>  <size>" (jfr summary
-// lists every declared event type, also those with a count of 0).
-long executionSamples(const std::string& summary)
-{
-	std::istringstream in(summary);
-	std::string line;
+	Samples samples;
+	bool counted = true;
+	std::string line, head;
 	while (std::getline(in, line))
 	{
-		std::istringstream fields(line);
-		std::string name;
-		long count = 0;
-		if (fields >> name >> count && name == "jdk.ExecutionSample") return count;
+		if (head.size() < 2000) head += line + "\n";
+		if (line.compare(0, 21, "jdk.ExecutionSample {") == 0)
+		{
+			++samples.total;
+			counted = false;
+		}
+		else if (!counted && line.find(BUSY_FRAME) != std::string::npos)
+		{
+			++samples.ofBusyWork;
+			counted = true;
+		}
 	}
-	return 0;
+	CPPUNIT_ASSERT_EQUAL_MESSAGE("jfr print " + file + ":\n" + head, 0, handle.wait());
+	return samples;
+}
+
+std::string agentIni(const std::string& library, const std::string& directory)
+{
+	std::string ini = "[agent]\nlibrary = " + library + "\npluginDir = " ASPROF_BUILD_PLUGIN_DIR "\n";
+	ini += "reportingInterval = 2s\nreporter = local\nmetadata = onprem\n";
+	ini += "[profiler]\ncpuInterval = 1ms\nwallInterval = 100ms\n";
+	return ini + "[reporter.local]\ntype = local\ndirectory = " + directory + "\n";
 }
 
 } // namespace
@@ -100,49 +193,101 @@ long executionSamples(const std::string& summary)
 class RealProfilerTest: public CppUnit::TestFixture
 {
 	CPPUNIT_TEST_SUITE(RealProfilerTest);
-	CPPUNIT_TEST(testThreeRotationsWithTheRealLibrary);
+	CPPUNIT_TEST(testEveryIntervalIsDeliveredAsAValidRecordingWithSamplesOfTheBusyWork);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
-	void testThreeRotationsWithTheRealLibrary()
+	void testEveryIntervalIsDeliveredAsAValidRecordingWithSamplesOfTheBusyWork()
 	{
 		std::string library = Poco::Environment::get("ASPROF_LIB", "");
 		if (library.empty())
 		{
-			std::cout << "SKIPPED: integration-tests: set ASPROF_LIB=/path/to/libasyncProfiler.so to run against the real async-profiler" << std::endl;
+			std::cout << "SKIPPED: integration-tests: set ASPROF_LIB=/path/to/libasyncProfiler.so to run against the real async-profiler"
+					  << std::endl;
 			return;
 		}
 		TemporaryDirectory out;
-		AgentConfig config = AgentConfig::fromIni("[agent]\nlibrary = " + library + "\npluginDir = " ASPROF_BUILD_PLUGIN_DIR
-			"\nreportingInterval = 1s\nreporter = local\nmetadata = onprem\n[profiler]\ncpuInterval = 10ms\nwallInterval = 100ms\n"
-			"[reporter.local]\ntype = local\ndirectory = " + out.path() + "\n", "integration.ini");
-		std::atomic<bool> stop{false};
-		std::thread burner([&]() {
-			volatile double sink = asprof_integration_burn(&stop);
-			(void) sink;
-		});
-		Agent agent(config);
+		Agent agent(AgentConfig::fromIni(agentIni(library, out.path()), "integration.ini"));
+		BusyWorkers workers;
+		CPPUNIT_ASSERT_MESSAGE("busy workers running", workers.start(BUSY_WORKERS));
 		agent.start();
-		bool rotated = waitUntil([&]() { return agent.status().lanes[0].delivered >= 3; }, Poco::Timespan(30, 0));
-		bool stopped = agent.stop(Poco::Timespan(10, 0));
-		stop = true;
-		burner.join();
-		CPPUNIT_ASSERT_MESSAGE(agent.status().lastError, rotated);
-		CPPUNIT_ASSERT(stopped);
+		// Rotations are counted after the next recording started, so the
+		// FULL_INTERVALS recordings before it ended at a rotation.
+		bool rotated = waitUntil([&]() { return agent.status().rotations >= FULL_INTERVALS; }, Poco::Timespan(60, 0));
+		bool stopped = agent.stop(Poco::Timespan(30, 0));
+		workers.stop();
+		AgentStatus status = agent.status();
+		CPPUNIT_ASSERT_MESSAGE(status.lastError, rotated);
+		CPPUNIT_ASSERT_MESSAGE("every recording delivered by stop", stopped);
 
+		assertNothingLost(status);
+		std::vector<RecordingFile> recordings = readRecordings(out, status);
+		std::string samples = checkSamples(out, recordings);
+		std::cout << "integration-tests: " << recordings.size() << " recordings from " << status.library << "; busy workers got "
+				  << workers.cpuMilliseconds() << "ms CPU; CPU samples per recording: " << samples << std::endl;
+	}
+
+private:
+	// Every rotation, the final stop included, handed over one non-empty
+	// recording, and the lane delivered each of them.
+	void assertNothingLost(const AgentStatus& status)
+	{
+		CPPUNIT_ASSERT(!status.running);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(status.lastError, std::uint64_t(0), status.profilerErrors);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), status.emptyRecordings);
+		CPPUNIT_ASSERT_EQUAL(status.rotations, status.recordings);
+		CPPUNIT_ASSERT(status.recordings >= FULL_INTERVALS + 1);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), status.lanes.size());
+		const LaneStatus& lane = status.lanes[0];
+		CPPUNIT_ASSERT_EQUAL(lane.received(), lane.settled());
+		CPPUNIT_ASSERT_EQUAL(status.recordings, lane.enqueued);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(lane.lastError, status.recordings, lane.delivered);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(0), lane.queued);
+	}
+
+	// One well-formed file per delivered recording, ordered by the start
+	// time in its chunk header; no two recordings start together.
+	std::vector<RecordingFile> readRecordings(const TemporaryDirectory& out, const AgentStatus& status)
+	{
 		std::vector<std::string> files = asprof::test::listFiles(out.path());
-		CPPUNIT_ASSERT(files.size() >= 3);
-		std::string tool = jfrTool();
-		if (tool.empty()) std::cout << "integration-tests: no JDK jfr tool found; checked chunk headers only" << std::endl;
-		int withSamples = 0;
-		for (const auto& name : files)
+		CPPUNIT_ASSERT_EQUAL(status.lanes[0].delivered, static_cast<std::uint64_t>(files.size()));
+		std::vector<RecordingFile> recordings;
+		for (const auto& name : files) recordings.push_back(checkChunks(name, asprof::test::readFile(out.file(name))));
+		std::sort(recordings.begin(), recordings.end(),
+			[](const RecordingFile& a, const RecordingFile& b) { return a.startNanos < b.startNanos; });
+		for (std::size_t i = 1; i < recordings.size(); ++i)
 		{
-			checkChunks(name, asprof::test::readFile(out.file(name)));
-			if (tool.empty()) continue;
-			if (executionSamples(runJfrSummary(tool, out.file(name))) > 0) ++withSamples;
+			CPPUNIT_ASSERT_MESSAGE(recordings[i].name + " starts after " + recordings[i - 1].name + " started",
+				recordings[i].startNanos > recordings[i - 1].startNanos);
 		}
-		if (!tool.empty()) CPPUNIT_ASSERT(withSamples >= 3);
-		std::cout << "integration-tests: " << files.size() << " recordings from " << agent.status().library << std::endl;
+		return recordings;
+	}
+
+	// All but the last recording ended at a rotation: each of those full
+	// intervals must hold CPU samples of the busy workers. The last one,
+	// ended by stop() right after a rotation, is only checked for validity.
+	// Returns the sample counts, for the log.
+	std::string checkSamples(const TemporaryDirectory& out, const std::vector<RecordingFile>& recordings)
+	{
+		std::string tool = jfrTool();
+		if (tool.empty())
+		{
+			std::cout << "integration-tests: no JDK jfr tool found; checked chunk headers only" << std::endl;
+			return "not counted";
+		}
+		std::string counts;
+		for (std::size_t i = 0; i < recordings.size(); ++i)
+		{
+			const RecordingFile& recording = recordings[i];
+			Samples samples = executionSamples(tool, out.file(recording.name));
+			counts += (i ? " " : "") + std::to_string(samples.ofBusyWork) + "/" + std::to_string(samples.total);
+			if (i + 1 == recordings.size()) break;
+			std::string interval = recording.name + " (full interval " + std::to_string(i + 1) + ", " +
+				std::to_string((recording.endNanos - recording.startNanos) / 1000000) + "ms, " + std::to_string(samples.total) +
+				" CPU samples)";
+			CPPUNIT_ASSERT_MESSAGE(interval + " has samples of " + BUSY_FRAME, samples.ofBusyWork > 0);
+		}
+		return counts + " (busy work/all; the last is the final short one)";
 	}
 };
 
