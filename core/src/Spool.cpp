@@ -1,20 +1,24 @@
 #include "Spool.h"
 #include "asprof/sdk/ConfigValue.h"
-#include "Poco/DirectoryIterator.h"
 #include "Poco/File.h"
-#include "Poco/FileStream.h"
 #include "Poco/JSON/Array.h"
 #include "Poco/JSON/Object.h"
 #include "Poco/JSON/Parser.h"
 #include "Poco/Logger.h"
 #include "Poco/NumberFormatter.h"
-#include "Poco/StreamCopier.h"
-#include <cerrno>
-#include <cstring>
+#include "Poco/Path.h"
+#include "Poco/RegularExpression.h"
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
 #include <sstream>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,6 +28,13 @@ namespace agent {
 namespace {
 
 const std::size_t MAX_CORRUPT_KEPT = 16;
+const std::size_t MAX_NAMES_LOGGED = 10;
+const std::size_t MAX_METADATA_BYTES = 1024 * 1024;
+const std::string PREFIX = "asprof-spool-";
+const char JFR_MAGIC[4] = {'F', 'L', 'R', '\0'};
+// Plausible times for an entry: after 2000-01-01, at most a day ahead of the clock.
+const Poco::Int64 EARLIEST_US = 946684800LL * 1000 * 1000;
+const Poco::Int64 FUTURE_SLACK_US = 24LL * 3600 * 1000 * 1000;
 
 Poco::Logger& logger()
 {
@@ -32,7 +43,33 @@ Poco::Logger& logger()
 
 [[noreturn]] void throwErrno(const std::string& what)
 {
-	throw Poco::IOException(what, std::strerror(errno), errno);
+	int error = errno;
+	throw Poco::IOException(what, std::strerror(error), error);
+}
+
+// Only names of exactly these forms are the spool's; nothing else is ever removed.
+const Poco::RegularExpression& entryPattern()
+{
+	static const Poco::RegularExpression pattern("^asprof-spool-([0-9]{16}-[0-9]{1,10}-[0-9]{10})\\.(jfr|json)$");
+	return pattern;
+}
+
+const Poco::RegularExpression& temporaryPattern()
+{
+	static const Poco::RegularExpression pattern("^\\.asprof-spool-[0-9]{16}-[0-9]{1,10}-[0-9]{10}\\.(jfr|json)\\.[0-9a-f]{16}\\.tmp$");
+	return pattern;
+}
+
+// File names come from a directory others may have written to: never log them raw.
+std::string printable(const std::string& name, std::size_t maxLength = 64)
+{
+	std::string result;
+	for (char c : name.substr(0, maxLength))
+	{
+		auto byte = static_cast<unsigned char>(c);
+		result += byte < 0x20 || byte == 0x7f ? "\\x" + Poco::NumberFormatter::formatHex(byte, 2) : std::string(1, c);
+	}
+	return name.size() > maxLength ? result + "..." : result;
 }
 
 void writeAll(int fd, const char* data, std::size_t size, const std::string& path)
@@ -47,46 +84,138 @@ void writeAll(int fd, const char* data, std::size_t size, const std::string& pat
 	}
 }
 
-// temporary file, fsync, rename: the name appears only with complete content.
-template <class Writer>
-void writeDurably(const std::string& path, Writer writer)
+// Unpredictable, so a name planted in advance can never be the one used (O_EXCL makes it safe anyway).
+std::string randomHex()
 {
-	std::string temporary = path + ".tmp";
-	int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) throwErrno("cannot create " + temporary);
+	static std::atomic<std::uint64_t> counter{0};
+	std::uint64_t value = 0;
+	if (::getrandom(&value, sizeof(value), GRND_NONBLOCK) != static_cast<ssize_t>(sizeof(value)))
+		value = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) * 6364136223846793005ULL;
+	value ^= counter++;
+	return Poco::NumberFormatter::formatHex(value, 16);
+}
+
+std::vector<std::string> listNames(int directoryFd, const std::string& directory)
+{
+	int fd = ::openat(directoryFd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC); // its own read position
+	DIR* listing = fd < 0 ? nullptr : ::fdopendir(fd);
+	if (!listing)
+	{
+		if (fd >= 0) ::close(fd);
+		throwErrno("cannot list " + directory);
+	}
+	std::vector<std::string> names;
+	while (const dirent* item = ::readdir(listing))
+	{
+		std::string name = item->d_name;
+		if (name != "." && name != "..") names.push_back(name);
+	}
+	::closedir(listing);
+	return names;
+}
+
+bool isRegularFile(int directoryFd, const std::string& name, std::uint64_t* size = nullptr)
+{
+	struct stat info;
+	if (::fstatat(directoryFd, name.c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(info.st_mode)) return false;
+	if (size) *size = static_cast<std::uint64_t>(info.st_size);
+	return true;
+}
+
+// A directory the spool may trust: this user's, writable by nobody else.
+void checkPrivate(int fd, const std::string& directory)
+{
+	struct stat info;
+	if (::fstat(fd, &info) != 0) throwErrno("cannot inspect spool directory " + directory);
+	if (info.st_uid != ::geteuid())
+	{
+		throw Poco::IOException("spool directory " + directory + " is owned by uid " + std::to_string(info.st_uid) +
+			", not by this process's user (uid " + std::to_string(::geteuid()) + "); give the agent a directory of its own", EPERM);
+	}
+	if ((info.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+	{
+		char mode[8];
+		std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(info.st_mode & 07777));
+		throw Poco::IOException("spool directory " + directory + " is writable by group or others (mode " + mode + "): anyone who can write there could plant or replace entries; "
+			"make it private (chmod 700 " + directory + ")", EPERM);
+	}
+}
+
+// Opens an entry's file for reading: never through a symbolic link, never blocking on a FIFO, regular files only.
+int openEntryFile(int directoryFd, const std::string& name, struct stat& info)
+{
+	int fd = ::openat(directoryFd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0 && errno == ELOOP) throw Poco::DataFormatException(name + " is a symbolic link");
+	if (fd < 0) throw Poco::FileException("cannot open " + name, std::strerror(errno), errno);
+	if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode))
+	{
+		::close(fd);
+		throw Poco::DataFormatException(name + " is not a regular file");
+	}
+	return fd;
+}
+
+std::string readMetadata(int directoryFd, const std::string& name)
+{
+	struct stat info;
+	int fd = openEntryFile(directoryFd, name, info);
+	std::string text(std::min<std::uint64_t>(static_cast<std::uint64_t>(info.st_size), MAX_METADATA_BYTES + 1), '\0');
+	ssize_t n = ::pread(fd, &text[0], text.size(), 0);
+	::close(fd);
+	if (n < 0) throw Poco::FileException("cannot read " + name, std::strerror(errno), errno);
+	if (static_cast<std::size_t>(n) > MAX_METADATA_BYTES) throw Poco::DataFormatException(name + " is larger than 1 MiB");
+	text.resize(static_cast<std::size_t>(n));
+	return text;
+}
+
+// A copy of a spooled recording, which must be a regular file starting with the JFR magic.
+std::unique_ptr<sdk::Recording> readRecording(int directoryFd, const std::string& name)
+{
+	struct stat info;
+	int source = openEntryFile(directoryFd, name, info);
 	try
 	{
-		writer(fd, temporary);
-		if (::fsync(fd) != 0) throwErrno("cannot sync " + temporary);
+		char magic[sizeof(JFR_MAGIC)] = {0};
+		ssize_t n = ::pread(source, magic, sizeof(magic), 0);
+		if (n == 0) throw Poco::DataFormatException("the recording is empty");
+		if (n != static_cast<ssize_t>(sizeof(magic)) || std::memcmp(magic, JFR_MAGIC, sizeof(magic)) != 0)
+			throw Poco::DataFormatException(name + " is not a JFR recording (no FLR magic)");
+		std::unique_ptr<sdk::Recording> recording = sdk::Recording::create("");
+		char buffer[65536];
+		for (off_t offset = 0;;)
+		{
+			n = ::pread(source, buffer, sizeof(buffer), offset);
+			if (n < 0 && errno == EINTR) continue;
+			if (n < 0) throw Poco::FileException("cannot read " + name, std::strerror(errno), errno);
+			if (n == 0) break;
+			if (::pwrite(recording->fd(), buffer, static_cast<std::size_t>(n), offset) != n)
+				throw Poco::FileException("cannot copy " + name, std::strerror(errno), errno);
+			offset += n;
+		}
+		::close(source);
+		return recording;
 	}
 	catch (...)
 	{
-		::close(fd);
-		::unlink(temporary.c_str());
+		::close(source);
 		throw;
 	}
-	::close(fd);
-	if (::rename(temporary.c_str(), path.c_str()) != 0)
-	{
-		::unlink(temporary.c_str());
-		throwErrno("cannot rename " + temporary);
-	}
 }
 
-void syncDirectory(const std::string& directory)
+void checkTime(Poco::Int64 us, const std::string& what)
 {
-	int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) return;
-	::fsync(fd);
-	::close(fd);
+	Poco::Int64 latest = Poco::Timestamp().epochMicroseconds() + FUTURE_SLACK_US;
+	if (us < EARLIEST_US || us > latest)
+		throw Poco::DataFormatException(what + " " + std::to_string(us) + "us is implausible (before 2000 or more than a day ahead)");
 }
 
-std::string profileJson(const sdk::Profile& profile)
+std::string profileJson(const sdk::Profile& profile, const Poco::Timestamp& created)
 {
 	Poco::JSON::Object::Ptr root = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
 	root->set("seq", static_cast<Poco::UInt64>(profile.seq));
 	root->set("startUs", profile.start.epochMicroseconds());
 	root->set("endUs", profile.end.epochMicroseconds());
+	root->set("createdUs", created.epochMicroseconds());
 	root->set("reportingIntervalUs", profile.reportingInterval.totalMicroseconds());
 	root->set("pid", profile.pid);
 	root->set("hostKind", profile.host.kind);
@@ -124,6 +253,13 @@ sdk::KeyValueList readPairs(const Poco::JSON::Object::Ptr& root, const std::stri
 	return list;
 }
 
+Poco::JSON::Object::Ptr parseObject(const std::string& text)
+{
+	Poco::JSON::Object::Ptr root = Poco::JSON::Parser().parse(text).extract<Poco::JSON::Object::Ptr>();
+	if (!root) throw Poco::DataFormatException("the metadata is not a JSON object");
+	return root;
+}
+
 } // namespace
 
 Spool::Spool(const std::string& directory, std::uint64_t maxBytes, Poco::Timespan maxAge):
@@ -136,6 +272,7 @@ Spool::Spool(const std::string& directory, std::uint64_t maxBytes, Poco::Timespa
 Spool::~Spool()
 {
 	if (_lockFd >= 0) ::close(_lockFd); // releases the flock
+	if (_directoryFd >= 0) ::close(_directoryFd);
 }
 
 std::string Spool::makeId(const sdk::Profile& profile)
@@ -144,9 +281,9 @@ std::string Spool::makeId(const sdk::Profile& profile)
 		"-" + Poco::NumberFormatter::format0(static_cast<Poco::UInt64>(profile.seq), 10);
 }
 
-std::string Spool::path(const std::string& id, const char* extension) const
+std::string Spool::fileName(const std::string& id, const std::string& extension)
 {
-	return _directory + "/" + id + extension;
+	return PREFIX + id + extension;
 }
 
 const std::string& Spool::directory() const
@@ -154,11 +291,46 @@ const std::string& Spool::directory() const
 	return _directory;
 }
 
+// Created 0700 if missing; an existing one must already be private (checkPrivate).
+void Spool::openDirectory()
+{
+	bool created = false;
+	struct stat info;
+	if (::stat(_directory.c_str(), &info) != 0 && errno == ENOENT)
+	{
+		Poco::File(Poco::Path(_directory).parent()).createDirectories();
+		if (::mkdir(_directory.c_str(), 0700) != 0 && errno != EEXIST) throwErrno("cannot create spool directory " + _directory);
+		created = true;
+	}
+	_directoryFd = ::open(_directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (_directoryFd < 0 && errno == ENOTDIR) throw Poco::IOException("spool directory " + _directory + " is not a directory", ENOTDIR);
+	if (_directoryFd < 0) throwErrno("cannot open spool directory " + _directory);
+	try
+	{
+		if (created) ::fchmod(_directoryFd, 0700); // profiles are the host's data, whatever the umask
+		checkPrivate(_directoryFd, _directory);
+	}
+	catch (...)
+	{
+		::close(_directoryFd);
+		_directoryFd = -1;
+		throw;
+	}
+}
+
 void Spool::lock()
 {
 	std::string lockPath = _directory + "/.lock";
-	_lockFd = ::open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	_lockFd = ::openat(_directoryFd, ".lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	if (_lockFd < 0 && errno == ELOOP) throw Poco::IOException("spool lock " + lockPath + " is a symbolic link; refusing to use it", ELOOP);
 	if (_lockFd < 0) throwErrno("cannot open spool lock " + lockPath);
+	struct stat info;
+	if (::fstat(_lockFd, &info) != 0 || !S_ISREG(info.st_mode) || info.st_nlink != 1 || info.st_uid != ::geteuid())
+	{
+		::close(_lockFd);
+		_lockFd = -1;
+		throw Poco::IOException("spool lock " + lockPath + " is not a regular file of this process's user; refusing to use it", EPERM);
+	}
 	if (::flock(_lockFd, LOCK_EX | LOCK_NB) != 0)
 	{
 		char holder[32] = {0};
@@ -166,7 +338,7 @@ void Spool::lock()
 		::close(_lockFd);
 		_lockFd = -1;
 		throw Poco::IOException("spool directory " + _directory + " is in use by another agent" +
-			(n > 0 ? std::string(" (pid ") + std::string(holder, static_cast<std::size_t>(n)) + ")" : std::string()) +
+			(n > 0 ? std::string(" (pid ") + printable(std::string(holder, static_cast<std::size_t>(n))) + ")" : std::string()) +
 			"; give each agent its own spoolDir");
 	}
 	std::string pid = std::to_string(::getpid());
@@ -176,45 +348,69 @@ void Spool::lock()
 Spool::Evicted Spool::open()
 {
 	Poco::FastMutex::ScopedLock guard(_mutex);
-	Poco::File directory(_directory);
-	if (directory.exists() && !directory.isDirectory())
-		throw Poco::IOException("spool directory " + _directory + " is not a directory", ENOTDIR);
-	if (!directory.exists())
-	{
-		directory.createDirectories();
-		::chmod(_directory.c_str(), 0700); // profiles are the host's data
-	}
+	openDirectory();
 	lock();
-	for (Poco::DirectoryIterator it(_directory), end; it != end; ++it)
-	{
-		const std::string& name = it.name();
-		if (name.size() > 4 && name.compare(name.size() - 4, 4, ".tmp") == 0)
-		{
-			it->remove(); // a write interrupted by a crash
-			continue;
-		}
-		if (name.size() <= 5 || name.compare(name.size() - 5, 5, ".json") != 0) continue;
-		std::string id = name.substr(0, name.size() - 5);
-		Poco::File jfr(path(id, ".jfr"));
-		if (!jfr.exists())
-		{
-			quarantine(id, "the recording is missing");
-			continue;
-		}
-		Entry entry;
-		entry.bytes = jfr.getSize() + it->getSize();
-		entry.created = it->getLastModified();
-		_entries[id] = entry;
-		_bytes += entry.bytes;
-	}
-	// A .jfr without its .json was never committed (crash between the two renames).
-	for (Poco::DirectoryIterator it(_directory), end; it != end; ++it)
-	{
-		const std::string& name = it.name();
-		if (name.size() > 4 && name.compare(name.size() - 4, 4, ".jfr") == 0 && !_entries.count(name.substr(0, name.size() - 4)))
-			it->remove();
-	}
+	indexEntries();
 	return enforceCapsLocked();
+}
+
+// Every asprof-spool-<id>.json is an entry (load() checks it); the spool's
+// own half-written files are removed; everything else is left alone, and said so.
+void Spool::indexEntries()
+{
+	std::vector<std::string> names = listNames(_directoryFd, _directory);
+	std::vector<std::string> recordings, leftAlone;
+	for (const auto& name : names)
+	{
+		std::vector<std::string> parts;
+		if (name == ".lock" || name == "corrupt") continue;
+		if (temporaryPattern().match(name) && isRegularFile(_directoryFd, name))
+			::unlinkat(_directoryFd, name.c_str(), 0); // a write interrupted by a crash
+		else if (entryPattern().split(name, parts) == 3 && parts[2] == "json")
+			_entries[parts[1]] = Entry();
+		else if (parts.size() == 3)
+			recordings.push_back(parts[1]);
+		else
+			leftAlone.push_back(name);
+	}
+	for (const auto& id : recordings)
+	{
+		// A .jfr without its .json was never committed (crash between the two renames).
+		if (_entries.count(id)) continue;
+		if (isRegularFile(_directoryFd, fileName(id, ".jfr"))) ::unlinkat(_directoryFd, fileName(id, ".jfr").c_str(), 0);
+		else leftAlone.push_back(fileName(id, ".jfr"));
+	}
+	for (auto& entry : _entries)
+	{
+		std::uint64_t size = 0;
+		if (isRegularFile(_directoryFd, fileName(entry.first, ".json"), &size)) entry.second.bytes += size;
+		if (isRegularFile(_directoryFd, fileName(entry.first, ".jfr"), &size)) entry.second.bytes += size;
+		entry.second.created = createdTime(entry.first);
+		_bytes += entry.second.bytes;
+	}
+	if (leftAlone.empty()) return;
+	std::sort(leftAlone.begin(), leftAlone.end());
+	std::string listed;
+	for (std::size_t i = 0; i < leftAlone.size() && i < MAX_NAMES_LOGGED; ++i) listed += (i ? ", " : "") + printable(leftAlone[i]);
+	if (leftAlone.size() > MAX_NAMES_LOGGED) listed += " and " + std::to_string(leftAlone.size() - MAX_NAMES_LOGGED) + " more";
+	logger().warning("spool %s: leaving alone %s files it did not write: %s (it only ever removes its own %s* files)", _directory,
+		std::to_string(leftAlone.size()), listed, PREFIX);
+}
+
+// The time written inside the entry, never the file's mtime. An entry whose
+// time cannot be read counts as new: load() quarantines it when its turn comes.
+Poco::Timestamp Spool::createdTime(const std::string& id) const
+{
+	try
+	{
+		Poco::Int64 createdUs = parseObject(readMetadata(_directoryFd, fileName(id, ".json")))->getValue<Poco::Int64>("createdUs");
+		checkTime(createdUs, "createdUs");
+		return Poco::Timestamp(createdUs);
+	}
+	catch (Poco::Exception&)
+	{
+		return Poco::Timestamp();
+	}
 }
 
 void Spool::close()
@@ -224,22 +420,54 @@ void Spool::close()
 	_lockFd = -1;
 }
 
+// A hidden temporary with an unpredictable name, created exclusively, fsynced,
+// renamed: the name appears only with complete content, and nothing planted is followed.
+void Spool::writeDurably(const std::string& name, const std::string& content)
+{
+	std::string temporary;
+	int fd = -1;
+	for (int attempt = 0; attempt < 8 && fd < 0; ++attempt)
+	{
+		temporary = "." + name + "." + randomHex() + ".tmp";
+		fd = ::openat(_directoryFd, temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST) break;
+	}
+	if (fd < 0) throwErrno("cannot create a temporary file in " + _directory);
+	try
+	{
+		writeAll(fd, content.data(), content.size(), _directory + "/" + temporary);
+		if (::fsync(fd) != 0) throwErrno("cannot sync " + _directory + "/" + temporary);
+	}
+	catch (...)
+	{
+		::close(fd);
+		::unlinkat(_directoryFd, temporary.c_str(), 0);
+		throw;
+	}
+	::close(fd);
+	if (::renameat(_directoryFd, temporary.c_str(), _directoryFd, name.c_str()) != 0)
+	{
+		int error = errno;
+		::unlinkat(_directoryFd, temporary.c_str(), 0);
+		errno = error;
+		throwErrno("cannot rename " + _directory + "/" + temporary);
+	}
+}
+
 std::string Spool::add(const sdk::Profile& profile, Evicted& evicted)
 {
 	std::string id = makeId(profile);
-	std::string json = profileJson(profile);
+	Poco::Timestamp created;
+	std::string json = profileJson(profile, created);
 	std::uint64_t entryBytes = profile.recording->size() + json.size();
 	{
 		Poco::FastMutex::ScopedLock guard(_mutex);
 		if (_lockFd < 0) throw Poco::IllegalStateException("the spool " + _directory + " is closed");
 		evicted = enforceCapsLocked(entryBytes); // make room first: never over the cap on disk
 	}
-	writeDurably(path(id, ".jfr"), [&](int fd, const std::string& temporary) {
-		std::string data = profile.recording->readAll();
-		writeAll(fd, data.data(), data.size(), temporary);
-	});
-	writeDurably(path(id, ".json"), [&](int fd, const std::string& temporary) { writeAll(fd, json.data(), json.size(), temporary); });
-	syncDirectory(_directory);
+	writeDurably(fileName(id, ".jfr"), profile.recording->readAll());
+	writeDurably(fileName(id, ".json"), json);
+	::fsync(_directoryFd);
 	Poco::FastMutex::ScopedLock guard(_mutex);
 	if (_lockFd < 0)
 	{
@@ -250,6 +478,7 @@ std::string Spool::add(const sdk::Profile& profile, Evicted& evicted)
 	}
 	Entry entry;
 	entry.bytes = entryBytes;
+	entry.created = created;
 	auto result = _entries.emplace(id, entry);
 	if (result.second) _bytes += entry.bytes;
 	return id;
@@ -257,8 +486,8 @@ std::string Spool::add(const sdk::Profile& profile, Evicted& evicted)
 
 void Spool::removeFiles(const std::string& id)
 {
-	::unlink(path(id, ".json").c_str()); // uncommit first
-	::unlink(path(id, ".jfr").c_str());
+	::unlinkat(_directoryFd, fileName(id, ".json").c_str(), 0); // uncommit first
+	::unlinkat(_directoryFd, fileName(id, ".jfr").c_str(), 0);
 }
 
 void Spool::remove(const std::string& id)
@@ -284,30 +513,35 @@ std::string Spool::oldest() const
 	return _entries.empty() ? std::string() : _entries.begin()->first;
 }
 
+std::shared_ptr<sdk::Profile> Spool::readEntry(const std::string& id) const
+{
+	Poco::JSON::Object::Ptr root = parseObject(readMetadata(_directoryFd, fileName(id, ".json")));
+	auto profile = std::make_shared<sdk::Profile>();
+	profile->seq = root->getValue<Poco::UInt64>("seq");
+	Poco::Int64 startUs = root->getValue<Poco::Int64>("startUs");
+	Poco::Int64 endUs = root->getValue<Poco::Int64>("endUs");
+	checkTime(startUs, "startUs");
+	checkTime(endUs, "endUs");
+	checkTime(root->getValue<Poco::Int64>("createdUs"), "createdUs");
+	if (startUs > endUs) throw Poco::DataFormatException("the profile ends before it starts");
+	profile->start = Poco::Timestamp(startUs);
+	profile->end = Poco::Timestamp(endUs);
+	profile->reportingInterval = Poco::Timespan(root->getValue<Poco::Int64>("reportingIntervalUs"));
+	profile->pid = root->getValue<int>("pid");
+	profile->host.kind = root->getValue<std::string>("hostKind");
+	profile->host.fields = readPairs(root, "hostFields");
+	profile->host.labels = readPairs(root, "hostLabels");
+	profile->labels = readPairs(root, "labels");
+	profile->profilerArgs = root->getValue<std::string>("profilerArgs");
+	profile->recording = readRecording(_directoryFd, fileName(id, ".jfr"));
+	return profile;
+}
+
 std::shared_ptr<sdk::Profile> Spool::load(const std::string& id)
 {
 	try
 	{
-		std::string text;
-		{
-			Poco::FileInputStream in(path(id, ".json"));
-			Poco::StreamCopier::copyToString(in, text);
-		}
-		Poco::JSON::Object::Ptr root = Poco::JSON::Parser().parse(text).extract<Poco::JSON::Object::Ptr>();
-		auto profile = std::make_shared<sdk::Profile>();
-		profile->seq = root->getValue<Poco::UInt64>("seq");
-		profile->start = Poco::Timestamp(root->getValue<Poco::Int64>("startUs"));
-		profile->end = Poco::Timestamp(root->getValue<Poco::Int64>("endUs"));
-		profile->reportingInterval = Poco::Timespan(root->getValue<Poco::Int64>("reportingIntervalUs"));
-		profile->pid = root->getValue<int>("pid");
-		profile->host.kind = root->getValue<std::string>("hostKind");
-		profile->host.fields = readPairs(root, "hostFields");
-		profile->host.labels = readPairs(root, "hostLabels");
-		profile->labels = readPairs(root, "labels");
-		profile->profilerArgs = root->getValue<std::string>("profilerArgs");
-		profile->recording = sdk::Recording::fromFile(path(id, ".jfr"));
-		if (profile->recording->size() == 0) throw Poco::DataFormatException("the recording is empty");
-		return profile;
+		return readEntry(id);
 	}
 	catch (Poco::Exception& e)
 	{
@@ -325,20 +559,15 @@ void Spool::quarantine(const std::string& id, const std::string& reason)
 		_bytes -= it->second.bytes;
 		_entries.erase(it);
 	}
-	std::string corrupt = _directory + "/corrupt";
-	logger().error("spool %s: entry %s is corrupt (%s); moved to %s", _directory, id, reason, corrupt);
+	if (_lockFd < 0)
+	{
+		logger().error("spool %s: entry %s is corrupt (%s); left in place, the spool is closed", _directory, id, printable(reason, 400));
+		return;
+	}
+	logger().error("spool %s: entry %s is corrupt (%s); moved to %s/corrupt", _directory, id, printable(reason, 400), _directory);
 	try
 	{
-		Poco::File(corrupt).createDirectories();
-		for (const char* extension : {".json", ".jfr"})
-		{
-			if (Poco::File(path(id, extension)).exists()) Poco::File(path(id, extension)).renameTo(corrupt + "/" + id + extension);
-		}
-		// Keep only the newest few: corrupt entries must not fill the disk either.
-		std::vector<std::string> kept;
-		for (Poco::DirectoryIterator it(corrupt), end; it != end; ++it) kept.push_back(it.name());
-		std::sort(kept.begin(), kept.end());
-		for (std::size_t i = 0; i + 2 * MAX_CORRUPT_KEPT < kept.size(); ++i) Poco::File(corrupt + "/" + kept[i]).remove();
+		moveToCorrupt(id);
 	}
 	catch (Poco::Exception& e)
 	{
@@ -347,6 +576,39 @@ void Spool::quarantine(const std::string& id, const std::string& reason)
 	}
 }
 
+// <dir>/corrupt must be a private directory of its own, never a link elsewhere;
+// only the spool's own names in it are ever trimmed.
+void Spool::moveToCorrupt(const std::string& id)
+{
+	std::string corrupt = _directory + "/corrupt";
+	if (::mkdirat(_directoryFd, "corrupt", 0700) != 0 && errno != EEXIST) throwErrno("cannot create " + corrupt);
+	int corruptFd = ::openat(_directoryFd, "corrupt", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (corruptFd < 0) throwErrno("cannot open " + corrupt + " (it must be a directory, not a link)");
+	try
+	{
+		checkPrivate(corruptFd, corrupt);
+		for (const char* extension : {".json", ".jfr"})
+		{
+			std::string name = fileName(id, extension);
+			struct stat info;
+			if (::fstatat(_directoryFd, name.c_str(), &info, AT_SYMLINK_NOFOLLOW) == 0 &&
+				::renameat(_directoryFd, name.c_str(), corruptFd, name.c_str()) != 0)
+				throwErrno("cannot move " + name + " to " + corrupt);
+		}
+		// Keep only the newest few: corrupt entries must not fill the disk either.
+		std::vector<std::string> kept;
+		for (const auto& name : listNames(corruptFd, corrupt))
+			if (entryPattern().match(name)) kept.push_back(name);
+		std::sort(kept.begin(), kept.end());
+		for (std::size_t i = 0; i + 2 * MAX_CORRUPT_KEPT < kept.size(); ++i) ::unlinkat(corruptFd, kept[i].c_str(), 0);
+	}
+	catch (...)
+	{
+		::close(corruptFd);
+		throw;
+	}
+	::close(corruptFd);
+}
 Spool::Evicted Spool::enforceCaps()
 {
 	Poco::FastMutex::ScopedLock guard(_mutex);

@@ -24,16 +24,35 @@ class Spool
 	/// lane has not delivered yet, so that even kill -9 loses at most the
 	/// recording in progress.
 	///
-	/// An entry is <id>.jfr (the recording) plus <id>.json (the profile's
-	/// fields); each is written to a temporary file, fsynced and renamed, the
-	/// .json last, so an entry exists only once it is complete. Ids sort by
-	/// the recording's start time, so replay is oldest first, across restarts.
+	/// An entry is asprof-spool-<id>.jfr (the recording) plus
+	/// asprof-spool-<id>.json (the profile's fields and the time the entry was
+	/// written); each is written to a hidden temporary file with an
+	/// unpredictable name created exclusively (O_EXCL|O_NOFOLLOW), fsynced and
+	/// renamed, the .json last, so an entry exists only once it is complete.
+	/// Ids sort by the recording's start time, so replay is oldest first,
+	/// across restarts.
 	///
-	/// Caps: entries older than maxAge and, beyond maxBytes, the oldest
+	/// The spool removes only files it can prove it wrote: names of exactly
+	/// that form (its entries, their temporaries, an entry's .jfr whose .json
+	/// was never committed). Every other file is left alone and named in one
+	/// warning at open.
+	///
+	/// The directory is trusted only when it is this process's user's and
+	/// writable by nobody else: open() refuses one owned by another user or
+	/// writable by group or others. All file operations go through one
+	/// descriptor of the directory taken at open(); entries are opened with
+	/// O_NOFOLLOW|O_NONBLOCK and must be regular files, a recording must
+	/// start with the JFR magic, and an entry's times must be plausible
+	/// (start <= end, none before 2000 or more than a day ahead).
+	///
+	/// Caps: entries written more than maxAge ago (the time recorded inside
+	/// the entry, not the file's mtime) and, beyond maxBytes, the oldest
 	/// entries are removed on every add() and on open(), whether or not
-	/// deliveries succeed. A corrupt entry is moved to <dir>/corrupt with a
-	/// log line. The directory is locked (flock on <dir>/.lock): a second
-	/// agent using it is refused. All methods are thread-safe.
+	/// deliveries succeed. An entry that fails the checks is moved to
+	/// <dir>/corrupt (a private directory; the newest 16 entries are kept
+	/// there, other files in it are never removed) with a log line. The
+	/// directory is locked (flock on <dir>/.lock): a second agent using it is
+	/// refused. All methods are thread-safe.
 {
 public:
 	struct Evicted
@@ -52,11 +71,13 @@ public:
 	Spool& operator = (const Spool&) = delete;
 
 	Evicted open();
-		/// Creates the directory (mode 0700; an existing directory keeps its
-		/// mode, a path that is not a directory is refused), takes the lock, indexes the entries,
-		/// removes incomplete ones, quarantines corrupt ones, enforces the caps.
-		/// Throws Poco::Exception naming the directory (and the lock holder's
-		/// pid when another agent has it).
+		/// Creates the directory (mode 0700) if missing. Refuses a path that
+		/// is not a directory, a directory owned by another user or writable
+		/// by group or others. Takes the lock, indexes the entries, removes
+		/// the spool's own incomplete files, logs the foreign ones it leaves
+		/// alone, enforces the caps. Throws Poco::Exception naming the
+		/// directory and the reason (the lock holder's pid when another agent
+		/// has it).
 
 	void close();
 		/// Releases the directory lock (the index stays readable). After
@@ -78,7 +99,9 @@ public:
 		/// The oldest id, or an empty string when the spool is empty.
 
 	std::shared_ptr<sdk::Profile> load(const std::string& id);
-		/// Reads an entry back. A corrupt one is moved aside and nullptr returned.
+		/// Reads an entry back. One that fails the checks (unreadable, not
+		/// a regular file, a symbolic link, not JFR, implausible times) is
+		/// moved aside (not after close()) and nullptr returned.
 
 	Evicted enforceCaps();
 
@@ -89,6 +112,9 @@ public:
 	static std::string makeId(const sdk::Profile& profile);
 		/// "<start ms, 16 digits>-<pid>-<seq, 10 digits>"
 
+	static std::string fileName(const std::string& id, const std::string& extension);
+		/// "asprof-spool-<id><extension>": the name of an entry's file.
+
 private:
 	struct Entry
 	{
@@ -96,15 +122,21 @@ private:
 		Poco::Timestamp created;
 	};
 
+	void openDirectory();
 	void lock();
+	void indexEntries();
+	Poco::Timestamp createdTime(const std::string& id) const;
+	std::shared_ptr<sdk::Profile> readEntry(const std::string& id) const;
+	void writeDurably(const std::string& name, const std::string& content);
 	void quarantine(const std::string& id, const std::string& reason);
+	void moveToCorrupt(const std::string& id);
 	void removeFiles(const std::string& id);
 	Evicted enforceCapsLocked(std::uint64_t incomingBytes = 0);
-	std::string path(const std::string& id, const char* extension) const;
 
 	std::string _directory;
 	std::uint64_t _maxBytes;
 	Poco::Timespan _maxAge;
+	int _directoryFd = -1; // every file operation is relative to it; closed only by the destructor
 	int _lockFd = -1;
 	mutable Poco::FastMutex _mutex;
 	std::map<std::string, Entry> _entries; // sorted: oldest first

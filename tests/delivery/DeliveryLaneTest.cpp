@@ -209,7 +209,7 @@ public:
 		call.hostKind = profile.host.kind;
 		call.thread = std::this_thread::get_id();
 		call.entered = Clock::now();
-		if (!_spoolDir.empty()) call.spoolEntryExisted = Poco::File(_spoolDir + "/" + Spool::makeId(profile) + ".json").exists();
+		if (!_spoolDir.empty()) call.spoolEntryExisted = Poco::File(_spoolDir + "/" + Spool::fileName(Spool::makeId(profile), ".json")).exists();
 		_calls.push_back(call);
 		std::size_t index = _calls.size() - 1;
 		_changed.notify_all();
@@ -487,10 +487,15 @@ void leaveEntries(const std::string& spoolDir, std::uint64_t count)
 	for (std::uint64_t seq = 1; seq <= count; ++seq) spool.add(makeProfile(JFR, seq), evicted);
 }
 
-void setModificationTime(const std::string& path, std::time_t when)
+// Backdates an entry: the spool's age is the time written inside the entry, not the file's mtime.
+void setWrittenTime(const std::string& spoolDir, std::uint64_t seq, std::time_t when)
 {
-	struct timeval times[2] = {{when, 0}, {when, 0}};
-	CPPUNIT_ASSERT_EQUAL_MESSAGE(path, 0, ::utimes(path.c_str(), times));
+	std::string path = spoolDir + "/" + Spool::fileName(spoolId(seq), ".json");
+	std::string json = readFile(path);
+	std::size_t at = json.find("\"createdUs\":");
+	CPPUNIT_ASSERT_MESSAGE(json, at != std::string::npos);
+	json.replace(at, json.find(',', at) - at, "\"createdUs\":" + std::to_string(static_cast<std::int64_t>(when) * 1000000));
+	writeFile(path, json);
 }
 
 } // namespace
@@ -1021,12 +1026,12 @@ public:
 		std::vector<std::string> expected;
 		for (std::uint64_t seq = 1; seq <= 5; ++seq)
 		{
-			expected.push_back(spoolId(seq) + ".jfr");
-			expected.push_back(spoolId(seq) + ".json");
+			expected.push_back(Spool::fileName(spoolId(seq), ".jfr"));
+			expected.push_back(Spool::fileName(spoolId(seq), ".json"));
 		}
 		CPPUNIT_ASSERT(expected == spoolFiles(settings.spoolDir));
 		const std::string recording = readFile(dataFile(JFR));
-		for (std::uint64_t seq = 1; seq <= 5; ++seq) CPPUNIT_ASSERT(recording == readFile(settings.spoolDir + "/" + spoolId(seq) + ".jfr"));
+		for (std::uint64_t seq = 1; seq <= 5; ++seq) CPPUNIT_ASSERT(recording == readFile(settings.spoolDir + "/" + Spool::fileName(spoolId(seq), ".jfr")));
 		CPPUNIT_ASSERT_EQUAL(std::size_t(5), lane->status().spoolEntries);
 
 		control->answer(ReportResult::ok());
@@ -1134,8 +1139,8 @@ public:
 		std::vector<std::string> expected;
 		for (std::uint64_t seq = 18; seq <= 20; ++seq)
 		{
-			expected.push_back(spoolId(seq) + ".jfr");
-			expected.push_back(spoolId(seq) + ".json");
+			expected.push_back(Spool::fileName(spoolId(seq), ".jfr"));
+			expected.push_back(Spool::fileName(spoolId(seq), ".json"));
 		}
 		CPPUNIT_ASSERT(expected == spoolFiles(settings.spoolDir));
 
@@ -1193,11 +1198,7 @@ public:
 		const std::string spoolDir = directory.file("spool");
 		leaveEntries(spoolDir, 4);
 		std::time_t twoDaysAgo = std::time(nullptr) - 2 * 24 * 3600;
-		for (std::uint64_t seq = 1; seq <= 3; ++seq)
-		{
-			setModificationTime(spoolDir + "/" + spoolId(seq) + ".jfr", twoDaysAgo);
-			setModificationTime(spoolDir + "/" + spoolId(seq) + ".json", twoDaysAgo);
-		}
+		for (std::uint64_t seq = 1; seq <= 3; ++seq) setWrittenTime(spoolDir, seq, twoDaysAgo);
 
 		auto control = std::make_shared<ReporterControl>();
 		LaneSettings settings = fastRetries();
@@ -1216,9 +1217,9 @@ public:
 		TemporaryDirectory directory;
 		const std::string spoolDir = directory.file("spool");
 		leaveEntries(spoolDir, 5);
-		writeFile(spoolDir + "/" + spoolId(2) + ".json", "{\"seq\": 2, \"start"); // garbage metadata
-		Poco::File(spoolDir + "/" + spoolId(3) + ".jfr").remove();                // metadata without recording
-		writeFile(spoolDir + "/" + spoolId(4) + ".jfr", "");                      // empty recording
+		writeFile(spoolDir + "/" + Spool::fileName(spoolId(2), ".json"), "{\"seq\": 2, \"start"); // garbage metadata
+		Poco::File(spoolDir + "/" + Spool::fileName(spoolId(3), ".jfr")).remove();                // metadata without recording
+		writeFile(spoolDir + "/" + Spool::fileName(spoolId(4), ".jfr"), "");                      // empty recording
 
 		LogCapture log("asprof.spool", Poco::Message::PRIO_ERROR);
 		auto control = std::make_shared<ReporterControl>();
@@ -1231,7 +1232,7 @@ public:
 		CPPUNIT_ASSERT_EQUAL(text({1, 5}), text(control->allSeqs()));
 		CPPUNIT_ASSERT(spoolFiles(spoolDir).empty());
 		std::vector<std::string> aside = {
-			spoolId(2) + ".jfr", spoolId(2) + ".json", spoolId(3) + ".json", spoolId(4) + ".jfr", spoolId(4) + ".json"};
+			Spool::fileName(spoolId(2), ".jfr"), Spool::fileName(spoolId(2), ".json"), Spool::fileName(spoolId(3), ".json"), Spool::fileName(spoolId(4), ".jfr"), Spool::fileName(spoolId(4), ".json")};
 		CPPUNIT_ASSERT(aside == listFiles(spoolDir + "/corrupt"));
 		for (std::uint64_t seq = 2; seq <= 4; ++seq) CPPUNIT_ASSERT_EQUAL(std::size_t(1), log.count(spoolId(seq)));
 	}

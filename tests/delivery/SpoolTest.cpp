@@ -55,8 +55,8 @@ std::vector<std::string> entryFiles(const std::vector<std::string>& ids)
 	std::vector<std::string> names;
 	for (const auto& id : ids)
 	{
-		names.push_back(id + ".jfr");
-		names.push_back(id + ".json");
+		names.push_back(Spool::fileName(id, ".jfr"));
+		names.push_back(Spool::fileName(id, ".json"));
 	}
 	return names;
 }
@@ -152,8 +152,8 @@ public:
 		std::string id = spool.add(makeProfile(JFR, 1), evicted);
 		// No temporary file remains; the recording is stored byte for byte.
 		CPPUNIT_ASSERT(entryFiles({id}) == listFiles(spoolDir));
-		CPPUNIT_ASSERT(readFile(dataFile(JFR)) == readFile(spoolDir + "/" + id + ".jfr"));
-		CPPUNIT_ASSERT(readFile(spoolDir + "/" + id + ".json").find("\"seq\":1") != std::string::npos);
+		CPPUNIT_ASSERT(readFile(dataFile(JFR)) == readFile(spoolDir + "/" + Spool::fileName(id, ".jfr")));
+		CPPUNIT_ASSERT(readFile(spoolDir + "/" + Spool::fileName(id, ".json")).find("\"seq\":1") != std::string::npos);
 		CPPUNIT_ASSERT(evicted.expired.empty() && evicted.overCap.empty());
 	}
 
@@ -219,13 +219,16 @@ public:
 		// What a crash can leave: writes cut short, and a recording whose
 		// metadata was never committed.
 		std::string orphan = Spool::makeId(makeProfile(JFR, 2));
-		writeFile(spoolDir + "/" + orphan + ".jfr.tmp", "partial");
-		writeFile(spoolDir + "/" + orphan + ".json.tmp", "{\"seq\"");
-		writeFile(spoolDir + "/" + orphan + ".jfr", readFile(dataFile(JFR)));
+		const std::string cutShort[] = {spoolDir + "/." + Spool::fileName(orphan, ".jfr") + ".00000000deadbeef.tmp",
+			spoolDir + "/." + Spool::fileName(orphan, ".json") + ".0123456789abcdef.tmp"};
+		writeFile(cutShort[0], "partial");
+		writeFile(cutShort[1], "{\"seq\"");
+		writeFile(spoolDir + "/" + Spool::fileName(orphan, ".jfr"), readFile(dataFile(JFR)));
 
 		Spool spool(spoolDir, UNLIMITED_BYTES, UNLIMITED_AGE);
 		spool.open();
 		CPPUNIT_ASSERT(entryFiles({kept}) == listFiles(spoolDir));
+		CPPUNIT_ASSERT(!Poco::File(cutShort[0]).exists() && !Poco::File(cutShort[1]).exists());
 		CPPUNIT_ASSERT(std::vector<std::string>{kept} == spool.ids());
 		CPPUNIT_ASSERT(!Poco::File(spoolDir + "/corrupt").exists()); // incomplete, not corrupt
 	}
@@ -239,8 +242,8 @@ public:
 		Spool::Evicted evicted;
 		std::string id = spool.add(makeProfile(JFR, 1), evicted);
 		CPPUNIT_ASSERT_EQUAL(0700, modeOf(spoolDir));
-		CPPUNIT_ASSERT_EQUAL(0600, modeOf(spoolDir + "/" + id + ".jfr"));
-		CPPUNIT_ASSERT_EQUAL(0600, modeOf(spoolDir + "/" + id + ".json"));
+		CPPUNIT_ASSERT_EQUAL(0600, modeOf(spoolDir + "/" + Spool::fileName(id, ".jfr")));
+		CPPUNIT_ASSERT_EQUAL(0600, modeOf(spoolDir + "/" + Spool::fileName(id, ".json")));
 		CPPUNIT_ASSERT_EQUAL(0600, modeOf(spoolDir + "/.lock"));
 	}
 
@@ -305,7 +308,7 @@ public:
 		Spool::Evicted evicted;
 		std::string bad = spool.add(makeProfile(JFR, 1), evicted);
 		std::string good = spool.add(makeProfile(JFR, 2), evicted);
-		writeFile(spoolDir + "/" + bad + ".json", "[\"not\", \"an object\"]");
+		writeFile(spoolDir + "/" + Spool::fileName(bad, ".json"), "[\"not\", \"an object\"]");
 
 		CPPUNIT_ASSERT(!spool.load(bad));
 		CPPUNIT_ASSERT(!spool.contains(bad));

@@ -127,6 +127,8 @@ class LocalReporterTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testRetentionKeepsProfileJustWritten);
 	CPPUNIT_TEST(testRetentionLeavesOtherFilesAlone);
 	CPPUNIT_TEST(testNoHiddenTemporaryFilesRemain);
+	CPPUNIT_TEST(testFilesFollowTheUmask);
+	CPPUNIT_TEST(testPlantedTemporaryNamesAreNeverFollowed);
 	CPPUNIT_TEST(testStartCreatesMissingDirectory);
 	CPPUNIT_TEST(testDirectoryDeletedWhileRunningIsCreatedAgain);
 	CPPUNIT_TEST(testDirectoryThatCannotBeCreatedAgainFailsWithoutRetry);
@@ -275,6 +277,37 @@ public:
 		assertReported(*reporter, profileEndingAt(PROFILE_END + 1, "cpu-wall.jfr", 3));
 		CPPUNIT_ASSERT_EQUAL(
 			PROFILE_NAME + "-1.jfr " + PROFILE_NAME + ".jfr 2025-03-20T16-41-55Z.jfr", join(listAllEntries(directory.path())));
+	}
+
+	void testFilesFollowTheUmask()
+	{
+		// 0666 less the umask, as any file the host creates (never forced to 0644).
+		const std::vector<std::pair<mode_t, mode_t>> cases = {{077, 0600}, {027, 0640}, {022, 0644}, {002, 0664}};
+		for (const auto& umaskAndMode : cases)
+		{
+			TemporaryDirectory directory;
+			auto reporter = startReporter({{"directory", directory.path()}, {"format", "jfr"}});
+			mode_t previous = ::umask(umaskAndMode.first);
+			ReportResult result = reporter->report(makeProfile("cpu-wall.jfr"));
+			::umask(previous);
+			CPPUNIT_ASSERT(result.isOk());
+			CPPUNIT_ASSERT_EQUAL(static_cast<int>(umaskAndMode.second), static_cast<int>(modeOf(directory.file(PROFILE_NAME + ".jfr")) & 07777));
+		}
+	}
+
+	void testPlantedTemporaryNamesAreNeverFollowed()
+	{
+		// Whatever hidden names are planted as links beforehand, no write goes through them.
+		TemporaryDirectory directory;
+		TemporaryDirectory elsewhere;
+		auto reporter = startReporter({{"directory", directory.path()}});
+		const std::string victim = elsewhere.file("victim");
+		writeFile(victim, "victim");
+		for (const std::string& name : {"." + PROFILE_NAME + ".XXXXXX", "." + PROFILE_NAME + ".tmp", "." + PROFILE_NAME + ".jfr"})
+			CPPUNIT_ASSERT_EQUAL(0, ::symlink(victim.c_str(), directory.file(name).c_str()));
+		assertReported(*reporter, makeProfile("cpu-wall.jfr"));
+		CPPUNIT_ASSERT_EQUAL(std::string("victim"), readFile(victim));
+		CPPUNIT_ASSERT(readFile(directory.file(PROFILE_NAME + ".jfr")) == readFile(dataFile("cpu-wall.jfr")));
 	}
 
 	void testStartCreatesMissingDirectory()

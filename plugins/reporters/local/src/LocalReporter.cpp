@@ -11,8 +11,10 @@
 #include "Poco/RegularExpression.h"
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -48,6 +50,21 @@ std::pair<std::string, int> sortKey(const std::string& name)
 	int suffix = 0;
 	if (name.size() > 21 && name[20] == '-') suffix = std::atoi(name.c_str() + 21);
 	return {time, suffix};
+}
+
+// Six characters no one can predict (O_EXCL makes a collision harmless anyway).
+std::string randomSuffix()
+{
+	static const char ALPHABET[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char bytes[6] = {0};
+	if (::getrandom(bytes, sizeof(bytes), GRND_NONBLOCK) != static_cast<ssize_t>(sizeof(bytes)))
+	{
+		auto seed = static_cast<unsigned long long>(std::chrono::steady_clock::now().time_since_epoch().count());
+		for (auto& byte : bytes) byte = static_cast<unsigned char>(seed >>= 5);
+	}
+	std::string suffix;
+	for (unsigned char byte : bytes) suffix += ALPHABET[byte % (sizeof(ALPHABET) - 1)];
+	return suffix;
 }
 
 } // namespace
@@ -115,7 +132,6 @@ std::string LocalReporter::writeProfile(const sdk::Profile& profile)
 		fd = createTemporary(base, temporary);
 	}
 	if (fd < 0) throwSystemError("cannot create a file in " + _options.directory, errno);
-	::fchmod(fd, 0644);
 	try
 	{
 		writeContent(fd, profile);
@@ -135,12 +151,19 @@ std::string LocalReporter::writeProfile(const sdk::Profile& profile)
 
 int LocalReporter::createTemporary(const std::string& base, std::vector<char>& temporary) const
 {
-	// A unique hidden name, created exclusively: two instances writing to one
-	// directory never share a temporary file.
-	const std::string pattern = _options.directory + "/." + base + ".XXXXXX";
-	temporary.assign(pattern.begin(), pattern.end());
-	temporary.push_back('\0');
-	return ::mkostemp(temporary.data(), O_CLOEXEC);
+	// A unique hidden name, created exclusively and never through a link: two
+	// instances writing to one directory never share a temporary file. Mode
+	// 0666 less the process's umask, as any file the host creates.
+	int fd = -1;
+	for (int attempt = 0; attempt < 16 && fd < 0; ++attempt)
+	{
+		const std::string path = _options.directory + "/." + base + "." + randomSuffix();
+		temporary.assign(path.begin(), path.end());
+		temporary.push_back('\0');
+		fd = ::open(temporary.data(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+		if (fd < 0 && errno != EEXIST) break;
+	}
+	return fd;
 }
 
 void LocalReporter::writeContent(int fd, const sdk::Profile& profile)

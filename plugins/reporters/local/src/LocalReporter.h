@@ -36,7 +36,10 @@ class LocalReporter: public sdk::Reporter
 	/// overwritten: a later profile of the same second gets a suffix above
 	/// every one used for that second ("-1", "-2", ...), so names always sort
 	/// in the order the profiles were written. Files appear atomically (written to a hidden
-	/// temporary file, then linked into place).
+	/// temporary file with an unpredictable name, created exclusively and never
+	/// through a symbolic link, then linked into place). Their mode is 0666
+	/// less the process's umask, like any file the host creates: under umask
+	/// 077 profiles are 0600, under 022 0644.
 	///
 	/// Results (classifyException, ErrorClassification.h): disk full, quota, I/O
 	/// and descriptor exhaustion -> Retry; other errors (permissions, read-only
