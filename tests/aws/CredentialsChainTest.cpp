@@ -80,6 +80,9 @@ class CredentialsChainTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testNothingConfiguredGivesOneLinePerSource);
 	CPPUNIT_TEST(testNonAwsHostFailsFast);
 	CPPUNIT_TEST(testConcurrentCallersShareOneFetch);
+	CPPUNIT_TEST(testMalformedRefreshKeepsTheOldCredentials);
+	CPPUNIT_TEST(testNonStringOrHeaderBreakingValuesAreRefused);
+	CPPUNIT_TEST(testOversizedCredentialsDocumentIsRefused);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -401,6 +404,58 @@ public:
 		for (auto& caller : callers) caller.join();
 		CPPUNIT_ASSERT_EQUAL(4, served.load());
 		CPPUNIT_ASSERT_EQUAL(1, _imds->credentialRequests());
+	}
+
+	void testMalformedRefreshKeepsTheOldCredentials()
+	{
+		FakeCredentials served = expiringIn(Poco::Timespan(60, 0), "ASIAKEPT");
+		_imds->setCredentials(served);
+		CredentialsChain chain(options());
+		chain.get();
+		FakeCredentials malformed;
+		malformed.accessKeyId = "ASIA\", \"AccessKeyId\": {\"a\": 1}, \"Ignored\": \""; // a second AccessKeyId, an object
+		_imds->setCredentials(malformed);
+		asprof::test::LogCapture log("asprof.aws.credentials", Poco::Message::PRIO_WARNING);
+		const Credentials kept = chain.get();
+		CPPUNIT_ASSERT_EQUAL(std::string("ASIAKEPT"), kept.accessKeyId);
+		CPPUNIT_ASSERT_MESSAGE(log.text(), contains(log.text(), "AccessKeyId is not a string"));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), log.count("keeping the current credentials"));
+	}
+
+	void testNonStringOrHeaderBreakingValuesAreRefused()
+	{
+		FakeCredentials injected;
+		injected.token = "tok\\r\\nX-Injected: yes"; // JSON escapes: the parsed token holds CR LF
+		_imds->setCredentials(injected);
+		try
+		{
+			CredentialsChain(options()).get();
+			CPPUNIT_FAIL("a session token with a line break must be refused");
+		}
+		catch (const CredentialsException& error)
+		{
+			CPPUNIT_ASSERT_MESSAGE(error.message(), contains(error.message(), "the Token holds spaces or control characters"));
+			CPPUNIT_ASSERT(!contains(error.message(), "Injected"));
+		}
+		EnvPtr key = setEnv("AWS_ACCESS_KEY_ID", "AKID\nX");
+		EnvPtr secret = setEnv("AWS_SECRET_ACCESS_KEY", "secret");
+		CPPUNIT_ASSERT_THROW(CredentialsChain(options()).get(), CredentialsException);
+	}
+
+	void testOversizedCredentialsDocumentIsRefused()
+	{
+		FakeCredentials huge;
+		huge.token = std::string(70 * 1024, 't');
+		_imds->setCredentials(huge);
+		try
+		{
+			CredentialsChain(options()).get();
+			CPPUNIT_FAIL("a credentials document over 64 KiB must be refused");
+		}
+		catch (const CredentialsException& error)
+		{
+			CPPUNIT_ASSERT_MESSAGE(error.message(), contains(error.message(), "body larger than 65536 bytes"));
+		}
 	}
 
 private:

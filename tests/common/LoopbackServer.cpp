@@ -21,7 +21,12 @@
 #include "Poco/String.h"
 #include "Poco/ThreadPool.h"
 #include "Poco/URI.h"
+#include <atomic>
+#include <condition_variable>
+#include <csignal>
 #include <mutex>
+#include <thread>
+#include <sys/socket.h>
 
 using Poco::Net::Context;
 
@@ -387,5 +392,340 @@ void TestCertificates::openssl(const std::vector<std::string>& arguments) const
 			std::to_string(exitCode) + ": " + output);
 }
 
+class HostileServer::Engine
+{
+public:
+	explicit Engine(const Options& options):
+		_options(options),
+		_listener(Poco::Net::SocketAddress("127.0.0.1", 0), 64),
+		_acceptor([this] { acceptLoop(); })
+	{
+	}
+
+	~Engine()
+	{
+		{
+			std::lock_guard<std::mutex> lock(_mutex);
+			_stopping = true;
+		}
+		_wakeUp.notify_all();
+		_acceptor.join();
+		for (std::thread& connection : _connections) connection.join();
+	}
+
+	Poco::UInt16 port() const
+	{
+		return _listener.address().port();
+	}
+
+	int connections() const
+	{
+		return _accepted.load();
+	}
+
+	Poco::UInt64 bytesSent() const
+	{
+		return _sent.load();
+	}
+
+private:
+	bool stopping()
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		return _stopping;
+	}
+
+	// Paces the behaviours (not a test wait): true once the server is stopping.
+	bool pause(const Poco::Timespan& interval)
+	{
+		std::unique_lock<std::mutex> lock(_mutex);
+		return _wakeUp.wait_for(lock, std::chrono::microseconds(interval.totalMicroseconds()), [this] { return _stopping; });
+	}
+
+	void acceptLoop()
+	{
+		while (!stopping())
+		{
+			if (!_listener.poll(Poco::Timespan(0, 20000), Poco::Net::Socket::SELECT_READ)) continue;
+			Poco::Net::StreamSocket socket = _listener.acceptConnection();
+			++_accepted;
+			std::lock_guard<std::mutex> lock(_mutex);
+			_connections.emplace_back([this, socket]() mutable { serve(socket); });
+		}
+	}
+
+	// Reads until the end of the request head; false when the client went away or we stop.
+	bool readHead(Poco::Net::StreamSocket& socket)
+	{
+		std::string head;
+		char buffer[4096];
+		while (head.find("\r\n\r\n") == std::string::npos)
+		{
+			if (stopping()) return false;
+			if (!socket.poll(Poco::Timespan(0, 20000), Poco::Net::Socket::SELECT_READ)) continue;
+			const int received = socket.receiveBytes(buffer, sizeof(buffer));
+			if (received <= 0) return false;
+			head.append(buffer, static_cast<std::size_t>(received));
+		}
+		return true;
+	}
+
+	bool sendSome(Poco::Net::StreamSocket& socket, const char* data, int length)
+	{
+		while (length > 0)
+		{
+			if (stopping()) return false;
+			if (!socket.poll(Poco::Timespan(0, 20000), Poco::Net::Socket::SELECT_WRITE)) continue;
+			const int sent = socket.sendBytes(data, length, MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (sent <= 0) return false;
+			_sent += static_cast<Poco::UInt64>(sent);
+			data += sent;
+			length -= sent;
+		}
+		return true;
+	}
+
+	void hang(Poco::Net::StreamSocket& socket)
+	{
+		char buffer[4096];
+		while (!stopping())
+		{
+			if (!socket.poll(Poco::Timespan(0, 20000), Poco::Net::Socket::SELECT_READ)) continue;
+			if (socket.receiveBytes(buffer, sizeof(buffer)) <= 0) return;
+		}
+	}
+
+	void drip(Poco::Net::StreamSocket& socket)
+	{
+		const std::string endlessLine = "X-Drip: 1\r\n";
+		for (std::size_t sent = 0; _options.endless || sent < _options.answer.size(); ++sent)
+		{
+			const char byte = sent < _options.answer.size() ? _options.answer[sent]
+															: endlessLine[(sent - _options.answer.size()) % endlessLine.size()];
+			if (!sendSome(socket, &byte, 1) || pause(_options.dripInterval)) return;
+		}
+	}
+
+	void flood(Poco::Net::StreamSocket& socket)
+	{
+		const std::string chunk = "1000\r\n" + std::string(4096, 'x') + "\r\n";
+		if (!sendSome(socket, _options.answer.data(), static_cast<int>(_options.answer.size()))) return;
+		while (sendSome(socket, chunk.data(), static_cast<int>(chunk.size())))
+		{
+		}
+	}
+
+	void serve(Poco::Net::StreamSocket socket)
+	{
+		try
+		{
+			switch (_options.behaviour)
+			{
+			case Behaviour::Hang: hang(socket); break;
+			case Behaviour::Drip:
+				if (readHead(socket)) drip(socket);
+				break;
+			case Behaviour::Flood:
+				if (readHead(socket)) flood(socket);
+				break;
+			case Behaviour::Reset:
+				if (readHead(socket)) socket.setLinger(true, 0);
+				break;
+			}
+			socket.close();
+		}
+		catch (const Poco::Exception&)
+		{
+			// The client went away: that is its right.
+		}
+	}
+
+	const Options _options;
+	Poco::Net::ServerSocket _listener;
+	std::mutex _mutex;
+	std::condition_variable _wakeUp;
+	bool _stopping = false;
+	std::atomic<int> _accepted{0};
+	std::atomic<Poco::UInt64> _sent{0};
+	std::vector<std::thread> _connections;
+	std::thread _acceptor; // last: starts once everything above exists
+};
+
+HostileServer::HostileServer(const Options& options):
+	_engine(std::make_unique<Engine>(options))
+{
 }
-} // namespace asprof::test
+
+HostileServer::~HostileServer() = default;
+
+Poco::UInt16 HostileServer::port() const
+{
+	return _engine->port();
+}
+
+std::string HostileServer::url(const std::string& pathAndQuery) const
+{
+	return "http://127.0.0.1:" + std::to_string(port()) + pathAndQuery;
+}
+
+int HostileServer::connections() const
+{
+	return _engine->connections();
+}
+
+Poco::UInt64 HostileServer::bytesSent() const
+{
+	return _engine->bytesSent();
+}
+
+namespace {
+
+extern "C" void ignoreSignal(int)
+{
+}
+
+} // namespace
+
+class SignalStorm::Timer
+{
+public:
+	Timer(pthread_t target, const Poco::Timespan& interval):
+		_target(target),
+		_interval(interval)
+	{
+		struct sigaction action = {};
+		action.sa_handler = ignoreSignal;
+		sigemptyset(&action.sa_mask);
+		action.sa_flags = 0; // no SA_RESTART: interrupted system calls return EINTR
+		if (::sigaction(SIGUSR1, &action, &_previous) != 0) throw Poco::SystemException("sigaction(SIGUSR1)");
+		_thread = std::thread([this] { run(); });
+	}
+
+	~Timer()
+	{
+		{
+			std::lock_guard<std::mutex> lock(_mutex);
+			_stopping = true;
+		}
+		_wakeUp.notify_all();
+		_thread.join();
+		::sigaction(SIGUSR1, &_previous, nullptr);
+	}
+
+	int sent() const
+	{
+		return _sent.load();
+	}
+
+private:
+	void run()
+	{
+		std::unique_lock<std::mutex> lock(_mutex);
+		while (!_wakeUp.wait_for(lock, std::chrono::microseconds(_interval.totalMicroseconds()), [this] { return _stopping; }))
+		{
+			if (::pthread_kill(_target, SIGUSR1) == 0) ++_sent;
+		}
+	}
+
+	const pthread_t _target;
+	const Poco::Timespan _interval;
+	struct sigaction _previous = {};
+	std::mutex _mutex;
+	std::condition_variable _wakeUp;
+	bool _stopping = false;
+	std::atomic<int> _sent{0};
+	std::thread _thread;
+};
+
+SignalStorm::SignalStorm(pthread_t target, const Poco::Timespan& interval):
+	_timer(std::make_unique<Timer>(target, interval))
+{
+}
+
+SignalStorm::~SignalStorm() = default;
+
+int SignalStorm::signalsSent() const
+{
+	return _timer->sent();
+}
+
+class BackgroundCall::State
+{
+public:
+	std::mutex mutex;
+	std::condition_variable finished;
+	bool done = false;
+	Poco::Timestamp started;
+	Poco::Timespan elapsed;
+	std::string error;
+	bool timedOut = false;
+};
+
+BackgroundCall::BackgroundCall(std::function<void()> call):
+	_state(std::make_shared<State>())
+{
+	std::shared_ptr<State> state = _state;
+	_thread = std::thread([state, call] {
+		std::string error;
+		bool timedOut = false;
+		try
+		{
+			call();
+		}
+		catch (const Poco::TimeoutException& exception)
+		{
+			error = exception.displayText();
+			timedOut = true;
+		}
+		catch (const Poco::Exception& exception)
+		{
+			error = exception.displayText();
+		}
+		catch (const std::exception& exception)
+		{
+			error = exception.what();
+		}
+		std::lock_guard<std::mutex> lock(state->mutex);
+		state->elapsed = Poco::Timestamp() - state->started;
+		state->error = error;
+		state->timedOut = timedOut;
+		state->done = true;
+		state->finished.notify_all();
+	});
+}
+
+BackgroundCall::~BackgroundCall()
+{
+	_thread.join();
+}
+
+pthread_t BackgroundCall::thread()
+{
+	return _thread.native_handle();
+}
+
+bool BackgroundCall::finishedWithin(const Poco::Timespan& timeout)
+{
+	std::unique_lock<std::mutex> lock(_state->mutex);
+	return _state->finished.wait_for(lock, std::chrono::microseconds(timeout.totalMicroseconds()), [this] { return _state->done; });
+}
+
+Poco::Timespan BackgroundCall::elapsed() const
+{
+	std::lock_guard<std::mutex> lock(_state->mutex);
+	return _state->elapsed;
+}
+
+std::string BackgroundCall::error() const
+{
+	std::lock_guard<std::mutex> lock(_state->mutex);
+	return _state->error;
+}
+
+bool BackgroundCall::timedOut() const
+{
+	std::lock_guard<std::mutex> lock(_state->mutex);
+	return _state->timedOut;
+}
+
+} } // namespace asprof::test

@@ -13,9 +13,11 @@
 #include "Poco/Timespan.h"
 #include "Poco/Types.h"
 #include <functional>
+#include <pthread.h>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -168,6 +170,105 @@ private:
 
 	TemporaryDirectory _directory;
 	int _serial = 1000;
+};
+
+class HostileServer
+	/// A raw TCP server on 127.0.0.1 (ephemeral port) that misbehaves on purpose, the same
+	/// way on every connection it accepts:
+	///   Hang:  reads (and discards) whatever the client sends, never answers;
+	///   Drip:  reads the request head, then sends answer one byte per dripInterval and,
+	///          when endless, header lines ("X-Drip: 1\r\n") one byte at a time forever;
+	///   Flood: reads the request head, sends answer (the head of a chunked response), then
+	///          4 KiB chunks as fast as the client takes them, never the last chunk;
+	///   Reset: reads the request head and resets the connection (RST).
+	/// Its threads start in the constructor; the destructor ends every behaviour at once,
+	/// closes every connection and joins them.
+{
+public:
+	enum class Behaviour
+	{
+		Hang,
+		Drip,
+		Flood,
+		Reset
+	};
+
+	struct Options
+	{
+		Behaviour behaviour = Behaviour::Hang;
+		std::string answer;  ///< Drip and Flood: the bytes sent first
+		Poco::Timespan dripInterval = Poco::Timespan(0, 500000);
+		bool endless = true; ///< Drip: keep dripping header lines once answer is sent
+	};
+
+	explicit HostileServer(const Options& options);
+	~HostileServer();
+
+	HostileServer(const HostileServer&) = delete;
+	HostileServer& operator=(const HostileServer&) = delete;
+
+	Poco::UInt16 port() const;
+	std::string url(const std::string& pathAndQuery = "/") const;
+		/// "http://127.0.0.1:<port><pathAndQuery>".
+	int connections() const;
+		/// Connections accepted so far.
+	Poco::UInt64 bytesSent() const;
+		/// Bytes sent to clients so far, all connections together.
+
+private:
+	class Engine;
+	std::unique_ptr<Engine> _engine;
+};
+
+class SignalStorm
+	/// Interrupts one thread with SIGUSR1 every interval, as async-profiler's wall-clock
+	/// sampling does with SIGVTALRM/SIGPROF: a no-op handler installed WITHOUT SA_RESTART,
+	/// so every blocking system call of that thread returns EINTR. Starts in the
+	/// constructor; the destructor stops the timer thread and restores the old handler.
+{
+public:
+	SignalStorm(pthread_t target, const Poco::Timespan& interval);
+	~SignalStorm();
+
+	SignalStorm(const SignalStorm&) = delete;
+	SignalStorm& operator=(const SignalStorm&) = delete;
+
+	int signalsSent() const;
+
+private:
+	class Timer;
+	std::unique_ptr<Timer> _timer;
+};
+
+class BackgroundCall
+	/// Runs call on a thread of its own (started in the constructor) and records how it
+	/// ended, so that a test can bound a call that might hang, signal its thread, and
+	/// still clean up: the destructor joins, so whatever the call waits for (a server)
+	/// must be gone or released before.
+{
+public:
+	explicit BackgroundCall(std::function<void()> call);
+	~BackgroundCall();
+
+	BackgroundCall(const BackgroundCall&) = delete;
+	BackgroundCall& operator=(const BackgroundCall&) = delete;
+
+	pthread_t thread();
+		/// The thread running the call (to aim a SignalStorm at).
+	bool finishedWithin(const Poco::Timespan& timeout);
+		/// Waits until the call returned or threw, at most timeout.
+	Poco::Timespan elapsed() const;
+		/// From the start to the end of the call (valid once finished).
+	std::string error() const;
+		/// displayText() of the Poco::Exception it threw (what() of another exception),
+		/// "" when it returned.
+	bool timedOut() const;
+		/// Whether it threw Poco::TimeoutException.
+
+private:
+	class State;
+	std::shared_ptr<State> _state;
+	std::thread _thread;
 };
 
 } } // namespace asprof::test

@@ -27,7 +27,10 @@ using asprof::plugins::HttpRequest;
 using asprof::plugins::HttpResponse;
 using asprof::plugins::parseRetryAfter;
 using asprof::sdk::ReportResult;
+using asprof::test::BackgroundCall;
 using asprof::test::DirectTestFixture;
+using asprof::test::HostileServer;
+using asprof::test::SignalStorm;
 using asprof::test::LoopbackServer;
 using asprof::test::waitUntil;
 
@@ -61,6 +64,34 @@ Poco::UInt16 closedPort()
 	return port;
 }
 
+// Sends one GET to a hostile server from a thread of its own that a signal interrupts
+// every 150 ms, and says how it ended; a call still running after 10 s fails the test
+// (the server goes first, which ends the call, so the thread can be joined).
+void assertCutAtDeadline(const HostileServer::Options& hostile, const Poco::Timespan& timeout)
+{
+	HttpOptions options;
+	options.timeout = timeout;
+	HttpClient client(options);
+	std::unique_ptr<BackgroundCall> call; // destroyed (joined) after the server
+	auto server = std::make_unique<HostileServer>(hostile);
+	const std::string url = server->url("/never");
+	call = std::make_unique<BackgroundCall>([&] { client.send(makeRequest("GET", url)); });
+	bool finished = false;
+	int signals = 0;
+	{
+		SignalStorm storm(call->thread(), Poco::Timespan(0, 150000));
+		finished = call->finishedWithin(Poco::Timespan(10, 0));
+		signals = storm.signalsSent();
+	}
+	server.reset();
+	CPPUNIT_ASSERT(signals > 0);
+	CPPUNIT_ASSERT(call->finishedWithin(Poco::Timespan(20, 0)));
+	CPPUNIT_ASSERT_MESSAGE("still waiting 10 s after a " + std::to_string(timeout.totalMilliseconds()) + " ms timeout", finished);
+	CPPUNIT_ASSERT_MESSAGE(call->error(), call->timedOut());
+	CPPUNIT_ASSERT_MESSAGE(std::to_string(call->elapsed().totalMilliseconds()) + " ms",
+		call->elapsed() < timeout + Poco::Timespan(0, 700000));
+}
+
 } // namespace
 
 class HttpClientTest: public DirectTestFixture
@@ -77,6 +108,12 @@ class HttpClientTest: public DirectTestFixture
 	CPPUNIT_TEST(testTransientStatusesAreRetryWithRetryAfter);
 	CPPUNIT_TEST(testPermanentStatusesAreFailWithTheFirst200BytesOfTheBody);
 	CPPUNIT_TEST(testParseRetryAfterSecondsAndHttpDates);
+	CPPUNIT_TEST(testTimeoutIsADeadlineThatSignalsDoNotRestart);
+	CPPUNIT_TEST(testDrippedAnswerIsCutAtTheTotalDeadline);
+	CPPUNIT_TEST(testChunkedFloodStopsAtTheBodyCap);
+	CPPUNIT_TEST(testBodyOverTheCapFailsWithoutBeingDelivered);
+	CPPUNIT_TEST(testBodyAtTheCapIsAccepted);
+	CPPUNIT_TEST(testControlCharactersInHeaderValuesAreRefused);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -284,6 +321,108 @@ public:
 		CPPUNIT_ASSERT(!parseRetryAfter("1.5", now));
 		CPPUNIT_ASSERT(!parseRetryAfter("soon", now));
 		CPPUNIT_ASSERT(!parseRetryAfter("99999999999999999999999", now));
+	}
+
+	void testTimeoutIsADeadlineThatSignalsDoNotRestart()
+	{
+		// Accepts and never answers; SIGUSR1 (no SA_RESTART) every 150 ms, as wall-clock
+		// sampling does: a receive restarted with the full timeout would never end.
+		HostileServer::Options hang;
+		hang.behaviour = HostileServer::Behaviour::Hang;
+		assertCutAtDeadline(hang, Poco::Timespan(1, 0));
+	}
+
+	void testDrippedAnswerIsCutAtTheTotalDeadline()
+	{
+		// One byte every 100 ms: each read gets its byte long before a per-read timeout.
+		HostileServer::Options drip;
+		drip.behaviour = HostileServer::Behaviour::Drip;
+		drip.answer = "HTTP/1.1 200 OK\r\n";
+		drip.dripInterval = Poco::Timespan(0, 100000);
+		assertCutAtDeadline(drip, Poco::Timespan(1, 0));
+	}
+
+	void testChunkedFloodStopsAtTheBodyCap()
+	{
+		HostileServer::Options flood;
+		flood.behaviour = HostileServer::Behaviour::Flood;
+		flood.answer = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+		HttpOptions options;
+		options.timeout = Poco::Timespan(30, 0);
+		HttpClient client(options);
+		std::unique_ptr<BackgroundCall> call; // destroyed (joined) after the server
+		auto server = std::make_unique<HostileServer>(flood);
+		const std::string url = server->url("/flood");
+		call = std::make_unique<BackgroundCall>([&] { client.send(makeRequest("GET", url)); });
+		const bool finished = call->finishedWithin(Poco::Timespan(10, 0));
+		const Poco::UInt64 sent = server->bytesSent();
+		server.reset();
+		CPPUNIT_ASSERT(call->finishedWithin(Poco::Timespan(20, 0)));
+		CPPUNIT_ASSERT_MESSAGE("an endless chunked body is still being read", finished);
+		CPPUNIT_ASSERT_MESSAGE(call->error(), call->error().find("body larger than 65536 bytes") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(std::to_string(sent), sent < 16u * 1024 * 1024); // stopped, not read whole
+	}
+
+	void testBodyOverTheCapFailsWithoutBeingDelivered()
+	{
+		LoopbackServer server([](const LoopbackServer::Request&, LoopbackServer::Response& response) {
+			response.body = std::string(1000, 'b');
+		});
+		HttpOptions options;
+		options.maxBodyBytes = 999;
+		HttpClient client(options);
+		try
+		{
+			client.send(makeRequest("GET", server.url("/big")));
+			CPPUNIT_FAIL("a body over the cap must not be returned");
+		}
+		catch (const Poco::Net::MessageException& error)
+		{
+			CPPUNIT_ASSERT_MESSAGE(error.displayText(), error.displayText().find("body larger than 999 bytes") != std::string::npos);
+			CPPUNIT_ASSERT(classifyException(error, "get").status == ReportResult::Status::Retry);
+		}
+	}
+
+	void testBodyAtTheCapIsAccepted()
+	{
+		LoopbackServer server([](const LoopbackServer::Request&, LoopbackServer::Response& response) {
+			response.body = std::string(1000, 'b');
+		});
+		HttpOptions options;
+		options.maxBodyBytes = 1000;
+		HttpClient client(options);
+		CPPUNIT_ASSERT_EQUAL(std::string(1000, 'b'), client.send(makeRequest("GET", server.url("/exact"))).body);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(64 * 1024), HttpOptions().maxBodyBytes);
+	}
+
+	void testControlCharactersInHeaderValuesAreRefused()
+	{
+		LoopbackServer server;
+		HttpClient client{HttpOptions()};
+		for (const std::string& value : {std::string("tok\r\nX-Injected: yes"), std::string("a\nb"), std::string("a\0b", 3),
+				 std::string("a\x01"), std::string("a\x7f"), std::string("a\tb")})
+		{
+			HttpRequest request = makeRequest("PUT", server.url("/upload"), "x");
+			request.headers = {{"X-Amz-Security-Token", value}};
+			try
+			{
+				client.send(request);
+				CPPUNIT_FAIL("a header value with a control character must be refused");
+			}
+			catch (const Poco::InvalidArgumentException& error)
+			{
+				CPPUNIT_ASSERT_MESSAGE(error.displayText(), error.displayText().find("X-Amz-Security-Token") != std::string::npos);
+				CPPUNIT_ASSERT(error.displayText().find("tok") == std::string::npos); // never the value: it may be a secret
+				CPPUNIT_ASSERT(classifyException(error, "put").status == ReportResult::Status::Fail);
+			}
+		}
+		HttpRequest badName = makeRequest("GET", server.url("/"));
+		badName.headers = {{"X-A\r\nX-B", "v"}};
+		CPPUNIT_ASSERT_THROW(client.send(badName), Poco::InvalidArgumentException);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(0), server.requestCount());
+		HttpRequest fine = makeRequest("GET", server.url("/"));
+		fine.headers = {{"X-Fine", "printable \xc3\xa9 UTF-8 and spaces"}};
+		CPPUNIT_ASSERT_EQUAL(200, client.send(fine).status);
 	}
 };
 

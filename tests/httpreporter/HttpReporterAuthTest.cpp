@@ -13,6 +13,7 @@
 #include "Poco/File.h"
 #include "Poco/Message.h"
 #include <sstream>
+#include <sys/stat.h>
 
 using asprof::sdk::ReportResult;
 using asprof::test::DirectTestFixture;
@@ -56,6 +57,7 @@ class HttpReporterAuthTest: public DirectTestFixture
 	CPPUNIT_TEST(testMissingOrEmptyTokenFileIsRetryNamingTheFile);
 	CPPUNIT_TEST(testBasicAuthFromKeys);
 	CPPUNIT_TEST(testBasicAuthFromUrlUserInfoIsMovedOutOfTheUrl);
+	CPPUNIT_TEST(testTokenFileThatIsADeviceOrFifoIsRefusedWithoutReadingIt);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -167,6 +169,23 @@ public:
 			CPPUNIT_ASSERT_MESSAGE(text, text.find("cret") == std::string::npos);
 			CPPUNIT_ASSERT_MESSAGE(text, text.find("bob") == std::string::npos);
 		}
+	}
+
+	void testTokenFileThatIsADeviceOrFifoIsRefusedWithoutReadingIt()
+	{
+		// /dev/zero says size 0 and never ends; a FIFO blocks open() until a writer comes.
+		TemporaryDirectory dir;
+		const std::string fifo = dir.file("token.fifo");
+		CPPUNIT_ASSERT_EQUAL(0, ::mkfifo(fifo.c_str(), 0600));
+		LoopbackServer server;
+		for (const std::string& tokenFile : {std::string("/dev/zero"), fifo})
+		{
+			auto reporter = startHttpReporter({{"url", server.url("")}, {"appName", "checkout"}, {"bearerTokenFile", tokenFile}});
+			const ReportResult result = reporter->report(makeProfile("cpu-wall.jfr"));
+			CPPUNIT_ASSERT(result.status != Status::Ok);
+			CPPUNIT_ASSERT_MESSAGE(result.message, result.message.find("bearerTokenFile " + tokenFile + " is not a regular file") != std::string::npos);
+		}
+		CPPUNIT_ASSERT_EQUAL(std::size_t(0), server.requestCount());
 	}
 };
 

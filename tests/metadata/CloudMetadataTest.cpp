@@ -166,11 +166,16 @@ public:
 		asprof::test::FakeImds imds;
 		LoopbackServer ecsDown([](const LoopbackServer::Request&, LoopbackServer::Response& response) { response.status = 500; });
 		asprof::test::ScopedEnv uri("ECS_CONTAINER_METADATA_URI_V4", ecsDown.url("/v4/x"));
-		agent::Agent agent(agent::AgentConfig::fromIni(asprof::test::fakeProfilerIni(
-			"[reporter.main]\ntype = capture\ndirectory = " + dir.path() + "\n"
-			"[metadata.ecs]\ntype = ecs\nlibrary = " ASPROF_BUILD_PLUGIN_DIR "/libasprof-metadata-ecs.so\n"
-			"[metadata.ec2]\ntype = ec2\nlibrary = " ASPROF_BUILD_PLUGIN_DIR "/libasprof-metadata-ec2.so\nendpoint = " + imds.endpoint() + "\n",
-			"metadata = ecs, ec2, onprem\n"), "test.ini"));
+		std::string ini = asprof::test::fakeProfilerIni("[reporter.main]\ntype = capture\ndirectory = " + dir.path() + "\n"
+														 "[metadata.ecs]\ntype = ecs\nlibrary = " ASPROF_BUILD_PLUGIN_DIR "/libasprof-metadata-ecs.so\n"
+														 "[metadata.ec2]\ntype = ec2\nlibrary = " ASPROF_BUILD_PLUGIN_DIR
+														 "/libasprof-metadata-ec2.so\nendpoint = " +
+			imds.endpoint() + "\n");
+		// A key given twice is refused: replace the fixture's metadata line instead.
+		const std::string fixtureMetadata = "metadata = onprem\n";
+		CPPUNIT_ASSERT(ini.find(fixtureMetadata) != std::string::npos);
+		ini.replace(ini.find(fixtureMetadata), fixtureMetadata.size(), "metadata = ecs, ec2, onprem\n");
+		agent::Agent agent(agent::AgentConfig::fromIni(ini, "test.ini"));
 		agent.start();
 		CPPUNIT_ASSERT(asprof::test::waitUntil([&]() { return agent.status().lanes[0].delivered >= 1; }));
 		agent.stop(Poco::Timespan(5, 0));

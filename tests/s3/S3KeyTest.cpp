@@ -57,6 +57,9 @@ class S3KeyTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testKeyIsStableAcrossRetriesAndNeverShared);
 	CPPUNIT_TEST(testVirtualHostedAndPathStyleUrls);
 	CPPUNIT_TEST(testBadConfigurationNamesTheKey);
+	CPPUNIT_TEST(testBucketNamesAwsRejectsAreRefused);
+	CPPUNIT_TEST(testKeyPrefixAndGroupThatCouldEscapeAreRefused);
+	CPPUNIT_TEST(testIdsFromTheNetworkNeverBreakTheKey);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -125,6 +128,40 @@ public:
 		std::string error = configError({{"bucket", "b-1"}, {"accessKeyId", "AKIDEXAMPLE"}});
 		CPPUNIT_ASSERT(error.find("accessKeyId and secretAccessKey together") != std::string::npos);
 		CPPUNIT_ASSERT(configError({{"bucket", "b-1"}, {"buckit", "x"}}).find("unknown key buckit") != std::string::npos);
+	}
+
+	void testBucketNamesAwsRejectsAreRefused()
+	{
+		for (const std::string& bucket : std::vector<std::string>{"my..bucket", "192.168.1.1", "MyBucket", "ab", std::string(64, 'a'), "-bucket", "bucket-", "xn--bucket",
+				 "bucket-s3alias"})
+		{
+			const std::string error = configError({{"bucket", bucket}});
+			CPPUNIT_ASSERT_MESSAGE(error, error.find("[reporter.s3] bucket = " + bucket + ": expected an S3 bucket name") != std::string::npos);
+		}
+		for (const std::string& bucket : std::vector<std::string>{"abc", std::string(63, 'a'), "my.bucket-1", "192.168.1.1x"}) configured({{"bucket", bucket}});
+	}
+
+	void testKeyPrefixAndGroupThatCouldEscapeAreRefused()
+	{
+		for (const std::string& prefix : std::vector<std::string>{"../../", "..", "a/../b", "/abs", "a//b", "a b/", "a?b", "a#b", "./x", "a\\b"})
+		{
+			const std::string error = configError({{"bucket", "b-1"}, {"keyPrefix", prefix}});
+			CPPUNIT_ASSERT_MESSAGE(error, error.find("[reporter.s3] keyPrefix = " + prefix + ": expected '/'-separated segments") != std::string::npos);
+		}
+		for (const std::string& group : std::vector<std::string>{"a/b", "..a/", "a b", "a?b", "a#b", "", std::string(129, 'g')})
+		{
+			const std::string error = configError({{"bucket", "b-1"}, {"profilingGroup", group}});
+			CPPUNIT_ASSERT_MESSAGE(error, error.find("[reporter.s3] profilingGroup = " + group) != std::string::npos);
+		}
+		auto reporter = configured({{"bucket", "b-1"}, {"keyPrefix", "team/app.v2/"}, {"profilingGroup", "check_out-1.0"}});
+		CPPUNIT_ASSERT_EQUAL(std::string("team/app.v2/profile_check_out-1.0_onprem___4242_2025-03-20T16-41-54Z.zip"),
+			reporter->keyFor(asprof::test::makeProfile("cpu-wall.jfr", 1)));
+	}
+
+	void testIdsFromTheNetworkNeverBreakTheKey()
+	{
+		CPPUNIT_ASSERT_EQUAL(std::string("ec2_i-1--X-Injected:-yes-..---_"), S3Key::machine(host("ec2", "instanceId", "i-1\r\nX-Injected: yes/../?#")));
+		CPPUNIT_ASSERT_EQUAL(std::string("ecs_arn:aws-x--_"), S3Key::machine(host("ecs", "taskArn", std::string("arn:aws/x\n\0", 11))));
 	}
 };
 

@@ -140,6 +140,9 @@ class S3ReporterTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testRegionComesFromEnvironmentThenHostMetadata);
 	CPPUNIT_TEST(testCredentialsFromTheEnvironment);
 	CPPUNIT_TEST(testAgentUploadsEveryIntervalUnderDistinctKeys);
+	CPPUNIT_TEST(testErrorCodeAndMessageAreSanitizedAndBounded);
+	CPPUNIT_TEST(testOkWithAnErrorDocumentIsNotDelivered);
+	CPPUNIT_TEST(testRegionWithALineBreakNeverReachesAHeader);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -362,6 +365,51 @@ public:
 			CPPUNIT_ASSERT_MESSAGE(object.first, key.match(object.first));
 			CPPUNIT_ASSERT(unzip(object.second).at(0).second == asprof::test::readFile(asprof::test::dataFile("cpu-wall.jfr")));
 		}
+	}
+
+	void testErrorCodeAndMessageAreSanitizedAndBounded()
+	{
+		LoopbackServer server([](const LoopbackServer::Request&, LoopbackServer::Response& response) {
+			response.status = 403;
+			response.body = "<Error><Code>Access\x1b[31mDenied</Code><Message>" + std::string(60000, 'm') +
+				"\n2026-01-01 00:00:00 INFO forged line</Message></Error>";
+		});
+		auto reporter = startReporter({{"bucket", "b-1"}, {"endpoint", server.url("")}, {"pathStyle", "yes"}, {"region", "us-east-1"},
+			{"accessKeyId", "AKIDTEST"}, {"secretAccessKey", "secret"}});
+		const sdk::ReportResult result = reporter->report(asprof::test::makeProfile("cpu-wall.jfr"));
+		CPPUNIT_ASSERT(result.status == Status::Fail);
+		CPPUNIT_ASSERT_MESSAGE(result.message.substr(0, 300), result.message.size() < 600);
+		CPPUNIT_ASSERT(result.message.find('\x1b') == std::string::npos && result.message.find('\n') == std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(result.message.substr(0, 300), result.message.find("Access?[31mDenied") != std::string::npos);
+	}
+
+	void testOkWithAnErrorDocumentIsNotDelivered()
+	{
+		LoopbackServer server([](const LoopbackServer::Request&, LoopbackServer::Response& response) {
+			response.status = 200;
+			response.body = "<?xml version=\"1.0\"?>\n<Error><Code>InternalError</Code><Message>try again</Message></Error>";
+		});
+		auto reporter = startReporter({{"bucket", "b-1"}, {"endpoint", server.url("")}, {"pathStyle", "yes"}, {"region", "us-east-1"},
+			{"accessKeyId", "AKIDTEST"}, {"secretAccessKey", "secret"}});
+		const sdk::ReportResult result = reporter->report(asprof::test::makeProfile("cpu-wall.jfr"));
+		CPPUNIT_ASSERT_MESSAGE(result.message, result.status == Status::Retry);
+		CPPUNIT_ASSERT_MESSAGE(result.message, result.message.find("HTTP 200 with an <Error> document InternalError: try again") != std::string::npos);
+	}
+
+	void testRegionWithALineBreakNeverReachesAHeader()
+	{
+		// A region from host metadata (IMDS) goes into the signed Authorization header.
+		LoopbackServer server;
+		auto reporter = startReporter({{"bucket", "b-1"}, {"endpoint", server.url("")}, {"pathStyle", "yes"},
+			{"accessKeyId", "AKIDTEST"}, {"secretAccessKey", "secret"}});
+		asprof::test::ScopedEnv region("AWS_REGION", "");
+		asprof::test::ScopedEnv defaultRegion("AWS_DEFAULT_REGION", "");
+		sdk::Profile profile = asprof::test::makeProfile("cpu-wall.jfr");
+		profile.host.setField("region", "us-east-1\r\nX-Injected: yes");
+		const sdk::ReportResult result = reporter->report(profile);
+		CPPUNIT_ASSERT_MESSAGE(result.message, result.status == Status::Fail);
+		CPPUNIT_ASSERT_MESSAGE(result.message, result.message.find("is not an AWS region name") != std::string::npos);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(0), server.requestCount());
 	}
 
 private:

@@ -9,9 +9,10 @@
 #include "Poco/JSON/Object.h"
 #include "Poco/JSON/Parser.h"
 #include "Poco/Net/IPAddress.h"
-#include "Poco/StreamCopier.h"
+#include "Poco/RegularExpression.h"
 #include "Poco/String.h"
 #include "Poco/URI.h"
+#include <algorithm>
 
 namespace asprof {
 namespace plugins {
@@ -21,10 +22,21 @@ namespace {
 
 const std::string ROLES_PATH = "/latest/meta-data/iam/security-credentials/";
 const int CONTAINER_ATTEMPTS = 2;
+const std::size_t MAX_TOKEN_FILE_BYTES = 64 * 1024;
 
 std::string environment(const std::string& name)
 {
 	return Poco::Environment::get(name, "");
+}
+
+// A string member of the document, or "" when absent; anything but a string is refused
+// (an object would be converted to JSON text and split the header it goes into).
+std::string stringMember(const Poco::JSON::Object::Ptr& document, const std::string& name)
+{
+	if (!document->has(name) || document->isNull(name)) return std::string();
+	const Poco::Dynamic::Var value = document->get(name);
+	if (!value.isString()) throw Poco::DataFormatException("the credentials document's " + name + " is not a string");
+	return value.extract<std::string>();
 }
 
 std::optional<Poco::Timestamp> parseExpiration(const std::string& text)
@@ -63,9 +75,18 @@ std::string containerAuthorization()
 	{
 		try
 		{
+			// Bounded: the file may be anything (a device, a FIFO fed forever).
 			Poco::FileInputStream stream(tokenFile);
-			token.clear();
-			Poco::StreamCopier::copyToString(stream, token);
+			std::string content(MAX_TOKEN_FILE_BYTES + 1, '\0');
+			stream.read(&content[0], static_cast<std::streamsize>(content.size()));
+			content.resize(static_cast<std::size_t>(stream.gcount()));
+			if (content.size() > MAX_TOKEN_FILE_BYTES)
+				throw Poco::DataFormatException("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE is larger than 65536 bytes");
+			token = content;
+		}
+		catch (const Poco::DataFormatException&)
+		{
+			throw;
 		}
 		catch (const Poco::Exception& error)
 		{
@@ -73,8 +94,8 @@ std::string containerAuthorization()
 		}
 		Poco::trimInPlace(token);
 	}
-	if (token.find_first_of("\r\n") != std::string::npos)
-		throw Poco::DataFormatException("the container authorization token contains a line break");
+	if (!isHeaderSafe(token))
+		throw Poco::DataFormatException("the container authorization token holds control characters (line breaks?) a header cannot carry");
 	return token;
 }
 
@@ -106,6 +127,23 @@ std::string fetchContainerDocument(const Poco::URI& uri, const std::string& auth
 }
 
 } // namespace
+
+bool isHeaderSafe(const std::string& text)
+{
+	return std::all_of(text.begin(), text.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+}
+
+void requireHeaderSafe(const Credentials& credentials)
+{
+	const std::pair<const char*, const std::string*> fields[] = {{"AccessKeyId", &credentials.accessKeyId},
+		{"SecretAccessKey", &credentials.secretAccessKey}, {"Token", &credentials.sessionToken}};
+	for (const auto& field : fields)
+	{
+		if (!isHeaderSafe(*field.second))
+			throw Poco::DataFormatException(std::string("the ") + field.first +
+				" holds spaces or control characters (CR, LF, ...): credentials are printable ASCII");
+	}
+}
 
 std::optional<Credentials> credentialsFromOptions(const CredentialsChainOptions& options, std::string& failure)
 {
@@ -215,22 +253,24 @@ Credentials parseCredentialsDocument(const std::string& json, const std::string&
 	{
 		throw Poco::DataFormatException("the credentials document is not a JSON object");
 	}
-	std::string code = document->optValue<std::string>("Code", "Success");
-	if (code != "Success") throw Poco::DataFormatException("the credentials document has Code " + code);
+	std::string code = document->has("Code") ? stringMember(document, "Code") : "Success";
+	static const Poco::RegularExpression codeName("^[A-Za-z0-9.]{1,64}$");
+	if (code != "Success")
+		throw Poco::DataFormatException("the credentials document has " + (codeName.match(code) ? "Code " + code : std::string("a malformed Code")));
 
 	Credentials credentials;
-	credentials.accessKeyId = document->optValue<std::string>("AccessKeyId", "");
-	credentials.secretAccessKey = document->optValue<std::string>("SecretAccessKey", "");
-	credentials.sessionToken = document->optValue<std::string>("Token", "");
+	credentials.accessKeyId = stringMember(document, "AccessKeyId");
+	credentials.secretAccessKey = stringMember(document, "SecretAccessKey");
+	credentials.sessionToken = stringMember(document, "Token");
 	credentials.source = source;
 	if (credentials.accessKeyId.empty() || credentials.secretAccessKey.empty())
 		throw Poco::DataFormatException("the credentials document has no AccessKeyId or SecretAccessKey");
-	std::string expiration = document->optValue<std::string>("Expiration", "");
+	requireHeaderSafe(credentials);
+	std::string expiration = stringMember(document, "Expiration");
 	if (!expiration.empty())
 	{
 		credentials.expiration = parseExpiration(expiration);
-		if (!credentials.expiration)
-			throw Poco::DataFormatException("the credentials document's Expiration is not ISO 8601: " + expiration);
+		if (!credentials.expiration) throw Poco::DataFormatException("the credentials document's Expiration is not ISO 8601");
 	}
 	return credentials;
 }

@@ -34,10 +34,18 @@ std::optional<Credentials> credentialsFromContainer(const CredentialsChainOption
 std::optional<Credentials> credentialsFromInstanceProfile(const CredentialsChainOptions& options, std::string& failure);
 	/// "imds": the EC2 instance profile through IMDSv2.
 
+bool isHeaderSafe(const std::string& text);
+	/// Printable ASCII without spaces (0x21-0x7e), what keys and tokens are made of.
+
+void requireHeaderSafe(const Credentials& credentials);
+	/// Throws Poco::DataFormatException naming the field (never its value) when the
+	/// access key id, secret or session token is not isHeaderSafe().
+
 Credentials parseCredentialsDocument(const std::string& json, const std::string& source);
 	/// The AccessKeyId, SecretAccessKey, Token and Expiration of an ECS or IMDS
-	/// answer (Code, when present, must be "Success"). Throws Poco::DataFormatException
-	/// that never quotes the document.
+	/// answer (Code, when present, must be "Success"). Each member present must be a
+	/// JSON string (null counts as absent), and the keys and token isHeaderSafe().
+	/// Throws Poco::DataFormatException that never quotes the document.
 
 } } } // namespace asprof::plugins::aws
 

@@ -95,6 +95,16 @@ Credentials CredentialsChain::resolve()
 		if (refresh && source.first != _cached->source) continue;
 		std::string failure;
 		std::optional<Credentials> credentials = source.second(failure);
+		try
+		{
+			// Every source, whatever it parsed: these values go into HTTP headers.
+			if (credentials) requireHeaderSafe(*credentials);
+		}
+		catch (const Poco::DataFormatException& error)
+		{
+			credentials.reset();
+			failure = source.first + ": " + error.message();
+		}
 		if (credentials) return *credentials;
 		failures += (failures.empty() ? "" : "; ") + failure;
 	}

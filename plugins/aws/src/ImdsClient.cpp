@@ -127,6 +127,8 @@ std::string ImdsClient::token()
 	checkStatus(response, url);
 	std::string token = Poco::trim(response.body);
 	if (token.empty()) throw Poco::IOException("IMDS " + url + ": empty token");
+	if (std::any_of(token.begin(), token.end(), [](char c) { return c <= 0x20 || c >= 0x7f; }))
+		throw Poco::IOException("IMDS " + url + ": the token holds spaces or control characters a header cannot carry");
 
 	// Renew a minute early (half the TTL for short ones) so a request never
 	// carries a token that expires on the way.

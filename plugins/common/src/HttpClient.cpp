@@ -7,6 +7,7 @@
 
 #include "asprof/plugins/HttpClient.h"
 #include "asprof/plugins/ErrorClassification.h"
+#include "DeadlineSession.h"
 #include "Poco/DateTime.h"
 #include "Poco/DateTimeFormat.h"
 #include "Poco/DateTimeParser.h"
@@ -17,13 +18,11 @@
 #include "Poco/Net/HTTPClientSession.h"
 #include "Poco/Net/HTTPRequest.h"
 #include "Poco/Net/HTTPResponse.h"
-#include "Poco/Net/HTTPSClientSession.h"
 #include "Poco/Net/NetException.h"
 #include "Poco/Net/NetSSL.h"
 #include "Poco/Net/RejectCertificateHandler.h"
 #include "Poco/Net/SSLException.h"
 #include "Poco/NumberParser.h"
-#include "Poco/StreamCopier.h"
 #include "Poco/String.h"
 #include "Poco/StringTokenizer.h"
 #include <openssl/ssl.h>
@@ -212,6 +211,57 @@ std::string printable(const std::string& bytes)
 	return text;
 }
 
+bool isControl(char c)
+{
+	return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+}
+
+bool isToken(const std::string& text)
+{
+	return !text.empty() && std::none_of(text.begin(), text.end(), [](char c) { return isControl(c) || c == ' ' || c == ':'; });
+}
+
+// CR or LF in a header value would start a header of the server's choosing (credentials
+// and metadata documents come from the network): refused here, for every header, whatever
+// its source validated.
+void requireSafeHead(const HttpRequest& request, const std::string& target)
+{
+	if (!isToken(request.method)) throw Poco::InvalidArgumentException("HTTP client: the method \"" + printable(request.method) + "\" is not a token");
+	if (std::any_of(target.begin(), target.end(), [](char c) { return isControl(c) || c == ' '; }))
+		throw Poco::InvalidArgumentException("HTTP client: the request target holds a space or a control character");
+	for (const auto& field : request.headers)
+	{
+		if (!isToken(field.first))
+			throw Poco::InvalidArgumentException("HTTP client: the header name \"" + printable(field.first) + "\" is not a token");
+		if (std::any_of(field.second.begin(), field.second.end(), isControl))
+			throw Poco::InvalidArgumentException("HTTP client: the value of header " + field.first +
+				" holds a control character (CR, LF, NUL, another byte below 0x20 or 0x7f); not sent");
+	}
+}
+
+std::string origin(const Poco::URI& uri)
+{
+	return Poco::toLower(uri.getScheme()) + "://" + hostHeader(uri);
+}
+
+// At most maxBytes, never the whole of a larger body: refused from its Content-Length
+// (declaredLength, -1 when none), else read in pieces and stopped past the cap (chunked).
+std::string readBody(std::istream& in, Poco::Int64 declaredLength, std::size_t maxBytes, const Poco::URI& uri)
+{
+	const std::string tooLarge = "HTTP client: " + origin(uri) + ": response body larger than " + std::to_string(maxBytes) + " bytes";
+	if (declaredLength > static_cast<Poco::Int64>(maxBytes))
+		throw Poco::Net::MessageException(tooLarge);
+	std::string body;
+	char buffer[8192];
+	while (in)
+	{
+		in.read(buffer, sizeof(buffer));
+		body.append(buffer, static_cast<std::size_t>(in.gcount()));
+		if (body.size() > maxBytes) throw Poco::Net::MessageException(tooLarge);
+	}
+	return body;
+}
+
 } // namespace
 
 std::string HttpResponse::header(const std::string& name) const
@@ -235,25 +285,35 @@ public:
 
 	HttpResponse send(const HttpRequest& request)
 	{
-		HTTPClientSession& session = sessionFor(request.uri);
+		Connection& connection = connectionFor(request.uri);
+		HTTPClientSession& session = *connection.session;
+		*connection.deadline = Poco::Timestamp() + _options.timeout; // one deadline for everything below
 		const bool reusedConnection = session.connected();
 		try
 		{
+			try
+			{
+				return exchange(session, request);
+			}
+			catch (const Poco::TimeoutException&)
+			{
+				throw;
+			}
+			catch (const Poco::Exception& error)
+			{
+				session.reset();
+				if (!reusedConnection || !isStaleConnectionError(error)) throw;
+				logger().debug("HTTP client: kept-alive connection to %s was closed by the peer (%s); reconnecting", request.uri.getHost(),
+					error.displayText());
+			}
 			return exchange(session, request);
 		}
 		catch (const Poco::TimeoutException&)
 		{
 			session.reset(); // the request may have been processed: never resend it
-			throw;
+			throw Poco::TimeoutException("HTTP client: " + origin(request.uri) + ": no complete answer within its deadline of " +
+				std::to_string(_options.timeout.totalMilliseconds()) + " ms");
 		}
-		catch (const Poco::Exception& error)
-		{
-			session.reset();
-			if (!reusedConnection || !isStaleConnectionError(error)) throw;
-			logger().debug("HTTP client: kept-alive connection to %s was closed by the peer (%s); reconnecting", request.uri.getHost(),
-				error.displayText());
-		}
-		return exchange(session, request);
 	}
 
 	const HttpOptions& options() const
@@ -262,31 +322,36 @@ public:
 	}
 
 private:
-	HTTPClientSession& sessionFor(const Poco::URI& uri)
+	struct Connection
+	{
+		DeadlineSocketImpl::Deadline deadline; // shared with every socket of the session
+		std::unique_ptr<HTTPClientSession> session;
+	};
+
+	Connection& connectionFor(const Poco::URI& uri)
 	{
 		const std::string scheme = Poco::toLower(uri.getScheme());
 		if (scheme != "http" && scheme != "https")
 			throw Poco::InvalidArgumentException("HTTP client: unsupported URL scheme \"" + uri.getScheme() + "\" (http or https)");
 		if (uri.getHost().empty()) throw Poco::InvalidArgumentException("HTTP client: the URL has no host");
 		const std::string key = scheme + "://" + Poco::toLower(uri.getHost()) + ":" + std::to_string(uri.getPort());
-		auto found = _sessions.find(key);
-		if (found != _sessions.end()) return *found->second;
+		auto found = _connections.find(key);
+		if (found != _connections.end()) return found->second;
 
-		std::unique_ptr<HTTPClientSession> session;
-		if (scheme == "https")
-			session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(), _tlsContext);
-		else
-			session = std::make_unique<HTTPClientSession>(uri.getHost(), uri.getPort());
-		session->setTimeout(_options.timeout, _options.timeout, _options.timeout);
-		session->setKeepAlive(true);
-		if (_options.useProxyEnvironment) applyProxy(*session, uri);
-		return *_sessions.emplace(key, std::move(session)).first->second;
+		Connection connection;
+		connection.deadline = std::make_shared<Poco::Timestamp>();
+		connection.session = makeDeadlineSession(uri, _tlsContext, connection.deadline);
+		connection.session->setTimeout(_options.timeout, _options.timeout, _options.timeout);
+		connection.session->setKeepAlive(true);
+		if (_options.useProxyEnvironment) applyProxy(*connection.session, uri);
+		return _connections.emplace(key, std::move(connection)).first->second;
 	}
 
-	static HttpResponse exchange(HTTPClientSession& session, const HttpRequest& request)
+	HttpResponse exchange(HTTPClientSession& session, const HttpRequest& request) const
 	{
 		std::string target = request.target.empty() ? request.uri.getPathAndQuery() : request.target;
 		if (target.empty()) target = "/";
+		requireSafeHead(request, target);
 		Poco::Net::HTTPRequest wire(request.method, target, Poco::Net::HTTPMessage::HTTP_1_1);
 		for (const auto& field : request.headers) wire.add(field.first, field.second);
 		if (!wire.has(Poco::Net::HTTPRequest::HOST)) wire.setHost(hostHeader(request.uri));
@@ -303,9 +368,9 @@ private:
 		response.reason = answer.getReason();
 		for (const auto& field : answer) response.headers.emplace_back(field.first, field.second);
 		in.exceptions(std::ios::badbit); // rethrows the session's own exception (timeout, reset)
-		Poco::StreamCopier::copyToString(in, response.body);
 		const bool bodyExpected = request.method != Poco::Net::HTTPRequest::HTTP_HEAD && response.status >= 200 && response.status != 204 &&
 			response.status != 304;
+		response.body = readBody(in, bodyExpected && answer.hasContentLength() ? answer.getContentLength64() : -1, _options.maxBodyBytes, request.uri);
 		if (bodyExpected && answer.hasContentLength() && static_cast<Poco::Int64>(response.body.size()) != answer.getContentLength64())
 			throw Poco::Net::MessageException("HTTP client: the connection closed before the end of the response body");
 		return response;
@@ -313,7 +378,7 @@ private:
 
 	HttpOptions _options;
 	Context::Ptr _tlsContext;
-	std::map<std::string, std::unique_ptr<HTTPClientSession>> _sessions;
+	std::map<std::string, Connection> _connections;
 };
 
 HttpClient::HttpClient(const HttpOptions& options):

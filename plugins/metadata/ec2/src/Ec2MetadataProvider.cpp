@@ -2,6 +2,7 @@
 #include "asprof/sdk/PluginContext.h"
 #include "Poco/Environment.h"
 #include "Poco/JSON/Object.h"
+#include "Poco/RegularExpression.h"
 #include "Poco/String.h"
 #include "Poco/JSON/Parser.h"
 
@@ -33,11 +34,18 @@ sdk::HostMetadata Ec2MetadataProvider::detect()
 	}
 	sdk::HostMetadata metadata;
 	metadata.kind = "ec2";
-	for (const char* field : {"accountId", "region", "instanceId", "instanceType"})
+	// The values go into object keys, URLs and signed headers: each must look like what AWS sends.
+	const std::pair<const char*, const char*> fields[] = {{"accountId", "^[0-9]{12}$"}, {"region", "^[a-z0-9-]{1,32}$"},
+		{"instanceId", "^i-[0-9a-f]{1,32}$"}, {"instanceType", "^[a-z0-9.-]{1,64}$"}};
+	for (const auto& field : fields)
 	{
-		std::string value = identity->optValue<std::string>(field, "");
-		if (value.empty()) throw Poco::DataFormatException("the instance identity document from " + imds.endpoint() + " lacks " + field);
-		metadata.setField(field, value);
+		if (!identity->has(field.first) || !identity->get(field.first).isString())
+			throw Poco::DataFormatException("the instance identity document from " + imds.endpoint() + " lacks " + field.first + " (a string)");
+		const std::string value = identity->getValue<std::string>(field.first);
+		if (!Poco::RegularExpression(field.second).match(value))
+			throw Poco::DataFormatException(
+				"the instance identity document from " + imds.endpoint() + " has a malformed " + field.first + " (refused, not used)");
+		metadata.setField(field.first, value);
 	}
 	metadata.labels = _labels;
 	return metadata;

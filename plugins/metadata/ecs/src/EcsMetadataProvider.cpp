@@ -5,6 +5,7 @@
 #include "Poco/JSON/Object.h"
 #include "Poco/JSON/Parser.h"
 #include "Poco/NumberFormatter.h"
+#include "Poco/RegularExpression.h"
 #include "Poco/StringTokenizer.h"
 
 namespace asprof {
@@ -41,11 +42,20 @@ sdk::HostMetadata EcsMetadataProvider::parseTask(const std::string& json)
 	{
 		throw Poco::DataFormatException("the ECS task metadata is not JSON", e.displayText());
 	}
+	// Strings only, in the ARN alphabet: they go into object keys and headers.
+	static const Poco::RegularExpression arnText("^[A-Za-z0-9:/._-]{0,1024}$");
+	for (const char* member : {"TaskARN", "Cluster"})
+	{
+		if (task->has(member) && (!task->get(member).isString() || !arnText.match(task->getValue<std::string>(member))))
+			throw Poco::DataFormatException(std::string("the ECS task metadata's ") + member + " is not an ARN or name (refused, not used)");
+	}
 	std::string taskArn = task->optValue<std::string>("TaskARN", "");
 	std::string cluster = task->optValue<std::string>("Cluster", "");
 	// arn:aws:ecs:<region>:<account>:task/<cluster>/<id>
 	Poco::StringTokenizer arn(taskArn, ":");
-	if (arn.count() < 6 || arn[0] != "arn" || arn[2] != "ecs")
+	static const Poco::RegularExpression regionName("^[a-z0-9-]{1,32}$");
+	static const Poco::RegularExpression accountId("^[0-9]{12}$");
+	if (arn.count() < 6 || arn[0] != "arn" || arn[2] != "ecs" || !regionName.match(arn[3]) || !accountId.match(arn[4]))
 		throw Poco::DataFormatException("the ECS task metadata has no valid TaskARN", taskArn);
 	std::string region = arn[3];
 	std::string account = arn[4];

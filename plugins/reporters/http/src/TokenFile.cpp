@@ -5,7 +5,6 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
-#include <sstream>
 #include <sys/stat.h>
 
 namespace asprof {
@@ -51,6 +50,8 @@ std::string TokenFile::token()
 	const std::string previous = std::move(_token);
 	_stamp.reset();
 	_token.clear();
+	// Not a FIFO (open would wait for a writer) nor a device (/dev/zero never ends).
+	if (!S_ISREG(status.st_mode)) throw Poco::FileException("bearerTokenFile " + _path + " is not a regular file");
 	if (stamp.size > MAX_TOKEN_FILE_BYTES) throw Poco::FileException("bearerTokenFile " + _path + " is larger than 64 KiB");
 	std::string token = Poco::trim(read());
 	if (token.empty()) throw Poco::FileException("bearerTokenFile " + _path + " is empty");
@@ -77,17 +78,21 @@ bool TokenFile::changedOnLastCall() const
 
 std::string TokenFile::read() const
 {
+	// Bounded whatever stat() said: the file may grow between the two.
+	std::string content(static_cast<std::size_t>(MAX_TOKEN_FILE_BYTES) + 1, '\0');
 	try
 	{
 		Poco::FileInputStream in(_path);
-		std::ostringstream content;
-		content << in.rdbuf();
-		return content.str();
+		in.read(&content[0], static_cast<std::streamsize>(content.size()));
+		content.resize(static_cast<std::size_t>(in.gcount()));
 	}
 	catch (const Poco::Exception& error)
 	{
 		throw Poco::FileException("bearerTokenFile " + _path + " cannot be read", error.message());
 	}
+	if (content.size() > static_cast<std::size_t>(MAX_TOKEN_FILE_BYTES))
+		throw Poco::FileException("bearerTokenFile " + _path + " is larger than 64 KiB");
+	return content;
 }
 
 }

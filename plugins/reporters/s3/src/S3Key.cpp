@@ -1,16 +1,20 @@
 #include "S3Key.h"
 #include "Poco/DateTimeFormatter.h"
+#include <cctype>
 
 namespace asprof {
 namespace plugins {
 
 namespace {
 
+// Ids come from the network (IMDS, the ECS task endpoint): only letters, digits,
+// '.', ':' and '-' reach the key; '/', '_', line breaks and anything else become '-'.
 std::string dashed(std::string id)
 {
 	for (char& c : id)
 	{
-		if (c == '/' || c == '_') c = '-';
+		const bool kept = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == ':' || c == '-';
+		if (!kept) c = '-';
 	}
 	return id;
 }

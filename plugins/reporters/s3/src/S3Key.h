@@ -18,7 +18,8 @@ struct S3Key
 	/// profile_{profilingGroup}_{machine}_{pid}_{time}.zip, as the async-profiler
 	/// Rust agent writes it, so its tooling finds our profiles:
 	///   machine: ec2_{instanceId}_ | ecs_{taskArn}_ | onprem__ | unknown__
-	///            ('/' and '_' in the id replaced by '-')
+	///            (every byte of the id but A-Z a-z 0-9 . : - replaced by '-',
+	///            so '/', '_', spaces and line breaks never reach the key)
 	///   time:    YYYY-MM-DDTHH-MM-SSZ (UTC)
 	/// preceded by keyPrefix (e.g. "profiles/").
 {

@@ -19,6 +19,7 @@ namespace plugins {
 namespace {
 
 const std::size_t MAX_REMEMBERED_KEYS = 4096;
+const std::size_t MAX_ERROR_TEXT = 200; // of S3's <Code> and <Message>, each
 
 const char* const RETRYABLE_CODES[] = {"SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable", "RequestTimeTooSkewed", "ExpiredToken"};
 
@@ -42,6 +43,42 @@ std::string xmlElement(const std::string& body, const std::string& name)
 	return end == std::string::npos ? std::string() : body.substr(begin, end - begin);
 }
 
+// S3's words go into results and logs: one line, no escape sequences, bounded.
+std::string sanitized(const std::string& text)
+{
+	std::string clean;
+	for (char c : text.substr(0, MAX_ERROR_TEXT))
+		clean += static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c;
+	return text.size() > MAX_ERROR_TEXT ? clean + "..." : clean;
+}
+
+// AWS's rules: 3-63 of a-z 0-9 . -, starting and ending with a letter or digit, no "..",
+// not an IPv4 address, none of the reserved prefixes and suffixes.
+bool isBucketName(const std::string& bucket)
+{
+	static const Poco::RegularExpression shape("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$");
+	static const Poco::RegularExpression ipAddress("^[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+$");
+	static const Poco::RegularExpression reserved("^(xn--|sthree-|amzn-s3-demo-).*|.*(-s3alias|--ol-s3|\\.mrap|--x-s3|--table-s3)$"); // match(): the whole name
+	return shape.match(bucket) && bucket.find("..") == std::string::npos && !ipAddress.match(bucket) && !reserved.match(bucket);
+}
+
+// Each '/'-separated segment of letters, digits, . _ -; never "." or "..", never an empty
+// segment (so no leading '/' or "//"); a trailing '/' is fine ("profiles/").
+bool isKeyPrefix(const std::string& prefix)
+{
+	static const Poco::RegularExpression segment("^[A-Za-z0-9._-]+$");
+	std::size_t begin = 0;
+	while (begin < prefix.size())
+	{
+		std::size_t end = prefix.find('/', begin);
+		if (end == std::string::npos) end = prefix.size();
+		const std::string part = prefix.substr(begin, end - begin);
+		if (!segment.match(part) || part == "." || part == "..") return false;
+		begin = end + 1;
+	}
+	return true;
+}
+
 bool isRetryableCode(const std::string& code)
 {
 	return std::any_of(std::begin(RETRYABLE_CODES), std::end(RETRYABLE_CODES), [&](const char* retryable) { return code == retryable; });
@@ -56,12 +93,18 @@ S3Reporter::~S3Reporter() = default;
 void S3Reporter::configure(sdk::PluginContext& context)
 {
 	_logger = &context.logger();
-	static const Poco::RegularExpression bucketName("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$");
+	static const Poco::RegularExpression groupName("^[A-Za-z0-9._-]{1,128}$");
 	_options.bucket = context.getRequiredString("bucket");
-	if (!bucketName.match(_options.bucket)) context.throwBadValue("bucket", _options.bucket, "an S3 bucket name (3-63 of a-z 0-9 . -)");
+	if (!isBucketName(_options.bucket))
+		context.throwBadValue("bucket", _options.bucket,
+			"an S3 bucket name: 3-63 of a-z 0-9 . -, a letter or digit at both ends, no \"..\", not an IP address");
 	_options.profilingGroup = context.getString("profilingGroup", _options.profilingGroup);
-	if (_options.profilingGroup.empty()) context.throwBadValue("profilingGroup", "", "a non-empty name");
+	if (!groupName.match(_options.profilingGroup))
+		context.throwBadValue("profilingGroup", _options.profilingGroup, "1-128 of A-Z a-z 0-9 . _ - (no '/', spaces, '?', '#')");
 	_options.keyPrefix = context.getString("keyPrefix", "");
+	if (!isKeyPrefix(_options.keyPrefix))
+		context.throwBadValue("keyPrefix", _options.keyPrefix,
+			"'/'-separated segments of A-Z a-z 0-9 . _ -, none empty, \".\" or \"..\" (e.g. profiles/ or team/app/)");
 	_options.bucketOwner = context.getString("bucketOwner", "");
 	static const Poco::RegularExpression accountId("^[0-9]{12}$");
 	if (!_options.bucketOwner.empty() && !accountId.match(_options.bucketOwner))
@@ -160,6 +203,8 @@ sdk::ReportResult S3Reporter::report(const sdk::Profile& profile)
 		std::string region = regionFor(profile);
 		if (region.empty())
 			return sdk::ReportResult::fail(what + ": no region: set region = in the section, or AWS_REGION, or run where host metadata has one");
+		static const Poco::RegularExpression regionName("^[a-z0-9-]{1,32}$");
+		if (!regionName.match(region)) return sdk::ReportResult::fail(what + ": the region \"" + sanitized(region) + "\" is not an AWS region name");
 		std::string key = keyFor(profile);
 		sdk::ReportResult result = put(profile, region, key);
 		if (result.status != sdk::ReportResult::Status::Retry) _keys.erase(std::make_pair(profile.pid, profile.seq));
@@ -202,17 +247,20 @@ sdk::ReportResult S3Reporter::put(const sdk::Profile& profile, const std::string
 
 sdk::ReportResult S3Reporter::classify(const HttpResponse& response, const std::string& what)
 {
-	if (response.status >= 200 && response.status < 300) return sdk::ReportResult::ok();
-	std::string code = xmlElement(response.body, "Code");
-	std::string message = xmlElement(response.body, "Message");
-	if (code.empty()) return classifyResponse(response, what);
-	std::string text = what + ": HTTP " + std::to_string(response.status) + " " + code + (message.empty() ? "" : ": " + message);
+	const bool success = response.status >= 200 && response.status < 300;
+	// A 2xx whose body is an <Error> document did not store the object.
+	if (success && response.body.find("<Error>") == std::string::npos) return sdk::ReportResult::ok();
+	const std::string code = sanitized(xmlElement(response.body, "Code"));
+	const std::string message = sanitized(xmlElement(response.body, "Message"));
+	if (code.empty() && !success) return classifyResponse(response, what);
+	const std::string text = what + ": HTTP " + std::to_string(response.status) + (success ? " with an <Error> document " : " ") +
+		(code.empty() ? "(no code)" : code) + (message.empty() ? "" : ": " + message);
 	if (code == "ExpiredToken") _credentials->invalidate(); // the next attempt fetches new ones
 	const std::optional<Poco::Timespan> retryAfter = parseRetryAfter(response.header("Retry-After"));
-	// S3's code says what its status may not (RequestTimeTooSkewed is a 403, ExpiredToken a 400);
-	// every other case is the shared status table's.
-	if (isRetryableCode(code)) return sdk::ReportResult::retry(text, retryAfter);
-	return classifyHttpStatus(response.status, text, retryAfter);
+	// S3's code says what its status may not (RequestTimeTooSkewed is a 403, ExpiredToken a 400,
+	// InternalError inside a 200); every other case is the shared status table's.
+	if (isRetryableCode(code) || (success && code.empty())) return sdk::ReportResult::retry(text, retryAfter);
+	return classifyHttpStatus(success ? 400 : response.status, text, retryAfter);
 }
 
 } } // namespace asprof::plugins

@@ -31,7 +31,13 @@ struct HttpOptions
 	/// plugin (keys timeout, caFile, insecureSkipVerify, clientCert, clientKey).
 {
 	Poco::Timespan timeout = Poco::Timespan(10, 0);
-		///< connect, send and receive timeout, each
+		///< the deadline of each send(): connecting, sending the request and receiving
+		///< the whole answer (head and body) end within it, however slowly the server
+		///< answers and whatever signals interrupt the waits (Poco::TimeoutException)
+	std::size_t maxBodyBytes = 64 * 1024;
+		///< the largest response body accepted (with Content-Length or chunked); a
+		///< larger one fails send() with Poco::Net::MessageException "... body larger
+		///< than <n> bytes" after reading at most n + 1 bytes of it
 	std::string caFile;
 		///< PEM bundle (or OpenSSL hashed directory) to trust instead of the system's
 		///< CA store; empty: the system store (OpenSSL's default paths)
