@@ -1,16 +1,27 @@
 #include "asprof/agent/AgentConfig.h"
+#include "IniText.h"
+#include "ProfilerArguments.h"
 #include "SectionContext.h"
 #include "asprof/agent/Exception.h"
 #include "asprof/sdk/ConfigValue.h"
-#include "Poco/File.h"
-#include "Poco/FileStream.h"
-#include "Poco/StreamCopier.h"
+#include "Poco/NumberFormatter.h"
 #include "Poco/RegularExpression.h"
 #include "Poco/String.h"
 #include "Poco/Util/IniFileConfiguration.h"
 #include "Poco/Util/MapConfiguration.h"
 #include "Poco/Util/XMLConfiguration.h"
+#include "Poco/DOM/Attr.h"
+#include "Poco/DOM/DOMParser.h"
+#include "Poco/DOM/Document.h"
+#include "Poco/DOM/Element.h"
+#include "Poco/DOM/NamedNodeMap.h"
+#include "Poco/SAX/XMLReader.h"
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
 #include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace asprof {
 namespace agent {
@@ -22,38 +33,9 @@ using Poco::Timespan;
 const Timespan MIN_REPORTING_INTERVAL(100 * Timespan::MILLISECONDS);
 const Timespan MAX_REPORTING_INTERVAL(24 * Timespan::HOURS);
 const Timespan MAX_FLUSH_TIMEOUT(10 * Timespan::MINUTES);
+const Timespan MIN_START_TIMEOUT(100 * Timespan::MILLISECONDS);
 
-// Arguments that the agent sets itself, or that would break the rotation.
-const char* const RESERVED_ARGS[] = {"start", "resume", "stop", "dump", "check", "status", "meminfo", "list",
-	"version", "file", "log", "loglevel", "quiet", "event", "interval", "wall", "cstack", "nativemem", "jfr",
-	"collapsed", "flamegraph", "tree", "flat", "traces", "summary", "otlp", "loop", "timeout", "chunksize",
-	"chunktime"};
-
-// Poco's INI parser keeps everything after '=' as the value; strip inline
-// comments (a ';' or '#' after whitespace) and '#' full-line comments so the
-// documented agent.ini style works.
-std::string stripIniComments(const std::string& text)
-{
-	std::istringstream in(text);
-	std::string out;
-	std::string line;
-	while (std::getline(in, line))
-	{
-		std::string trimmed = Poco::trimLeft(line);
-		if (!trimmed.empty() && trimmed[0] == '#') line.clear();
-		for (std::size_t i = 1; i < line.size(); ++i)
-		{
-			if ((line[i] == ';' || line[i] == '#') && (line[i - 1] == ' ' || line[i - 1] == '\t'))
-			{
-				line.erase(i);
-				break;
-			}
-		}
-		out += line;
-		out += '\n';
-	}
-	return out;
-}
+const std::size_t MAX_CONFIG_SIZE = 1024 * 1024;
 
 void checkSectionNames(const Poco::Util::AbstractConfiguration& config, const std::string& source)
 {
@@ -85,16 +67,49 @@ void checkSectionNames(const Poco::Util::AbstractConfiguration& config, const st
 
 void checkExtraArgs(SectionContext& section, const std::string& extraArgs)
 {
-	static const Poco::RegularExpression argument("^[A-Za-z][A-Za-z0-9_]*(=[A-Za-z0-9_.:/+*%@-]*)?$");
-	for (const auto& item : sdk::ConfigValue::parseList(extraArgs))
+	std::string refusal = ProfilerArguments::refusal(extraArgs);
+	if (!refusal.empty()) section.throwBadValue("extraArgs", extraArgs, refusal);
+}
+
+// For messages: a control character shown as \xNN, never written raw to a log.
+std::string printable(const std::string& text)
+{
+	std::string shown;
+	for (char c : text)
 	{
-		if (!argument.match(item))
-			section.throwBadValue("extraArgs", extraArgs, "async-profiler arguments such as alloc=2m,threads (\"" + item + "\" is not one)");
-		std::string name = item.substr(0, item.find('='));
-		for (const char* reserved : RESERVED_ARGS)
+		if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) shown += "\\x" + Poco::NumberFormatter::formatHex(static_cast<unsigned char>(c), 2);
+		else shown += c;
+	}
+	return shown;
+}
+
+// Labels end up in object keys, HTTP headers and JSON: one line of text each.
+void checkLabels(SectionContext& section, const sdk::KeyValueList& labels)
+{
+	for (const auto& label : labels)
+	{
+		if (printable(label.first) != label.first || printable(label.second) != label.second)
+			section.throwBadValue("labels", printable(section.getString("labels", "")), "labels without control characters (CR, LF, tab, ...)");
+	}
+}
+
+// A [metadata.X] section that [agent] metadata does not reach would never be
+// read, let alone checked: a typo there would go unnoticed.
+void checkMetadataSectionsUsed(const AgentConfig& result)
+{
+	Poco::Util::AbstractConfiguration::Keys instances;
+	result.configuration->keys("metadata", instances);
+	for (const auto& instance : instances)
+	{
+		bool used = false;
+		for (const auto& name : result.metadata)
+			used = used || name == instance || (name == "auto" && (instance == "ecs" || instance == "ec2" || instance == "onprem"));
+		if (!used)
 		{
-			if (name == reserved)
-				section.throwBadValue("extraArgs", extraArgs, "no " + name + " (the agent sets it, or it breaks the rotation; use the [profiler] keys)");
+			std::string list;
+			for (const auto& name : result.metadata) list += (list.empty() ? "" : ", ") + name;
+			throw ConfigException(result.source + ": unused section [metadata." + instance + "]: [agent] metadata = " + list +
+				" does not name it (auto uses ecs, ec2 and onprem); remove it or add it to metadata =");
 		}
 	}
 }
@@ -117,17 +132,25 @@ void readAgentSection(AgentConfig& result)
 		section.throwBadValue("reporter", result.reporter, "the name of a [reporter.<name>] section or a reporter type");
 	std::string metadata = section.getString("metadata", "auto");
 	result.metadata = sdk::ConfigValue::parseList(metadata);
+	if (result.metadata.empty())
+		section.throwBadValue("metadata", metadata, "auto, or a list of [metadata.<name>] sections or metadata types (empty is not a list)");
 	for (const auto& name : result.metadata)
 	{
 		if (!instanceName.match(name))
 			section.throwBadValue("metadata", metadata, "auto, or a list of [metadata.<name>] sections or metadata types");
 	}
-	if (result.metadata.empty()) result.metadata.push_back("auto");
 	result.labels = section.getKeyValueList("labels");
+	checkLabels(section, result.labels);
 	result.flushTimeout = section.getDuration("flushTimeout", result.flushTimeout);
 	if (result.flushTimeout > MAX_FLUSH_TIMEOUT)
 		section.throwBadValue("flushTimeout", sdk::ConfigValue::formatDuration(result.flushTimeout), "a duration up to 10m");
+	result.startTimeout = section.getDuration("startTimeout", result.startTimeout);
+	if (result.startTimeout < MIN_START_TIMEOUT || result.startTimeout > MAX_FLUSH_TIMEOUT)
+		section.throwBadValue("startTimeout", sdk::ConfigValue::formatDuration(result.startTimeout), "a duration from 100ms to 10m");
 	result.tempDir = section.getString("tempDir", result.tempDir);
+	result.metadataTimeout = section.getDuration("metadataTimeout", result.metadataTimeout);
+	if (result.metadataTimeout > MAX_FLUSH_TIMEOUT)
+		section.throwBadValue("metadataTimeout", sdk::ConfigValue::formatDuration(result.metadataTimeout), "a duration up to 10m");
 	result.statusLogInterval = section.getDuration("statusLogInterval", result.statusLogInterval);
 	if (result.statusLogInterval != Timespan(0) && result.statusLogInterval < Timespan(Timespan::SECONDS))
 		section.throwBadValue("statusLogInterval", sdk::ConfigValue::formatDuration(result.statusLogInterval), "0 (off) or a duration of at least 1s");
@@ -157,6 +180,59 @@ void readProfilerSection(AgentConfig& result)
 	section.checkUnknownKeys();
 }
 
+// Why not a stream: a FIFO, a device or /dev/zero would block or never end,
+// and the host waits for the agent's start. Opened without blocking, checked
+// on the descriptor, read up to a cap.
+std::string readConfigFile(const std::string& path)
+{
+	int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) throw ConfigException("cannot read agent configuration " + path + ": " + std::strerror(errno));
+	struct stat st;
+	std::string text;
+	std::string problem;
+	if (::fstat(fd, &st) != 0) problem = std::strerror(errno);
+	else if (S_ISDIR(st.st_mode)) problem = "it is a directory";
+	else if (!S_ISREG(st.st_mode)) problem = std::string("it is not a regular file (") + (S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISSOCK(st.st_mode) ? "a socket" : "a device") + ")";
+	else if (static_cast<std::size_t>(st.st_size) > MAX_CONFIG_SIZE) problem = "it is larger than 1 MiB (" + std::to_string(st.st_size) + " bytes)";
+	char buffer[8192];
+	while (problem.empty())
+	{
+		ssize_t n = ::read(fd, buffer, sizeof(buffer));
+		if (n < 0 && errno == EINTR) continue;
+		if (n < 0) problem = std::strerror(errno);
+		if (n <= 0) break;
+		text.append(buffer, static_cast<std::size_t>(n));
+		if (text.size() > MAX_CONFIG_SIZE) problem = "it is larger than 1 MiB";
+	}
+	::close(fd);
+	if (!problem.empty()) throw ConfigException("cannot read agent configuration " + path + ": " + problem);
+	return text;
+}
+
+// XMLConfiguration ignores the root element's name and turns attributes into
+// keys the agent never reads: both would pass silently.
+void checkXmlElement(const Poco::XML::Element& element, const std::string& sourceName)
+{
+	if (element.hasAttributes())
+	{
+		const Poco::XML::Attr* attribute = static_cast<const Poco::XML::Attr*>(element.attributes()->item(0));
+		throw ConfigException(sourceName + ": <" + element.nodeName() + "> has the attribute " + attribute->nodeName() +
+			"; the agent reads elements only (write <" + attribute->nodeName() + ">...</" + attribute->nodeName() + "> inside it)");
+	}
+	for (Poco::XML::Node* child = element.firstChild(); child; child = child->nextSibling())
+	{
+		if (child->nodeType() == Poco::XML::Node::ELEMENT_NODE) checkXmlElement(static_cast<const Poco::XML::Element&>(*child), sourceName);
+	}
+}
+
+void checkXmlShape(const Poco::XML::Document& document, const std::string& sourceName)
+{
+	const Poco::XML::Element* root = document.documentElement();
+	if (!root || root->nodeName() != "asprof")
+		throw ConfigException(sourceName + ": the root element is <" + (root ? root->nodeName() : std::string()) + ">; expected <asprof>");
+	checkXmlElement(*root, sourceName);
+}
+
 // The SDK getters throw InvalidArgumentException; the public API promises ConfigException.
 template <class Function>
 auto asConfigError(Function function) -> decltype(function())
@@ -184,28 +260,25 @@ AgentConfig AgentConfig::defaults()
 
 AgentConfig AgentConfig::load(const std::string& path)
 {
-	std::string text;
-	try
-	{
-		if (Poco::File(path).isDirectory()) throw Poco::OpenFileException("it is a directory", path);
-		Poco::FileInputStream in(path);
-		Poco::StreamCopier::copyToString(in, text);
-		if (in.bad()) throw Poco::ReadFileException(path);
-	}
-	catch (Poco::Exception& e)
-	{
-		throw ConfigException("cannot read agent configuration " + path + ": " + e.displayText());
-	}
-	if (Poco::endsWith(Poco::toLower(path), std::string(".xml"))) return fromXml(text, path);
-	return fromIni(text, path);
+	std::string text = readConfigFile(path);
+	bool xml = Poco::endsWith(Poco::toLower(path), std::string(".xml"));
+	AgentConfig config = xml ? fromXml(text, path) : fromIni(text, path);
+	Poco::Util::AbstractConfiguration::Keys top;
+	config.configuration->keys(top);
+	// An INI section without keys ("[agent]" alone) is no key to Poco, but it
+	// is a deliberate choice of the defaults.
+	if (xml ? top.empty() : Poco::trim(IniText::prepare(text, path)).empty())
+		throw ConfigException(path + ": the configuration file is empty (no section, no key); refusing to run on the built-in "
+			"defaults unasked. Write at least an [agent] section (see etc/agent.ini)");
+	return config;
 }
 
 AgentConfig AgentConfig::fromIni(const std::string& text, const std::string& sourceName)
 {
 	Poco::AutoPtr<Poco::Util::IniFileConfiguration> config;
+	std::istringstream in(IniText::prepare(text, sourceName));
 	try
 	{
-		std::istringstream in(stripIniComments(text));
 		config = new Poco::Util::IniFileConfiguration(in);
 	}
 	catch (Poco::Exception& e)
@@ -226,11 +299,24 @@ AgentConfig AgentConfig::fromIni(const std::string& text, const std::string& sou
 
 AgentConfig AgentConfig::fromXml(const std::string& text, const std::string& sourceName)
 {
+	Poco::AutoPtr<Poco::XML::Document> document;
+	try
+	{
+		// As XMLConfiguration(std::istream&) parses, but kept for the checks.
+		Poco::XML::DOMParser parser;
+		parser.setFeature(Poco::XML::XMLReader::FEATURE_NAMESPACES, false);
+		parser.setFeature(Poco::XML::DOMParser::FEATURE_FILTER_WHITESPACE, true);
+		document = parser.parseString(text);
+	}
+	catch (Poco::Exception& e)
+	{
+		throw ConfigException(sourceName + ": not a valid XML file: " + e.displayText());
+	}
+	checkXmlShape(*document, sourceName);
 	Poco::AutoPtr<Poco::Util::XMLConfiguration> config;
 	try
 	{
-		std::istringstream in(text);
-		config = new Poco::Util::XMLConfiguration(in);
+		config = new Poco::Util::XMLConfiguration(document);
 	}
 	catch (Poco::Exception& e)
 	{
@@ -247,6 +333,7 @@ AgentConfig AgentConfig::fromConfiguration(Poco::AutoPtr<Poco::Util::AbstractCon
 		result.configuration = config;
 		checkSectionNames(*config, sourceName);
 		readAgentSection(result);
+		checkMetadataSectionsUsed(result);
 		readProfilerSection(result);
 		return result;
 	});

@@ -1,4 +1,5 @@
 #include "asprof/agent/AgentSubsystem.h"
+#include "AsyncProfiler.h"
 #include "asprof/agent/Exception.h"
 #include "Poco/Logger.h"
 #include "Poco/Util/Application.h"
@@ -18,6 +19,7 @@ AgentSubsystem::AgentSubsystem(const std::string& defaultIni): _defaultIni(defau
 
 AgentSubsystem::~AgentSubsystem()
 {
+	AsyncProfiler::removeExitHook(_exitHook);
 	if (_agent) _agent->stop();
 }
 
@@ -78,9 +80,15 @@ void AgentSubsystem::initialize(Poco::Util::Application& app)
 	{
 		AgentConfig config = selectConfig(app);
 		_configSource = config.source;
+		AsyncProfiler::removeExitHook(_exitHook); // a second initialize(): the old agent goes
+		_exitHook = 0;
 		_agent.reset(new Agent(std::move(config)));
 		_agent->start();
 		_lastError.clear();
+		// An application that calls exit() never uninitializes its subsystems:
+		// flush the last recording then, before async-profiler stops itself.
+		Agent* agent = _agent.get();
+		_exitHook = AsyncProfiler::addExitHook([agent]() { agent->stop(); });
 	}
 	catch (Poco::Exception& e)
 	{
@@ -96,6 +104,8 @@ void AgentSubsystem::initialize(Poco::Util::Application& app)
 
 void AgentSubsystem::uninitialize()
 {
+	AsyncProfiler::removeExitHook(_exitHook);
+	_exitHook = 0;
 	if (_agent) _agent->stop();
 }
 

@@ -1,11 +1,16 @@
 #include "AsyncProfiler.h"
+#include "LibraryPath.h"
 #include "asprof/agent/Exception.h"
 #include "Poco/Environment.h"
 #include "Poco/File.h"
 #include "Poco/Mutex.h"
+#include <atomic>
+#include <cstdlib>
 #include <dlfcn.h>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <unistd.h>
 
 namespace asprof {
 namespace agent {
@@ -50,30 +55,26 @@ AsyncProfiler& AsyncProfiler::load(const std::string& library)
 	auto it = registry().find(library);
 	if (it != registry().end()) return *it->second;
 
-	std::vector<std::string> candidates{library};
-	if (library.find('/') == std::string::npos)
-	{
-		for (const auto& dir : installDirectories()) candidates.push_back(dir + "/" + library);
-	}
+	// Only absolute paths reach dlopen (see LibraryPath): it never searches.
+	std::vector<std::string> candidates = LibraryPath::candidates(library, installDirectories());
 	std::string firstError;
 	for (const auto& candidate : candidates)
 	{
 		if (candidate != library && !Poco::File(candidate).exists()) continue;
-		// Heap-allocated and never deleted: Poco::SharedLibrary does not unload
-		// in its destructor, but the handle must outlive every call anyway.
-		auto* shared = new Poco::SharedLibrary;
+		// Owned by the AsyncProfiler, which lives as long as the process (the
+		// registry never forgets it); Poco::SharedLibrary never unloads anyway.
+		auto shared = std::make_unique<Poco::SharedLibrary>();
 		try
 		{
 			shared->load(candidate);
 		}
 		catch (Poco::Exception& e)
 		{
-			delete shared;
 			if (firstError.empty()) firstError = e.displayText();
 			continue;
 		}
 		std::string resolved = resolve(*shared, library);
-		std::unique_ptr<AsyncProfiler> profiler(new AsyncProfiler(*shared, resolved));
+		std::unique_ptr<AsyncProfiler> profiler(new AsyncProfiler(std::move(shared), resolved));
 		return *(registry()[library] = std::move(profiler));
 	}
 	throw AgentException("cannot load async-profiler library '" + library + "': " +
@@ -105,14 +106,78 @@ std::string AsyncProfiler::resolve(Poco::SharedLibrary& library, const std::stri
 	return path;
 }
 
-AsyncProfiler::AsyncProfiler(Poco::SharedLibrary& library, const std::string& resolvedPath):
+AsyncProfiler::AsyncProfiler(std::unique_ptr<Poco::SharedLibrary> library, const std::string& resolvedPath):
+	_library(std::move(library)),
 	_path(resolvedPath),
-	_execute(reinterpret_cast<ExecuteFunc>(library.getSymbol("asprof_execute"))),
-	_errorStr(reinterpret_cast<ErrorStrFunc>(library.getSymbol("asprof_error_str"))),
-	_hasThreadLocalData(library.hasSymbol("asprof_get_thread_local_data")),
-	_hasJfrEvents(library.hasSymbol("asprof_register_jfr_event") && library.hasSymbol("asprof_emit_jfr_event"))
+	_execute(reinterpret_cast<ExecuteFunc>(_library->getSymbol("asprof_execute"))),
+	_errorStr(reinterpret_cast<ErrorStrFunc>(_library->getSymbol("asprof_error_str"))),
+	_hasThreadLocalData(_library->hasSymbol("asprof_get_thread_local_data")),
+	_hasJfrEvents(_library->hasSymbol("asprof_register_jfr_event") && _library->hasSymbol("asprof_emit_jfr_event"))
 {
-	reinterpret_cast<InitFunc>(library.getSymbol("asprof_init"))();
+	reinterpret_cast<InitFunc>(_library->getSymbol("asprof_init"))();
+	std::atexit(&AsyncProfiler::runExitHooks); // after asprof_init: runs before async-profiler's exit handler
+}
+
+namespace {
+
+struct ExitHooks
+{
+	std::recursive_mutex mutex; // recursive: a hook may remove itself
+	std::atomic<pid_t> owner{0}; // the process that added them
+	std::uint64_t lastId = 0;
+	std::map<std::uint64_t, AsyncProfiler::ExitHook> hooks;
+};
+
+// Never destroyed: used by exit handlers, after static destructors may have run.
+ExitHooks& exitHooks()
+{
+	static auto* instance = new ExitHooks;
+	return *instance;
+}
+
+} // namespace
+
+std::uint64_t AsyncProfiler::addExitHook(ExitHook hook)
+{
+	ExitHooks& registry = exitHooks();
+	std::lock_guard<std::recursive_mutex> lock(registry.mutex);
+	if (registry.owner != ::getpid())
+	{
+		registry.owner = ::getpid(); // a forked child starts afresh
+		registry.hooks.clear();
+	}
+	registry.hooks[++registry.lastId] = std::move(hook);
+	return registry.lastId;
+}
+
+void AsyncProfiler::removeExitHook(std::uint64_t id)
+{
+	ExitHooks& registry = exitHooks();
+	std::lock_guard<std::recursive_mutex> lock(registry.mutex);
+	registry.hooks.erase(id);
+}
+
+void AsyncProfiler::runExitHooks()
+{
+	ExitHooks& registry = exitHooks();
+	// A forked child's hooks belong to its parent; it must not even take the
+	// mutex, which a thread that does not exist in the child may have held.
+	if (registry.owner != ::getpid()) return;
+	std::lock_guard<std::recursive_mutex> lock(registry.mutex);
+	while (!registry.hooks.empty())
+	{
+		auto newest = std::prev(registry.hooks.end());
+		ExitHook hook = std::move(newest->second);
+		registry.hooks.erase(newest);
+		try
+		{
+			hook();
+		}
+		catch (...)
+		{
+			// Exit goes on whatever a hook does.
+		}
+	}
 }
 
 std::string AsyncProfiler::execute(const std::string& command)

@@ -8,6 +8,9 @@
 #define Asprof_Agent_AsyncProfiler_INCLUDED
 
 #include "Poco/SharedLibrary.h"
+#include <memory>
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -45,6 +48,23 @@ public:
 		/// Whether the optional symbols (asprof_get_thread_local_data,
 		/// asprof_register_jfr_event + asprof_emit_jfr_event) exist.
 
+	typedef std::function<void()> ExitHook;
+
+	static std::uint64_t addExitHook(ExitHook hook);
+		/// Runs hook once at exit() (or return from main), BEFORE async-profiler's
+		/// own exit handler: that handler stops the profiler and deactivates it
+		/// for good, so any stop after it fails with "Profiler is not active".
+		/// (Our handler is registered right after asprof_init(), which registers
+		/// async-profiler's; exit handlers run newest first.) Used to flush a
+		/// running agent's last recording at exit. Hooks run newest first, on
+		/// the thread that called exit(), only in the process that added them
+		/// (never in a forked child). Returns an id for removeExitHook().
+
+	static void removeExitHook(std::uint64_t id);
+		/// Forgets a hook. When it returns, the hook is neither running nor
+		/// will it run (it waits for exit hooks already running). Unknown ids
+		/// are ignored.
+
 private:
 	typedef const char* asprof_error_t;
 	typedef void (*asprof_writer_t)(const char* buffer, std::size_t size);
@@ -52,9 +72,11 @@ private:
 	typedef asprof_error_t (*ExecuteFunc)(const char* command, asprof_writer_t writer);
 	typedef const char* (*ErrorStrFunc)(asprof_error_t error);
 
-	AsyncProfiler(Poco::SharedLibrary& library, const std::string& resolvedPath);
+	AsyncProfiler(std::unique_ptr<Poco::SharedLibrary> library, const std::string& resolvedPath);
 	static std::string resolve(Poco::SharedLibrary& library, const std::string& requested);
+	static void runExitHooks();
 
+	std::unique_ptr<Poco::SharedLibrary> _library; // owned, never unloaded (Poco's destructor does not unload)
 	std::string _path;
 	ExecuteFunc _execute;
 	ErrorStrFunc _errorStr;

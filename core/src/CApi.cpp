@@ -1,14 +1,28 @@
 // The C API (asprof/agent.h): a thin, exception-proof shell over Agent.
 #include "asprof/agent.h"
+#include "AsyncProfiler.h"
 #include "asprof/agent/Agent.h"
 #include "asprof/sdk/Version.h"
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <string>
 
 struct asprof_agent
+	/// stopMutex serialises stops (the caller's and the one at exit), so a
+	/// stop that finds the agent already stopped returns how that stop went.
 {
 	std::unique_ptr<asprof::agent::Agent> agent;
+	std::uint64_t exitHook = 0;
+	std::mutex stopMutex;
+	int lastStop = 0; // 0: every profile delivered, 1: not
+
+	int stop(Poco::Timespan timeout)
+	{
+		std::lock_guard<std::mutex> lock(stopMutex);
+		if (agent->isRunning()) lastStop = agent->stop(timeout) ? 0 : 1;
+		return lastStop;
+	}
 };
 
 namespace {
@@ -59,6 +73,11 @@ int asprof_agent_start(const char* config_path, asprof_agent** agent)
 		std::unique_ptr<asprof_agent> handle(new asprof_agent);
 		handle->agent.reset(new asprof::agent::Agent(asprof::agent::AgentConfig::load(config_path)));
 		handle->agent->start();
+		// Flushes the last recording at exit(), before async-profiler stops itself.
+		asprof_agent* started = handle.get();
+		handle->exitHook = asprof::agent::AsyncProfiler::addExitHook([started]() {
+			started->stop(started->agent->config().flushTimeout);
+		});
 		*agent = handle.release();
 		return 0;
 	});
@@ -72,8 +91,7 @@ int asprof_agent_stop(asprof_agent* agent, unsigned timeout_ms)
 			lastError = "asprof_agent_stop: agent is NULL";
 			return -1;
 		}
-		bool complete = agent->agent->stop(Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(timeout_ms) * 1000));
-		return complete ? 0 : 1;
+		return agent->stop(Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(timeout_ms) * 1000));
 	});
 }
 
@@ -107,6 +125,7 @@ int asprof_agent_status_get(const asprof_agent* agent, asprof_agent_status* stat
 void asprof_agent_free(asprof_agent* agent)
 {
 	guarded([&]() {
+		if (agent) asprof::agent::AsyncProfiler::removeExitHook(agent->exitHook);
 		delete agent; // ~Agent stops within flushTimeout
 		return 0;
 	});

@@ -10,10 +10,10 @@ namespace agent {
 Delivery::Delivery(const AgentConfig& config, PluginRegistry& registry)
 {
 	PluginFactory factory(config, registry);
-	auto resolver = std::make_shared<MetadataResolver>();
-	_assembler = std::make_shared<const ProfileAssembler>(config, resolver);
+	_resolver = std::make_shared<MetadataResolver>(std::vector<MetadataResolver::Candidate>(), config.metadataTimeout);
+	_assembler = std::make_shared<const ProfileAssembler>(config, _resolver);
 	_lanes = factory.buildLanes(config.reporter, _assembler);
-	resolver->setCandidates(factory.createMetadataCandidates());
+	_resolver->setCandidates(factory.createMetadataCandidates());
 }
 
 Delivery::~Delivery()
@@ -23,6 +23,7 @@ Delivery::~Delivery()
 
 void Delivery::start()
 {
+	_resolver->start(); // detection begins now, usually done before the first profile
 	for (auto& lane : _lanes)
 	{
 		try

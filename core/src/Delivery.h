@@ -57,6 +57,7 @@ public:
 		/// The top-level lane first, then its children.
 
 private:
+	std::shared_ptr<MetadataResolver> _resolver;
 	std::shared_ptr<const ProfileAssembler> _assembler;
 	std::vector<std::shared_ptr<DeliveryLane>> _lanes; // children first; the top-level lane last
 	bool _stopped = false;

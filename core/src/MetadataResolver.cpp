@@ -1,25 +1,40 @@
 #include "MetadataResolver.h"
 #include "PluginBoundary.h"
+#include "SignalMask.h"
 #include "Poco/Environment.h"
 #include "Poco/Exception.h"
 #include "Poco/Logger.h"
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <pthread.h>
+#include <thread>
 
 namespace asprof {
 namespace agent {
 
-MetadataResolver::MetadataResolver(std::vector<Candidate> candidates): _candidates(std::move(candidates))
+struct MetadataResolver::State
 {
+	std::mutex mutex;
+	std::condition_variable detected;
+	std::vector<Candidate> candidates;
+	std::optional<sdk::HostMetadata> resolved;
+	bool started = false;
+	bool warned = false;
+};
+
+namespace {
+
+Poco::Logger& logger()
+{
+	return Poco::Logger::get("asprof.agent");
 }
 
-void MetadataResolver::setCandidates(std::vector<Candidate> candidates)
-{
-	_candidates = std::move(candidates);
-}
-
-sdk::HostMetadata MetadataResolver::fallback()
+sdk::HostMetadata withHostname(const std::string& kind)
 {
 	sdk::HostMetadata metadata;
-	metadata.kind = "onprem";
+	metadata.kind = kind;
 	std::string hostname;
 	try
 	{
@@ -32,28 +47,94 @@ sdk::HostMetadata MetadataResolver::fallback()
 	return metadata;
 }
 
-sdk::HostMetadata MetadataResolver::resolve()
+} // namespace
+
+MetadataResolver::MetadataResolver(std::vector<Candidate> candidates, Poco::Timespan timeout):
+	_state(std::make_shared<State>()),
+	_timeout(timeout)
 {
-	Poco::FastMutex::ScopedLock lock(_mutex);
-	if (_resolved) return *_resolved;
-	Poco::Logger& logger = Poco::Logger::get("asprof.agent");
-	for (auto& candidate : _candidates)
+	_state->candidates = std::move(candidates);
+}
+
+void MetadataResolver::setCandidates(std::vector<Candidate> candidates)
+{
+	std::lock_guard<std::mutex> lock(_state->mutex);
+	_state->candidates = std::move(candidates);
+}
+
+sdk::HostMetadata MetadataResolver::fallback()
+{
+	return withHostname("onprem");
+}
+
+sdk::HostMetadata MetadataResolver::unknown()
+{
+	return withHostname("unknown");
+}
+
+void MetadataResolver::start()
+{
 	{
-		std::string error = callGuarded([&]() { _resolved = candidate.provider->detect(); });
+		std::lock_guard<std::mutex> lock(_state->mutex);
+		if (_state->started) return;
+		_state->started = true;
+	}
+	try
+	{
+		TerminationSignalsBlocked signalsBlocked;
+		std::thread(&MetadataResolver::detect, _state).detach(); // a provider may hang: never joined
+	}
+	catch (std::exception& e)
+	{
+		logger().error("cannot start metadata detection: %s; using onprem", std::string(e.what()));
+		std::lock_guard<std::mutex> lock(_state->mutex);
+		_state->resolved = fallback();
+		_state->detected.notify_all();
+	}
+}
+
+void MetadataResolver::detect(std::shared_ptr<State> state) noexcept
+{
+	blockAgentThreadSignals();
+	::pthread_setname_np(::pthread_self(), "asprof-metadata");
+	std::optional<sdk::HostMetadata> resolved;
+	// The candidates are set before start() and never touched again by others.
+	for (auto& candidate : state->candidates)
+	{
+		std::string error = callGuarded([&]() { resolved = candidate.provider->detect(); });
 		if (error.empty())
 		{
-			logger.information("host metadata from %s: kind %s", candidate.name, _resolved->kind);
+			logger().information("host metadata from %s: kind %s", candidate.name, resolved->kind);
 			break;
 		}
-		_resolved.reset();
-		logger.warning("metadata %s: %s; trying the next provider", candidate.name, error);
+		resolved.reset();
+		logger().warning("metadata %s: %s; trying the next provider", candidate.name, error);
 	}
-	if (!_resolved)
+	if (!resolved)
 	{
-		_resolved = fallback();
-		logger.information("host metadata: no provider answered; using onprem (hostname %s)", _resolved->field("hostname"));
+		resolved = fallback();
+		logger().information("host metadata: no provider answered; using onprem (hostname %s)", resolved->field("hostname"));
 	}
-	return *_resolved;
+	std::lock_guard<std::mutex> lock(state->mutex);
+	state->resolved = std::move(resolved);
+	state->detected.notify_all();
+}
+
+sdk::HostMetadata MetadataResolver::resolve()
+{
+	start();
+	std::unique_lock<std::mutex> lock(_state->mutex);
+	// Once a profile has waited the whole timeout, the next ones do not wait
+	// again: they go out as unknown until detection ends.
+	auto timeout = std::chrono::microseconds(_state->warned ? 0 : _timeout.totalMicroseconds());
+	if (_state->detected.wait_for(lock, timeout, [&]() { return _state->resolved.has_value(); })) return *_state->resolved;
+	bool first = !_state->warned;
+	_state->warned = true;
+	lock.unlock();
+	if (first)
+		logger().warning("host metadata not known after %s; delivering with host kind unknown until detection ends",
+			std::to_string(_timeout.totalMilliseconds()) + "ms");
+	return unknown();
 }
 
 } } // namespace asprof::agent

@@ -1,7 +1,8 @@
 //
 // MetadataResolver.h
 //
-// Finds the host's identity once, lazily, off the control thread.
+// Finds the host's identity once, on a thread of its own, and never makes a
+// profile wait for it longer than metadataTimeout.
 //
 
 #ifndef Asprof_Agent_MetadataResolver_INCLUDED
@@ -9,9 +10,8 @@
 
 #include "asprof/sdk/HostMetadata.h"
 #include "asprof/sdk/MetadataProvider.h"
-#include "Poco/Mutex.h"
+#include "Poco/Timespan.h"
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,10 +19,16 @@ namespace asprof {
 namespace agent {
 
 class MetadataResolver
-	/// Tries the configured providers in order on the first resolve() and
-	/// caches the first answer. A provider that throws is logged and the next
-	/// one is tried; when none answers, the built-in onprem fallback (the
-	/// hostname) is used. resolve() never throws and is thread-safe.
+	/// Tries the configured providers in order, once, and caches the first
+	/// answer. A provider that throws is logged and the next one is tried;
+	/// when none answers, the built-in onprem fallback (the hostname) is used.
+	///
+	/// Detection runs on its own thread (asprof-metadata), started by start()
+	/// or by the first resolve(). resolve() waits for it at most `timeout`:
+	/// a provider that hangs never holds delivery hostage; profiles go out
+	/// with kind "unknown" (and the hostname) until detection ends, which is
+	/// logged once. A thread stuck in a provider is abandoned, never joined.
+	/// Thread-safe; never throws a provider's exception.
 {
 public:
 	struct Candidate
@@ -31,21 +37,32 @@ public:
 		std::unique_ptr<sdk::MetadataProvider> provider;
 	};
 
-	explicit MetadataResolver(std::vector<Candidate> candidates = {});
+	explicit MetadataResolver(std::vector<Candidate> candidates = {},
+		Poco::Timespan timeout = Poco::Timespan(5 * Poco::Timespan::SECONDS));
 
 	void setCandidates(std::vector<Candidate> candidates);
-		/// Before the first resolve() only (not thread-safe with it).
+		/// Before start() or the first resolve() only.
+
+	void start();
+		/// Begins detection in the background; later calls do nothing.
 
 	sdk::HostMetadata resolve();
-		/// Returns the cached metadata, detecting it on the first call.
+		/// The detected metadata, waiting at most the timeout (from this call)
+		/// for detection to end; unknown() when it has not. After one call has
+		/// waited the whole timeout, the next ones return at once.
 
 	static sdk::HostMetadata fallback();
 		/// kind "onprem" with the hostname field.
 
+	static sdk::HostMetadata unknown();
+		/// kind "unknown" with the hostname field: detection still running.
+
 private:
-	std::vector<Candidate> _candidates;
-	Poco::FastMutex _mutex;
-	std::optional<sdk::HostMetadata> _resolved;
+	struct State;
+	static void detect(std::shared_ptr<State> state) noexcept;
+
+	std::shared_ptr<State> _state;
+	Poco::Timespan _timeout;
 };
 
 } } // namespace asprof::agent

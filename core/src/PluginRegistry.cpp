@@ -2,6 +2,8 @@
 #include "asprof/agent/Exception.h"
 #include "asprof/sdk/Plugin.h"
 #include "Poco/ClassLoader.h"
+#include "Poco/Logger.h"
+#include "Poco/Mutex.h"
 #include "Poco/File.h"
 #include "Poco/Manifest.h"
 #include "Poco/NumberFormatter.h"
@@ -9,7 +11,11 @@
 #include "Poco/SharedLibrary.h"
 #include <cerrno>
 #include <cstring>
+#include <climits>
+#include <cstdlib>
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <map>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,14 +32,14 @@ Poco::ClassLoader<Base>& classLoader()
 	return *loader;
 }
 
-const AsprofPluginInfo& readPluginInfo(const std::string& path, const std::string& kind, const std::string& type)
+const AsprofPluginInfo& readPluginInfo(const std::string& path, const std::string& loadPath, const std::string& kind, const std::string& type)
 {
 	// Poco::SharedLibrary never unloads in its destructor, and the library
 	// stays loaded for the ClassLoader below; the handle itself is not needed.
 	Poco::SharedLibrary library;
 	try
 	{
-		library.load(path);
+		library.load(loadPath);
 	}
 	catch (Poco::Exception& e)
 	{
@@ -61,21 +67,45 @@ const AsprofPluginInfo& readPluginInfo(const std::string& path, const std::strin
 	return *info;
 }
 
-template <class Base>
-std::unique_ptr<Base> createInstance(const std::string& path, const std::string& kind, const std::string& type, const std::string& manifestPrefix)
+// The name each checked file is loaded under: /proc/self/fd/N of a
+// descriptor kept open for the life of the process (plugins are never
+// unloaded, and a closed N could be reused for another file). The same file
+// (device and inode) asked for again reuses its name, so it loads once.
+std::string loadPathFor(const std::string& path, int fd)
 {
-	readPluginInfo(path, kind, type);
+	static Poco::FastMutex mutex;
+	static auto* loaded = new std::map<std::pair<dev_t, ino_t>, std::string>;
+	struct stat st;
+	if (::fstat(fd, &st) != 0) st = {};
+	Poco::FastMutex::ScopedLock lock(mutex);
+	auto it = loaded->find({st.st_dev, st.st_ino});
+	if (it != loaded->end())
+	{
+		::close(fd);
+		return it->second;
+	}
+	Poco::Logger::get("asprof.agent").information("loading plugin %s", path);
+	std::string loadPath = "/proc/self/fd/" + std::to_string(fd);
+	(*loaded)[{st.st_dev, st.st_ino}] = loadPath;
+	return loadPath;
+}
+
+template <class Base>
+std::unique_ptr<Base> createInstance(const std::string& path, int fd, const std::string& kind, const std::string& type, const std::string& manifestPrefix)
+{
+	std::string loadPath = loadPathFor(path, fd);
+	readPluginInfo(path, loadPath, kind, type);
 	std::string manifestName = manifestPrefix + std::to_string(ASPROF_SDK_ABI_VERSION);
 	auto& loader = classLoader<Base>();
 	try
 	{
-		loader.loadLibrary(path, manifestName);
+		loader.loadLibrary(loadPath, manifestName);
 	}
 	catch (Poco::Exception& e)
 	{
 		throw PluginException("cannot load the " + manifestName + " manifest of plugin " + path + ": " + e.displayText());
 	}
-	const auto* manifest = loader.findManifest(path);
+	const auto* manifest = loader.findManifest(loadPath);
 	if (!manifest) throw PluginException("plugin " + path + " has no " + manifestName + " manifest");
 	auto it = manifest->find(type);
 	if (it == manifest->end())
@@ -126,48 +156,105 @@ bool PluginRegistry::hasPlugin(const std::string& kind, const std::string& type)
 	return Poco::File(pluginPath(kind, type)).exists();
 }
 
-std::string PluginRegistry::resolvePath(const std::string& kind, const std::string& type, const std::string& library) const
+int PluginRegistry::openPlugin(const std::string& kind, const std::string& type, const std::string& library) const
 {
-	if (!library.empty())
-	{
-		if (library[0] != '/') throw PluginException("plugin library " + library + " must be an absolute path");
-		checkOwnership(Poco::Path(library).parent().toString(), true);
-		checkOwnership(library, false);
-		return library;
-	}
+	if (!library.empty()) return openTrusted(library);
 	std::string path = pluginPath(kind, type);
-	checkOwnership(_pluginDir, true);
 	if (!Poco::File(path).exists())
 	{
+		// The directory's own problems (e.g. writable by others) come first.
+		::close(openTrustedDirectory(_pluginDir));
 		throw PluginException("no " + kind + " plugin of type '" + type + "': " + path + " does not exist");
 	}
-	checkOwnership(path, false);
-	return path;
+	return openTrusted(path);
 }
 
-void PluginRegistry::checkOwnership(const std::string& path, bool directory)
+// Why: the file that was checked must be the file that is loaded. A path
+// is only a name; a symlink or a rename can make it name something else
+// between a stat() and a dlopen(). So the file is opened once, without
+// following links, from a chain of directory descriptors opened the same way,
+// every one checked on the descriptor; the loader then opens /proc/self/fd/N.
+int PluginRegistry::openTrustedDirectory(const std::string& path)
+{
+	char canonical[PATH_MAX];
+	if (!::realpath(path.c_str(), canonical))
+		throw PluginException("cannot use plugin directory " + path + ": " + std::strerror(errno));
+	int directory = ::open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (directory < 0) throw PluginException(std::string("cannot open /: ") + std::strerror(errno));
+	std::string walked;
+	try
+	{
+		checkOpenFile(directory, "/", true);
+		Poco::Path canonicalPath(canonical);
+		canonicalPath.makeDirectory();
+		for (int i = 0; i < canonicalPath.depth(); ++i)
+		{
+			walked += "/" + canonicalPath[i];
+			int next = ::openat(directory, canonicalPath[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (next < 0) throw PluginException("cannot use plugin directory " + walked + ": " + std::strerror(errno));
+			::close(directory);
+			directory = next;
+			checkOpenFile(directory, walked, true);
+		}
+	}
+	catch (...)
+	{
+		::close(directory);
+		throw;
+	}
+	return directory;
+}
+
+int PluginRegistry::openTrusted(const std::string& path)
+{
+	if (path.empty() || path[0] != '/' || path.back() == '/') throw PluginException("plugin library " + path + " must be an absolute file path");
+	Poco::Path file(path);
+	int directory = openTrustedDirectory(file.parent().toString());
+	int fd = ::openat(directory, file.getFileName().c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	int openError = errno;
+	::close(directory);
+	if (fd < 0 && openError == ELOOP)
+		throw PluginException("refusing plugin " + path + ": it is a symbolic link; name the file itself (plugins are opened without following links)");
+	if (fd < 0) throw PluginException("cannot use plugin " + path + ": " + std::strerror(openError));
+	try
+	{
+		checkOpenFile(fd, path, false);
+	}
+	catch (...)
+	{
+		::close(fd);
+		throw;
+	}
+	return fd;
+}
+
+void PluginRegistry::checkOpenFile(int fd, const std::string& path, bool directory)
 {
 	struct stat st;
-	if (::stat(path.c_str(), &st) != 0)
-		throw PluginException("cannot use plugin " + std::string(directory ? "directory " : "") + path + ": " + std::strerror(errno));
+	std::string what = std::string(directory ? "directory " : "") + path;
+	if (::fstat(fd, &st) != 0) throw PluginException("cannot use plugin " + what + ": " + std::strerror(errno));
 	if (directory ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
-		throw PluginException("refusing plugin " + std::string(directory ? "directory " : "") + path + ": not a " + (directory ? "directory" : "regular file"));
-	if (st.st_mode & (S_IWGRP | S_IWOTH))
-		throw PluginException("refusing plugin " + std::string(directory ? "directory " : "") + path +
-			": it is writable by other users (mode " + Poco::NumberFormatter::formatHex(st.st_mode & 07777) + "); chmod go-w it");
+		throw PluginException("refusing plugin " + what + ": not a " + (directory ? "directory" : "regular file"));
+	// A sticky directory (like /tmp) lets others add entries but not replace
+	// ours; what is below it is checked in turn.
+	bool sticky = directory && (st.st_mode & S_ISVTX);
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !sticky)
+		throw PluginException("refusing plugin " + what + ": it is writable by other users (mode " +
+			Poco::NumberFormatter::formatHex(st.st_mode & 07777) + "); chmod go-w it");
 	if (st.st_uid != 0 && st.st_uid != ::geteuid())
-		throw PluginException("refusing plugin " + std::string(directory ? "directory " : "") + path +
-			": owned by uid " + std::to_string(st.st_uid) + ", neither root nor this process's user");
+		throw PluginException("refusing plugin " + what + ": owned by uid " + std::to_string(st.st_uid) + ", neither root nor this process's user");
 }
 
 std::unique_ptr<sdk::Reporter> PluginRegistry::createReporter(const std::string& type, const std::string& library)
 {
-	return createInstance<sdk::Reporter>(resolvePath("reporter", type, library), "reporter", type, "ReporterV");
+	std::string path = library.empty() ? pluginPath("reporter", type) : library;
+	return createInstance<sdk::Reporter>(path, openPlugin("reporter", type, library), "reporter", type, "ReporterV");
 }
 
 std::unique_ptr<sdk::MetadataProvider> PluginRegistry::createMetadataProvider(const std::string& type, const std::string& library)
 {
-	return createInstance<sdk::MetadataProvider>(resolvePath("metadata", type, library), "metadata", type, "MetadataV");
+	std::string path = library.empty() ? pluginPath("metadata", type) : library;
+	return createInstance<sdk::MetadataProvider>(path, openPlugin("metadata", type, library), "metadata", type, "MetadataV");
 }
 
 } } // namespace asprof::agent

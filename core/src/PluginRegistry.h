@@ -19,9 +19,12 @@ class PluginRegistry
 	/// Loads libasprof-<kind>-<type>.so from the plugin directory (or a
 	/// section's library = path) and creates instances from its manifest.
 	///
-	/// Before any code of a plugin runs, the registry refuses files and
-	/// directories that are writable by group or others or owned by another
-	/// user than root or the process's user. It then checks the plugin's
+	/// Before any code of a plugin runs, the registry opens the file once and
+	/// refuses it, or any directory above it, when writable by group or
+	/// others or owned by another user than root or the process's user (see
+	/// openTrusted()); it logs "loading plugin <path>" (information, logger
+	/// asprof.agent) before it loads a file, so that a plugin whose
+	/// constructor crashes the host is named. It then checks the plugin's
 	/// asprofPluginInfo (kind, type, ABI version) and builds the Poco manifest
 	/// ReporterV<ABI> / MetadataV<ABI>. Every refusal throws PluginException
 	/// naming the file and the reason. Libraries are never unloaded.
@@ -45,12 +48,25 @@ public:
 
 	std::unique_ptr<sdk::MetadataProvider> createMetadataProvider(const std::string& type, const std::string& library);
 
-	static void checkOwnership(const std::string& path, bool directory);
-		/// Throws PluginException when path is missing, of the wrong kind,
-		/// writable by group/others or owned by an untrusted user.
+	static int openTrusted(const std::string& path);
+		/// Opens the plugin file path for loading, checked on the open
+		/// descriptor: a regular file, not a symbolic link (O_NOFOLLOW),
+		/// owned by root or this process's user and not writable by group
+		/// or others. Every directory from / down to it (symbolic links in
+		/// the directory part resolved first) is opened the same way and
+		/// must be owned likewise and not writable by group or others,
+		/// unless sticky (like /tmp). Returns the close-on-exec descriptor;
+		/// the plugin is then loaded through /proc/self/fd/<descriptor>, so
+		/// the file checked is the file loaded. Throws PluginException
+		/// naming the file or directory and the reason.
+
+	static int openTrustedDirectory(const std::string& path);
+		/// The directory part of openTrusted(): a descriptor of the checked
+		/// directory path.
 
 private:
-	std::string resolvePath(const std::string& kind, const std::string& type, const std::string& library) const;
+	int openPlugin(const std::string& kind, const std::string& type, const std::string& library) const;
+	static void checkOpenFile(int fd, const std::string& path, bool directory);
 
 	std::string _pluginDir;
 };

@@ -5,6 +5,8 @@
 #include "Poco/Event.h"
 #include "Poco/Logger.h"
 #include <chrono>
+#include <cstring>
+#include <unistd.h>
 
 namespace asprof {
 namespace agent {
@@ -43,6 +45,53 @@ private:
 Poco::Logger& logger()
 {
 	return Poco::Logger::get("asprof.agent");
+}
+
+std::uint64_t bigEndian64(const unsigned char* bytes)
+{
+	std::uint64_t value = 0;
+	for (int i = 0; i < 8; ++i) value = (value << 8) | bytes[i];
+	return value;
+}
+
+// Whether the file holds only complete JFR chunks: magic, and a chunk size,
+// constant pool and metadata offset that async-profiler fills in when it
+// finishes a chunk.
+bool holdsCompleteJfr(const sdk::Recording& recording)
+{
+	const std::uint64_t HEADER_SIZE = 68;
+	std::uint64_t size = recording.size();
+	std::uint64_t offset = 0;
+	while (offset < size)
+	{
+		unsigned char header[32];
+		if (size - offset < HEADER_SIZE) return false;
+		if (::pread(recording.fd(), header, sizeof(header), static_cast<off_t>(offset)) != static_cast<ssize_t>(sizeof(header))) return false;
+		std::uint64_t chunkSize = bigEndian64(header + 8);
+		std::uint64_t constantPool = bigEndian64(header + 16);
+		std::uint64_t metadata = bigEndian64(header + 24);
+		if (std::memcmp(header, "FLR", 4) != 0 || chunkSize < HEADER_SIZE || chunkSize > size - offset) return false;
+		if (constantPool < HEADER_SIZE || constantPool >= chunkSize || metadata < HEADER_SIZE || metadata >= chunkSize) return false;
+		offset += chunkSize;
+	}
+	return size > 0;
+}
+
+// async-profiler's own exit handler (run by exit() before ours when ours was
+// registered earlier, e.g. by a static Agent) stops the profiler, writing the
+// recording to the file= of the last start, and deactivates it for good: our
+// stop then fails with "Profiler is not active" although the recording is
+// complete on disk.
+bool finishedByProfilerItself(const std::string& stopError, const sdk::Recording& recording) noexcept
+{
+	try
+	{
+		return stopError.find("not active") != std::string::npos && holdsCompleteJfr(recording);
+	}
+	catch (Poco::Exception&)
+	{
+		return false;
+	}
 }
 
 } // namespace
@@ -214,7 +263,12 @@ void ProfilingLoop::tick(bool restart)
 		recordError("async-profiler refused the command '" + startCommand + "': " + startError);
 	}
 	if (!wasProfiling || !finished) return;
-	if (!stopError.empty())
+	if (!stopError.empty() && finishedByProfilerItself(stopError, *finished))
+	{
+		logger().information("async-profiler had already stopped (at exit?); recording %s is complete and is delivered",
+			std::to_string(finishedSeq));
+	}
+	else if (!stopError.empty())
 	{
 		// async-profiler may still write to the file: never close or reuse the number.
 		finished->leak();

@@ -9,7 +9,7 @@ sigset_t TerminationSignalsBlocked::signals()
 {
 	sigset_t set;
 	sigemptyset(&set);
-	for (int signal : {SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGPROF, SIGVTALRM}) sigaddset(&set, signal);
+	for (int signal : {SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGPROF, SIGVTALRM, SIGPIPE}) sigaddset(&set, signal);
 	return set;
 }
 

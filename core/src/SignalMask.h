@@ -14,7 +14,9 @@ namespace agent {
 
 class TerminationSignalsBlocked
 	/// While it exists, the calling thread blocks SIGINT, SIGTERM, SIGQUIT and
-	/// SIGHUP, and async-profiler's sampling signals SIGPROF and SIGVTALRM;
+	/// SIGHUP, async-profiler's sampling signals SIGPROF and SIGVTALRM, and
+	/// SIGPIPE (a write to a closed connection, e.g. inside OpenSSL, fails
+	/// with EPIPE instead of killing a host that does not ignore SIGPIPE);
 	/// threads created meanwhile inherit that mask. Every agent thread is
 	/// created under one, so a signal sent to the process always reaches a
 	/// host thread: a host that waits for them with sigwait() (as

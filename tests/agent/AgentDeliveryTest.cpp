@@ -80,11 +80,20 @@ const std::string FAST_RETRIES = "retryInitialBackoff = 10ms\nretryMaxBackoff = 
 // metadata = slow (tests/plugins/SlowMetadata.cpp) answering after 2.5 s, and a
 // reportingInterval no run reaches: the only profile is the one stop() takes,
 // so the first (slow) detection runs while stop() waits.
+// The test agent.ini with metadata = slow (a [metadata.slow] of the given
+// delay) instead of onprem, so no section is left unreferenced.
+std::string slowMetadataIni(const std::string& directory, const std::string& delay, const std::string& extraAgentKeys = "")
+{
+	std::string ini = asprof::test::fakeProfilerIni("[reporter.main]\ntype = capture\ndirectory = " + directory + "\n", extraAgentKeys);
+	ini.replace(ini.find("metadata = onprem\n"), 18, "metadata = slow\n");
+	std::size_t onprem = ini.find("[metadata.onprem]");
+	ini.replace(onprem, ini.find("[reporter.main]") - onprem, "[metadata.slow]\ntype = slow\ndelay = " + delay + "\n\n");
+	return ini;
+}
+
 AgentConfig slowMetadataConfig(const std::string& directory, Poco::Timespan flushTimeout)
 {
-	std::string sections = "[reporter.main]\ntype = capture\ndirectory = " + directory + "\n[metadata.slow]\ntype = slow\ndelay = 2500ms\n";
-	AgentConfig config = AgentConfig::fromIni(asprof::test::fakeProfilerIni(sections), "test.ini");
-	config.metadata = {"slow"};
+	AgentConfig config = AgentConfig::fromIni(slowMetadataIni(directory, "2500ms"), "test.ini");
 	config.flushTimeout = flushTimeout;
 	config.reportingInterval = Poco::Timespan(3600, 0);
 	return config;
@@ -114,6 +123,7 @@ class AgentDeliveryTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testAnAgentRestartsWithItsSpool);
 	CPPUNIT_TEST(testStopWaitsForASlowFirstMetadataDetection);
 	CPPUNIT_TEST(testStopCountsTheProfileWhenTheDetectionOutlivesFlushTimeout);
+	CPPUNIT_TEST(testHangingMetadataNeverHoldsDeliveryHostage);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -238,8 +248,8 @@ public:
 		hostRunsForOneSecond();
 		auto stopping = std::chrono::steady_clock::now();
 		CPPUNIT_ASSERT(agent.stop()); // flushTimeout = 10s
-		// It waited for the detection (2.5 s, begun when stop took the profile).
-		CPPUNIT_ASSERT(millisecondsSince(stopping) >= std::chrono::milliseconds(2000));
+		// It waited for the rest of the detection (2.5 s, begun when the agent started).
+		CPPUNIT_ASSERT(millisecondsSince(stopping) >= std::chrono::milliseconds(1000));
 
 		AgentStatus status = agent.status();
 		assertEveryProfileAccounted(status);
@@ -273,14 +283,31 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), main.droppedAtStop);
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), main.delivered + main.failed + main.leftInSpool);
 
-		// The abandoned detection still ends (on the lane's intake thread); its
-		// profile reaches a closed lane: nothing is reported, no count changes.
+		// The abandoned detection still ends (on its own thread); the profile
+		// waiting for it reaches a closed lane: nothing is reported, no count changes.
 		bool detected = waitUntil([&]() { return log.count("host metadata from slow: kind slow") > 0; }, Poco::Timespan(10, 0));
 		CPPUNIT_ASSERT_MESSAGE(log.text(), detected);
 		assertEveryProfileAccounted(agent.status());
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), lane(agent, "main").droppedAtStop);
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), lane(agent, "main").delivered);
 		CPPUNIT_ASSERT(readCalls(dir.file("out")).empty());
+	}
+
+	void testHangingMetadataNeverHoldsDeliveryHostage()
+	{
+		// A metadata endpoint that does not answer for 30 s: profiles go out
+		// with host kind unknown after metadataTimeout, every interval.
+		TemporaryDirectory dir;
+		asprof::test::LogCapture log("asprof.agent", Poco::Message::PRIO_WARNING);
+		Agent agent(AgentConfig::fromIni(slowMetadataIni(dir.file("out"), "30s", "metadataTimeout = 500ms\n"), "test.ini"));
+		agent.start();
+		CPPUNIT_ASSERT(waitUntil([&]() { return lane(agent, "main").delivered >= 3; }, Poco::Timespan(10, 0)));
+		CPPUNIT_ASSERT(agent.stop(Poco::Timespan(5, 0)));
+		assertEveryProfileAccounted(agent.status());
+		std::string metadata = asprof::test::readFile(dir.file("out/" + std::to_string(::getpid()) + "-1.json"));
+		Poco::JSON::Object::Ptr json = Poco::JSON::Parser().parse(metadata).extract<Poco::JSON::Object::Ptr>();
+		CPPUNIT_ASSERT_EQUAL(std::string("unknown"), json->getObject("host")->getValue<std::string>("kind"));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), log.count("host metadata not known after 500ms"));
 	}
 };
 

@@ -362,7 +362,7 @@ public:
 			unsigned long long blocked = std::stoull(statusField("/proc/self/task/" + tid + "/status", "SigBlk:"), nullptr, 16);
 			// The host's termination signals, and async-profiler's sampling signals
 			// (agent threads are not sampled: no EINTR in their blocking calls).
-			for (int signal : {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPROF, SIGVTALRM})
+			for (int signal : {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPROF, SIGVTALRM, SIGPIPE})
 				CPPUNIT_ASSERT_MESSAGE("thread " + tid + " takes signal " + std::to_string(signal), blocked & (1ULL << (signal - 1)));
 		}
 		agent.stop(Poco::Timespan(5, 0));

@@ -1,9 +1,16 @@
 /*
- * The C API from a plain C program: capi-tests <agent.ini> <output dir>
+ * The C API from a plain C program: capi-tests <agent.ini>
  * Prints one line per check and a closing "N passed, N failed".
+ *
+ * capi-tests <agent.ini> exit|exit-with-handler: a program that ends with
+ * exit(0) while its agent runs (run by fault-preload-tests). It starts the
+ * agent, waits for one delivered profile and calls exit(0); "exit" never
+ * stops the agent, "exit-with-handler" stops it from an atexit handler
+ * registered BEFORE the start and prints "stop at exit returned <n>".
  */
 #include "asprof/agent.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -24,11 +31,42 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static asprof_agent* exitingAgent = NULL;
+
+static void stopAtExit(void)
+{
+	printf("stop at exit returned %d\n", asprof_agent_stop(exitingAgent, 5000));
+	fflush(stdout);
+}
+
+static int exitWhileRunning(const char* config, int withHandler)
+{
+	if (withHandler) atexit(&stopAtExit);
+	if (asprof_agent_start(config, &exitingAgent) != 0)
+	{
+		fprintf(stderr, "start failed: %s\n", asprof_agent_last_error());
+		return 1;
+	}
+	asprof_agent_status status;
+	memset(&status, 0, sizeof(status));
+	double deadline = now() + 20;
+	while (asprof_agent_status_get(exitingAgent, &status) == 0 && status.delivered < 1 && now() < deadline)
+	{
+		struct timespec pause = {0, 10 * 1000 * 1000};
+		nanosleep(&pause, NULL);
+	}
+	printf("delivered %llu before exit\n", (unsigned long long) status.delivered);
+	fflush(stdout);
+	exit(0);
+}
+
 int main(int argc, char** argv)
 {
+	if (argc == 3 && (strcmp(argv[2], "exit") == 0 || strcmp(argv[2], "exit-with-handler") == 0))
+		return exitWhileRunning(argv[1], strcmp(argv[2], "exit-with-handler") == 0);
 	if (argc != 2)
 	{
-		fprintf(stderr, "usage: %s AGENT_INI\n", argv[0]);
+		fprintf(stderr, "usage: %s AGENT_INI [exit|exit-with-handler]\n", argv[0]);
 		return 2;
 	}
 	check(strlen(asprof_agent_version()) > 0, "asprof_agent_version() is set");

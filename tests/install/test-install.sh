@@ -16,7 +16,7 @@ prefix=$work/prefix
 check "cmake --install into $prefix" cmake --install "$build" --prefix "$prefix"
 config=$(find "$prefix" -name asprof-agentConfig.cmake | head -1)
 libdir=$(dirname "$(dirname "$(dirname "$config")")")
-for file in bin/asprof-demo include/asprof/agent.h include/asprof/sdk/Reporter.h include/asprof/sdk/Version.h \
+for file in bin/asprof-demo bin/asprof-agent-run include/asprof/agent.h include/asprof/sdk/Reporter.h include/asprof/sdk/Version.h \
 	include/asprof/agent/Agent.h etc/asprof-agent/agent.ini etc/asprof-agent/agent.xml share/doc/asprof-agent/README.md \
 	share/doc/asprof-agent/CHANGELOG.md; do
 	check "installed $file" test -f "$prefix/$file"

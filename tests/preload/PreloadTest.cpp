@@ -1,41 +1,19 @@
 // LD_PRELOAD mode: libasprof-agent-preload.so in unmodified C programs.
+#include "ChildProcess.h"
 #include "TestSupport.h"
 #include "Poco/File.h"
-#include "Poco/Pipe.h"
-#include "Poco/PipeStream.h"
-#include "Poco/Process.h"
-#include "Poco/StreamCopier.h"
 #include <cppunit/extensions/HelperMacros.h>
 #include <set>
-#include <thread>
 
 using asprof::test::TemporaryDirectory;
 
 namespace {
 
-struct Run
-{
-	int exitCode = -1;
-	std::string out;
-	std::string err;
-};
+using Run = asprof::test::ChildRun;
 
 Run run(const std::vector<std::string>& args, const Poco::Process::Env& env)
 {
-	Poco::Pipe out;
-	Poco::Pipe err;
-	Poco::ProcessHandle process = Poco::Process::launch(ASPROF_PRELOAD_TARGET, args, std::string(), nullptr, &out, &err, env);
-	Run result;
-	// Drain stderr beside stdout so neither pipe fills up.
-	std::thread errors([&]() {
-		Poco::PipeInputStream in(err);
-		Poco::StreamCopier::copyToString(in, result.err);
-	});
-	Poco::PipeInputStream in(out);
-	Poco::StreamCopier::copyToString(in, result.out);
-	errors.join();
-	result.exitCode = process.wait();
-	return result;
+	return asprof::test::runChild(ASPROF_PRELOAD_TARGET, args, env);
 }
 
 Poco::Process::Env preloadEnv(const TemporaryDirectory& dir, bool withConfig)
@@ -53,16 +31,9 @@ void writeConfig(const TemporaryDirectory& dir)
 		"[reporter.main]\ntype = capture\ndirectory = " + dir.file("out") + "\n"));
 }
 
-// The pids in the capture reporter's "<pid>-<seq>.jfr" names.
 std::set<std::string> profilePids(const TemporaryDirectory& dir)
 {
-	std::set<std::string> pids;
-	if (!Poco::File(dir.file("out")).exists()) return pids;
-	for (const auto& name : asprof::test::listFiles(dir.file("out")))
-	{
-		if (name.size() > 4 && name.compare(name.size() - 4, 4, ".jfr") == 0) pids.insert(name.substr(0, name.find('-')));
-	}
-	return pids;
+	return asprof::test::capturedPids(dir.file("out"));
 }
 
 } // namespace

@@ -1,8 +1,14 @@
 /*
- * An unmodified program for LD_PRELOAD tests: preload-target [fork]
- * Burns CPU for ~1 s (the agent rotates meanwhile), then returns from main.
- * With "fork": first forks a child that works ~0.3 s and calls exit(0); the
- * parent prints "child <pid> exited <status>" once it has waited for it.
+ * An unmodified program for LD_PRELOAD tests:
+ *   preload-target [fork]
+ *     Burns CPU for ~1 s (the agent rotates meanwhile), then returns from main.
+ *     With "fork": first forks a child that works ~0.3 s and calls exit(0); the
+ *     parent prints "child <pid> exited <status>" once it has waited for it.
+ *   preload-target exit SECONDS
+ *     Burns CPU for SECONDS, prints "target <pid> done", then calls exit(0).
+ *   preload-target sleep MILLISECONDS
+ *     Sleeps, prints "target <pid> done" and returns from main (a short-lived
+ *     program: the agent may still be starting when exit begins).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +37,23 @@ static void burn(double seconds)
 
 int main(int argc, char** argv)
 {
+	if (argc > 2 && strcmp(argv[1], "exit") == 0)
+	{
+		burn(atof(argv[2]));
+		printf("target %d done\n", (int) getpid());
+		fflush(stdout);
+		exit(0);
+	}
+	if (argc > 2 && strcmp(argv[1], "sleep") == 0)
+	{
+		long ms = atol(argv[2]);
+		struct timespec pause = {ms / 1000, (ms % 1000) * 1000000L};
+		while (nanosleep(&pause, &pause) != 0) /* profiling signals interrupt it */
+		{
+		}
+		printf("target %d done\n", (int) getpid());
+		return 0;
+	}
 	if (argc > 1 && strcmp(argv[1], "fork") == 0)
 	{
 		pid_t child = fork();

@@ -128,6 +128,12 @@ public:
 		std::string error = configError({{"bucket", "b-1"}, {"accessKeyId", "AKIDEXAMPLE"}});
 		CPPUNIT_ASSERT(error.find("accessKeyId and secretAccessKey together") != std::string::npos);
 		CPPUNIT_ASSERT(configError({{"bucket", "b-1"}, {"buckit", "x"}}).find("unknown key buckit") != std::string::npos);
+		// An IP endpoint cannot carry the bucket in its host name: every upload would fail "Host not found".
+		CPPUNIT_ASSERT(configError({{"bucket", "b-1"}, {"endpoint", "http://10.0.0.5:9000"}})
+						   .find("endpoint = http://10.0.0.5:9000 with pathStyle = no: expected pathStyle = yes for an IP address endpoint") !=
+			std::string::npos);
+		CPPUNIT_ASSERT(configError({{"bucket", "b-1"}, {"endpoint", "http://[::1]:9000"}}).find("pathStyle = yes") != std::string::npos);
+		configured({{"bucket", "b-1"}, {"endpoint", "http://10.0.0.5:9000"}, {"pathStyle", "yes"}});
 	}
 
 	void testBucketNamesAwsRejectsAreRefused()

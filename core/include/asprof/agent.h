@@ -51,14 +51,20 @@ ASPROF_AGENT_API int asprof_agent_start(const char* config_path, asprof_agent** 
 	 * then starts profiling. On success returns 0 and stores the agent in
 	 * *agent. On failure returns -1, stores NULL and sets the last error
 	 * (bad configuration, async-profiler missing or refusing, plugin errors).
-	 * Never terminates the process. */
+	 * Never terminates the process.
+	 * An agent still running at exit() (or return from main) is stopped
+	 * then, within its flushTimeout and before async-profiler's own exit
+	 * handling deactivates the profiler, so its last recording is delivered;
+	 * not in a forked child, whose exit leaves the parent's agent alone. */
 
 ASPROF_AGENT_API int asprof_agent_stop(asprof_agent* agent, unsigned timeout_ms);
 	/* Stops profiling, reports the last recording and lets delivery drain,
 	 * returning within timeout_ms even if a reporter hangs. Returns 0 when
 	 * every profile was delivered, 1 when any was not (failed, dropped, or
 	 * left in a spool; see the status), -1 for a NULL agent. May be called
-	 * more than once. */
+	 * more than once: a stop that finds the agent already stopped (by an
+	 * earlier call, or at exit() from an atexit handler of the program's that
+	 * runs after the agent's) returns what the stop that did it returned. */
 
 ASPROF_AGENT_API int asprof_agent_status_get(const asprof_agent* agent, asprof_agent_status* status);
 	/* Fills *status. Returns 0, or -1 for NULL arguments. Thread-safe. */

@@ -26,7 +26,7 @@ struct ASPROF_SDK_API ProfilerSettings
 	Poco::Timespan wallInterval = Poco::Timespan(1 * Poco::Timespan::SECONDS); ///< 0 = no wall-clock samples
 	std::string cstack = "dwarf";                            ///< fp | dwarf | lbr | vm | vmx | no
 	std::string nativeMem;                                   ///< e.g. "10m"; empty = off
-	std::string extraArgs;                                   ///< validated, appended verbatim
+	std::string extraArgs;                                   ///< only allowed arguments (see etc/agent.ini), appended verbatim
 
 	std::string arguments() const;
 		/// The profiling arguments in the Rust agent's order, without the
@@ -46,7 +46,9 @@ struct ASPROF_SDK_API AgentConfig
 	/// Every parse function validates all of [agent] and [profiler] and the
 	/// names of all sections, and throws ConfigException naming the source,
 	/// section, key, value and expected form. Unknown keys and sections are
-	/// errors, so a typo never silently disables a feature.
+	/// errors, so a typo never silently disables a feature; so is a
+	/// [metadata.X] section that [agent] metadata does not reach (reporter
+	/// sections are checked the same way when the agent starts).
 {
 	std::string source = "<built-in defaults>"; ///< file path or description, for messages
 	std::string library = "libasyncProfiler.so";
@@ -56,6 +58,9 @@ struct ASPROF_SDK_API AgentConfig
 	std::vector<std::string> metadata = {"auto"}; ///< instances or types, tried in order
 	sdk::KeyValueList labels;
 	Poco::Timespan flushTimeout = Poco::Timespan(10 * Poco::Timespan::SECONDS);
+	Poco::Timespan startTimeout = Poco::Timespan(10 * Poco::Timespan::SECONDS);
+		///< how long the plugins' configure() and start() calls of one start may take together
+	Poco::Timespan metadataTimeout = Poco::Timespan(5 * Poco::Timespan::SECONDS); ///< longest wait of a profile for host metadata
 	std::string tempDir;                         ///< empty: $TMPDIR or /tmp
 	Poco::Timespan statusLogInterval = Poco::Timespan(10 * Poco::Timespan::MINUTES); ///< 0 = off
 	ProfilerSettings profiler;
@@ -66,15 +71,22 @@ struct ASPROF_SDK_API AgentConfig
 		/// The built-in defaults (as documented in etc/agent.ini).
 
 	static AgentConfig load(const std::string& path);
-		/// Reads a file: XML if the name ends in .xml, else INI.
-		/// Throws ConfigException (also when the file cannot be read).
+		/// Reads a file: XML if the name ends in .xml, else INI. The file
+		/// is opened without blocking and must be a regular file (a FIFO,
+		/// socket or device is refused at once) of at most 1 MiB, and not
+		/// empty (no section, no key). Throws ConfigException (also when the
+		/// file cannot be read).
 
 	static AgentConfig fromIni(const std::string& text, const std::string& sourceName);
 		/// Parses INI text. Full-line comments start with ';' or '#'; a ';' or
-		/// '#' preceded by whitespace starts an inline comment.
+		/// '#' preceded by whitespace starts an inline comment; a leading
+		/// UTF-8 byte order mark is skipped. A section or key given twice, a
+		/// header without its ']' or with an empty instance name, and
+		/// control characters are errors naming the line.
 
 	static AgentConfig fromXml(const std::string& text, const std::string& sourceName);
 		/// Parses XML with the same keys: <asprof><agent><reportingInterval>30s</reportingInterval>...
+		/// Another root element, and attributes, are errors.
 
 	static AgentConfig fromConfiguration(Poco::AutoPtr<Poco::Util::AbstractConfiguration> config, const std::string& sourceName);
 		/// Parses any Poco configuration whose top-level keys are agent,

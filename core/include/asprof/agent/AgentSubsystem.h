@@ -10,6 +10,7 @@
 #include "asprof/agent/Agent.h"
 #include "asprof/sdk/Export.h"
 #include "Poco/Util/Subsystem.h"
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -32,7 +33,10 @@ class ASPROF_SDK_API AgentSubsystem: public Poco::Util::Subsystem
 	/// initialize() never throws and never exits the application: when the
 	/// agent cannot start, the error is logged (logger "asprof.agent") and
 	/// available from lastError(); the application keeps running unprofiled.
-	/// uninitialize() stops the agent within its flushTimeout.
+	/// uninitialize() stops the agent within its flushTimeout. An application
+	/// that ends with exit() while the agent runs (and so never uninitializes
+	/// its subsystems) gets the same stop at exit, before async-profiler's own
+	/// exit handling deactivates the profiler: the last recording is delivered.
 {
 public:
 	AgentSubsystem();
@@ -68,6 +72,7 @@ private:
 	std::string _configSource;
 	std::string _lastError;
 	std::unique_ptr<Agent> _agent;
+	std::uint64_t _exitHook = 0;
 };
 
 } } // namespace asprof::agent

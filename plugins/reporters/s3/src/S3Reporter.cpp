@@ -9,7 +9,9 @@
 #include "Poco/Environment.h"
 #include "Poco/Logger.h"
 #include "Poco/MD5Engine.h"
+#include "Poco/Net/IPAddress.h"
 #include "Poco/RegularExpression.h"
+#include "Poco/URI.h"
 #include <algorithm>
 #include <sstream>
 
@@ -118,6 +120,15 @@ void S3Reporter::configure(sdk::PluginContext& context)
 			context.throwBadValue("endpoint", _options.endpoint, "an http:// or https:// URL");
 	}
 	_options.pathStyle = context.getBool("pathStyle", false);
+	if (!_options.endpoint.empty() && !_options.pathStyle)
+	{
+		// Virtual-hosted style puts the bucket in the host name, which an IP address cannot carry.
+		Poco::Net::IPAddress address;
+		std::string host = Poco::URI(_options.endpoint).getHost();
+		if (Poco::Net::IPAddress::tryParse(host, address))
+			context.throwBadValue("endpoint", _options.endpoint + " with pathStyle = no",
+				"pathStyle = yes for an IP address endpoint (virtual-hosted style puts the bucket in the host name)");
+	}
 	_options.http = readHttpOptions(context);
 	_options.credentials.accessKeyId = context.getString("accessKeyId", "");
 	_options.credentials.secretAccessKey = context.getString("secretAccessKey", "");
