@@ -86,7 +86,9 @@ void Agent::Impl::start()
 		PluginRegistry registry(_config.pluginDir);
 		auto delivery = std::make_shared<Delivery>(_config, registry);
 		delivery->start();
-		auto loop = std::make_unique<ProfilingLoop>(profiler, _config.profiler, _config.reportingInterval, _config.tempDir, *delivery);
+		// A final stop abandoned at its deadline that ends later frees async-profiler again.
+		auto loop = std::make_unique<ProfilingLoop>(profiler, _config.profiler, _config.reportingInterval, _config.tempDir, *delivery,
+			[]() { profilerInUse = false; });
 		{
 			std::lock_guard<std::mutex> state(_state);
 			_delivery = delivery;
@@ -193,6 +195,7 @@ AgentStatus Agent::Impl::status() const
 		status.emptyRecordings = stats.emptyRecordings;
 		status.profilerErrors = stats.profilerErrors;
 		status.bytesRecorded = stats.bytesRecorded;
+		status.recordingsLost = stats.recordingsLost;
 		if (!stats.lastError.empty()) status.lastError = stats.lastError;
 	}
 	if (_delivery) status.lanes = _delivery->status();

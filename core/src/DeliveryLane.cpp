@@ -127,12 +127,20 @@ struct DeliveryLane::State
 	// A lane thread's loop: take the next item and handle it until the queue
 	// says stop. No exception ever leaves it.
 	template <class Next, class Handle>
-	void run(const char* threadName, Next next, Handle handle) noexcept
+	void run(const char* threadName, Next next, Handle handle)
 	{
 		nameThisThread(threadName);
 		try
 		{
 			while (ProfileQueue::Item item = next()) handle(item);
+		}
+		catch (abi::__forced_unwind&)
+		{
+			// A plugin called pthread_exit() on this thread: it ends, as asked;
+			// stop counts what it leaves.
+			causes.log(std::string(threadName) + " of lane " + name + ": a plugin ended this thread (pthread_exit); the lane delivers no more");
+			threadExited();
+			throw;
 		}
 		catch (...)
 		{
@@ -294,12 +302,12 @@ void DeliveryLane::enqueue(std::shared_ptr<const sdk::Profile> profile)
 	_state->logQueueFull(_state->queue.push(std::move(profile), spoolId));
 }
 
-void DeliveryLane::runIntake(std::shared_ptr<State> state) noexcept
+void DeliveryLane::runIntake(std::shared_ptr<State> state)
 {
 	state->run("asprof-intake", [&]() { return state->queue.nextArrival(); }, [&](const ProfileQueue::Item& item) { state->takeIn(item); });
 }
 
-void DeliveryLane::runDelivery(std::shared_ptr<State> state) noexcept
+void DeliveryLane::runDelivery(std::shared_ptr<State> state)
 {
 	state->run("asprof-deliver", [&]() { return state->queue.nextDelivery(); }, [&](const ProfileQueue::Item& item) { state->deliver(item); });
 }
@@ -367,7 +375,19 @@ void DeliveryLane::stopReporter(const std::shared_ptr<State>& state, const Poco:
 		TerminationSignalsBlocked signalsBlocked;
 		std::thread thread([state, call]() {
 			nameThisThread("asprof-stop");
-			std::string error = callGuarded([&]() { state->reporter->stop(); });
+			std::string error;
+			try
+			{
+				error = callGuarded([&]() { state->reporter->stop(); });
+			}
+			catch (abi::__forced_unwind&)
+			{
+				std::lock_guard<std::mutex> lock(call->mutex);
+				call->error = "it ended its thread (pthread_exit)";
+				call->finished = true;
+				call->done.notify_all();
+				throw;
+			}
 			std::lock_guard<std::mutex> lock(call->mutex);
 			call->error = error;
 			call->finished = true;

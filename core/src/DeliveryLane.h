@@ -109,8 +109,8 @@ public:
 
 private:
 	struct State;
-	static void runIntake(std::shared_ptr<State> state) noexcept;
-	static void runDelivery(std::shared_ptr<State> state) noexcept;
+	static void runIntake(std::shared_ptr<State> state);
+	static void runDelivery(std::shared_ptr<State> state);
 	bool settle(bool threadsFinished, const Poco::Timestamp& deadline) noexcept;
 	static void stopReporter(const std::shared_ptr<State>& state, const Poco::Timestamp& deadline) noexcept;
 

@@ -47,6 +47,33 @@ sdk::HostMetadata withHostname(const std::string& kind)
 	return metadata;
 }
 
+// What a provider answers goes into logs, JSON and HTTP headers: no control characters.
+void checkPrintable(const std::string& text, const std::string& what)
+{
+	for (char c : text)
+	{
+		auto byte = static_cast<unsigned char>(c);
+		if (byte < 0x20 || byte == 0x7f) throw Poco::DataFormatException("its " + what + " contains control characters");
+	}
+}
+
+sdk::HostMetadata checked(sdk::HostMetadata metadata)
+{
+	checkPrintable(metadata.kind, "kind");
+	if (metadata.kind.empty()) throw Poco::DataFormatException("its kind is empty");
+	for (const auto& field : metadata.fields)
+	{
+		checkPrintable(field.first, "field name");
+		checkPrintable(field.second, "field " + field.first);
+	}
+	for (const auto& label : metadata.labels)
+	{
+		checkPrintable(label.first, "label name");
+		checkPrintable(label.second, "label " + label.first);
+	}
+	return metadata;
+}
+
 } // namespace
 
 MetadataResolver::MetadataResolver(std::vector<Candidate> candidates, Poco::Timespan timeout):
@@ -93,7 +120,7 @@ void MetadataResolver::start()
 	}
 }
 
-void MetadataResolver::detect(std::shared_ptr<State> state) noexcept
+void MetadataResolver::detect(std::shared_ptr<State> state)
 {
 	blockAgentThreadSignals();
 	::pthread_setname_np(::pthread_self(), "asprof-metadata");
@@ -101,7 +128,19 @@ void MetadataResolver::detect(std::shared_ptr<State> state) noexcept
 	// The candidates are set before start() and never touched again by others.
 	for (auto& candidate : state->candidates)
 	{
-		std::string error = callGuarded([&]() { resolved = candidate.provider->detect(); });
+		std::string error;
+		try
+		{
+			error = callGuarded([&]() { resolved = checked(candidate.provider->detect()); });
+		}
+		catch (abi::__forced_unwind&)
+		{
+			logger().error("metadata %s ended its thread (pthread_exit); using onprem", candidate.name);
+			std::lock_guard<std::mutex> lock(state->mutex);
+			state->resolved = fallback();
+			state->detected.notify_all();
+			throw;
+		}
 		if (error.empty())
 		{
 			logger().information("host metadata from %s: kind %s", candidate.name, resolved->kind);

@@ -20,7 +20,8 @@ namespace agent {
 
 class MetadataResolver
 	/// Tries the configured providers in order, once, and caches the first
-	/// answer. A provider that throws is logged and the next one is tried;
+	/// answer. A provider that throws, or answers with control characters in
+	/// its kind, fields or labels, is logged and the next one is tried;
 	/// when none answers, the built-in onprem fallback (the hostname) is used.
 	///
 	/// Detection runs on its own thread (asprof-metadata), started by start()
@@ -59,7 +60,7 @@ public:
 
 private:
 	struct State;
-	static void detect(std::shared_ptr<State> state) noexcept;
+	static void detect(std::shared_ptr<State> state);
 
 	std::shared_ptr<State> _state;
 	Poco::Timespan _timeout;

@@ -5,7 +5,10 @@
 namespace asprof {
 namespace agent {
 
-std::string describeCurrentException() noexcept
+namespace {
+
+// what() and displayText() are the plugin's code too: they may return null or throw.
+std::string describe()
 {
 	try
 	{
@@ -17,7 +20,8 @@ std::string describeCurrentException() noexcept
 	}
 	catch (std::exception& e)
 	{
-		return e.what();
+		const char* what = e.what();
+		return what ? std::string(what) : std::string("an exception with a null message");
 	}
 	catch (...)
 	{
@@ -25,11 +29,36 @@ std::string describeCurrentException() noexcept
 	}
 }
 
-sdk::ReportResult reportGuarded(sdk::Reporter& reporter, const sdk::Profile& profile, const std::string& pluginName) noexcept
+} // namespace
+
+std::string describeCurrentException() noexcept
+{
+	try
+	{
+		return describe();
+	}
+	catch (...)
+	{
+		try
+		{
+			return "an exception whose message could not be read";
+		}
+		catch (...)
+		{
+			return std::string(); // out of memory
+		}
+	}
+}
+
+sdk::ReportResult reportGuarded(sdk::Reporter& reporter, const sdk::Profile& profile, const std::string& pluginName)
 {
 	try
 	{
 		return reporter.report(profile);
+	}
+	catch (abi::__forced_unwind&)
+	{
+		throw; // pthread_exit() in the plugin: its thread ends (see callGuarded)
 	}
 	catch (...)
 	{

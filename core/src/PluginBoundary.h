@@ -11,24 +11,34 @@
 #include "asprof/sdk/Profile.h"
 #include "asprof/sdk/ReportResult.h"
 #include "asprof/sdk/Reporter.h"
+#include <cxxabi.h>
 #include <string>
 
 namespace asprof {
 namespace agent {
 
 std::string describeCurrentException() noexcept;
-	/// Inside a catch block: "<text>" for a Poco::Exception (displayText()),
-	/// what() for a std::exception, "an unknown exception" for anything else.
+	/// Inside a catch block: displayText() for a Poco::Exception, what() for a
+	/// std::exception, "an unknown exception" for anything else. Never
+	/// throws, even for an exception whose what() is null or throws itself.
 
 template <class Function>
-std::string callGuarded(Function&& function) noexcept
+std::string callGuarded(Function&& function)
 	/// Runs function(); returns an empty string, or the description of
-	/// whatever it threw. Never throws.
+	/// whatever it threw. Throws nothing, with one exception on purpose: the
+	/// forced unwinding of a plugin that calls pthread_exit() (or is
+	/// cancelled) passes through, so that the thread ends as the plugin asked
+	/// (swallowing it would abort the process). Agent threads that run plugin
+	/// code account for their own end when it passes.
 {
 	try
 	{
 		function();
 		return std::string();
+	}
+	catch (abi::__forced_unwind&)
+	{
+		throw;
 	}
 	catch (...)
 	{
@@ -37,10 +47,11 @@ std::string callGuarded(Function&& function) noexcept
 	}
 }
 
-sdk::ReportResult reportGuarded(sdk::Reporter& reporter, const sdk::Profile& profile, const std::string& pluginName) noexcept;
+sdk::ReportResult reportGuarded(sdk::Reporter& reporter, const sdk::Profile& profile, const std::string& pluginName);
 	/// reporter.report(profile); an exception becomes a Fail result whose
 	/// message names the plugin and the exception's text:
-	/// "<pluginName> threw from report(): <text>".
+	/// "<pluginName> threw from report(): <text>". Like callGuarded, lets only
+	/// a forced unwind (pthread_exit) through.
 
 } } // namespace asprof::agent
 

@@ -1,6 +1,7 @@
 #include "PluginFactory.h"
 #include "LaneReporter.h"
 #include "PluginBoundary.h"
+#include "SignalMask.h"
 #include "PluginRegistry.h"
 #include "SectionContext.h"
 #include "asprof/agent/Exception.h"
@@ -106,11 +107,21 @@ void PluginFactory::callPluginBefore(int depth, const std::string& what, const s
 	try
 	{
 		thread = std::thread([call] {
+			blockAgentThreadSignals();
 			::pthread_setname_np(::pthread_self(), "asprof-plugin");
 			std::exception_ptr error;
 			try
 			{
 				call->function();
+			}
+			catch (abi::__forced_unwind&)
+			{
+				// pthread_exit() in the plugin: this thread ends, as it asked.
+				std::lock_guard<std::mutex> lock(call->mutex);
+				call->error = std::make_exception_ptr(Poco::IllegalStateException("it ended its thread (pthread_exit)"));
+				call->done = true;
+				call->finished.notify_all();
+				throw;
 			}
 			catch (...)
 			{

@@ -99,12 +99,13 @@ bool finishedByProfilerItself(const std::string& stopError, const sdk::Recording
 RecordingSink::~RecordingSink() = default;
 
 ProfilingLoop::ProfilingLoop(AsyncProfiler& profiler, const ProfilerSettings& settings, Poco::Timespan interval,
-	const std::string& tempDir, RecordingSink& delivery):
+	const std::string& tempDir, RecordingSink& delivery, std::function<void()> onLateFinish):
 	_profiler(profiler),
 	_settings(settings),
 	_interval(interval),
 	_tempDir(tempDir),
-	_delivery(delivery)
+	_delivery(delivery),
+	_onLateFinish(std::move(onLateFinish))
 {
 }
 
@@ -162,8 +163,11 @@ bool ProfilingLoop::stop(Poco::Timespan timeout) noexcept
 {
 	if (!_timer) return true;
 	if (_tickTask) _tickTask->cancel();
-	bool finished = runOnControlThread([this]() { tick(false); }, timeout);
-	if (finished)
+	bool finished = runOnControlThread([this]() {
+		tick(false);
+		finalTickDone();
+	}, timeout);
+	if (finished || !abandonUnlessDone())
 	{
 		_timer->cancel(true);
 		_timer.reset();
@@ -171,8 +175,29 @@ bool ProfilingLoop::stop(Poco::Timespan timeout) noexcept
 	}
 	logger().error("async-profiler's final stop did not return within %s; abandoning the control thread",
 		std::to_string(timeout.totalMilliseconds()) + "ms");
-	abandon();
 	return false;
+}
+
+// The final tick ended. If stop() had given up on it, async-profiler is free
+// again now: say so, so that an agent may start again in this process.
+void ProfilingLoop::finalTickDone()
+{
+	std::function<void()> released;
+	{
+		Poco::FastMutex::ScopedLock lock(_handOffMutex);
+		_finalTickDone = true;
+		if (_abandoned) released = _onLateFinish;
+	}
+	if (released) released();
+}
+
+bool ProfilingLoop::abandonUnlessDone()
+{
+	Poco::FastMutex::ScopedLock lock(_handOffMutex);
+	if (_finalTickDone) return false; // it ended just after the wait: not abandoned
+	_abandoned = true;
+	_timer.release(); // stuck in async-profiler: never joined, never destroyed
+	return true;
 }
 
 void ProfilingLoop::abandon()
@@ -272,6 +297,10 @@ void ProfilingLoop::tick(bool restart)
 	{
 		// async-profiler may still write to the file: never close or reuse the number.
 		finished->leak();
+		{
+			Poco::FastMutex::ScopedLock lock(_statsMutex);
+			++_stats.recordingsLost;
+		}
 		recordError("async-profiler stop failed, recording " + std::to_string(finishedSeq) + " lost: " + stopError);
 		return;
 	}
@@ -305,8 +334,16 @@ void ProfilingLoop::handOff(std::unique_ptr<sdk::Recording> finished, std::uint6
 	recording.start = start;
 	recording.end = end;
 	recording.recording = std::move(finished);
-	Poco::FastMutex::ScopedLock lock(_handOffMutex);
-	if (!_abandoned) _delivery.accept(std::move(recording));
+	{
+		Poco::FastMutex::ScopedLock lock(_handOffMutex);
+		if (!_abandoned) return _delivery.accept(std::move(recording));
+	}
+	// Finished after stop() gave up on it: nobody delivers it any more.
+	{
+		Poco::FastMutex::ScopedLock lock(_statsMutex);
+		++_stats.recordingsLost;
+	}
+	logger().error("recording %s finished after the stop deadline; it is not delivered (counted in recordingsLost)", std::to_string(seq));
 }
 
 void ProfilingLoop::recordError(const std::string& message)

@@ -51,6 +51,7 @@ struct LoopStatistics
 	std::uint64_t profilerErrors = 0;
 	std::uint64_t bytesRecorded = 0;
 	std::int64_t lastGapNanos = 0; ///< from stop returning to start being called
+	std::uint64_t recordingsLost = 0; ///< stop failed, or finished after stop() gave up on it: never delivered
 	std::string lastError;
 };
 
@@ -64,8 +65,10 @@ class ProfilingLoop
 {
 public:
 	ProfilingLoop(AsyncProfiler& profiler, const ProfilerSettings& settings, Poco::Timespan interval,
-		const std::string& tempDir, RecordingSink& delivery);
+		const std::string& tempDir, RecordingSink& delivery, std::function<void()> onLateFinish = nullptr);
 		/// Each non-empty finished recording goes to delivery.accept().
+		/// onLateFinish runs on the control thread when a final stop that
+		/// stop() gave up on ends after all: async-profiler is free again.
 	~ProfilingLoop();
 
 	void start();
@@ -92,6 +95,8 @@ public:
 
 private:
 	void abandon();
+	void finalTickDone();
+	bool abandonUnlessDone();
 
 	bool runOnControlThread(std::function<void()> function, Poco::Timespan timeout);
 	void tick(bool restart);
@@ -116,6 +121,8 @@ private:
 
 	mutable Poco::FastMutex _handOffMutex;
 	bool _abandoned = false; // guarded by _handOffMutex
+	bool _finalTickDone = false; // guarded by _handOffMutex
+	std::function<void()> _onLateFinish;
 
 	mutable Poco::FastMutex _statsMutex;
 	LoopStatistics _stats;

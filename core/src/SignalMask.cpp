@@ -7,9 +7,11 @@ namespace agent {
 
 sigset_t TerminationSignalsBlocked::signals()
 {
+	// Everything but the synchronous faults, which report a bug in the thread
+	// itself (and which async-profiler's safe memory access relies on).
 	sigset_t set;
-	sigemptyset(&set);
-	for (int signal : {SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGPROF, SIGVTALRM, SIGPIPE}) sigaddset(&set, signal);
+	sigfillset(&set);
+	for (int signal : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGABRT}) sigdelset(&set, signal);
 	return set;
 }
 

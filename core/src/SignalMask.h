@@ -13,24 +13,27 @@ namespace asprof {
 namespace agent {
 
 class TerminationSignalsBlocked
-	/// While it exists, the calling thread blocks SIGINT, SIGTERM, SIGQUIT and
-	/// SIGHUP, async-profiler's sampling signals SIGPROF and SIGVTALRM, and
-	/// SIGPIPE (a write to a closed connection, e.g. inside OpenSSL, fails
-	/// with EPIPE instead of killing a host that does not ignore SIGPIPE);
-	/// threads created meanwhile inherit that mask. Every agent thread is
-	/// created under one, so a signal sent to the process always reaches a
-	/// host thread: a host that waits for them with sigwait() (as
-	/// Poco::Util::ServerApplication does) gets them, instead of an agent
-	/// thread taking the default action and terminating the process.
+	/// While it exists, the calling thread blocks every asynchronous signal
+	/// (all but SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS and SIGABRT,
+	/// which report a fault of the thread itself); threads created meanwhile
+	/// inherit that mask. Every agent thread is created under one, so a
+	/// process-directed signal always reaches a host thread: the host's
+	/// SIGINT/SIGTERM (and a host waiting for them in sigwait(), as
+	/// Poco::Util::ServerApplication does), but also SIGCHLD, SIGALRM, SIGUSR1
+	/// and the rest that a host blocks and waits for; under LD_PRELOAD the host
+	/// cannot know our threads exist. SIGPIPE is blocked too: a write to a
+	/// closed connection (even inside OpenSSL) fails with EPIPE instead of
+	/// killing a host that does not ignore SIGPIPE.
 	///
-	/// Agent threads are not sampled: async-profiler's signals would interrupt
-	/// their blocking calls (EINTR), and library code that restarts an
-	/// interrupted call restarts its timeout with it (Poco's sockets, a
-	/// plugin's own I/O), so a timeout longer than the sampling interval never
-	/// fires. The profile shows the host's threads; the agent's own cost is
-	/// measured by bench/ and counted in its status. async-profiler unblocks
-	/// its signals in every thread it sees created (its pthread_create hook),
-	/// so each agent thread also calls blockAgentThreadSignals() first thing.
+	/// That includes async-profiler's sampling signals SIGPROF and SIGVTALRM:
+	/// agent threads are not sampled. Those signals would interrupt their
+	/// blocking calls (EINTR), and library code that restarts an interrupted
+	/// call restarts its timeout with it (Poco's sockets, a plugin's own I/O),
+	/// so a timeout longer than the sampling interval never fires. The profile
+	/// shows the host's threads; the agent's own cost is measured by bench/
+	/// and counted in its status. async-profiler unblocks its signals in every
+	/// thread it sees created (its pthread_create hook), so each agent thread
+	/// also calls blockAgentThreadSignals() first thing.
 {
 public:
 	TerminationSignalsBlocked();

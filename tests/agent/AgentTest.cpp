@@ -360,9 +360,9 @@ public:
 			++agentThreads;
 			// SigBlk is a hex mask, bit (n - 1) for signal n.
 			unsigned long long blocked = std::stoull(statusField("/proc/self/task/" + tid + "/status", "SigBlk:"), nullptr, 16);
-			// The host's termination signals, and async-profiler's sampling signals
-			// (agent threads are not sampled: no EINTR in their blocking calls).
-			for (int signal : {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPROF, SIGVTALRM, SIGPIPE})
+			// The host's signals (termination, SIGCHLD, alarms, user signals) and
+			// async-profiler's sampling signals (agent threads are not sampled).
+			for (int signal : {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPROF, SIGVTALRM, SIGPIPE, SIGCHLD, SIGALRM, SIGUSR1, SIGUSR2})
 				CPPUNIT_ASSERT_MESSAGE("thread " + tid + " takes signal " + std::to_string(signal), blocked & (1ULL << (signal - 1)));
 		}
 		agent.stop(Poco::Timespan(5, 0));

@@ -1,6 +1,7 @@
 // Agent::stop(deadline) returns by its deadline even when async-profiler's
-// stop hangs. In a runner of its own: the control thread stuck in the fake
-// profiler is abandoned, so no other agent may start in this process.
+// stop hangs, and an agent can start again once that stop has ended. In a
+// runner of its own: the control thread stuck in the fake profiler is
+// abandoned (never joined, its objects never freed).
 #include "TestSupport.h"
 #include "asprof/agent/Agent.h"
 #include "Poco/File.h"
@@ -48,6 +49,25 @@ public:
 			return false;
 		}, Poco::Timespan(10, 0)));
 		CPPUNIT_ASSERT(!Poco::File(out.file("calls.log")).exists()); // the last recording was not reported
+
+		// Once that stop has ended, async-profiler is free again: an agent
+		// starts again in this process.
+		FakeProfilerSetting noHang("ASPROF_FAKE_STOP_DELAY_MS", "0");
+		TemporaryDirectory again;
+		Agent next(AgentConfig::fromIni(asprof::test::fakeProfilerIni("[reporter.main]\ntype = capture\ndirectory = " + again.path() + "\n"), "test.ini"));
+		CPPUNIT_ASSERT(asprof::test::waitUntil([&]() {
+			try
+			{
+				next.start();
+				return true;
+			}
+			catch (Poco::Exception&)
+			{
+				return false;
+			}
+		}, Poco::Timespan(10, 0)));
+		CPPUNIT_ASSERT(asprof::test::waitUntil([&]() { return next.status().lanes.at(0).delivered >= 1; }));
+		CPPUNIT_ASSERT(next.stop(Poco::Timespan(5, 0)));
 	}
 };
 

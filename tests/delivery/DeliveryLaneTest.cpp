@@ -26,6 +26,7 @@
 #include <map>
 #include <mutex>
 #include <stdexcept>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <thread>
@@ -519,6 +520,9 @@ class DeliveryLaneTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testAssemblerCompletesOnTheIntakeThreadBeforeReport);
 	CPPUNIT_TEST(testThrowingMetadataFallsBackAndStillDelivers);
 	CPPUNIT_TEST(testReporterThatThrowsCountsAsFailedAndIsNamed);
+	CPPUNIT_TEST(testExceptionWithANullMessageIsStillJustAFail);
+	CPPUNIT_TEST(testMetadataWithControlCharactersFallsThrough);
+	CPPUNIT_TEST(testReporterThatEndsItsThreadLeavesTheHostRunning);
 	CPPUNIT_TEST(testStopWaitsForASlowFirstMetadataDetection);
 	CPPUNIT_TEST(testProfileInIntakeAtTheDeadlineIsCounted);
 	CPPUNIT_TEST(testSpoolIsReleasedAfterAnAbandonedStop);
@@ -913,6 +917,67 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), status.failed);
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), status.delivered);
 		CPPUNIT_ASSERT_EQUAL(std::size_t(1), log.count("[reporter.throws] (/plugins/libasprof-reporter-broken.so) threw from report(): helper blew up"));
+	}
+
+	void testExceptionWithANullMessageIsStillJustAFail()
+	{
+		struct NullMessage: std::exception
+		{
+			const char* what() const noexcept override
+			{
+				return nullptr;
+			}
+		};
+		auto control = std::make_shared<ReporterControl>();
+		control->onCall(1, []() { throw NullMessage(); });
+		auto lane = startLane("null-what", control, fastRetries());
+		lane->enqueue(profile(1));
+		lane->enqueue(profile(2));
+		CPPUNIT_ASSERT(waitUntil([&]() { return lane->status().delivered == 1; }));
+		CPPUNIT_ASSERT(lane->stop(seconds(5)));
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), lane->status().failed);
+		CPPUNIT_ASSERT(lane->status().lastError.find("an exception with a null message") != std::string::npos);
+	}
+
+	void testMetadataWithControlCharactersFallsThrough()
+	{
+		struct ForgedKind: asprof::sdk::MetadataProvider
+		{
+			void configure(asprof::sdk::PluginContext&) override
+			{
+			}
+
+			asprof::sdk::HostMetadata detect() override
+			{
+				asprof::sdk::HostMetadata host;
+				host.kind = "evil\r\nkind";
+				return host;
+			}
+		};
+		LogCapture log("asprof.agent", Poco::Message::PRIO_WARNING);
+		std::vector<MetadataResolver::Candidate> candidates;
+		candidates.push_back(MetadataResolver::Candidate{"forged", std::make_unique<ForgedKind>()});
+		MetadataResolver resolver(std::move(candidates));
+		CPPUNIT_ASSERT_EQUAL(std::string("onprem"), resolver.resolve().kind);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), log.count("its kind contains control characters"));
+	}
+
+	void testReporterThatEndsItsThreadLeavesTheHostRunning()
+	{
+		// pthread_exit() inside report(): that thread ends (swallowing the
+		// forced unwind would abort the process); stop counts what is left.
+		LogCapture log("asprof.lane.exits", Poco::Message::PRIO_ERROR);
+		auto control = std::make_shared<ReporterControl>();
+		control->onCall(1, []() { ::pthread_exit(nullptr); });
+		auto lane = startLane("exits", control, fastRetries());
+		lane->enqueue(profile(1));
+		lane->enqueue(profile(2));
+		CPPUNIT_ASSERT(control->waitForEntered(1));
+		CPPUNIT_ASSERT(waitUntil([&]() { return log.count("a plugin ended this thread") == 1; }));
+		CPPUNIT_ASSERT(!lane->stop(seconds(2)));
+		LaneStatus status = lane->status();
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), status.droppedAtStop); // the one in flight and the one behind it
+		CPPUNIT_ASSERT_EQUAL(std::size_t(0), status.queued);
 	}
 
 	void testStopWaitsForASlowFirstMetadataDetection()

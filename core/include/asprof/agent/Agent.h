@@ -74,6 +74,8 @@ struct ASPROF_SDK_API AgentStatus
 	std::uint64_t emptyRecordings = 0; ///< 0-byte recordings, not reported
 	std::uint64_t profilerErrors = 0; ///< async-profiler stop/start failures
 	std::uint64_t bytesRecorded = 0;  ///< total size of the handed-over recordings
+	std::uint64_t recordingsLost = 0; ///< never handed to delivery: async-profiler's stop failed, or the
+	                                  ///< final stop ended after stop() had given up on it
 	std::string lastError;            ///< last error of the agent itself
 	std::string library;              ///< the async-profiler library in use (resolved path)
 	std::vector<LaneStatus> lanes;
