@@ -63,6 +63,7 @@ private:
 	std::shared_ptr<Delivery> _delivery;   // _state (replaced at start)
 	std::unique_ptr<ProfilingLoop> _loop;  // _state (replaced at start)
 	std::unique_ptr<Poco::Util::Timer> _statusTimer; // _lifecycle
+	bool _lastStopComplete = true; // _lifecycle
 };
 
 void Agent::Impl::start()
@@ -143,7 +144,7 @@ void Agent::Impl::cleanUpAfterFailedStart() noexcept
 bool Agent::Impl::stop(Poco::Timespan timeout) noexcept
 {
 	std::lock_guard<std::mutex> lifecycle(_lifecycle);
-	if (!isRunning()) return true;
+	if (!isRunning()) return _lastStopComplete; // a second stop: the answer of the one that ran
 	Poco::Timestamp deadline;
 	deadline += timeout;
 	if (_statusTimer) _statusTimer->cancel(true);
@@ -156,6 +157,7 @@ bool Agent::Impl::stop(Poco::Timespan timeout) noexcept
 		_running = false;
 	}
 	if (!_loop->abandoned()) profilerInUse = false;
+	_lastStopComplete = complete;
 	return complete;
 }
 

@@ -120,7 +120,8 @@ public:
 		/// is not delivered is counted as leftInSpool (with a spool) or
 		/// droppedAtStop. Afterwards every spool is released, so the agent can
 		/// start again in the same process. Returns true when every profile was
-		/// delivered (or none were pending).
+		/// delivered (or none were pending). Called again (or concurrently)
+		/// after the agent stopped, it returns the answer of the stop that ran.
 
 	bool stop() noexcept;
 		/// stop(flushTimeout).
