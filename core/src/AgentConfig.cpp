@@ -71,25 +71,14 @@ void checkExtraArgs(SectionContext& section, const std::string& extraArgs)
 	if (!refusal.empty()) section.throwBadValue("extraArgs", extraArgs, refusal);
 }
 
-// For messages: a control character shown as \xNN, never written raw to a log.
-std::string printable(const std::string& text)
-{
-	std::string shown;
-	for (char c : text)
-	{
-		if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) shown += "\\x" + Poco::NumberFormatter::formatHex(static_cast<unsigned char>(c), 2);
-		else shown += c;
-	}
-	return shown;
-}
 
 // Labels end up in object keys, HTTP headers and JSON: one line of text each.
 void checkLabels(SectionContext& section, const sdk::KeyValueList& labels)
 {
 	for (const auto& label : labels)
 	{
-		if (printable(label.first) != label.first || printable(label.second) != label.second)
-			section.throwBadValue("labels", printable(section.getString("labels", "")), "labels without control characters (CR, LF, tab, ...)");
+		if (sdk::ConfigValue::hasControlCharacter(label.first) || sdk::ConfigValue::hasControlCharacter(label.second))
+			section.throwBadValue("labels", sdk::ConfigValue::printable(section.getString("labels", "")), "labels without control characters (CR, LF, tab, ...)");
 	}
 }
 

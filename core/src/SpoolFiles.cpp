@@ -1,4 +1,5 @@
 #include "SpoolFiles.h"
+#include "asprof/sdk/ConfigValue.h"
 #include "Poco/Exception.h"
 #include "Poco/NumberFormatter.h"
 #include <algorithm>
@@ -32,13 +33,7 @@ const char JFR_MAGIC[4] = {'F', 'L', 'R', '\0'};
 // File names come from a directory others may have written to: never log them raw.
 std::string printable(const std::string& name, std::size_t maxLength)
 {
-	std::string result;
-	for (char c : name.substr(0, maxLength))
-	{
-		auto byte = static_cast<unsigned char>(c);
-		result += byte < 0x20 || byte == 0x7f ? "\\x" + Poco::NumberFormatter::formatHex(byte, 2) : std::string(1, c);
-	}
-	return name.size() > maxLength ? result + "..." : result;
+	return sdk::ConfigValue::printable(name, maxLength);
 }
 
 void writeAll(int fd, const char* data, std::size_t size, const std::string& path)

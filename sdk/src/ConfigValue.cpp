@@ -1,4 +1,6 @@
 #include "asprof/sdk/ConfigValue.h"
+#include "Poco/NumberFormatter.h"
+#include <algorithm>
 #include "Poco/String.h"
 #include <cctype>
 #include <limits>
@@ -133,6 +135,23 @@ std::string ConfigValue::formatDuration(const Poco::Timespan& span)
 		if (micros % unit.factor == 0) return std::to_string(micros / unit.factor) + unit.name;
 	}
 	return std::to_string(micros) + "us";
+}
+
+std::string ConfigValue::printable(const std::string& text, std::size_t maxLength)
+{
+	std::string shown;
+	for (char c : text.substr(0, maxLength))
+	{
+		auto byte = static_cast<unsigned char>(c);
+		if (byte < 0x20 || byte == 0x7f) shown += "\\x" + Poco::NumberFormatter::formatHex(byte, 2);
+		else shown += c;
+	}
+	return text.size() > maxLength ? shown + "..." : shown;
+}
+
+bool ConfigValue::hasControlCharacter(const std::string& text)
+{
+	return std::any_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
 }
 
 } } // namespace asprof::sdk

@@ -175,6 +175,19 @@ std::size_t LogCapture::count(const std::string& part) const
 	return count;
 }
 
+std::string errorOf(const std::function<void()>& action)
+{
+	try
+	{
+		action();
+	}
+	catch (Poco::Exception& e)
+	{
+		return e.displayText();
+	}
+	return std::string();
+}
+
 std::string dataFile(const std::string& name)
 {
 	return std::string(ASPROF_TEST_DATA_DIR) + "/" + name;

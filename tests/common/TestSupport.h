@@ -110,6 +110,10 @@ private:
 	int _previousLevel;
 };
 
+std::string errorOf(const std::function<void()>& action);
+	/// The displayText() of the Poco::Exception action throws, or an empty
+	/// string when it throws none.
+
 std::string dataFile(const std::string& name);
 	/// tests/data/<name>
 std::string readFile(const std::string& path);

@@ -74,15 +74,7 @@ std::vector<std::string> leaveEntries(const std::string& spoolDir, std::uint64_t
 
 std::string openError(Spool& spool)
 {
-	try
-	{
-		spool.open();
-	}
-	catch (Poco::Exception& e)
-	{
-		return e.displayText();
-	}
-	return std::string();
+	return asprof::test::errorOf([&]() { spool.open(); });
 }
 
 } // namespace

@@ -97,15 +97,7 @@ std::string plantVictim(const TemporaryDirectory& parent, const std::string& nam
 
 std::string openError(Spool& spool)
 {
-	try
-	{
-		spool.open();
-	}
-	catch (Poco::Exception& e)
-	{
-		return e.displayText();
-	}
-	return std::string();
+	return asprof::test::errorOf([&]() { spool.open(); });
 }
 
 bool isQuarantined(const std::string& spoolDir, const std::string& id)

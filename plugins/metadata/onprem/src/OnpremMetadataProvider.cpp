@@ -1,4 +1,5 @@
 #include "OnpremMetadataProvider.h"
+#include "asprof/sdk/ConfigValue.h"
 #include "asprof/sdk/PluginContext.h"
 #include "Poco/Environment.h"
 #include "Poco/Exception.h"
@@ -9,22 +10,7 @@ namespace plugins {
 
 namespace {
 
-// For messages: a control character shown as \xNN, never written raw to a log.
-std::string printable(const std::string& text)
-{
-	std::string shown;
-	for (char c : text)
-	{
-		if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) shown += "\\x" + Poco::NumberFormatter::formatHex(static_cast<unsigned char>(c), 2);
-		else shown += c;
-	}
-	return shown;
-}
-
-bool hasControlCharacter(const std::string& text)
-{
-	return printable(text) != text;
-}
+using sdk::ConfigValue;
 
 } // namespace
 
@@ -39,14 +25,14 @@ void OnpremMetadataProvider::configure(sdk::PluginContext& context)
 			context.throwBadValue("fields", context.getString("fields", ""), "fields other than hostname (set hostname = instead)");
 	}
 	// These end up in object keys, HTTP headers and JSON: one line of text each.
-	if (hasControlCharacter(_hostname))
-		context.throwBadValue("hostname", printable(_hostname), "a host name without control characters (CR, LF, tab, ...)");
+	if (ConfigValue::hasControlCharacter(_hostname))
+		context.throwBadValue("hostname", ConfigValue::printable(_hostname), "a host name without control characters (CR, LF, tab, ...)");
 	for (const char* key : {"fields", "labels"})
 	{
 		for (const auto& entry : key[0] == 'f' ? _fields : _labels)
 		{
-			if (hasControlCharacter(entry.first) || hasControlCharacter(entry.second))
-				context.throwBadValue(key, printable(context.getString(key, "")), std::string(key) + " without control characters (CR, LF, tab, ...)");
+			if (ConfigValue::hasControlCharacter(entry.first) || ConfigValue::hasControlCharacter(entry.second))
+				context.throwBadValue(key, ConfigValue::printable(context.getString(key, "")), std::string(key) + " without control characters (CR, LF, tab, ...)");
 		}
 	}
 }

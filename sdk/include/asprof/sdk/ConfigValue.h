@@ -50,6 +50,14 @@ struct ASPROF_SDK_API ConfigValue
 	static std::string formatDuration(const Poco::Timespan& span);
 		/// Formats a duration in the largest unit that represents it exactly
 		/// ("30s", "250ms", "5m").
+
+	static std::string printable(const std::string& text, std::size_t maxLength = std::string::npos);
+		/// The text fit for a message or a log line: each control character
+		/// (below 0x20, and 0x7f) shown as \xNN; cut at maxLength characters
+		/// of the input, with "..." after a cut.
+
+	static bool hasControlCharacter(const std::string& text);
+		/// True when text holds a byte below 0x20 or 0x7f.
 };
 
 } } // namespace asprof::sdk
