@@ -127,7 +127,7 @@ struct DeliveryLane::State
 	// A lane thread's loop: take the next item and handle it until the queue
 	// says stop. No exception ever leaves it.
 	template <class Next, class Handle>
-	void run(const char* threadName, Next next, Handle handle)
+	ASPROF_CATCHES_FORCED_UNWIND void run(const char* threadName, Next next, Handle handle)
 	{
 		nameThisThread(threadName);
 		try
@@ -373,7 +373,7 @@ void DeliveryLane::stopReporter(const std::shared_ptr<State>& state, const Poco:
 	{
 		auto call = std::make_shared<Call>();
 		TerminationSignalsBlocked signalsBlocked;
-		std::thread thread([state, call]() {
+		std::thread thread([state, call]() ASPROF_CATCHES_FORCED_UNWIND {
 			nameThisThread("asprof-stop");
 			std::string error;
 			try

@@ -120,7 +120,7 @@ void MetadataResolver::start()
 	}
 }
 
-void MetadataResolver::detect(std::shared_ptr<State> state)
+ASPROF_CATCHES_FORCED_UNWIND void MetadataResolver::detect(std::shared_ptr<State> state)
 {
 	blockAgentThreadSignals();
 	::pthread_setname_np(::pthread_self(), "asprof-metadata");

@@ -50,7 +50,7 @@ std::string describeCurrentException() noexcept
 	}
 }
 
-sdk::ReportResult reportGuarded(sdk::Reporter& reporter, const sdk::Profile& profile, const std::string& pluginName)
+ASPROF_CATCHES_FORCED_UNWIND sdk::ReportResult reportGuarded(sdk::Reporter& reporter, const sdk::Profile& profile, const std::string& pluginName)
 {
 	try
 	{

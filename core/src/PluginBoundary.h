@@ -14,6 +14,15 @@
 #include <cxxabi.h>
 #include <string>
 
+// A function that catches abi::__forced_unwind binds a reference to an
+// exception that has no C++ object (libstdc++'s own code does the same);
+// UBSan's null check would report it.
+#if defined(__GNUC__)
+#define ASPROF_CATCHES_FORCED_UNWIND __attribute__((no_sanitize("null")))
+#else
+#define ASPROF_CATCHES_FORCED_UNWIND
+#endif
+
 namespace asprof {
 namespace agent {
 
@@ -23,7 +32,7 @@ std::string describeCurrentException() noexcept;
 	/// throws, even for an exception whose what() is null or throws itself.
 
 template <class Function>
-std::string callGuarded(Function&& function)
+ASPROF_CATCHES_FORCED_UNWIND std::string callGuarded(Function&& function)
 	/// Runs function(); returns an empty string, or the description of
 	/// whatever it threw. Throws nothing, with one exception on purpose: the
 	/// forced unwinding of a plugin that calls pthread_exit() (or is

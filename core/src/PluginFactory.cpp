@@ -106,7 +106,7 @@ void PluginFactory::callPluginBefore(int depth, const std::string& what, const s
 	std::thread thread;
 	try
 	{
-		thread = std::thread([call] {
+		thread = std::thread([call]() ASPROF_CATCHES_FORCED_UNWIND {
 			blockAgentThreadSignals();
 			::pthread_setname_np(::pthread_self(), "asprof-plugin");
 			std::exception_ptr error;
