@@ -10,7 +10,7 @@
 
 #include "BenchSupport.h"
 #include "DeliveryLane.h"
-#include "asprof/sdk/Recording.h"
+#include "FileRecording.h"
 #include "Poco/Logger.h"
 #include "Poco/NumberParser.h"
 #include <chrono>
@@ -62,7 +62,7 @@ OutageResult runOutage(int intervals, const agent::LaneSettings& settings)
 		profile->start = profile->end - Poco::Timespan(30, 0);
 		profile->reportingInterval = Poco::Timespan(30, 0);
 		profile->pid = 1;
-		profile->recording = sdk::Recording::fromFile(SAMPLE_JFR);
+		profile->recording = agent::FileRecording::fromFile(SAMPLE_JFR);
 		lane.enqueue(profile);
 		// One interval: let the lane take the profile in, as it would over 30 s.
 		auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);

@@ -19,6 +19,7 @@
 #include "BenchSupport.h"
 #include "Delivery.h"
 #include "PluginRegistry.h"
+#include "FileRecording.h"
 #include "ProfilingLoop.h"
 #include "asprof/agent/AgentConfig.h"
 #include "Poco/DirectoryIterator.h"
@@ -133,10 +134,10 @@ void check(const std::string& error, const std::string& command)
 }
 
 // One bare rotation, like the agent's: the next file and command exist before stop.
-void bareRotation(agent::AsyncProfiler& profiler, const agent::ProfilerSettings& settings, std::unique_ptr<sdk::Recording>& current,
+void bareRotation(agent::AsyncProfiler& profiler, const agent::ProfilerSettings& settings, std::unique_ptr<agent::FileRecording>& current,
 	BaselineResult* result)
 {
-	std::unique_ptr<sdk::Recording> next = sdk::Recording::create("");
+	std::unique_ptr<agent::FileRecording> next = agent::FileRecording::create("");
 	std::string startCommand = settings.startCommand(next->path());
 	double cpuBefore = bench::processCpuMicros();
 	Clock::time_point stopCalled = Clock::now();
@@ -158,7 +159,7 @@ void bareRotation(agent::AsyncProfiler& profiler, const agent::ProfilerSettings&
 BaselineResult runBaseline(agent::AsyncProfiler& profiler, const agent::ProfilerSettings& settings, int rotations)
 {
 	BaselineResult result;
-	std::unique_ptr<sdk::Recording> current = sdk::Recording::create("");
+	std::unique_ptr<agent::FileRecording> current = agent::FileRecording::create("");
 	std::string firstStart = settings.startCommand(current->path());
 	check(profiler.execute(firstStart), firstStart);
 	bareRotation(profiler, settings, current, nullptr); // warm-up

@@ -22,7 +22,8 @@ umask 022
 ASPROF_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # openssl: the TLS tests make their certificate authority with the openssl command.
-ASPROF_BUILD_PACKAGES=(build-essential cmake pkg-config libpoco-dev libcppunit-dev openssl)
+# abigail-tools: abidw and abidiff, for abi-tests (scripts/abi-check, the SDK's ABI).
+ASPROF_BUILD_PACKAGES=(build-essential cmake pkg-config libpoco-dev libcppunit-dev openssl abigail-tools)
 
 # The pinned official async-profiler release (checksums as pinned by Bazel's repositories.bzl).
 ASPROF_AP_VERSION=4.1

@@ -32,6 +32,8 @@
 //   and async-profiler's state belong to the parent.
 // Problems are reported on stderr as "asprof-agent: ..."; the program always
 // keeps running.
+// - The agent is linked in statically and the library exports no symbol
+//   (preload.map): nothing of ours lands in the program's symbol namespace.
 //
 
 #include "AsyncProfiler.h"

@@ -27,7 +27,9 @@ Poco::Logger& logger()
 
 } // namespace
 
-class Agent::Impl
+// Hidden: a nested class takes its enclosing class's visibility, and
+// Agent is exported (asprof/agent/Export.h); its pimpl is not API.
+class __attribute__((visibility("hidden"))) Agent::Impl
 	/// Two locks: _lifecycle serialises start() and stop() (a stop holds it
 	/// for the whole flush); _state guards what status() reads, and is only
 	/// ever held briefly, so status() never waits for a flush.

@@ -68,19 +68,9 @@ void checkSectionNames(const Poco::Util::AbstractConfiguration& config, const st
 void checkExtraArgs(SectionContext& section, const std::string& extraArgs)
 {
 	std::string refusal = ProfilerArguments::refusal(extraArgs);
-	if (!refusal.empty()) section.throwBadValue("extraArgs", extraArgs, refusal);
+	if (!refusal.empty()) throwBadValue(section, "extraArgs", extraArgs, refusal);
 }
 
-
-// Labels end up in object keys, HTTP headers and JSON: one line of text each.
-void checkLabels(SectionContext& section, const sdk::KeyValueList& labels)
-{
-	for (const auto& label : labels)
-	{
-		if (sdk::ConfigValue::hasControlCharacter(label.first) || sdk::ConfigValue::hasControlCharacter(label.second))
-			section.throwBadValue("labels", sdk::ConfigValue::printable(section.getString("labels", "")), "labels without control characters (CR, LF, tab, ...)");
-	}
-}
 
 // A [metadata.X] section that [agent] metadata does not reach would never be
 // read, let alone checked: a typo there would go unnoticed.
@@ -106,43 +96,42 @@ void checkMetadataSectionsUsed(const AgentConfig& result)
 void readAgentSection(AgentConfig& result)
 {
 	SectionContext section(result.configuration, "agent", result.source, "asprof.agent");
-	result.library = section.getString("library", result.library);
+	result.library = getString(section, "library", result.library);
 	if (result.library.empty() || (result.library.find('/') != std::string::npos && result.library[0] != '/'))
-		section.throwBadValue("library", result.library, "a library name (searched like dlopen, never in the current directory) or an absolute path");
-	result.pluginDir = section.getString("pluginDir", result.pluginDir);
+		throwBadValue(section, "library", result.library, "a library name (searched like dlopen, never in the current directory) or an absolute path");
+	result.pluginDir = getString(section, "pluginDir", result.pluginDir);
 	if (!result.pluginDir.empty() && result.pluginDir[0] != '/')
-		section.throwBadValue("pluginDir", result.pluginDir, "an absolute directory path");
-	result.reportingInterval = section.getDuration("reportingInterval", result.reportingInterval);
+		throwBadValue(section, "pluginDir", result.pluginDir, "an absolute directory path");
+	result.reportingInterval = getDuration(section, "reportingInterval", result.reportingInterval);
 	if (result.reportingInterval < MIN_REPORTING_INTERVAL || result.reportingInterval > MAX_REPORTING_INTERVAL)
-		section.throwBadValue("reportingInterval", sdk::ConfigValue::formatDuration(result.reportingInterval), "a duration from 100ms to 24h");
+		throwBadValue(section, "reportingInterval", sdk::ConfigValue::formatDuration(result.reportingInterval), "a duration from 100ms to 24h");
 	static const Poco::RegularExpression instanceName("^[A-Za-z0-9_-]+$");
-	result.reporter = section.getString("reporter", result.reporter);
+	result.reporter = getString(section, "reporter", result.reporter);
 	if (!instanceName.match(result.reporter))
-		section.throwBadValue("reporter", result.reporter, "the name of a [reporter.<name>] section or a reporter type");
-	std::string metadata = section.getString("metadata", "auto");
+		throwBadValue(section, "reporter", result.reporter, "the name of a [reporter.<name>] section or a reporter type");
+	std::string metadata = getString(section, "metadata", "auto");
 	result.metadata = sdk::ConfigValue::parseList(metadata);
 	if (result.metadata.empty())
-		section.throwBadValue("metadata", metadata, "auto, or a list of [metadata.<name>] sections or metadata types (empty is not a list)");
+		throwBadValue(section, "metadata", metadata, "auto, or a list of [metadata.<name>] sections or metadata types (empty is not a list)");
 	for (const auto& name : result.metadata)
 	{
 		if (!instanceName.match(name))
-			section.throwBadValue("metadata", metadata, "auto, or a list of [metadata.<name>] sections or metadata types");
+			throwBadValue(section, "metadata", metadata, "auto, or a list of [metadata.<name>] sections or metadata types");
 	}
-	result.labels = section.getKeyValueList("labels");
-	checkLabels(section, result.labels);
-	result.flushTimeout = section.getDuration("flushTimeout", result.flushTimeout);
+	result.labels = section.readLabels();
+	result.flushTimeout = getDuration(section, "flushTimeout", result.flushTimeout);
 	if (result.flushTimeout > MAX_FLUSH_TIMEOUT)
-		section.throwBadValue("flushTimeout", sdk::ConfigValue::formatDuration(result.flushTimeout), "a duration up to 10m");
-	result.startTimeout = section.getDuration("startTimeout", result.startTimeout);
+		throwBadValue(section, "flushTimeout", sdk::ConfigValue::formatDuration(result.flushTimeout), "a duration up to 10m");
+	result.startTimeout = getDuration(section, "startTimeout", result.startTimeout);
 	if (result.startTimeout < MIN_START_TIMEOUT || result.startTimeout > MAX_FLUSH_TIMEOUT)
-		section.throwBadValue("startTimeout", sdk::ConfigValue::formatDuration(result.startTimeout), "a duration from 100ms to 10m");
-	result.tempDir = section.getString("tempDir", result.tempDir);
-	result.metadataTimeout = section.getDuration("metadataTimeout", result.metadataTimeout);
+		throwBadValue(section, "startTimeout", sdk::ConfigValue::formatDuration(result.startTimeout), "a duration from 100ms to 10m");
+	result.tempDir = getString(section, "tempDir", result.tempDir);
+	result.metadataTimeout = getDuration(section, "metadataTimeout", result.metadataTimeout);
 	if (result.metadataTimeout > MAX_FLUSH_TIMEOUT)
-		section.throwBadValue("metadataTimeout", sdk::ConfigValue::formatDuration(result.metadataTimeout), "a duration up to 10m");
-	result.statusLogInterval = section.getDuration("statusLogInterval", result.statusLogInterval);
+		throwBadValue(section, "metadataTimeout", sdk::ConfigValue::formatDuration(result.metadataTimeout), "a duration up to 10m");
+	result.statusLogInterval = getDuration(section, "statusLogInterval", result.statusLogInterval);
 	if (result.statusLogInterval != Timespan(0) && result.statusLogInterval < Timespan(Timespan::SECONDS))
-		section.throwBadValue("statusLogInterval", sdk::ConfigValue::formatDuration(result.statusLogInterval), "0 (off) or a duration of at least 1s");
+		throwBadValue(section, "statusLogInterval", sdk::ConfigValue::formatDuration(result.statusLogInterval), "0 (off) or a duration of at least 1s");
 	section.checkUnknownKeys();
 }
 
@@ -150,21 +139,21 @@ void readProfilerSection(AgentConfig& result)
 {
 	SectionContext section(result.configuration, "profiler", result.source, "asprof.agent");
 	ProfilerSettings& profiler = result.profiler;
-	profiler.event = section.getChoice("event", profiler.event, {"cpu", "itimer", "ctimer"});
-	profiler.cpuInterval = section.getDuration("cpuInterval", profiler.cpuInterval);
+	profiler.event = getChoice(section, "event", profiler.event, {"cpu", "itimer", "ctimer"});
+	profiler.cpuInterval = getDuration(section, "cpuInterval", profiler.cpuInterval);
 	if (profiler.cpuInterval < Timespan(100) || profiler.cpuInterval > Timespan(60 * Timespan::SECONDS))
-		section.throwBadValue("cpuInterval", sdk::ConfigValue::formatDuration(profiler.cpuInterval), "a duration from 100us to 60s");
-	profiler.wallInterval = section.getDuration("wallInterval", profiler.wallInterval);
+		throwBadValue(section, "cpuInterval", sdk::ConfigValue::formatDuration(profiler.cpuInterval), "a duration from 100us to 60s");
+	profiler.wallInterval = getDuration(section, "wallInterval", profiler.wallInterval);
 	// async-profiler takes wall= in whole milliseconds.
 	if (profiler.wallInterval != Timespan(0) && (profiler.wallInterval < Timespan(Timespan::MILLISECONDS) ||
 		profiler.wallInterval > Timespan(60 * Timespan::SECONDS) || profiler.wallInterval.totalMicroseconds() % 1000 != 0))
-		section.throwBadValue("wallInterval", sdk::ConfigValue::formatDuration(profiler.wallInterval), "0 (off) or a whole number of milliseconds from 1ms to 60s");
-	profiler.cstack = section.getChoice("cstack", profiler.cstack, {"dwarf", "fp", "lbr", "vm", "vmx", "no"});
-	profiler.nativeMem = section.getString("nativeMem", profiler.nativeMem);
+		throwBadValue(section, "wallInterval", sdk::ConfigValue::formatDuration(profiler.wallInterval), "0 (off) or a whole number of milliseconds from 1ms to 60s");
+	profiler.cstack = getChoice(section, "cstack", profiler.cstack, {"dwarf", "fp", "lbr", "vm", "vmx", "no"});
+	profiler.nativeMem = getString(section, "nativeMem", profiler.nativeMem);
 	static const Poco::RegularExpression nativeMem("^[0-9]+[kKmMgG]?$");
 	if (!profiler.nativeMem.empty() && !nativeMem.match(profiler.nativeMem))
-		section.throwBadValue("nativeMem", profiler.nativeMem, "empty (off) or an allocation sampling interval in bytes such as 0, 512k or 10m");
-	profiler.extraArgs = section.getString("extraArgs", profiler.extraArgs);
+		throwBadValue(section, "nativeMem", profiler.nativeMem, "empty (off) or an allocation sampling interval in bytes such as 0, 512k or 10m");
+	profiler.extraArgs = getString(section, "extraArgs", profiler.extraArgs);
 	checkExtraArgs(section, profiler.extraArgs);
 	section.checkUnknownKeys();
 }

@@ -31,22 +31,6 @@ Poco::Logger& logger()
 	return Poco::Logger::get("asprof.agent");
 }
 
-sdk::HostMetadata withHostname(const std::string& kind)
-{
-	sdk::HostMetadata metadata;
-	metadata.kind = kind;
-	std::string hostname;
-	try
-	{
-		hostname = Poco::Environment::nodeName();
-	}
-	catch (Poco::Exception&)
-	{
-	}
-	metadata.setField("hostname", hostname);
-	return metadata;
-}
-
 // What a provider answers goes into logs, JSON and HTTP headers: no control characters.
 void checkPrintable(const std::string& text, const std::string& what)
 {
@@ -91,12 +75,14 @@ void MetadataResolver::setCandidates(std::vector<Candidate> candidates)
 
 sdk::HostMetadata MetadataResolver::fallback()
 {
-	return withHostname("onprem");
+	return sdk::HostMetadata::onprem();
 }
 
 sdk::HostMetadata MetadataResolver::unknown()
 {
-	return withHostname("unknown");
+	sdk::HostMetadata metadata = sdk::HostMetadata::onprem();
+	metadata.kind = "unknown";
+	return metadata;
 }
 
 void MetadataResolver::start()
@@ -132,6 +118,7 @@ ASPROF_CATCHES_FORCED_UNWIND void MetadataResolver::detect(std::shared_ptr<State
 		try
 		{
 			error = callGuarded([&]() { resolved = checked(candidate.provider->detect()); });
+			if (error.empty()) resolved->labels.insert(resolved->labels.end(), candidate.labels.begin(), candidate.labels.end());
 		}
 		catch (abi::__forced_unwind&)
 		{

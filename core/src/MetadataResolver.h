@@ -36,6 +36,7 @@ public:
 	{
 		std::string name;
 		std::unique_ptr<sdk::MetadataProvider> provider;
+		sdk::KeyValueList labels; ///< [metadata.<name>] labels, added after the provider's own
 	};
 
 	explicit MetadataResolver(std::vector<Candidate> candidates = {},

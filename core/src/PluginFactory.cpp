@@ -285,19 +285,19 @@ std::unique_ptr<sdk::Reporter> PluginFactory::createChild(const std::string& ins
 
 void PluginFactory::readLaneSettings(SectionContext& context, LaneSettings& settings)
 {
-	settings.queueCapacity = static_cast<std::size_t>(context.getInt("queueCapacity", 16, 1, 100000));
-	settings.retryInitialBackoff = context.getDuration("retryInitialBackoff", settings.retryInitialBackoff);
-	settings.retryMaxBackoff = context.getDuration("retryMaxBackoff", settings.retryMaxBackoff);
-	settings.retryMaxAttempts = static_cast<int>(context.getInt("retryMaxAttempts", 8, 1, 1000));
+	settings.queueCapacity = static_cast<std::size_t>(getInt(context, "queueCapacity", 16, 1, 100000));
+	settings.retryInitialBackoff = getDuration(context, "retryInitialBackoff", settings.retryInitialBackoff);
+	settings.retryMaxBackoff = getDuration(context, "retryMaxBackoff", settings.retryMaxBackoff);
+	settings.retryMaxAttempts = static_cast<int>(getInt(context, "retryMaxAttempts", 8, 1, 1000));
 	if (settings.retryInitialBackoff < Poco::Timespan(1000))
-		context.throwBadValue("retryInitialBackoff", sdk::ConfigValue::formatDuration(settings.retryInitialBackoff), "a duration of at least 1ms");
+		throwBadValue(context, "retryInitialBackoff", sdk::ConfigValue::formatDuration(settings.retryInitialBackoff), "a duration of at least 1ms");
 	if (settings.retryMaxBackoff < settings.retryInitialBackoff)
-		context.throwBadValue("retryMaxBackoff", sdk::ConfigValue::formatDuration(settings.retryMaxBackoff), "a duration not below retryInitialBackoff");
-	settings.spoolDir = context.getString("spoolDir", "");
+		throwBadValue(context, "retryMaxBackoff", sdk::ConfigValue::formatDuration(settings.retryMaxBackoff), "a duration not below retryInitialBackoff");
+	settings.spoolDir = getString(context, "spoolDir", "");
 	if (!settings.spoolDir.empty() && settings.spoolDir[0] != '/')
-		context.throwBadValue("spoolDir", settings.spoolDir, "an absolute directory path");
-	settings.spoolMaxBytes = context.getSize("spoolMaxBytes", settings.spoolMaxBytes);
-	settings.spoolMaxAge = context.getDuration("spoolMaxAge", settings.spoolMaxAge);
+		throwBadValue(context, "spoolDir", settings.spoolDir, "an absolute directory path");
+	settings.spoolMaxBytes = getSize(context, "spoolMaxBytes", settings.spoolMaxBytes);
+	settings.spoolMaxAge = getDuration(context, "spoolMaxAge", settings.spoolMaxAge);
 }
 
 // Loads and configures one instance (its children too, through the context);
@@ -363,10 +363,11 @@ std::vector<MetadataResolver::Candidate> PluginFactory::createMetadataCandidates
 		{
 			Section section = resolveSection("metadata", name);
 			std::string pluginPath = section.library.empty() ? _registry.pluginPath("metadata", section.type) : section.library;
-			MetadataResolver::Candidate candidate{name, _registry.createMetadataProvider(section.type, section.library)};
+			MetadataResolver::Candidate candidate{name, _registry.createMetadataProvider(section.type, section.library), {}};
 			auto context = std::make_shared<SectionContext>(_config.configuration, section.name, _config.source, "asprof.metadata." + name);
 			context->markKnown("type");
 			context->markKnown("library");
+			candidate.labels = context->readLabels();
 			sdk::MetadataProvider* provider = candidate.provider.get();
 			bool abandoned = false;
 			try

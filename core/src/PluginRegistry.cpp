@@ -1,14 +1,15 @@
 #include "PluginRegistry.h"
 #include "asprof/agent/Exception.h"
+#include "PluginNote.h"
 #include "asprof/sdk/Plugin.h"
 #include "Poco/ClassLoader.h"
 #include "Poco/Logger.h"
 #include "Poco/Mutex.h"
 #include "Poco/File.h"
+#include "Poco/Format.h"
 #include "Poco/Manifest.h"
 #include "Poco/NumberFormatter.h"
 #include "Poco/Path.h"
-#include "Poco/SharedLibrary.h"
 #include <cerrno>
 #include <cstring>
 #include <climits>
@@ -32,39 +33,35 @@ Poco::ClassLoader<Base>& classLoader()
 	return *loader;
 }
 
-const AsprofPluginInfo& readPluginInfo(const std::string& path, const std::string& loadPath, const std::string& kind, const std::string& type)
+// Before anything of the plugin runs: its note, read from the file, must say
+// it was built for this agent (SDK ABI, Poco, C++ library ABI) and is the
+// kind and type asked for. On any mismatch the file is never loaded.
+void checkPluginNote(int fd, const std::string& path, const std::string& kind, const std::string& type)
 {
-	// Poco::SharedLibrary never unloads in its destructor, and the library
-	// stays loaded for the ClassLoader below; the handle itself is not needed.
-	Poco::SharedLibrary library;
+	PluginNote note;
 	try
 	{
-		library.load(loadPath);
+		note = PluginNote::read(fd, path);
 	}
-	catch (Poco::Exception& e)
+	catch (...)
 	{
-		throw PluginException("cannot load plugin " + path + ": " + e.displayText());
+		::close(fd);
+		throw;
 	}
-	if (!library.hasSymbol("asprofPluginInfo"))
+	PluginNote expected = PluginNote::expected(kind, type);
+	std::string mismatch = note.mismatch(expected);
+	if (!mismatch.empty())
 	{
-		throw PluginException("plugin " + path + " has no asprof-agent manifest (asprofPluginInfo is missing); "
-			"build it with ASPROF_REPORTER_PLUGIN or ASPROF_METADATA_PLUGIN from asprof/sdk/Plugin.h");
+		::close(fd);
+		throw PluginException("refusing plugin " + path + ": " + mismatch + "; rebuild the plugin against this agent's SDK (plugin: " +
+			note.builtWith() + "; agent: " + expected.builtWith() + ")");
 	}
-	auto infoFunction = reinterpret_cast<AsprofPluginInfoFunc>(library.getSymbol("asprofPluginInfo"));
-	const AsprofPluginInfo* info = infoFunction();
-	if (!info) throw PluginException("plugin " + path + " returned no plugin information");
-	if (info->abiVersion != ASPROF_SDK_ABI_VERSION)
+	if (note.kind != kind || note.type != type)
 	{
-		throw PluginException("plugin " + path + " was built for plugin ABI " + std::to_string(info->abiVersion) +
-			" (SDK " + (info->sdkVersion ? info->sdkVersion : "?") + "), this agent expects ABI " +
-			std::to_string(ASPROF_SDK_ABI_VERSION) + " (SDK " + ASPROF_VERSION_STRING + "); rebuild the plugin against this SDK");
+		::close(fd);
+		throw PluginException("plugin " + path + " is a " + note.kind + " plugin of type '" + note.type + "', not a " + kind +
+			" plugin of type '" + type + "'");
 	}
-	if (!info->kind || kind != info->kind || !info->type || type != info->type)
-	{
-		throw PluginException("plugin " + path + " is a " + (info->kind ? info->kind : "?") + " plugin of type '" +
-			(info->type ? info->type : "?") + "', not a " + kind + " plugin of type '" + type + "'");
-	}
-	return *info;
 }
 
 // The name each checked file is loaded under: /proc/self/fd/N of a
@@ -93,8 +90,8 @@ std::string loadPathFor(const std::string& path, int fd)
 template <class Base>
 std::unique_ptr<Base> createInstance(const std::string& path, int fd, const std::string& kind, const std::string& type, const std::string& manifestPrefix)
 {
+	checkPluginNote(fd, path, kind, type);
 	std::string loadPath = loadPathFor(path, fd);
-	readPluginInfo(path, loadPath, kind, type);
 	std::string manifestName = manifestPrefix + std::to_string(ASPROF_SDK_ABI_VERSION);
 	auto& loader = classLoader<Base>();
 	try
@@ -136,9 +133,15 @@ std::string PluginRegistry::defaultPluginDir()
 	Dl_info info;
 	if (::dladdr(reinterpret_cast<void*>(&PluginRegistry::defaultPluginDir), &info) == 0 || !info.dli_fname)
 		return "/usr/lib/asprof-agent/plugins";
-	Poco::Path library(info.dli_fname);
-	library.makeAbsolute();
-	return library.parent().toString() + "asprof-agent/plugins";
+	Poco::Path object(info.dli_fname);
+	object.makeAbsolute();
+	// The agent's code lives in libasprof-agent.so or the preload library
+	// (both in lib/), or, linked statically (test runners, benchmarks), in
+	// an executable in bin/, whose plugins are in ../lib.
+	const std::string name = object.getFileName();
+	const bool sharedObject = name.size() > 3 && (name.compare(name.size() - 3, 3, ".so") == 0 || name.find(".so.") != std::string::npos);
+	if (sharedObject) return object.parent().toString() + "asprof-agent/plugins";
+	return object.parent().parent().toString() + "lib/asprof-agent/plugins";
 }
 
 const std::string& PluginRegistry::pluginDir() const
@@ -240,7 +243,7 @@ void PluginRegistry::checkOpenFile(int fd, const std::string& path, bool directo
 	bool sticky = directory && (st.st_mode & S_ISVTX);
 	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !sticky)
 		throw PluginException("refusing plugin " + what + ": it is writable by other users (mode " +
-			Poco::NumberFormatter::formatHex(st.st_mode & 07777) + "); chmod go-w it");
+			Poco::format("%04o", static_cast<unsigned>(st.st_mode & 07777)) + "); chmod go-w it");
 	if (st.st_uid != 0 && st.st_uid != ::geteuid())
 		throw PluginException("refusing plugin " + what + ": owned by uid " + std::to_string(st.st_uid) + ", neither root nor this process's user");
 }

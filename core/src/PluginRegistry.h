@@ -24,9 +24,11 @@ class PluginRegistry
 	/// others or owned by another user than root or the process's user (see
 	/// openTrusted()); it logs "loading plugin <path>" (information, logger
 	/// asprof.agent) before it loads a file, so that a plugin whose
-	/// constructor crashes the host is named. It then checks the plugin's
-	/// asprofPluginInfo (kind, type, ABI version) and builds the Poco manifest
-	/// ReporterV<ABI> / MetadataV<ABI>. Every refusal throws PluginException
+	/// constructor crashes the host is named. Still before loading, it reads
+	/// the plugin note from the file (PluginNote) and refuses a plugin built
+	/// with another SDK ABI, Poco major.minor or C++ library ABI, or of
+	/// another kind or type, naming both sides. Only then does it load the
+	/// file and build the Poco manifest ReporterV<ABI> / MetadataV<ABI>. Every refusal throws PluginException
 	/// naming the file and the reason. Libraries are never unloaded.
 {
 public:
@@ -34,7 +36,9 @@ public:
 		/// An empty pluginDir means defaultPluginDir().
 
 	static std::string defaultPluginDir();
-		/// <directory of libasprof-agent.so>/asprof-agent/plugins.
+		/// <directory of libasprof-agent.so>/asprof-agent/plugins (or of the
+		/// preload library); for the agent linked statically into a program
+		/// in bin/ (the test runners), <bin>/../lib/asprof-agent/plugins.
 
 	const std::string& pluginDir() const;
 

@@ -57,7 +57,7 @@ std::uint64_t bigEndian64(const unsigned char* bytes)
 // Whether the file holds only complete JFR chunks: magic, and a chunk size,
 // constant pool and metadata offset that async-profiler fills in when it
 // finishes a chunk.
-bool holdsCompleteJfr(const sdk::Recording& recording)
+bool holdsCompleteJfr(const FileRecording& recording)
 {
 	const std::uint64_t HEADER_SIZE = 68;
 	std::uint64_t size = recording.size();
@@ -82,7 +82,7 @@ bool holdsCompleteJfr(const sdk::Recording& recording)
 // recording to the file= of the last start, and deactivates it for good: our
 // stop then fails with "Profiler is not active" although the recording is
 // complete on disk.
-bool finishedByProfilerItself(const std::string& stopError, const sdk::Recording& recording) noexcept
+bool finishedByProfilerItself(const std::string& stopError, const FileRecording& recording) noexcept
 {
 	try
 	{
@@ -225,15 +225,15 @@ bool ProfilingLoop::runOnControlThread(std::function<void()> function, Poco::Tim
 	return task->done.tryWait(static_cast<long>(std::max<Poco::Timespan::TimeDiff>(timeout.totalMilliseconds(), 0)));
 }
 
-std::unique_ptr<sdk::Recording> ProfilingLoop::prepareRecording()
+std::unique_ptr<FileRecording> ProfilingLoop::prepareRecording()
 {
-	return sdk::Recording::create(_tempDir);
+	return FileRecording::create(_tempDir);
 }
 
 void ProfilingLoop::tick(bool restart)
 {
 	// Prepare before stop: nothing slow may run between stop and start.
-	std::unique_ptr<sdk::Recording> next;
+	std::unique_ptr<FileRecording> next;
 	std::string startCommand;
 	if (restart)
 	{
@@ -270,7 +270,7 @@ void ProfilingLoop::tick(bool restart)
 	}
 
 	// Everything below runs while async-profiler records again.
-	std::unique_ptr<sdk::Recording> finished = std::move(_current);
+	std::unique_ptr<FileRecording> finished = std::move(_current);
 	std::uint64_t finishedSeq = _currentSeq;
 	Poco::Timestamp finishedStart = _currentStart;
 	bool wasProfiling = _profiling;
@@ -307,7 +307,7 @@ void ProfilingLoop::tick(bool restart)
 	handOff(std::move(finished), finishedSeq, finishedStart, end);
 }
 
-void ProfilingLoop::handOff(std::unique_ptr<sdk::Recording> finished, std::uint64_t seq, Poco::Timestamp start, Poco::Timestamp end)
+void ProfilingLoop::handOff(std::unique_ptr<FileRecording> finished, std::uint64_t seq, Poco::Timestamp start, Poco::Timestamp end)
 {
 	std::uint64_t size = 0;
 	try

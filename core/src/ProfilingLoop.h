@@ -8,7 +8,7 @@
 #define Asprof_Agent_ProfilingLoop_INCLUDED
 
 #include "asprof/agent/AgentConfig.h"
-#include "asprof/sdk/Recording.h"
+#include "FileRecording.h"
 #include "Poco/Mutex.h"
 #include "Poco/Timespan.h"
 #include "Poco/Timestamp.h"
@@ -100,9 +100,9 @@ private:
 
 	bool runOnControlThread(std::function<void()> function, Poco::Timespan timeout);
 	void tick(bool restart);
-	std::unique_ptr<sdk::Recording> prepareRecording();
+	std::unique_ptr<FileRecording> prepareRecording();
 	void startFirst();
-	void handOff(std::unique_ptr<sdk::Recording> finished, std::uint64_t seq, Poco::Timestamp start, Poco::Timestamp end);
+	void handOff(std::unique_ptr<FileRecording> finished, std::uint64_t seq, Poco::Timestamp start, Poco::Timestamp end);
 	void recordError(const std::string& message);
 
 	AsyncProfiler& _profiler;
@@ -112,7 +112,7 @@ private:
 	RecordingSink& _delivery;
 
 	// Owned by the control thread.
-	std::unique_ptr<sdk::Recording> _current;
+	std::unique_ptr<FileRecording> _current;
 	Poco::Timestamp _currentStart;
 	std::uint64_t _currentSeq = 0;
 	std::uint64_t _nextSeq = 1;

@@ -1,5 +1,6 @@
 #include "SectionContext.h"
 #include "asprof/agent/Exception.h"
+#include "asprof/sdk/ConfigValue.h"
 #include "asprof/sdk/Reporter.h"
 #include "asprof/sdk/Version.h"
 #include "Poco/Logger.h"
@@ -33,17 +34,17 @@ const std::string& SectionContext::configSource() const
 	return _source;
 }
 
-Poco::Util::AbstractConfiguration& SectionContext::config()
+const Poco::Util::AbstractConfiguration& SectionContext::config() const
 {
 	return *_config;
 }
 
-Poco::Logger& SectionContext::logger()
+Poco::Logger& SectionContext::logger() const
 {
 	return _logger;
 }
 
-std::unique_ptr<sdk::Reporter> SectionContext::createReporter(const std::string& instanceName)
+std::unique_ptr<sdk::Reporter> SectionContext::createReporter(const std::string& instanceName) const
 {
 	if (!_reporterFactory)
 		throw PluginException("[" + _section + "] cannot create reporter instance " + instanceName + ": not supported here");
@@ -53,6 +54,17 @@ std::unique_ptr<sdk::Reporter> SectionContext::createReporter(const std::string&
 std::string SectionContext::agentVersion() const
 {
 	return ASPROF_VERSION_STRING;
+}
+
+sdk::KeyValueList SectionContext::readLabels() const
+{
+	sdk::KeyValueList labels = getKeyValueList(*this, "labels");
+	for (const auto& label : labels)
+	{
+		if (sdk::ConfigValue::hasControlCharacter(label.first) || sdk::ConfigValue::hasControlCharacter(label.second))
+			throwBadValue(*this, "labels", getString(*this, "labels", ""), "labels without control characters (CR, LF, tab, ...)");
+	}
+	return labels;
 }
 
 void SectionContext::markKnown(const std::string& key)

@@ -31,10 +31,17 @@ public:
 	const std::string& instanceName() const override;
 	const std::string& sectionName() const override;
 	const std::string& configSource() const override;
-	Poco::Util::AbstractConfiguration& config() override;
-	Poco::Logger& logger() override;
-	std::unique_ptr<sdk::Reporter> createReporter(const std::string& instanceName) override;
+	const Poco::Util::AbstractConfiguration& config() const override;
+	Poco::Logger& logger() const override;
+	std::unique_ptr<sdk::Reporter> createReporter(const std::string& instanceName) const override;
 	std::string agentVersion() const override;
+
+	sdk::KeyValueList readLabels() const;
+		/// The section's labels = name=value list, checked: labels end up in
+		/// object keys, HTTP headers and JSON, so each name and value must be
+		/// one line of text. Throws Poco::InvalidArgumentException naming the
+		/// file, section and key. The agent reads labels for [agent] and for
+		/// every [metadata.<name>] (a provider never reads them itself).
 
 	void markKnown(const std::string& key);
 		/// Declares a key that the agent itself handles (e.g. type).

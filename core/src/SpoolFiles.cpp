@@ -133,7 +133,7 @@ std::string readMetadata(int directoryFd, const std::string& name)
 }
 
 // A copy of a spooled recording, which must be a regular file starting with the JFR magic.
-std::unique_ptr<sdk::Recording> readRecording(int directoryFd, const std::string& name)
+std::unique_ptr<FileRecording> readRecording(int directoryFd, const std::string& name)
 {
 	struct stat info;
 	int source = openEntryFile(directoryFd, name, info);
@@ -144,7 +144,7 @@ std::unique_ptr<sdk::Recording> readRecording(int directoryFd, const std::string
 		if (n == 0) throw Poco::DataFormatException("the recording is empty");
 		if (n != static_cast<ssize_t>(sizeof(magic)) || std::memcmp(magic, JFR_MAGIC, sizeof(magic)) != 0)
 			throw Poco::DataFormatException(name + " is not a JFR recording (no FLR magic)");
-		std::unique_ptr<sdk::Recording> recording = sdk::Recording::create("");
+		std::unique_ptr<FileRecording> recording = FileRecording::create("");
 		char buffer[65536];
 		for (off_t offset = 0;;)
 		{

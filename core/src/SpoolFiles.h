@@ -9,7 +9,7 @@
 #ifndef Asprof_Agent_SpoolFiles_INCLUDED
 #define Asprof_Agent_SpoolFiles_INCLUDED
 
-#include "asprof/sdk/Recording.h"
+#include "FileRecording.h"
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -50,7 +50,7 @@ int openEntryFile(int directoryFd, const std::string& name, struct stat& info);
 std::string readMetadata(int directoryFd, const std::string& name);
 	/// An entry's JSON, at most 1 MiB (larger: Poco::DataFormatException).
 
-std::unique_ptr<sdk::Recording> readRecording(int directoryFd, const std::string& name);
+std::unique_ptr<FileRecording> readRecording(int directoryFd, const std::string& name);
 	/// A private copy of a spooled recording, which must start with the JFR
 	/// magic (else Poco::DataFormatException).
 

@@ -7,6 +7,7 @@
 
 namespace asprof {
 namespace sdk {
+inline namespace ASPROF_SDK_ABI_NAMESPACE {
 
 const char* const ConfigValue::DURATION_FORM = "a duration such as 250ms, 30s, 5m or 1h";
 const char* const ConfigValue::SIZE_FORM = "a size such as 512, 64KiB or 10MiB";
@@ -154,4 +155,4 @@ bool ConfigValue::hasControlCharacter(const std::string& text)
 	return std::any_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
 }
 
-} } // namespace asprof::sdk
+} } } // namespace asprof::sdk::abi<N>

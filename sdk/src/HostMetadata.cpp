@@ -1,7 +1,10 @@
 #include "asprof/sdk/HostMetadata.h"
+#include "Poco/Environment.h"
+#include "Poco/Exception.h"
 
 namespace asprof {
 namespace sdk {
+inline namespace ASPROF_SDK_ABI_NAMESPACE {
 
 std::string HostMetadata::field(const std::string& name, const std::string& defaultValue) const
 {
@@ -25,4 +28,23 @@ void HostMetadata::setField(const std::string& name, const std::string& value)
 	fields.emplace_back(name, value);
 }
 
-} } // namespace asprof::sdk
+HostMetadata HostMetadata::onprem(const std::string& hostname)
+{
+	HostMetadata metadata;
+	metadata.kind = "onprem";
+	std::string name = hostname;
+	if (name.empty())
+	{
+		try
+		{
+			name = Poco::Environment::nodeName();
+		}
+		catch (Poco::Exception&)
+		{
+		}
+	}
+	metadata.setField("hostname", name.empty() ? std::string("unknown") : name);
+	return metadata;
+}
+
+} } } // namespace asprof::sdk::abi<N>

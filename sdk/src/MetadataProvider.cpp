@@ -2,8 +2,9 @@
 
 namespace asprof {
 namespace sdk {
+inline namespace ASPROF_SDK_ABI_NAMESPACE {
 
 // Out-of-line key function: the one vtable and typeinfo live in libasprof-sdk.
 MetadataProvider::~MetadataProvider() = default;
 
-} } // namespace asprof::sdk
+} } } // namespace asprof::sdk::abi<N>

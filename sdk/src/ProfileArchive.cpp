@@ -8,6 +8,7 @@
 
 namespace asprof {
 namespace sdk {
+inline namespace ASPROF_SDK_ABI_NAMESPACE {
 
 const std::string ProfileArchive::JFR_ENTRY = "async_profiler_dump_0.jfr";
 const std::string ProfileArchive::METADATA_ENTRY = "metadata.json";
@@ -82,4 +83,4 @@ std::string ProfileArchive::toString(const Profile& profile)
 	return out.str();
 }
 
-} } // namespace asprof::sdk
+} } } // namespace asprof::sdk::abi<N>

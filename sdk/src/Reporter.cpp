@@ -2,6 +2,7 @@
 
 namespace asprof {
 namespace sdk {
+inline namespace ASPROF_SDK_ABI_NAMESPACE {
 
 // Out-of-line key function: the one vtable and typeinfo live in libasprof-sdk.
 Reporter::~Reporter() = default;
@@ -14,4 +15,4 @@ void Reporter::stop()
 {
 }
 
-} } // namespace asprof::sdk
+} } } // namespace asprof::sdk::abi<N>

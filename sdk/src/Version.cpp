@@ -2,6 +2,7 @@
 
 namespace asprof {
 namespace sdk {
+inline namespace ASPROF_SDK_ABI_NAMESPACE {
 
 const char* version()
 {
@@ -13,4 +14,4 @@ int abiVersion()
 	return ASPROF_SDK_ABI_VERSION;
 }
 
-} } // namespace asprof::sdk
+} } } // namespace asprof::sdk::abi<N>

@@ -127,6 +127,11 @@ public:
 			CPPUNIT_ASSERT_EQUAL(std::string("onprem"), json->getObject("host")->getValue<std::string>("kind"));
 			CPPUNIT_ASSERT_EQUAL(std::string("test-host"), json->getObject("host")->getValue<std::string>("hostname"));
 			CPPUNIT_ASSERT_EQUAL(std::string("checkout"), json->getObject("labels")->getValue<std::string>("service"));
+			// [metadata.onprem] labels = rack=r7: read by the agent, after the [agent] labels.
+			CPPUNIT_ASSERT_EQUAL(std::string("r7"), json->getObject("labels")->getValue<std::string>("rack"));
+			std::vector<std::string> names;
+			json->getObject("labels")->getNames(names);
+			CPPUNIT_ASSERT_EQUAL(std::size_t(3), names.size());
 		}
 		AgentStatus status = agent.status();
 		CPPUNIT_ASSERT_EQUAL(count, status.recordings);

@@ -1,4 +1,5 @@
 #include "TestSupport.h"
+#include "FileRecording.h"
 #include "SectionContext.h"
 #include "asprof/agent/Agent.h"
 #include "Poco/Util/MapConfiguration.h"
@@ -240,7 +241,7 @@ sdk::Profile makeProfile(const std::string& jfrFile, std::uint64_t seq)
 	profile.host.setField("hostname", "test-host");
 	profile.labels = {{"service", "checkout"}, {"env", "test"}};
 	profile.profilerArgs = "event=cpu,interval=100000000,wall=1000ms,jfr,cstack=dwarf,log=stderr";
-	profile.recording = sdk::Recording::fromFile(dataFile(jfrFile));
+	profile.recording = agent::FileRecording::fromFile(dataFile(jfrFile));
 	return profile;
 }
 
@@ -268,7 +269,8 @@ std::string fakeProfilerIni(const std::string& reporterSection, const std::strin
 		"[metadata.onprem]\n"
 		"type = onprem\n"
 		"library = " ASPROF_BUILD_PLUGIN_DIR "/libasprof-metadata-onprem.so\n"
-		"hostname = test-host\n\n" +
+		"hostname = test-host\n"
+		"labels = rack=r7\n\n" +
 		reporterSection;
 }
 

@@ -412,7 +412,7 @@ std::shared_ptr<const ProfileAssembler> assemblerWith(TestMetadata*& metadata, P
 {
 	std::vector<MetadataResolver::Candidate> candidates;
 	metadata = new TestMetadata(delay, fails);
-	candidates.push_back(MetadataResolver::Candidate{"test", std::unique_ptr<asprof::sdk::MetadataProvider>(metadata)});
+	candidates.push_back(MetadataResolver::Candidate{"test", std::unique_ptr<asprof::sdk::MetadataProvider>(metadata), {}});
 	AgentConfig config = AgentConfig::fromIni("[agent]\nlabels = team=core\n", "test.ini");
 	return std::make_shared<const ProfileAssembler>(config, std::make_shared<MetadataResolver>(std::move(candidates)));
 }
@@ -956,7 +956,7 @@ public:
 		};
 		LogCapture log("asprof.agent", Poco::Message::PRIO_WARNING);
 		std::vector<MetadataResolver::Candidate> candidates;
-		candidates.push_back(MetadataResolver::Candidate{"forged", std::make_unique<ForgedKind>()});
+		candidates.push_back(MetadataResolver::Candidate{"forged", std::make_unique<ForgedKind>(), {}});
 		MetadataResolver resolver(std::move(candidates));
 		CPPUNIT_ASSERT_EQUAL(std::string("onprem"), resolver.resolve().kind);
 		CPPUNIT_ASSERT_EQUAL(std::size_t(1), log.count("its kind contains control characters"));

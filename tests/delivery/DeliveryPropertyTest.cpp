@@ -192,7 +192,7 @@ void runOnce(std::uint64_t seed)
 	if (withSpool) settings.spoolDir = directory.file("spool");
 
 	std::vector<agent::MetadataResolver::Candidate> candidates;
-	candidates.push_back({"random", std::make_unique<RandomMetadata>(shared, shared->below(4) == 0 ? shared->below(300) : 0, shared->below(5) == 0)});
+	candidates.push_back({"random", std::make_unique<RandomMetadata>(shared, shared->below(4) == 0 ? shared->below(300) : 0, shared->below(5) == 0), {}});
 	agent::AgentConfig config = agent::AgentConfig::fromIni("[agent]\n", "property.ini");
 	auto assembler = std::make_shared<const agent::ProfileAssembler>(config, std::make_shared<agent::MetadataResolver>(std::move(candidates)));
 

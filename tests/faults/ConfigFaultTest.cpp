@@ -404,7 +404,7 @@ public:
 		Poco::File(open.file("plugins")).createDirectory();
 		::chmod(open.file("plugins").c_str(), 0755);
 		std::string plugin = copyPlugin(open.file("plugins"), "libasprof-reporter-local.so", "libasprof-reporter-local.so");
-		std::string expected = "refusing plugin directory " + open.path() + ": it is writable by other users (mode 1FF); chmod go-w it";
+		std::string expected = "refusing plugin directory " + open.path() + ": it is writable by other users (mode 0777); chmod go-w it";
 		CPPUNIT_ASSERT_EQUAL(expected, errorOf([&]() { PluginRegistry(open.file("plugins")).createReporter("local", ""); }));
 		CPPUNIT_ASSERT_EQUAL(expected, errorOf([&]() { PluginRegistry(TEST_PLUGINS).createReporter("local", plugin); }));
 		CPPUNIT_ASSERT(!isMapped(plugin));
@@ -606,7 +606,7 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::string("test-agent.ini: [metadata.onprem] hostname = box\\x0D\\x0AX-Injected: yes: expected a host name "
 			"without control characters (CR, LF, tab, ...)"), errorOf([&]() { providerConfigure({{"hostname", "box\r\nX-Injected: yes"}}); }));
 		CPPUNIT_ASSERT_EQUAL(std::string("test-agent.ini: [metadata.onprem] labels = team=a\\x0Ab: expected labels without control characters "
-			"(CR, LF, tab, ...)"), errorOf([&]() { providerConfigure({{"labels", "team=a\nb"}}); }));
+			"(CR, LF, tab, ...)"), errorOf([&]() { test::makeSectionContext("metadata.onprem", {{"labels", "team=a\nb"}})->readLabels(); }));
 	}
 
 	void testXmlAttributesAreRefused()

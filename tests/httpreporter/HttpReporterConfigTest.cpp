@@ -91,12 +91,12 @@ public:
 			{{{"url", URL}, {"appName", "app"}, {"timeout", "0s"}}, "[reporter.http] timeout = 0s: expected a duration above 0"},
 			{{{"url", URL}, {"appName", "app"}, {"sampleRate", "-1"}}, "[reporter.http] sampleRate = -1: expected an integer from 0"},
 			{{{"url", URL}, {"appName", "app"}, {"headers.Content-Type", "text/plain"}},
-				"[reporter.http] headers.Content-Type = (hidden): expected "
+				"[reporter.http] headers.Content-Type (value hidden): expected "
 				"another header: the reporter sets Content-Type"},
 			{{{"url", URL}, {"appName", "app"}, {"headers.Bad Name", "x"}},
-				"[reporter.http] headers.Bad Name = (hidden): expected a header name"},
+				"[reporter.http] headers.Bad Name (value hidden): expected a header name"},
 			{{{"url", URL}, {"appName", "app"}, {"headers.X-A", "x\ny"}},
-				"[reporter.http] headers.X-A = (hidden): expected a value without"},
+				"[reporter.http] headers.X-A (value hidden): expected a value without"},
 			{{{"url", URL}, {"appName", "app"}, {"tenant", "t"}, {"headers.x-scope-orgid", "u"}},
 				"[reporter.http] tenant = t: expected tenant "
 				"or headers.X-Scope-OrgID, not both"},
@@ -122,18 +122,18 @@ public:
 		};
 		const std::vector<Case> cases = {
 			{{{"bearerToken", "tok3n"}, {"basicAuthUser", "u"}, {"basicAuthPassword", "pa55word"}},
-				"bearerToken = (hidden): expected one kind of authentication: bearerToken or basicAuthUser/basicAuthPassword"},
+				"bearerToken (value hidden): expected one kind of authentication: bearerToken or basicAuthUser/basicAuthPassword"},
 			{{{"bearerTokenFile", "/run/token"}, {"basicAuthUser", "u"}},
 				"bearerTokenFile = /run/token: expected one kind of authentication"},
 			{{{"bearerToken", "tok3n"}, {"bearerTokenFile", "/run/token"}},
 				"bearerTokenFile = /run/token: expected bearerToken or bearerTokenFile, not both"},
-			{{{"url", secretUrl}, {"bearerToken", "tok3n"}}, "bearerToken = (hidden): expected one kind of authentication"},
+			{{{"url", secretUrl}, {"bearerToken", "tok3n"}}, "bearerToken (value hidden): expected one kind of authentication"},
 			{{{"url", secretUrl}, {"basicAuthUser", "u"}},
 				"basicAuthUser = u: expected basicAuthUser/basicAuthPassword or user:password@ in url"},
-			{{{"basicAuthPassword", "pa55word"}}, "basicAuthPassword = (hidden): expected basicAuthUser with it"},
+			{{{"basicAuthPassword", "pa55word"}}, "basicAuthPassword (value hidden): expected basicAuthUser with it"},
 			{{{"basicAuthUser", "a:b"}, {"basicAuthPassword", "pa55word"}}, "basicAuthUser = a:b: expected a user name without ':'"},
 			{{{"bearerToken", "tok3n"}, {"headers.Authorization", "Token tok3n"}},
-				"headers.Authorization = (hidden): expected no Authorization header"},
+				"headers.Authorization (value hidden): expected no Authorization header"},
 			{{{"url", "http://user:pa55word@host/{bad}"}}, "url = http://host/{bad}: expected"},
 		};
 		for (const auto& test : cases)

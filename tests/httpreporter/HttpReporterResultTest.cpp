@@ -176,7 +176,7 @@ public:
 		{
 			CPPUNIT_ASSERT_EQUAL(std::string("POST"), request.method);
 			CPPUNIT_ASSERT_EQUAL(std::string("/ingest"), request.uri.substr(0, request.uri.find('?')));
-			CPPUNIT_ASSERT_EQUAL(std::string("demo-app{service=demo,env=ci,hostname=test-host}"), queryParameter(request.uri, "name"));
+			CPPUNIT_ASSERT_EQUAL(std::string("demo-app{service=demo,env=ci,rack=r7,hostname=test-host}"), queryParameter(request.uri, "name")); // rack=r7: [metadata.onprem] labels
 			const long from = std::stol(queryParameter(request.uri, "from"));
 			const long until = std::stol(queryParameter(request.uri, "until"));
 			CPPUNIT_ASSERT(from <= until && until <= now && now - from < 60);

@@ -1,7 +1,7 @@
 //
 // OnpremMetadataTest.cpp
 //
-// The onprem metadata provider: hostname, configured fields and labels.
+// The onprem metadata provider: hostname and configured fields.
 //
 
 #include "OnpremMetadataProvider.h"
@@ -44,7 +44,7 @@ class OnpremMetadataTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testHostnameDefaultsToNodeName);
 	CPPUNIT_TEST(testHostnameCanBeOverridden);
 	CPPUNIT_TEST(testFieldsFollowHostnameInOrder);
-	CPPUNIT_TEST(testLabelsArePassedOn);
+	CPPUNIT_TEST(testLabelsAreTheAgentsNotTheProviders);
 	CPPUNIT_TEST(testHostnameInFieldsIsRejected);
 	CPPUNIT_TEST(testMalformedFieldsAreRejected);
 	CPPUNIT_TEST_SUITE_END();
@@ -71,12 +71,18 @@ public:
 		CPPUNIT_ASSERT(expected == metadata.fields);
 	}
 
-	void testLabelsArePassedOn()
+	void testLabelsAreTheAgentsNotTheProviders()
 	{
-		HostMetadata metadata = detect({{"labels", "team=perf, tier=gold"}});
+		// A provider never reads labels = of its section: the agent does
+		// (SectionContext::readLabels, for every [metadata.<name>]) and adds
+		// them after whatever the provider detected.
+		OnpremMetadataProvider provider;
+		auto context = makeContext({{"labels", "team=perf, tier=gold"}});
+		provider.configure(*context);
+		CPPUNIT_ASSERT(provider.detect().labels.empty());
 		KeyValueList expected = {{"team", "perf"}, {"tier", "gold"}};
-		CPPUNIT_ASSERT(expected == metadata.labels);
-		CPPUNIT_ASSERT_EQUAL(std::size_t(1), metadata.fields.size());
+		CPPUNIT_ASSERT(expected == context->readLabels());
+		context->checkUnknownKeys(); // read by readLabels: known
 	}
 
 	void testHostnameInFieldsIsRejected()

@@ -13,7 +13,7 @@ class BlockingMetadata: public asprof::sdk::MetadataProvider
 public:
 	void configure(asprof::sdk::PluginContext& context) override
 	{
-		std::string releaseFile = context.getString("releaseFile", "");
+		std::string releaseFile = getString(context, "releaseFile", "");
 		auto giveUp = std::chrono::steady_clock::now() + std::chrono::seconds(120);
 		while (std::chrono::steady_clock::now() < giveUp && (releaseFile.empty() || !Poco::File(releaseFile).exists()))
 			std::this_thread::sleep_for(std::chrono::milliseconds(20));

@@ -22,8 +22,8 @@ class BlockingReporter: public asprof::sdk::Reporter
 public:
 	void configure(asprof::sdk::PluginContext& context) override
 	{
-		_block = context.getChoice("block", "none", {"none", "configure", "start"});
-		_releaseFile = context.getString("releaseFile", "");
+		_block = getChoice(context, "block", "none", {"none", "configure", "start"});
+		_releaseFile = getString(context, "releaseFile", "");
 		if (_block == "configure") blockUntil(_releaseFile);
 	}
 

@@ -2,6 +2,8 @@
 #include "MetadataResolver.h"
 #include "PluginRegistry.h"
 #include "PluginFactory.h"
+#include "PluginNote.h"
+#include "asprof/sdk/Plugin.h"
 #include "TestSupport.h"
 #include "asprof/agent/AgentConfig.h"
 #include "asprof/agent/Exception.h"
@@ -9,7 +11,14 @@
 #include "Poco/File.h"
 #include "Poco/Path.h"
 #include <cppunit/extensions/HelperMacros.h>
+#include <algorithm>
+#include <cstddef>
 #include <dlfcn.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <fstream>
+#include <iterator>
+#include <unistd.h>
 #include <sys/stat.h>
 
 using namespace asprof;
@@ -54,6 +63,21 @@ std::string copyPlugin(const TemporaryDirectory& dir, const std::string& name)
 	return target;
 }
 
+std::string readFileBytes(const std::string& path)
+{
+	std::ifstream in(path, std::ios::binary);
+	return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+void writeFileBytes(const std::string& path, const std::string& content)
+{
+	std::ofstream out(path, std::ios::binary | std::ios::trunc);
+	out.write(content.data(), static_cast<std::streamsize>(content.size()));
+	CPPUNIT_ASSERT(out.good());
+	out.close();
+	::chmod(path.c_str(), 0755);
+}
+
 std::string names(const std::vector<MetadataResolver::Candidate>& candidates)
 {
 	std::string text;
@@ -69,8 +93,12 @@ class PluginRegistryTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testLoadsTheLocalReporterFromTheBuiltPluginDir);
 	CPPUNIT_TEST(testDefaultPluginDirIsNextToTheAgentLibrary);
 	CPPUNIT_TEST(testPluginExportsOnlyItsManifest);
+	CPPUNIT_TEST(testPluginNoteIsReadFromTheFile);
 	CPPUNIT_TEST(testWrongAbiIsRefusedNamingFileAndVersions);
+	CPPUNIT_TEST(testOtherPocoIsRefusedNamingBothVersions);
+	CPPUNIT_TEST(testOtherCxxLibraryAbiIsRefused);
 	CPPUNIT_TEST(testLibraryWithoutManifestIsRefused);
+	CPPUNIT_TEST(testFilesThatAreNotPluginsAreRefusedWithTheReason);
 	CPPUNIT_TEST(testPluginOfAnotherKindIsRefused);
 	CPPUNIT_TEST(testMissingPluginNamesTheFile);
 	CPPUNIT_TEST(testPluginFileWritableByOthersIsRefused);
@@ -109,28 +137,100 @@ public:
 	{
 		void* handle = ::dlopen((BUILD_PLUGINS + "/libasprof-reporter-local.so").c_str(), RTLD_NOW | RTLD_LOCAL);
 		CPPUNIT_ASSERT(handle);
-		CPPUNIT_ASSERT(::dlsym(handle, "asprofPluginInfo"));
-		CPPUNIT_ASSERT(::dlsym(handle, "pocoBuildManifestReporterV1"));
+		CPPUNIT_ASSERT(::dlsym(handle, ("pocoBuildManifestReporterV" + std::to_string(ASPROF_SDK_ABI_VERSION)).c_str()));
+		// The note is data in a section, read from the file: no symbol.
+		CPPUNIT_ASSERT(!::dlsym(handle, "asprofPluginNote"));
 		// The reporter's own code is hidden: plugins loaded RTLD_GLOBAL cannot interpose.
-		CPPUNIT_ASSERT(!::dlsym(handle, "_ZN6asprof7plugins13LocalReporter9configureERNS_3sdk13PluginContextE"));
 		CPPUNIT_ASSERT(!::dlsym(handle, "_ZN6asprof7plugins13LocalReporter8baseNameERKN4Poco9TimestampE"));
 	}
 
+	void testPluginNoteIsReadFromTheFile()
+	{
+		int fd = ::open((BUILD_PLUGINS + "/libasprof-reporter-local.so").c_str(), O_RDONLY | O_CLOEXEC);
+		CPPUNIT_ASSERT(fd >= 0);
+		PluginNote note = PluginNote::read(fd, "local");
+		::close(fd);
+		CPPUNIT_ASSERT_EQUAL(std::string("reporter"), note.kind);
+		CPPUNIT_ASSERT_EQUAL(std::string("local"), note.type);
+		CPPUNIT_ASSERT_EQUAL(unsigned(ASPROF_SDK_ABI_VERSION), note.abiVersion);
+		CPPUNIT_ASSERT_EQUAL(std::string(ASPROF_VERSION_STRING), note.sdkVersion);
+		CPPUNIT_ASSERT_EQUAL(std::string(), note.mismatch(PluginNote::expected("reporter", "local")));
+	}
+
+	// Each of these plugins aborts the process from a static initialiser if
+	// anything of it is loaded (tests/plugins/MustNotRun.h): reaching the
+	// asserts proves the refusal came before loading.
 	void testWrongAbiIsRefusedNamingFileAndVersions()
 	{
 		PluginRegistry registry(TEST_PLUGINS);
 		std::string error = errorOf([&]() { registry.createReporter("wrongabi", ""); });
-		CPPUNIT_ASSERT(contains(error, TEST_PLUGINS + "/libasprof-reporter-wrongabi.so"));
-		CPPUNIT_ASSERT(contains(error, "built for plugin ABI 99"));
-		CPPUNIT_ASSERT(contains(error, "expects ABI 1"));
+		const std::string abi = std::to_string(ASPROF_SDK_ABI_VERSION);
+		CPPUNIT_ASSERT_MESSAGE(error, contains(error, "refusing plugin " + TEST_PLUGINS + "/libasprof-reporter-wrongabi.so: "
+			"built with SDK ABI 99, this agent with SDK ABI " + abi + "; rebuild the plugin against this agent's SDK"));
+		CPPUNIT_ASSERT_MESSAGE(error, contains(error, "(plugin: SDK " ASPROF_VERSION_STRING " (ABI 99), Poco "));
+		CPPUNIT_ASSERT_MESSAGE(error, contains(error, "; agent: SDK " ASPROF_VERSION_STRING " (ABI " + abi + "), Poco "));
+	}
+
+	void testOtherPocoIsRefusedNamingBothVersions()
+	{
+		PluginRegistry registry(TEST_PLUGINS);
+		std::string error = errorOf([&]() { registry.createReporter("wrongpoco", ""); });
+		std::string ours = std::to_string(POCO_VERSION >> 24) + "." + std::to_string((POCO_VERSION >> 16) & 0xff);
+		CPPUNIT_ASSERT_MESSAGE(error, contains(error, "libasprof-reporter-wrongpoco.so: built with Poco 1.12, this agent with Poco " + ours + ";"));
+	}
+
+	void testOtherCxxLibraryAbiIsRefused()
+	{
+		PluginRegistry registry(TEST_PLUGINS);
+		std::string error = errorOf([&]() { registry.createReporter("oldcxxabi", ""); });
+		CPPUNIT_ASSERT_MESSAGE(error, contains(error, "libasprof-reporter-oldcxxabi.so: built with libstdc++ pre-C++11 ABI "
+			"(_GLIBCXX_USE_CXX11_ABI=0), this agent with libstdc++ C++11 ABI;"));
 	}
 
 	void testLibraryWithoutManifestIsRefused()
 	{
 		PluginRegistry registry(TEST_PLUGINS);
 		std::string error = errorOf([&]() { registry.createReporter("nomanifest", ""); });
-		CPPUNIT_ASSERT(contains(error, "libasprof-reporter-nomanifest.so"));
-		CPPUNIT_ASSERT(contains(error, "no asprof-agent manifest"));
+		CPPUNIT_ASSERT_MESSAGE(error, contains(error, "libasprof-reporter-nomanifest.so: not a plugin of this SDK: it has no plugin note"));
+	}
+
+	void testFilesThatAreNotPluginsAreRefusedWithTheReason()
+	{
+		TemporaryDirectory dir;
+		std::string good = readFileBytes(BUILD_PLUGINS + "/libasprof-reporter-local.so");
+		auto refusal = [&](const std::string& content) {
+			std::string path = dir.file("libasprof-reporter-local.so");
+			::unlink(path.c_str());
+			writeFileBytes(path, content);
+			return errorOf([&]() { PluginRegistry(dir.path()).createReporter("local", ""); });
+		};
+		CPPUNIT_ASSERT(contains(refusal("#!/bin/sh\necho hello\n"), ": not an ELF file"));
+		CPPUNIT_ASSERT(contains(refusal(""), "not a valid ELF shared object (its header lies beyond the end of the file)"));
+
+		std::string thirtyTwo = good;
+		thirtyTwo[EI_CLASS] = ELFCLASS32;
+		CPPUNIT_ASSERT(contains(refusal(thirtyTwo), "built for 32-bit code; this agent is 64-bit"));
+
+		std::string cut = good.substr(0, good.size() / 2); // the section table is at the end
+		CPPUNIT_ASSERT(contains(refusal(cut), "not a valid ELF shared object (its section table lies beyond the end of the file)"));
+
+		// A note from a future SDK: layout 2.
+		std::string future = good;
+		std::size_t magic = future.find(std::string("asprof-plugin\0\0\0", 16));
+		CPPUNIT_ASSERT(magic != std::string::npos);
+		future[magic + 16] = 2;
+		CPPUNIT_ASSERT(contains(refusal(future), "its plugin note has layout 2, newer than this agent reads (1)"));
+
+		// An unterminated type name.
+		std::string unterminated = good;
+		std::fill_n(&unterminated[magic + offsetof(AsprofPluginNote, type)], sizeof(AsprofPluginNote::type), 'x');
+		CPPUNIT_ASSERT(contains(refusal(unterminated), "its plugin note is malformed (type is not terminated)"));
+
+		// The intact copy, written the same way, loads.
+		std::string path = dir.file("libasprof-reporter-local.so");
+		::unlink(path.c_str());
+		writeFileBytes(path, good);
+		CPPUNIT_ASSERT(PluginRegistry(dir.path()).createReporter("local", "") != nullptr);
 	}
 
 	void testPluginOfAnotherKindIsRefused()

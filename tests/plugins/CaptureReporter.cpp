@@ -40,11 +40,11 @@ class CaptureReporter: public asprof::sdk::Reporter
 public:
 	void configure(asprof::sdk::PluginContext& context) override
 	{
-		_directory = context.getRequiredString("directory");
-		_result = context.getChoice("result", "ok", {"ok", "retry", "fail"});
-		_retryFirst = context.getInt("retryFirst", 0, 0, 1000);
-		_controlFile = context.getString("controlFile", "");
-		_retryAfter = context.getDuration("retryAfter", Poco::Timespan(1000));
+		_directory = getRequiredString(context, "directory");
+		_result = getChoice(context, "result", "ok", {"ok", "retry", "fail"});
+		_retryFirst = getInt(context, "retryFirst", 0, 0, 1000);
+		_controlFile = getString(context, "controlFile", "");
+		_retryAfter = getDuration(context, "retryAfter", Poco::Timespan(1000));
 	}
 
 	void start() override

@@ -1,5 +1,6 @@
 // Test reporter in libasprof-reporter-mislabeled.so that declares itself a
 // metadata plugin of type "other": must be refused.
+#include "MustNotRun.h"
 #include "asprof/sdk/Plugin.h"
 #include "asprof/sdk/MetadataProvider.h"
 

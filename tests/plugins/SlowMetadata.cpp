@@ -15,7 +15,7 @@ class SlowMetadata: public asprof::sdk::MetadataProvider
 public:
 	void configure(asprof::sdk::PluginContext& context) override
 	{
-		_delay = context.getDuration("delay", Poco::Timespan());
+		_delay = getDuration(context, "delay", Poco::Timespan());
 	}
 
 	asprof::sdk::HostMetadata detect() override

@@ -1,5 +1,7 @@
-// Test reporter (type = wrongabi) built for plugin ABI 99: must be refused.
+// Test reporter (type = wrongabi) built for plugin ABI 99: must be refused
+// before anything of it runs (MustNotRun.h).
 #define ASPROF_PLUGIN_ABI_VERSION 99
+#include "MustNotRun.h"
 #include "asprof/sdk/Plugin.h"
 
 namespace {

@@ -16,14 +16,13 @@
 #ifndef ASPROF_AGENT_H_INCLUDED
 #define ASPROF_AGENT_H_INCLUDED
 
+#include "asprof/agent/Export.h"
 #include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#define ASPROF_AGENT_API __attribute__((visibility("default")))
 
 typedef struct asprof_agent asprof_agent;
 	/* An agent. Only one can run per process (async-profiler is process-wide). */

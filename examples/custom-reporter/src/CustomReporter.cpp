@@ -5,7 +5,7 @@
 void CustomReporter::configure(asprof::sdk::PluginContext& context)
 {
 	// Throws Poco::InvalidArgumentException naming file, section and key.
-	_file = context.getRequiredString("file");
+	_file = getRequiredString(context, "file");
 }
 
 asprof::sdk::ReportResult CustomReporter::report(const asprof::sdk::Profile& profile)

@@ -7,16 +7,16 @@ namespace plugins {
 HttpOptions readHttpOptions(sdk::PluginContext& context)
 {
 	HttpOptions http;
-	http.timeout = context.getDuration("timeout", http.timeout);
-	if (http.timeout <= 0) context.throwBadValue("timeout", context.getString("timeout", ""), "a duration above 0, such as 10s");
-	http.caFile = context.getString("caFile", "");
+	http.timeout = getDuration(context, "timeout", http.timeout);
+	if (http.timeout <= 0) throwBadValue(context, "timeout", getString(context, "timeout", ""), "a duration above 0, such as 10s");
+	http.caFile = getString(context, "caFile", "");
 	if (!http.caFile.empty() && !Poco::File(http.caFile).exists())
-		context.throwBadValue("caFile", http.caFile, "an existing PEM file (or hashed directory) of CA certificates");
-	http.verifyTls = !context.getBool("insecureSkipVerify", false);
-	http.clientCertFile = context.getString("clientCert", "");
-	http.clientKeyFile = context.getString("clientKey", "");
+		throwBadValue(context, "caFile", http.caFile, "an existing PEM file (or hashed directory) of CA certificates");
+	http.verifyTls = !getBool(context, "insecureSkipVerify", false);
+	http.clientCertFile = getString(context, "clientCert", "");
+	http.clientKeyFile = getString(context, "clientKey", "");
 	if (http.clientCertFile.empty() != http.clientKeyFile.empty())
-		context.throwBadValue(http.clientCertFile.empty() ? "clientCert" : "clientKey", "", "clientCert and clientKey together, or neither");
+		throwBadValue(context, http.clientCertFile.empty() ? "clientCert" : "clientKey", "", "clientCert and clientKey together, or neither");
 	return http;
 }
 

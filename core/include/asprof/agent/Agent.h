@@ -8,7 +8,7 @@
 #define Asprof_Agent_Agent_INCLUDED
 
 #include "asprof/agent/AgentConfig.h"
-#include "asprof/sdk/Export.h"
+#include "asprof/agent/Export.h"
 #include "Poco/Timespan.h"
 #include <cstdint>
 #include <memory>
@@ -18,7 +18,7 @@
 namespace asprof {
 namespace agent {
 
-struct ASPROF_SDK_API LaneStatus
+struct ASPROF_AGENT_API LaneStatus
 	/// Counters of one reporter instance's delivery lane. Every profile the
 	/// lane receives (enqueued now, or recovered from its spool at start) ends
 	/// in exactly one of: delivered, failed, one of the dropped counters, or
@@ -65,7 +65,7 @@ struct ASPROF_SDK_API LaneStatus
 	}
 };
 
-struct ASPROF_SDK_API AgentStatus
+struct ASPROF_AGENT_API AgentStatus
 	/// A snapshot of the agent's counters.
 {
 	bool running = false;
@@ -81,7 +81,7 @@ struct ASPROF_SDK_API AgentStatus
 	std::vector<LaneStatus> lanes;
 };
 
-class ASPROF_SDK_API Agent
+class ASPROF_AGENT_API Agent
 	/// Profiles the current process continuously: every reportingInterval it
 	/// rotates async-profiler's recording and hands the finished one to the
 	/// configured reporter on its own delivery thread.

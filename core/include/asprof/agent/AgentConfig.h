@@ -7,7 +7,7 @@
 #ifndef Asprof_Agent_AgentConfig_INCLUDED
 #define Asprof_Agent_AgentConfig_INCLUDED
 
-#include "asprof/sdk/Export.h"
+#include "asprof/agent/Export.h"
 #include "asprof/sdk/HostMetadata.h"
 #include "Poco/AutoPtr.h"
 #include "Poco/Timespan.h"
@@ -18,7 +18,7 @@
 namespace asprof {
 namespace agent {
 
-struct ASPROF_SDK_API ProfilerSettings
+struct ASPROF_AGENT_API ProfilerSettings
 	/// The [profiler] section: what async-profiler records.
 {
 	std::string event = "cpu";                               ///< cpu | itimer | ctimer
@@ -38,7 +38,7 @@ struct ASPROF_SDK_API ProfilerSettings
 		/// followed by nativemem, log=stderr and the extra arguments.
 };
 
-struct ASPROF_SDK_API AgentConfig
+struct ASPROF_AGENT_API AgentConfig
 	/// The parsed [agent] and [profiler] sections, plus the whole
 	/// configuration for the plugin instance sections ([reporter.X],
 	/// [metadata.X]), which are checked when the agent starts.

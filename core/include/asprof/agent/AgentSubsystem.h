@@ -8,7 +8,7 @@
 #define Asprof_Agent_AgentSubsystem_INCLUDED
 
 #include "asprof/agent/Agent.h"
-#include "asprof/sdk/Export.h"
+#include "asprof/agent/Export.h"
 #include "Poco/Util/Subsystem.h"
 #include <cstdint>
 #include <memory>
@@ -17,7 +17,7 @@
 namespace asprof {
 namespace agent {
 
-class ASPROF_SDK_API AgentSubsystem: public Poco::Util::Subsystem
+class ASPROF_AGENT_API AgentSubsystem: public Poco::Util::Subsystem
 	/// Runs an Agent for the lifetime of a Poco::Util::Application:
 	///
 	///     addSubsystem(new asprof::agent::AgentSubsystem);

@@ -11,9 +11,8 @@ namespace plugins {
 
 void Ec2MetadataProvider::configure(sdk::PluginContext& context)
 {
-	_options.endpoint = context.getString("endpoint", "");
-	_options.timeout = context.getDuration("timeout", _options.timeout);
-	_labels = context.getKeyValueList("labels");
+	_options.endpoint = getString(context, "endpoint", "");
+	_options.timeout = getDuration(context, "timeout", _options.timeout);
 }
 
 sdk::HostMetadata Ec2MetadataProvider::detect()
@@ -47,7 +46,6 @@ sdk::HostMetadata Ec2MetadataProvider::detect()
 				"the instance identity document from " + imds.endpoint() + " has a malformed " + field.first + " (refused, not used)");
 		metadata.setField(field.first, value);
 	}
-	metadata.labels = _labels;
 	return metadata;
 }
 

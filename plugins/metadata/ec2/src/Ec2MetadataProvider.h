@@ -17,7 +17,6 @@ class Ec2MetadataProvider: public sdk::MetadataProvider
 	/// [metadata.<name>] type = ec2. Keys:
 	///   endpoint = (empty)   else $AWS_EC2_METADATA_SERVICE_ENDPOINT, else http://169.254.169.254
 	///   timeout  = 1s        per request; 2 attempts, so a non-EC2 host falls through in ~2 s
-	///   labels   =           k=v, ... added to every profile
 	/// detect(): IMDSv2 token, then /latest/dynamic/instance-identity/document;
 	/// kind "ec2" with accountId, region, instanceId, instanceType.
 	/// Throws when IMDS does not answer (not on EC2) or when
@@ -29,7 +28,6 @@ public:
 
 private:
 	aws::ImdsOptions _options;
-	sdk::KeyValueList _labels;
 };
 
 } } // namespace asprof::plugins

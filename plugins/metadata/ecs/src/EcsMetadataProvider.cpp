@@ -26,9 +26,8 @@ std::string numberText(const Poco::Dynamic::Var& value)
 
 void EcsMetadataProvider::configure(sdk::PluginContext& context)
 {
-	_endpoint = context.getString("endpoint", "");
-	_timeout = context.getDuration("timeout", _timeout);
-	_labels = context.getKeyValueList("labels");
+	_endpoint = getString(context, "endpoint", "");
+	_timeout = getDuration(context, "timeout", _timeout);
 }
 
 sdk::HostMetadata EcsMetadataProvider::parseTask(const std::string& json)
@@ -87,7 +86,6 @@ sdk::HostMetadata EcsMetadataProvider::detect()
 	if (response.status != 200)
 		throw Poco::IOException("ECS task metadata " + request.uri.toString() + ": HTTP " + std::to_string(response.status) + " " + response.reason);
 	sdk::HostMetadata metadata = parseTask(response.body);
-	metadata.labels = _labels;
 	return metadata;
 }
 

@@ -18,7 +18,6 @@ class EcsMetadataProvider: public sdk::MetadataProvider
 	/// [metadata.<name>] type = ecs. Keys:
 	///   endpoint = (empty)   the task metadata endpoint; default $ECS_CONTAINER_METADATA_URI_V4
 	///   timeout  = 1s
-	///   labels   =           k=v, ... added to every profile
 	/// detect(): GET <endpoint>/task; kind "ecs" with accountId and region
 	/// (from the task ARN), taskArn, clusterArn, and cpuLimit / memoryLimit
 	/// when the task has limits. Throws when there is no endpoint (not on ECS)
@@ -34,7 +33,6 @@ public:
 private:
 	std::string _endpoint;
 	Poco::Timespan _timeout = Poco::Timespan(1, 0);
-	sdk::KeyValueList _labels;
 };
 
 } } // namespace asprof::plugins

@@ -18,8 +18,7 @@ class OnpremMetadataProvider: public sdk::MetadataProvider
 	/// [metadata.onprem] keys:
 	///   hostname = <name>        default: the system's hostname
 	///   fields   = k=v, k2=v2    extra fields, after hostname (e.g. rack, datacenter)
-	///   labels   = k=v, ...      labels added to every profile
-	/// detect() never throws: every machine is "onprem".
+	/// labels = is read by the agent (see HostMetadata). detect() never throws: every machine is "onprem".
 {
 public:
 	void configure(sdk::PluginContext& context) override;
@@ -28,7 +27,6 @@ public:
 private:
 	std::string _hostname;
 	sdk::KeyValueList _fields;
-	sdk::KeyValueList _labels;
 };
 
 } } // namespace asprof::plugins

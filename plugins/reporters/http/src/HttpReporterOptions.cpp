@@ -11,7 +11,6 @@ namespace plugins {
 
 namespace {
 
-const char* const HIDDEN = "(hidden)";
 const char* const SET_BY_THE_REPORTER[] = {"Host", "Content-Length", "Content-Type", "Content-Encoding", "Transfer-Encoding", "Connection"};
 
 // The URL as written, minus any user:password@, for messages.
@@ -67,19 +66,19 @@ const char* HttpReporterOptions::formatName(Format format)
 
 void HttpReporterOptions::readTarget(sdk::PluginContext& context)
 {
-	const std::string text = context.getRequiredString("url");
+	const std::string text = getRequiredString(context, "url");
 	try
 	{
 		url = UrlTemplate::parse(text);
 	}
 	catch (const Poco::Exception& error)
 	{
-		context.throwBadValue("url", withoutUserInfo(text), "an http:// or https:// URL (" + error.message() + ")");
+		throwBadValue(context, "url", withoutUserInfo(text), "an http:// or https:// URL (" + error.message() + ")");
 	}
-	const std::string formatText = context.getChoice("format", "pyroscope", {"pyroscope", "raw", "zip"});
+	const std::string formatText = getChoice(context, "format", "pyroscope", {"pyroscope", "raw", "zip"});
 	format = formatText == "raw" ? Format::Raw : formatText == "zip" ? Format::Zip : Format::Pyroscope;
-	method = context.getChoice("method", "POST", {"POST", "PUT"});
-	gzip = context.getBool("gzip", format == Format::Pyroscope);
+	method = getChoice(context, "method", "POST", {"POST", "PUT"});
+	gzip = getBool(context, "gzip", format == Format::Pyroscope);
 }
 
 void HttpReporterOptions::readPyroscope(sdk::PluginContext& context)
@@ -89,17 +88,16 @@ void HttpReporterOptions::readPyroscope(sdk::PluginContext& context)
 		for (const char* key : {"appName", "sampleRate", "hostLabels"})
 		{
 			if (context.config().has(key))
-				context.throwBadValue(
-					key, context.getString(key, ""), std::string("no ") + key + ": it applies to format = pyroscope only");
+				throwBadValue(context, key, getString(context, key, ""), std::string("no ") + key + ": it applies to format = pyroscope only");
 		}
 		return;
 	}
-	appName = context.getString("appName", "");
-	if (appName.empty()) context.throwBadValue("appName", "", "the application name Pyroscope shows (required with format = pyroscope)");
+	appName = getString(context, "appName", "");
+	if (appName.empty()) throwBadValue(context, "appName", "", "the application name Pyroscope shows (required with format = pyroscope)");
 	if (!PyroscopeIngest::isValidAppName(appName))
-		context.throwBadValue("appName", appName, "a name of A-Z a-z 0-9 _ . - / only (Pyroscope's rule for service names)");
-	sampleRate = static_cast<unsigned>(context.getInt("sampleRate", 0, 0, 1000000));
-	if (context.config().has("hostLabels")) hostLabels = sdk::ConfigValue::parseList(context.getString("hostLabels", ""));
+		throwBadValue(context, "appName", appName, "a name of A-Z a-z 0-9 _ . - / only (Pyroscope's rule for service names)");
+	sampleRate = static_cast<unsigned>(getInt(context, "sampleRate", 0, 0, 1000000));
+	if (context.config().has("hostLabels")) hostLabels = sdk::ConfigValue::parseList(getString(context, "hostLabels", ""));
 }
 
 void HttpReporterOptions::readHeaders(sdk::PluginContext& context)
@@ -109,47 +107,48 @@ void HttpReporterOptions::readHeaders(sdk::PluginContext& context)
 	for (const auto& name : names)
 	{
 		const std::string key = "headers." + name;
-		if (!context.config().has(key)) context.throwBadValue(key, HIDDEN, "a header name without '.'");
+		// A header's value may be a credential: never shown.
+		if (!context.config().has(key)) throwBadSecret(context, key, "a header name without '.'");
 		if (!std::all_of(name.begin(), name.end(), isHeaderNameChar))
-			context.throwBadValue(key, HIDDEN, "a header name of letters, digits and !#$%&'*+-.^_`|~");
+			throwBadSecret(context, key, "a header name of letters, digits and !#$%&'*+-.^_`|~");
 		for (const char* reserved : SET_BY_THE_REPORTER)
 		{
-			if (Poco::icompare(name, reserved) == 0) context.throwBadValue(key, HIDDEN, "another header: the reporter sets " + name);
+			if (Poco::icompare(name, reserved) == 0) throwBadSecret(context, key, "another header: the reporter sets " + name);
 		}
-		const std::string value = context.getString(key, "");
-		if (hasControlCharacters(value)) context.throwBadValue(key, HIDDEN, "a value without line breaks or control characters");
+		const std::string value = getSecret(context, key);
 		headers.emplace_back(name, value);
 	}
-	tenant = context.getString("tenant", "");
-	if (hasControlCharacters(tenant)) context.throwBadValue("tenant", tenant, "a tenant id without control characters");
+	tenant = getString(context, "tenant", "");
+	if (hasControlCharacters(tenant)) throwBadValue(context, "tenant", tenant, "a tenant id without control characters");
 	if (!tenant.empty() && hasHeader(headers, "X-Scope-OrgID"))
-		context.throwBadValue("tenant", tenant, "tenant or headers.X-Scope-OrgID, not both");
+		throwBadValue(context, "tenant", tenant, "tenant or headers.X-Scope-OrgID, not both");
 }
 
 void HttpReporterOptions::readAuth(sdk::PluginContext& context)
 {
-	bearerToken = context.getString("bearerToken", "");
-	bearerTokenFile = context.getString("bearerTokenFile", "");
-	basicAuthUser = context.getString("basicAuthUser", "");
-	basicAuthPassword = context.getString("basicAuthPassword", "");
+	bearerToken = getSecret(context, "bearerToken");
+	bearerTokenFile = getString(context, "bearerTokenFile", "");
+	basicAuthUser = getString(context, "basicAuthUser", "");
+	basicAuthPassword = getSecret(context, "basicAuthPassword");
 	const bool bearer = !bearerToken.empty() || !bearerTokenFile.empty();
 	const bool basic = !basicAuthUser.empty() || !basicAuthPassword.empty();
 	const char* const bearerKey = bearerToken.empty() ? "bearerTokenFile" : "bearerToken";
-	const std::string bearerValue = bearerToken.empty() ? bearerTokenFile : HIDDEN;
 
 	if (!bearerToken.empty() && !bearerTokenFile.empty())
-		context.throwBadValue("bearerTokenFile", bearerTokenFile, "bearerToken or bearerTokenFile, not both");
+		throwBadValue(context, "bearerTokenFile", bearerTokenFile, "bearerToken or bearerTokenFile, not both");
 	if (bearer && (basic || url.hasUserInfo()))
-		context.throwBadValue(bearerKey, bearerValue,
-			std::string("one kind of authentication: ") + bearerKey +
-				" or basicAuthUser/basicAuthPassword (or user:password@ in url), not both");
+	{
+		const std::string expected = std::string("one kind of authentication: ") + bearerKey +
+			" or basicAuthUser/basicAuthPassword (or user:password@ in url), not both";
+		if (bearerToken.empty()) throwBadValue(context, bearerKey, bearerTokenFile, expected);
+		throwBadSecret(context, bearerKey, expected);
+	}
 	if (basic && url.hasUserInfo())
-		context.throwBadValue("basicAuthUser", basicAuthUser, "basicAuthUser/basicAuthPassword or user:password@ in url, not both");
-	if (basicAuthUser.empty() && !basicAuthPassword.empty()) context.throwBadValue("basicAuthPassword", HIDDEN, "basicAuthUser with it");
-	if (basicAuthUser.find(':') != std::string::npos) context.throwBadValue("basicAuthUser", basicAuthUser, "a user name without ':'");
-	if (hasControlCharacters(bearerToken)) context.throwBadValue("bearerToken", HIDDEN, "a token without control characters");
+		throwBadValue(context, "basicAuthUser", basicAuthUser, "basicAuthUser/basicAuthPassword or user:password@ in url, not both");
+	if (basicAuthUser.empty() && !basicAuthPassword.empty()) throwBadSecret(context, "basicAuthPassword", "basicAuthUser with it");
+	if (basicAuthUser.find(':') != std::string::npos) throwBadValue(context, "basicAuthUser", basicAuthUser, "a user name without ':'");
 	if ((bearer || basic || url.hasUserInfo()) && hasHeader(headers, "Authorization"))
-		context.throwBadValue("headers.Authorization", HIDDEN,
+		throwBadSecret(context, "headers.Authorization",
 			"no Authorization header when bearerToken, bearerTokenFile, basicAuthUser or "
 			"user:password@ in url is set");
 

@@ -9,19 +9,17 @@
 
 #include "UrlTemplate.h"
 #include "asprof/plugins/HttpClient.h"
+#include "asprof/sdk/PluginContext.h"
 #include <string>
 #include <vector>
 
 namespace asprof {
-namespace sdk {
-class PluginContext;
-}
 namespace plugins {
 
 struct HttpReporterOptions
 	/// Every key of [reporter.<name>] type = http, with its default. configure()
 	/// fills it with read(), which throws Poco::InvalidArgumentException naming
-	/// the file, section and key (secrets shown as "(hidden)").
+	/// the file, section and key (secrets never shown: "(value hidden)").
 {
 	enum class Format
 	{

@@ -72,10 +72,10 @@ std::string randomSuffix()
 void LocalReporter::configure(sdk::PluginContext& context)
 {
 	_logger = &context.logger();
-	_options.directory = context.getString("directory", _options.directory);
-	if (_options.directory.empty()) context.throwBadValue("directory", "", "a directory path");
-	_options.format = context.getChoice("format", _options.format, {"jfr", "zip"});
-	_options.maxFiles = static_cast<std::size_t>(context.getInt("maxFiles", 0, 0, 1000000000));
+	_options.directory = getString(context, "directory", _options.directory);
+	if (_options.directory.empty()) throwBadValue(context, "directory", "", "a directory path");
+	_options.format = getChoice(context, "format", _options.format, {"jfr", "zip"});
+	_options.maxFiles = static_cast<std::size_t>(getInt(context, "maxFiles", 0, 0, 1000000000));
 }
 
 void LocalReporter::start()

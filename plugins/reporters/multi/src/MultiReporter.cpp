@@ -9,18 +9,18 @@ namespace plugins {
 
 void MultiReporter::configure(sdk::PluginContext& context)
 {
-	std::string list = context.getRequiredString("reporters");
+	std::string list = getRequiredString(context, "reporters");
 	std::vector<std::string> names = sdk::ConfigValue::parseList(list);
 	for (const auto& name : names)
 	{
-		if (name == context.instanceName()) context.throwBadValue("reporters", list, "other reporter instances (not this one)");
+		if (name == context.instanceName()) throwBadValue(context, "reporters", list, "other reporter instances (not this one)");
 		for (const auto& child : _children)
 		{
-			if (child.name == name) context.throwBadValue("reporters", list, "each instance once (" + name + " is repeated)");
+			if (child.name == name) throwBadValue(context, "reporters", list, "each instance once (" + name + " is repeated)");
 		}
 		_children.push_back(Child{name, context.createReporter(name)});
 	}
-	if (_children.empty()) context.throwBadValue("reporters", list, "at least one reporter instance");
+	if (_children.empty()) throwBadValue(context, "reporters", list, "at least one reporter instance");
 }
 
 void MultiReporter::start()

@@ -96,49 +96,49 @@ void S3Reporter::configure(sdk::PluginContext& context)
 {
 	_logger = &context.logger();
 	static const Poco::RegularExpression groupName("^[A-Za-z0-9._-]{1,128}$");
-	_options.bucket = context.getRequiredString("bucket");
+	_options.bucket = getRequiredString(context, "bucket");
 	if (!isBucketName(_options.bucket))
-		context.throwBadValue("bucket", _options.bucket,
+		throwBadValue(context, "bucket", _options.bucket,
 			"an S3 bucket name: 3-63 of a-z 0-9 . -, a letter or digit at both ends, no \"..\", not an IP address");
-	_options.profilingGroup = context.getString("profilingGroup", _options.profilingGroup);
+	_options.profilingGroup = getString(context, "profilingGroup", _options.profilingGroup);
 	if (!groupName.match(_options.profilingGroup))
-		context.throwBadValue("profilingGroup", _options.profilingGroup, "1-128 of A-Z a-z 0-9 . _ - (no '/', spaces, '?', '#')");
-	_options.keyPrefix = context.getString("keyPrefix", "");
+		throwBadValue(context, "profilingGroup", _options.profilingGroup, "1-128 of A-Z a-z 0-9 . _ - (no '/', spaces, '?', '#')");
+	_options.keyPrefix = getString(context, "keyPrefix", "");
 	if (!isKeyPrefix(_options.keyPrefix))
-		context.throwBadValue("keyPrefix", _options.keyPrefix,
+		throwBadValue(context, "keyPrefix", _options.keyPrefix,
 			"'/'-separated segments of A-Z a-z 0-9 . _ -, none empty, \".\" or \"..\" (e.g. profiles/ or team/app/)");
-	_options.bucketOwner = context.getString("bucketOwner", "");
+	_options.bucketOwner = getString(context, "bucketOwner", "");
 	static const Poco::RegularExpression accountId("^[0-9]{12}$");
 	if (!_options.bucketOwner.empty() && !accountId.match(_options.bucketOwner))
-		context.throwBadValue("bucketOwner", _options.bucketOwner, "a 12-digit AWS account id");
-	_options.region = context.getString("region", "");
-	_options.endpoint = context.getString("endpoint", "");
+		throwBadValue(context, "bucketOwner", _options.bucketOwner, "a 12-digit AWS account id");
+	_options.region = getString(context, "region", "");
+	_options.endpoint = getString(context, "endpoint", "");
 	if (!_options.endpoint.empty())
 	{
 		Poco::URI endpoint(_options.endpoint);
 		if ((endpoint.getScheme() != "http" && endpoint.getScheme() != "https") || endpoint.getHost().empty())
-			context.throwBadValue("endpoint", _options.endpoint, "an http:// or https:// URL");
+			throwBadValue(context, "endpoint", _options.endpoint, "an http:// or https:// URL");
 	}
-	_options.pathStyle = context.getBool("pathStyle", false);
+	_options.pathStyle = getBool(context, "pathStyle", false);
 	if (!_options.endpoint.empty() && !_options.pathStyle)
 	{
 		// Virtual-hosted style puts the bucket in the host name, which an IP address cannot carry.
 		Poco::Net::IPAddress address;
 		std::string host = Poco::URI(_options.endpoint).getHost();
 		if (Poco::Net::IPAddress::tryParse(host, address))
-			context.throwBadValue("endpoint", _options.endpoint + " with pathStyle = no",
+			throwBadValue(context, "endpoint", _options.endpoint + " with pathStyle = no",
 				"pathStyle = yes for an IP address endpoint (virtual-hosted style puts the bucket in the host name)");
 	}
 	_options.http = readHttpOptions(context);
-	_options.credentials.accessKeyId = context.getString("accessKeyId", "");
-	_options.credentials.secretAccessKey = context.getString("secretAccessKey", "");
-	_options.credentials.sessionToken = context.getString("sessionToken", "");
+	_options.credentials.accessKeyId = getString(context, "accessKeyId", "");
+	_options.credentials.secretAccessKey = getSecret(context, "secretAccessKey");
+	_options.credentials.sessionToken = getSecret(context, "sessionToken");
 	if (_options.credentials.accessKeyId.empty() != _options.credentials.secretAccessKey.empty())
-		context.throwBadValue(_options.credentials.accessKeyId.empty() ? "secretAccessKey" : "accessKeyId", "(hidden)",
+		throwBadSecret(context, _options.credentials.accessKeyId.empty() ? "secretAccessKey" : "accessKeyId",
 			"accessKeyId and secretAccessKey together, or neither");
 	if (!_options.credentials.accessKeyId.empty())
 		_logger->warning("[%s] holds AWS keys; prefer the environment, ~/.aws or an instance role", context.sectionName());
-	_options.credentials.profile = context.getString("profile", "");
+	_options.credentials.profile = getString(context, "profile", "");
 }
 
 void S3Reporter::start()

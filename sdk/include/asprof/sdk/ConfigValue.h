@@ -19,6 +19,7 @@
 
 namespace asprof {
 namespace sdk {
+inline namespace ASPROF_SDK_ABI_NAMESPACE {
 
 struct ASPROF_SDK_API ConfigValue
 	/// Each parse function returns std::nullopt when text is not of its form;
@@ -60,6 +61,6 @@ struct ASPROF_SDK_API ConfigValue
 		/// True when text holds a byte below 0x20 or 0x7f.
 };
 
-} } // namespace asprof::sdk
+} } } // namespace asprof::sdk::abi<N>
 
 #endif // Asprof_Sdk_ConfigValue_INCLUDED

@@ -9,6 +9,8 @@
 #ifndef Asprof_Sdk_Export_INCLUDED
 #define Asprof_Sdk_Export_INCLUDED
 
+#include "asprof/sdk/Abi.h"
+
 #define ASPROF_SDK_API __attribute__((visibility("default")))
 
 #endif // Asprof_Sdk_Export_INCLUDED

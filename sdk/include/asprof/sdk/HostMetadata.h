@@ -14,6 +14,7 @@
 
 namespace asprof {
 namespace sdk {
+inline namespace ASPROF_SDK_ABI_NAMESPACE {
 
 using KeyValueList = std::vector<std::pair<std::string, std::string>>;
 	/// An ordered list of name/value pairs. Order is kept on the wire
@@ -27,8 +28,9 @@ struct ASPROF_SDK_API HostMetadata
 	///   ec2:    accountId, region, instanceId, instanceType
 	///   ecs:    accountId, region, taskArn, clusterArn, cpuLimit, memoryLimit
 	///   onprem: hostname, then any configured fields
-	/// labels are user labels the provider was configured with; they are
-	/// added to every profile's labels.
+	/// labels are labels the provider detected (most detect none); the agent
+	/// appends the labels = of the provider's [metadata.<name>] section to
+	/// them, and adds them all to every profile's labels.
 {
 	std::string kind = "unknown";
 	KeyValueList fields;
@@ -40,8 +42,14 @@ struct ASPROF_SDK_API HostMetadata
 	void setField(const std::string& name, const std::string& value);
 		/// Sets the named field, replacing an existing value in place
 		/// or appending a new one.
+
+	static HostMetadata onprem(const std::string& hostname = std::string());
+		/// The metadata of a machine known only by its name: kind "onprem"
+		/// and the field hostname = hostname, else this machine's node name
+		/// (uname), else "unknown". The agent's fallback when no provider
+		/// answers, and the onprem plugin's answer.
 };
 
-} } // namespace asprof::sdk
+} } } // namespace asprof::sdk::abi<N>
 
 #endif // Asprof_Sdk_HostMetadata_INCLUDED

@@ -12,6 +12,7 @@
 
 namespace asprof {
 namespace sdk {
+inline namespace ASPROF_SDK_ABI_NAMESPACE {
 
 class PluginContext;
 
@@ -33,6 +34,6 @@ public:
 		/// provider. Should finish within a few seconds (bounded timeouts).
 };
 
-} } // namespace asprof::sdk
+} } } // namespace asprof::sdk::abi<N>
 
 #endif // Asprof_Sdk_MetadataProvider_INCLUDED

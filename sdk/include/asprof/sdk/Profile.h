@@ -7,6 +7,7 @@
 #ifndef Asprof_Sdk_Profile_INCLUDED
 #define Asprof_Sdk_Profile_INCLUDED
 
+#include "asprof/sdk/Export.h"
 #include "asprof/sdk/HostMetadata.h"
 #include "asprof/sdk/Recording.h"
 #include "Poco/Timespan.h"
@@ -17,6 +18,7 @@
 
 namespace asprof {
 namespace sdk {
+inline namespace ASPROF_SDK_ABI_NAMESPACE {
 
 struct Profile
 	/// What a Reporter receives. The agent fills every field before
@@ -52,6 +54,6 @@ struct Profile
 		/// The JFR data; never null and never empty when reported.
 };
 
-} } // namespace asprof::sdk
+} } } // namespace asprof::sdk::abi<N>
 
 #endif // Asprof_Sdk_Profile_INCLUDED

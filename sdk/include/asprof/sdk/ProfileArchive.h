@@ -14,6 +14,7 @@
 
 namespace asprof {
 namespace sdk {
+inline namespace ASPROF_SDK_ABI_NAMESPACE {
 
 class ASPROF_SDK_API ProfileArchive
 	/// Builds the archive format shared by the s3, http and local reporters,
@@ -39,6 +40,6 @@ public:
 		/// Returns the zip as bytes.
 };
 
-} } // namespace asprof::sdk
+} } } // namespace asprof::sdk::abi<N>
 
 #endif // Asprof_Sdk_ProfileArchive_INCLUDED

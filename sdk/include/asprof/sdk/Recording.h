@@ -1,7 +1,7 @@
 //
 // Recording.h
 //
-// One interval's JFR recording: an anonymous file owned by the agent.
+// One interval's JFR recording, as a reporter reads it.
 //
 
 #ifndef Asprof_Sdk_Recording_INCLUDED
@@ -9,65 +9,42 @@
 
 #include "asprof/sdk/Export.h"
 #include <cstdint>
-#include <memory>
 #include <ostream>
 #include <string>
 
 namespace asprof {
 namespace sdk {
+inline namespace ASPROF_SDK_ABI_NAMESPACE {
 
 class ASPROF_SDK_API Recording
-	/// An anonymous file (O_TMPFILE, else mkstemp + unlink), mode 0600,
-	/// that async-profiler writes through "/proc/self/fd/N".
+	/// The JFR data of one profile, read-only. The agent owns the storage
+	/// (an anonymous file); a reporter only reads it.
 	///
-	/// Reading is thread-safe: every read uses pread() at an explicit offset,
+	/// Every function is thread-safe and may be called any number of times:
+	/// each read starts at the beginning and does not move a shared offset,
 	/// so several reporter lanes may read the same recording at once.
-	/// The descriptor is closed when the Recording is destroyed, unless
-	/// leak() was called (used when async-profiler may still write to it).
 {
 public:
-	static std::unique_ptr<Recording> create(const std::string& directory);
-		/// Creates an empty anonymous file in directory (an empty string means
-		/// $TMPDIR or /tmp). Throws Poco::FileException naming the directory
-		/// and the reason when it cannot.
-
-	static std::unique_ptr<Recording> fromFile(const std::string& path);
-		/// Creates an anonymous recording holding a copy of the given file.
-		/// For tests, tools and replay. Throws Poco::FileException.
-
-	~Recording();
+	virtual ~Recording();
 
 	Recording(const Recording&) = delete;
 	Recording& operator = (const Recording&) = delete;
 
-	int fd() const;
-		/// Returns the file descriptor, or -1 after leak().
+	virtual std::uint64_t size() const = 0;
+		/// Returns the size in bytes. Throws Poco::FileException on I/O errors.
 
-	std::string path() const;
-		/// Returns "/proc/self/fd/N", the name async-profiler writes to.
-
-	std::uint64_t size() const;
-		/// Returns the current size in bytes (fstat). Throws Poco::FileException.
-
-	std::string readAll() const;
+	virtual std::string readAll() const = 0;
 		/// Returns the whole content. Throws Poco::FileException on I/O errors.
 
-	void copyTo(std::ostream& out) const;
+	virtual void copyTo(std::ostream& out) const = 0;
 		/// Streams the whole content to out without holding it all in memory.
 		/// Throws Poco::FileException on read errors, Poco::WriteFileException
 		/// when out fails.
 
-	void leak() noexcept;
-		/// Forgets the descriptor without closing it. Used after a failed
-		/// async-profiler stop: the profiler may still write to the file, so
-		/// the number must never be reused for another file.
-
-private:
-	explicit Recording(int fd);
-
-	int _fd;
+protected:
+	Recording() = default;
 };
 
-} } // namespace asprof::sdk
+} } } // namespace asprof::sdk::abi<N>
 
 #endif // Asprof_Sdk_Recording_INCLUDED

@@ -7,12 +7,14 @@
 #ifndef Asprof_Sdk_ReportResult_INCLUDED
 #define Asprof_Sdk_ReportResult_INCLUDED
 
+#include "asprof/sdk/Export.h"
 #include "Poco/Timespan.h"
 #include <optional>
 #include <string>
 
 namespace asprof {
 namespace sdk {
+inline namespace ASPROF_SDK_ABI_NAMESPACE {
 
 struct ReportResult
 	/// Ok: the destination has the profile.
@@ -67,6 +69,6 @@ inline const char* toString(ReportResult::Status status)
 	return "unknown";
 }
 
-} } // namespace asprof::sdk
+} } } // namespace asprof::sdk::abi<N>
 
 #endif // Asprof_Sdk_ReportResult_INCLUDED

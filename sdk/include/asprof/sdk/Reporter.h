@@ -13,6 +13,7 @@
 
 namespace asprof {
 namespace sdk {
+inline namespace ASPROF_SDK_ABI_NAMESPACE {
 
 class PluginContext;
 
@@ -48,7 +49,7 @@ public:
 	virtual void configure(PluginContext& context) = 0;
 		/// Reads the instance's settings from context. Throws
 		/// Poco::InvalidArgumentException naming the key on bad configuration
-		/// (the typed getters of PluginContext do this). Must not start threads.
+		/// (the getters of asprof/sdk/PluginContext.h do this). Must not start threads.
 
 	virtual void start();
 		/// Called once after configure(), before the first report(). May open
@@ -67,6 +68,6 @@ public:
 		/// most until the stop deadline. The default does nothing.
 };
 
-} } // namespace asprof::sdk
+} } } // namespace asprof::sdk::abi<N>
 
 #endif // Asprof_Sdk_Reporter_INCLUDED

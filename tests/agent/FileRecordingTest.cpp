@@ -1,11 +1,11 @@
 //
-// RecordingTest.cpp
+// FileRecordingTest.cpp
 //
 // The anonymous recording file async-profiler writes through /proc/self/fd/N.
 //
 
 #include "TestSupport.h"
-#include "asprof/sdk/Recording.h"
+#include "FileRecording.h"
 #include "cppunit/extensions/HelperMacros.h"
 #include "Poco/DirectoryIterator.h"
 #include "Poco/Exception.h"
@@ -17,7 +17,7 @@
 #include <thread>
 #include <unistd.h>
 
-using asprof::sdk::Recording;
+using Recording = asprof::agent::FileRecording;
 using asprof::test::dataFile;
 using asprof::test::readFile;
 using asprof::test::TemporaryDirectory;
@@ -57,9 +57,9 @@ std::string fileError(const std::function<void()>& action)
 
 } // namespace
 
-class RecordingTest: public CppUnit::TestFixture
+class FileRecordingTest: public CppUnit::TestFixture
 {
-	CPPUNIT_TEST_SUITE(RecordingTest);
+	CPPUNIT_TEST_SUITE(FileRecordingTest);
 	CPPUNIT_TEST(testCreateLeavesNoNameInDirectory);
 	CPPUNIT_TEST(testFileIsOwnerReadWriteOnly);
 	CPPUNIT_TEST(testPathIsProcSelfFd);
@@ -201,4 +201,4 @@ public:
 	}
 };
 
-CPPUNIT_TEST_SUITE_REGISTRATION(RecordingTest);
+CPPUNIT_TEST_SUITE_REGISTRATION(FileRecordingTest);

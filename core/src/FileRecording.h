@@ -1,0 +1,61 @@
+//
+// FileRecording.h
+//
+// The agent's recordings: anonymous files async-profiler writes.
+//
+
+#ifndef Asprof_Agent_FileRecording_INCLUDED
+#define Asprof_Agent_FileRecording_INCLUDED
+
+#include "asprof/sdk/Recording.h"
+#include <memory>
+#include <string>
+
+namespace asprof {
+namespace agent {
+
+class FileRecording final: public sdk::Recording
+	/// An anonymous file (O_TMPFILE, else mkstemp + unlink), mode 0600,
+	/// that async-profiler writes through "/proc/self/fd/N".
+	///
+	/// Reads use pread() at explicit offsets (thread-safe, see
+	/// sdk::Recording). The descriptor is closed when the FileRecording is
+	/// destroyed, unless leak() was called (when async-profiler may still
+	/// write to it).
+{
+public:
+	static std::unique_ptr<FileRecording> create(const std::string& directory);
+		/// Creates an empty anonymous file in directory (an empty string means
+		/// $TMPDIR or /tmp). Throws Poco::FileException naming the directory
+		/// and the reason when it cannot.
+
+	static std::unique_ptr<FileRecording> fromFile(const std::string& path);
+		/// Creates an anonymous recording holding a copy of the given file.
+		/// For tests, tools and replay. Throws Poco::FileException.
+
+	~FileRecording() override;
+
+	int fd() const;
+		/// Returns the file descriptor, or -1 after leak().
+
+	std::string path() const;
+		/// Returns "/proc/self/fd/N", the name async-profiler writes to.
+
+	std::uint64_t size() const override;
+	std::string readAll() const override;
+	void copyTo(std::ostream& out) const override;
+
+	void leak() noexcept;
+		/// Forgets the descriptor without closing it. Used after a failed
+		/// async-profiler stop: the profiler may still write to the file, so
+		/// the number must never be reused for another file.
+
+private:
+	explicit FileRecording(int fd);
+
+	int _fd;
+};
+
+} } // namespace asprof::agent
+
+#endif // Asprof_Agent_FileRecording_INCLUDED

@@ -1,0 +1,23 @@
+//
+// ThrowingReporter.h
+//
+// A third-party reporter whose report() always throws.
+//
+
+#ifndef ThirdParty_ThrowingReporter_INCLUDED
+#define ThirdParty_ThrowingReporter_INCLUDED
+
+#include "asprof/sdk/Reporter.h"
+
+class ThrowingReporter: public asprof::sdk::Reporter
+	/// [reporter.<name>] type = throwing, no keys. report() throws
+	/// std::runtime_error("throwing reporter: refused profile on purpose"),
+	/// as library code a real plugin calls may: the agent must count it as a
+	/// failed profile and keep the host running.
+{
+public:
+	void configure(asprof::sdk::PluginContext& context) override;
+	asprof::sdk::ReportResult report(const asprof::sdk::Profile& profile) override;
+};
+
+#endif // ThirdParty_ThrowingReporter_INCLUDED
