@@ -1,0 +1,130 @@
+//
+// Chunk.h
+//
+// One chunk of a recording: its header, its types and its constant pools.
+//
+
+#ifndef Asprof_Jfr_Chunk_INCLUDED
+#define Asprof_Jfr_Chunk_INCLUDED
+
+#include "asprof/jfr/Export.h"
+#include "asprof/jfr/Metadata.h"
+#include "asprof/jfr/Value.h"
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace asprof {
+namespace jfr {
+
+struct ASPROF_JFR_API ChunkHeader
+	/// The 68-byte header at the start of every chunk.
+{
+	int index = 0;                ///< 1-based position in the input
+	std::uint64_t offset = 0;     ///< of the chunk in the input
+	std::uint64_t size = 0;       ///< of the whole chunk, header included
+	std::uint16_t major = 0;
+	std::uint16_t minor = 0;
+	std::uint64_t constantPoolOffset = 0; ///< relative to the chunk
+	std::uint64_t metadataOffset = 0;     ///< relative to the chunk
+	std::int64_t startNanos = 0;          ///< wall clock, ns since the epoch
+	std::int64_t durationNanos = 0;
+	std::int64_t startTicks = 0;
+	std::int64_t ticksPerSecond = 0;
+	std::uint32_t features = 0;           ///< bit 0: compressed integers
+
+	static const std::size_t SIZE = 68;
+};
+
+struct ASPROF_JFR_API Frame
+	/// One frame of a stack trace, as recorded.
+{
+	std::uint64_t method = 0;   ///< jdk.types.Method pool id
+	std::int32_t line = 0;
+	std::int32_t bytecodeIndex = 0;
+	std::uint64_t type = 0;     ///< jdk.types.FrameType pool id
+};
+
+struct ASPROF_JFR_API StackTrace
+	/// frames[0] is the leaf (the innermost call), as in JFR.
+{
+	bool truncated = false;
+	std::vector<Frame> frames;
+};
+
+class ASPROF_JFR_API ConstantPools
+	/// The constant pools of one chunk (every checkpoint event of it). Ids
+	/// are the chunk's own: a file of concatenated recordings reuses them.
+{
+public:
+	struct Entry
+	{
+		std::vector<Value> values; ///< one per field of the pool's type
+	};
+
+	const Entry* find(std::uint64_t typeId, std::uint64_t id) const;
+		/// The entry of a generic pool, or nullptr.
+
+	const StackTrace* stackTrace(std::uint64_t id) const;
+	const std::string* symbol(std::uint64_t id) const;      ///< jdk.types.Symbol
+	const std::string* string(std::uint64_t id) const;      ///< java.lang.String pool
+
+	std::string text(const Value& value) const;
+		/// A String as UTF-8, a StringReference resolved (empty if unknown).
+
+	std::size_t size(std::uint64_t typeId) const;
+		/// Entries in the pool of typeId (stack traces and symbols included).
+
+private:
+	friend class Reader;
+
+	std::unordered_map<std::uint64_t, std::unordered_map<std::uint64_t, Entry>> _pools;
+	std::unordered_map<std::uint64_t, StackTrace> _stackTraces;
+	std::unordered_map<std::uint64_t, std::string> _symbols;
+	std::unordered_map<std::uint64_t, std::string> _strings;
+	std::uint64_t _stackTraceType = ~std::uint64_t(0);
+	std::uint64_t _symbolType = ~std::uint64_t(0);
+	std::uint64_t _stringType = ~std::uint64_t(0);
+};
+
+class ASPROF_JFR_API Chunk
+	/// What a visitor sees of the chunk being read.
+{
+public:
+	const ChunkHeader& header() const
+	{
+		return _header;
+	}
+
+	const Metadata& metadata() const
+	{
+		return _metadata;
+	}
+
+	const ConstantPools& pools() const
+	{
+		return _pools;
+	}
+
+	std::int64_t ticksToNanos(std::int64_t ticks) const;
+		/// Wall-clock ns since the epoch of a tick value of this chunk
+		/// (startNanos + (ticks - startTicks) * 1e9 / ticksPerSecond).
+
+	const std::string& inputName() const
+	{
+		return _inputName;
+	}
+
+private:
+	friend class Reader;
+
+	std::string _inputName;
+	ChunkHeader _header;
+	Metadata _metadata;
+	ConstantPools _pools;
+};
+
+} } // namespace asprof::jfr
+
+#endif // Asprof_Jfr_Chunk_INCLUDED

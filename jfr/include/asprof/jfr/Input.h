@@ -1,0 +1,64 @@
+//
+// Input.h
+//
+// Where a recording comes from: a .jfr file, the Rust agent's .zip, or stdin.
+//
+
+#ifndef Asprof_Jfr_Input_INCLUDED
+#define Asprof_Jfr_Input_INCLUDED
+
+#include "asprof/jfr/Export.h"
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+namespace asprof {
+namespace jfr {
+
+class ASPROF_JFR_API Input
+	/// An open, seekable recording. open() accepts:
+	///   - a JFR file;
+	///   - a zip holding a JFR, as the Rust agent and our reporters upload it
+	///     (async_profiler_dump_0.jfr + metadata.json), recognised by its
+	///     content (PK\3\4), not its name; the JFR entry is inflated into an
+	///     anonymous temporary file;
+	///   - "-": standard input, copied into an anonymous temporary file first
+	///     (then a zip on stdin works too).
+	/// The temporary files are unnamed (O_TMPFILE, else unlinked at once) in
+	/// $TMPDIR or /tmp and vanish with the Input. Reads use pread() only.
+{
+public:
+	static Input open(const std::string& path);
+		/// Throws JfrError naming path when it cannot be opened or read, is
+		/// a directory, or is a zip without a .jfr entry.
+
+	static Input fromDescriptor(int fd, const std::string& name);
+		/// Takes ownership of an open, seekable descriptor of a JFR file.
+
+	Input(Input&& other) noexcept;
+	Input& operator = (Input&& other) noexcept;
+	Input(const Input&) = delete;
+	Input& operator = (const Input&) = delete;
+	~Input();
+
+	const std::string& name() const;
+		/// For messages: the path, "<stdin>", or "archive.zip:async_profiler_dump_0.jfr".
+
+	std::uint64_t size() const;
+		/// The JFR's size in bytes (for a zip: of the inflated entry).
+
+	std::size_t read(std::uint64_t offset, void* buffer, std::size_t length) const;
+		/// Reads up to length bytes at offset; returns fewer only at the end.
+		/// Throws JfrError on an I/O error.
+
+private:
+	Input(int fd, const std::string& name);
+
+	int _fd = -1;
+	std::string _name;
+	std::uint64_t _size = 0;
+};
+
+} } // namespace asprof::jfr
+
+#endif // Asprof_Jfr_Input_INCLUDED

@@ -1,0 +1,42 @@
+//
+// Reader.h
+//
+// Streams the chunks and events of a recording to a visitor.
+//
+
+#ifndef Asprof_Jfr_Reader_INCLUDED
+#define Asprof_Jfr_Reader_INCLUDED
+
+#include "asprof/jfr/Event.h"
+#include "asprof/jfr/Export.h"
+#include "asprof/jfr/Input.h"
+
+namespace asprof {
+namespace jfr {
+
+class ASPROF_JFR_API Reader
+	/// Reads async-profiler's JFR (format 2.x) in one pass per chunk:
+	/// header, metadata, every checkpoint (constant pools), then the events
+	/// streamed in order through a 1 MiB buffer. Memory grows with the
+	/// constant pools (distinct stacks, methods, threads), not with the
+	/// number of events. Each chunk is resolved against its own metadata and
+	/// pools, so concatenated recordings read right.
+{
+public:
+	explicit Reader(const Input& input);
+
+	void read(RecordingVisitor& visitor);
+		/// Reads every chunk. Throws JfrError (input, chunk, offset) on the
+		/// first problem; the visitor has then seen every chunk before it
+		/// (and beginChunk() but not endChunk() of the broken one when its
+		/// events were being read).
+
+private:
+	void readChunk(std::uint64_t offset, int index, RecordingVisitor& visitor);
+
+	const Input& _input;
+};
+
+} } // namespace asprof::jfr
+
+#endif // Asprof_Jfr_Reader_INCLUDED

@@ -1,0 +1,126 @@
+//
+// Cursor.h
+//
+// Bounded, buffered reading of JFR primitives from an Input (internal).
+//
+
+#ifndef Asprof_Jfr_Cursor_INCLUDED
+#define Asprof_Jfr_Cursor_INCLUDED
+
+#include "asprof/jfr/Input.h"
+#include "asprof/jfr/JfrError.h"
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace asprof {
+namespace jfr {
+
+class Cursor
+	/// Reads from [position, limit) of an Input through a buffer. Every read
+	/// checks the limit first: bad input can only make it throw JfrError
+	/// (naming the input, the chunk and the offset), never read past the
+	/// limit or allocate more than the bytes that remain before it.
+	/// compressed selects JFR's compressed integers (LEB128) or big-endian
+	/// fixed-size ones, as the chunk header's features say.
+{
+public:
+	Cursor(const Input& input, int chunk, bool compressed);
+
+	void seek(std::uint64_t position, std::uint64_t limit);
+		/// Moves to position; reads may go up to limit (exclusive).
+
+	std::uint64_t position() const
+	{
+		return _bufferStart + _next;
+	}
+
+	std::uint64_t limit() const
+	{
+		return _limit;
+	}
+
+	std::uint64_t remaining() const
+	{
+		return _limit - position();
+	}
+
+	void setLimit(std::uint64_t limit);
+		/// A narrower (or wider, up to the chunk) limit at the same position.
+
+	[[noreturn]] void fail(const std::string& problem) const;
+		/// Throws JfrError at the current position.
+
+	[[noreturn]] void failAt(std::uint64_t offset, const std::string& problem) const;
+
+	std::uint8_t readByte()
+	{
+		if (_next >= _filled || position() >= _limit) refill(1);
+		return static_cast<std::uint8_t>(_buffer[_next++]);
+	}
+
+	std::uint64_t readVarlong()
+		/// A compressed long (up to 9 bytes, the ninth taking 8 bits), or a
+		/// big-endian 8-byte long when integers are not compressed.
+	{
+		if (!_compressed) return readFixed(8);
+		if (_filled - _next >= 9 && position() + 9 <= _limit)
+		{
+			// Fast path: the whole varint is in the buffer and below the limit.
+			const auto* bytes = reinterpret_cast<const std::uint8_t*>(_buffer.data() + _next);
+			std::uint64_t result = 0;
+			for (int i = 0; i < 8; ++i)
+			{
+				result |= static_cast<std::uint64_t>(bytes[i] & 0x7f) << (7 * i);
+				if (bytes[i] < 0x80)
+				{
+					_next += static_cast<std::size_t>(i + 1);
+					return result;
+				}
+			}
+			_next += 9;
+			return result | static_cast<std::uint64_t>(bytes[8]) << 56;
+		}
+		return readVarlongSlow();
+	}
+
+	std::uint64_t readInt(int fixedBytes)
+		/// An int, short or char: compressed, or big-endian of fixedBytes.
+	{
+		return _compressed ? readVarlong() : readFixed(fixedBytes);
+	}
+
+	std::uint64_t readFixed(int bytes);
+		/// A big-endian unsigned integer of 1 to 8 bytes.
+
+	float readFloat();
+	double readDouble();
+
+	void readBytes(std::string& out, std::uint64_t length);
+		/// Exactly length bytes (checked against the limit before allocating).
+
+	void skip(std::uint64_t length);
+
+	std::uint64_t readCount(const char* what, std::uint64_t minBytesEach = 1);
+		/// A count that must fit in the bytes that remain (each element
+		/// taking at least minBytesEach): an absurd count is an error naming
+		/// what, never a huge allocation.
+
+private:
+	void refill(std::size_t needed);
+	std::uint64_t readVarlongSlow();
+
+	const Input& _input;
+	int _chunk;
+	bool _compressed;
+	std::vector<char> _buffer;
+	std::uint64_t _bufferStart = 0; ///< input offset of _buffer[0]
+	std::size_t _next = 0;          ///< next unread byte in _buffer
+	std::size_t _filled = 0;        ///< valid bytes in _buffer
+	std::uint64_t _limit = 0;
+};
+
+} } // namespace asprof::jfr
+
+#endif // Asprof_Jfr_Cursor_INCLUDED

@@ -1,0 +1,258 @@
+#include "asprof/jfr/Input.h"
+#include "asprof/jfr/JfrError.h"
+#include "Poco/Environment.h"
+#include "Poco/Exception.h"
+#include "Poco/Zip/ZipArchive.h"
+#include "Poco/Zip/ZipStream.h"
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <istream>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+namespace asprof {
+namespace jfr {
+
+namespace {
+
+const char ZIP_MAGIC[4] = {'P', 'K', 3, 4};
+const char* const RUST_AGENT_ENTRY = "async_profiler_dump_0.jfr";
+
+std::string errnoText()
+{
+	return std::strerror(errno);
+}
+
+// An unnamed file that disappears with its descriptor.
+int anonymousFile(const std::string& forInput)
+{
+	std::string dir = Poco::Environment::get("TMPDIR", "");
+	if (dir.empty()) dir = "/tmp";
+	int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0) return fd;
+	std::string pattern = dir + "/.asprof-jfr-XXXXXX";
+	std::vector<char> name(pattern.begin(), pattern.end());
+	name.push_back('\0');
+	fd = ::mkostemp(name.data(), O_CLOEXEC);
+	if (fd < 0) throw JfrError(forInput, 0, 0, "cannot create a temporary file in " + dir + ": " + errnoText());
+	::unlink(name.data());
+	return fd;
+}
+
+void writeAll(int fd, const char* data, std::size_t length, const std::string& forInput)
+{
+	while (length > 0)
+	{
+		ssize_t n = ::write(fd, data, length);
+		if (n < 0 && errno == EINTR) continue;
+		if (n <= 0) throw JfrError(forInput, 0, 0, "cannot write a temporary copy: " + errnoText());
+		data += n;
+		length -= static_cast<std::size_t>(n);
+	}
+}
+
+int copyStream(std::istream& in, const std::string& forInput)
+{
+	int fd = anonymousFile(forInput);
+	try
+	{
+		std::vector<char> buffer(1 << 20);
+		while (in)
+		{
+			in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+			if (in.gcount() > 0) writeAll(fd, buffer.data(), static_cast<std::size_t>(in.gcount()), forInput);
+		}
+		if (in.bad()) throw JfrError(forInput, 0, 0, "cannot read it");
+	}
+	catch (...)
+	{
+		::close(fd);
+		throw;
+	}
+	return fd;
+}
+
+int copyDescriptor(int source, const std::string& forInput)
+{
+	int fd = anonymousFile(forInput);
+	std::vector<char> buffer(1 << 20);
+	for (;;)
+	{
+		ssize_t n = ::read(source, buffer.data(), buffer.size());
+		if (n < 0 && errno == EINTR) continue;
+		if (n < 0)
+		{
+			int error = errno;
+			::close(fd);
+			throw JfrError(forInput, 0, 0, std::string("cannot read it: ") + std::strerror(error));
+		}
+		if (n == 0) break;
+		writeAll(fd, buffer.data(), static_cast<std::size_t>(n), forInput);
+	}
+	return fd;
+}
+
+// The JFR of a zip: the Rust agent's entry, else the only .jfr entry.
+int inflateJfrEntry(int zipFd, const std::string& name, std::string& entryName)
+{
+	std::ifstream stream("/proc/self/fd/" + std::to_string(zipFd), std::ios::binary);
+	if (!stream) throw JfrError(name, 0, 0, "cannot reopen the zip for reading");
+	try
+	{
+		Poco::Zip::ZipArchive archive(stream);
+		auto entry = archive.findHeader(RUST_AGENT_ENTRY);
+		if (entry == archive.headerEnd())
+		{
+			int jfrEntries = 0;
+			for (auto it = archive.headerBegin(); it != archive.headerEnd(); ++it)
+			{
+				const std::string& file = it->first;
+				if (file.size() > 4 && file.compare(file.size() - 4, 4, ".jfr") == 0 && !it->second.isDirectory())
+				{
+					entry = it;
+					++jfrEntries;
+				}
+			}
+			if (jfrEntries != 1)
+				throw JfrError(name, 0, 0, jfrEntries == 0 ? "a zip without a .jfr entry (expected async_profiler_dump_0.jfr)"
+															: "a zip with several .jfr entries and no async_profiler_dump_0.jfr");
+		}
+		entryName = entry->first;
+		stream.clear();
+		Poco::Zip::ZipInputStream entryStream(stream, entry->second);
+		return copyStream(entryStream, name + ":" + entryName);
+	}
+	catch (JfrError&)
+	{
+		throw;
+	}
+	catch (Poco::Exception& e)
+	{
+		throw JfrError(name, 0, 0, "not a readable zip: " + e.displayText());
+	}
+	catch (std::exception& e)
+	{
+		throw JfrError(name, 0, 0, std::string("not a readable zip: ") + e.what());
+	}
+}
+
+} // namespace
+
+Input::Input(int fd, const std::string& name): _fd(fd), _name(name)
+{
+	struct stat st;
+	if (::fstat(fd, &st) != 0)
+	{
+		int error = errno;
+		::close(fd);
+		_fd = -1;
+		throw JfrError(name, 0, 0, std::string("cannot read it: ") + std::strerror(error));
+	}
+	if (S_ISDIR(st.st_mode))
+	{
+		::close(fd);
+		_fd = -1;
+		throw JfrError(name, 0, 0, "is a directory, not a recording");
+	}
+	_size = static_cast<std::uint64_t>(st.st_size);
+}
+
+Input Input::open(const std::string& path)
+{
+	int fd = -1;
+	std::string name = path;
+	if (path == "-")
+	{
+		name = "<stdin>";
+		fd = copyDescriptor(STDIN_FILENO, name);
+	}
+	else
+	{
+		fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		if (fd < 0) throw JfrError(path, 0, 0, "cannot open it: " + errnoText());
+		struct stat st;
+		if (::fstat(fd, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+		{
+			// A pipe or a device: take what it gives, once.
+			int copy = -1;
+			try
+			{
+				copy = copyDescriptor(fd, path);
+			}
+			catch (...)
+			{
+				::close(fd);
+				throw;
+			}
+			::close(fd);
+			fd = copy;
+		}
+	}
+	Input input(fd, name);
+	char magic[4] = {};
+	if (input.read(0, magic, sizeof(magic)) == sizeof(magic) && std::memcmp(magic, ZIP_MAGIC, sizeof(magic)) == 0)
+	{
+		std::string entryName;
+		int jfrFd = inflateJfrEntry(input._fd, name, entryName);
+		return Input(jfrFd, name + ":" + entryName);
+	}
+	return input;
+}
+
+Input Input::fromDescriptor(int fd, const std::string& name)
+{
+	return Input(fd, name);
+}
+
+Input::Input(Input&& other) noexcept: _fd(other._fd), _name(std::move(other._name)), _size(other._size)
+{
+	other._fd = -1;
+}
+
+Input& Input::operator = (Input&& other) noexcept
+{
+	if (this != &other)
+	{
+		if (_fd >= 0) ::close(_fd);
+		_fd = other._fd;
+		_name = std::move(other._name);
+		_size = other._size;
+		other._fd = -1;
+	}
+	return *this;
+}
+
+Input::~Input()
+{
+	if (_fd >= 0) ::close(_fd);
+}
+
+const std::string& Input::name() const
+{
+	return _name;
+}
+
+std::uint64_t Input::size() const
+{
+	return _size;
+}
+
+std::size_t Input::read(std::uint64_t offset, void* buffer, std::size_t length) const
+{
+	auto* out = static_cast<char*>(buffer);
+	std::size_t done = 0;
+	while (done < length && offset + done < _size)
+	{
+		ssize_t n = ::pread(_fd, out + done, length - done, static_cast<off_t>(offset + done));
+		if (n < 0 && errno == EINTR) continue;
+		if (n < 0) throw JfrError(_name, 0, 0, "cannot read at byte " + std::to_string(offset + done) + ": " + errnoText());
+		if (n == 0) break;
+		done += static_cast<std::size_t>(n);
+	}
+	return done;
+}
+
+} } // namespace asprof::jfr
