@@ -189,7 +189,7 @@ void RecordingVisitor::event(const Chunk&, const Event&)
 {
 }
 
-void RecordingVisitor::skipped(const Chunk&, const Type&)
+void RecordingVisitor::skipped(const Chunk&, const Type&, std::uint64_t)
 {
 }
 
@@ -291,13 +291,14 @@ void Reader::readChunk(std::uint64_t offset, int index, RecordingVisitor& visito
 			cursor.setLimit(position + size);
 			event._type = &eventType;
 			event._offset = position;
+			event._size = size;
 			event._values.resize(eventType.fields.size());
 			for (std::size_t f = 0; f < eventType.fields.size(); ++f) readField(cursor, eventType.fields[f], event._values[f]);
 			visitor.event(chunk, event);
 		}
 		else
 		{
-			visitor.skipped(chunk, eventType);
+			visitor.skipped(chunk, eventType, size);
 		}
 		position += size;
 	}

@@ -33,6 +33,12 @@ public:
 		return _offset;
 	}
 
+	std::uint64_t size() const
+		/// Of the event in the input, in bytes.
+	{
+		return _size;
+	}
+
 	const std::vector<Value>& values() const
 	{
 		return _values;
@@ -50,6 +56,7 @@ private:
 
 	const Type* _type = nullptr;
 	std::uint64_t _offset = 0;
+	std::uint64_t _size = 0;
 	std::vector<Value> _values;
 };
 
@@ -68,7 +75,8 @@ public:
 	virtual bool wants(const Chunk& chunk, const Type& type);
 		/// Asked once per type and chunk; the default wants nothing.
 	virtual void event(const Chunk& chunk, const Event& event);
-	virtual void skipped(const Chunk& chunk, const Type& type);
+	virtual void skipped(const Chunk& chunk, const Type& type, std::uint64_t size);
+		/// An event not wanted (size: its bytes in the input).
 	virtual void endChunk(const Chunk& chunk);
 };
 

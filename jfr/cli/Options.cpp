@@ -1,0 +1,121 @@
+#include "Options.h"
+#include <cstdlib>
+
+namespace asprof {
+namespace jfr {
+namespace cli {
+
+namespace {
+
+const char* const USAGE =
+	"usage: asprof-jfr summary    [--json] FILE...\n"
+	"       asprof-jfr collapsed  [EVENT] [FILTERS] [-o OUT] FILE...\n"
+	"       asprof-jfr flamegraph [EVENT] [FILTERS] [--title T] -o OUT.html FILE...\n"
+	"       asprof-jfr pprof      [EVENT] [FILTERS] -o OUT.pb.gz FILE...\n"
+	"\n"
+	"EVENT:   --cpu (default) | --wall | --nativemem [--leak [--tail RATIO]]\n"
+	"FILTERS: --threads  --total  --from TIME --to TIME  -I/--include REGEX  -X/--exclude REGEX\n"
+	"\n"
+	"FILE is a .jfr, a zip holding one (as the agent's reporters upload), or - for standard input.\n"
+	"TIME is milliseconds since the start of the recording (12000), negative from its end (-5000),\n"
+	"an epoch time in ms, or with a unit: 500ms, 30s, 2m, or a clock time HH:MM[:SS] (UTC).\n"
+	"Exit status: 0 done, 1 an input could not be read, 2 a usage error.\n"
+	"See docs/jfr.md.\n";
+
+bool takesValue(const std::string& option)
+{
+	return option == "-o" || option == "--output" || option == "--tail" || option == "--from" || option == "--to" || option == "-I" ||
+		option == "--include" || option == "-X" || option == "--exclude" || option == "--title";
+}
+
+} // namespace
+
+const char* usage()
+{
+	return USAGE;
+}
+
+Options Options::parse(const std::vector<std::string>& arguments)
+{
+	if (arguments.empty()) throw UsageError("no command given");
+	Options options;
+	options.command = arguments[0];
+	if (options.command != "summary" && options.command != "collapsed" && options.command != "flamegraph" && options.command != "pprof")
+		throw UsageError("unknown command '" + options.command + "'");
+	const bool summary = options.command == "summary";
+	bool eventGiven = false;
+	bool endOfOptions = false;
+	for (std::size_t i = 1; i < arguments.size(); ++i)
+	{
+		const std::string& argument = arguments[i];
+		if (endOfOptions || argument == "-" || argument.empty() || argument[0] != '-')
+		{
+			options.inputs.push_back(argument);
+			continue;
+		}
+		if (argument == "--")
+		{
+			endOfOptions = true;
+			continue;
+		}
+		std::string option = argument;
+		std::string value;
+		bool hasValue = false;
+		auto equals = argument.find('=');
+		if (argument.compare(0, 2, "--") == 0 && equals != std::string::npos)
+		{
+			option = argument.substr(0, equals);
+			value = argument.substr(equals + 1);
+			hasValue = true;
+		}
+		if (takesValue(option) && !hasValue)
+		{
+			if (i + 1 >= arguments.size()) throw UsageError(option + " needs a value");
+			value = arguments[++i];
+			hasValue = true;
+		}
+		else if (!takesValue(option) && hasValue)
+		{
+			throw UsageError(option + " takes no value");
+		}
+		if (summary && option != "--json") throw UsageError(option + " does not apply to summary (only --json)");
+		if (!summary && option == "--json") throw UsageError("--json applies to summary only");
+		if (option == "--json") options.json = true;
+		else if (option == "--cpu" || option == "--wall" || option == "--nativemem")
+		{
+			if (eventGiven) throw UsageError("give one of --cpu, --wall, --nativemem");
+			eventGiven = true;
+			options.event = option.substr(2);
+		}
+		else if (option == "--leak") options.leak = true;
+		else if (option == "--tail")
+		{
+			char* end = nullptr;
+			options.tail = std::strtod(value.c_str(), &end);
+			if (value.empty() || *end != '\0' || !(options.tail >= 0 && options.tail <= 1))
+				throw UsageError("--tail " + value + ": expected a ratio from 0 to 1, such as 0.1");
+			options.tailGiven = true;
+		}
+		else if (option == "--threads") options.threads = true;
+		else if (option == "--total") options.total = true;
+		else if (option == "--from") options.from = value;
+		else if (option == "--to") options.to = value;
+		else if (option == "-I" || option == "--include") options.include = value;
+		else if (option == "-X" || option == "--exclude") options.exclude = value;
+		else if (option == "-o" || option == "--output") options.output = value;
+		else if (option == "--title")
+		{
+			if (options.command != "flamegraph") throw UsageError("--title applies to flamegraph only");
+			options.title = value;
+		}
+		else throw UsageError("unknown option " + option);
+	}
+	if (options.inputs.empty()) throw UsageError("no input FILE given");
+	if (options.leak && options.event != "nativemem") throw UsageError("--leak needs --nativemem");
+	if (options.tailGiven && !options.leak) throw UsageError("--tail needs --leak");
+	if ((options.command == "flamegraph" || options.command == "pprof") && (options.output.empty() || options.output == "-"))
+		throw UsageError(options.command + " needs -o FILE");
+	return options;
+}
+
+} } } // namespace asprof::jfr::cli

@@ -1,0 +1,51 @@
+//
+// Options.h
+//
+// The command line of asprof-jfr.
+//
+
+#ifndef Asprof_Jfr_Cli_Options_INCLUDED
+#define Asprof_Jfr_Cli_Options_INCLUDED
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace asprof {
+namespace jfr {
+namespace cli {
+
+struct UsageError: std::runtime_error
+	/// A command line that cannot be run: exit 2 with the usage text.
+{
+	using std::runtime_error::runtime_error;
+};
+
+struct Options
+{
+	std::string command;               ///< summary, collapsed, flamegraph, pprof
+	std::vector<std::string> inputs;   ///< files, or "-" for standard input
+	std::string output;                ///< -o; empty or "-" is standard output
+	bool json = false;                 ///< summary --json
+	std::string event = "cpu";         ///< cpu, wall, nativemem
+	bool leak = false;
+	double tail = 0.1;                 ///< --tail with --leak
+	bool tailGiven = false;
+	bool threads = false;
+	bool total = false;
+	std::string from;                  ///< --from, as given
+	std::string to;                    ///< --to, as given
+	std::string include;               ///< -I / --include regex
+	std::string exclude;               ///< -X / --exclude regex
+	std::string title;                 ///< flamegraph --title
+
+	static Options parse(const std::vector<std::string>& arguments);
+		/// Throws UsageError naming the bad argument.
+};
+
+const char* usage();
+	/// The usage text.
+
+} } } // namespace asprof::jfr::cli
+
+#endif // Asprof_Jfr_Cli_Options_INCLUDED

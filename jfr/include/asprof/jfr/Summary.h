@@ -1,0 +1,49 @@
+//
+// Summary.h
+//
+// What a recording holds: chunks, time span, profiler settings, event counts.
+//
+
+#ifndef Asprof_Jfr_Summary_INCLUDED
+#define Asprof_Jfr_Summary_INCLUDED
+
+#include "asprof/jfr/Export.h"
+#include "asprof/jfr/Input.h"
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace asprof {
+namespace jfr {
+
+struct ASPROF_JFR_API Summary
+	/// The facts `asprof-jfr summary` prints. Event counts are per type
+	/// name over all chunks and equal what the JDK's `jfr summary` reports
+	/// (jdk.Metadata and jdk.CheckPoint included).
+{
+	struct EventType
+	{
+		std::uint64_t count = 0;
+		std::uint64_t bytes = 0; ///< the events' sizes on disk
+	};
+
+	std::string input;
+	std::uint64_t bytes = 0;
+	int chunks = 0;
+	std::string jfrVersion;           ///< "2.0" (of the first chunk)
+	std::int64_t startNanos = 0;      ///< earliest chunk start, ns since the epoch
+	std::int64_t durationNanos = 0;   ///< latest chunk end - startNanos
+	std::map<std::string, std::string> settings; ///< jdk.ActiveSetting name -> value (the last one wins)
+	std::map<std::string, EventType> events;
+
+	static Summary of(const Input& input);
+		/// Reads the whole input. Throws JfrError.
+
+	std::string profilerVersion() const;
+		/// settings "version" (async-profiler's), or empty.
+};
+
+} } // namespace asprof::jfr
+
+#endif // Asprof_Jfr_Summary_INCLUDED
