@@ -8,7 +8,11 @@
 #define Asprof_Jfr_Cli_Commands_INCLUDED
 
 #include "Options.h"
+#include "asprof/jfr/Input.h"
+#include "asprof/jfr/StackCollector.h"
+#include <functional>
 #include <ostream>
+#include <vector>
 
 namespace asprof {
 namespace jfr {
@@ -16,6 +20,16 @@ namespace cli {
 
 int runSummary(const Options& options, std::ostream& out);
 	/// One summary per input (text, or one JSON object per line with --json).
+
+int runCollapsed(const Options& options);
+	/// Collapsed stacks of every input merged, to -o or standard output.
+
+void collect(const Options& options, SampleSink& sink);
+	/// Opens the inputs, resolves --from/--to against their time span and
+	/// collects every input's stacks into sink. Throws JfrError, UsageError.
+
+void writeOutput(const Options& options, const std::function<void(std::ostream&)>& write);
+	/// To -o (through a temporary file renamed at the end) or standard output.
 
 } } } // namespace asprof::jfr::cli
 

@@ -21,6 +21,7 @@ int main(int argc, char** argv)
 	{
 		cli::Options options = cli::Options::parse(arguments);
 		if (options.command == "summary") return cli::runSummary(options, std::cout);
+		if (options.command == "collapsed") return cli::runCollapsed(options);
 		throw cli::UsageError("the " + options.command + " command is not built yet");
 	}
 	catch (cli::UsageError& e)

@@ -215,6 +215,15 @@ void Reader::read(RecordingVisitor& visitor)
 	}
 }
 
+std::vector<ChunkHeader> Reader::chunkHeaders() const
+{
+	if (_input.size() == 0) throw JfrError(_input.name(), 0, 0, "an empty file, not a JFR recording");
+	std::vector<ChunkHeader> headers;
+	for (std::uint64_t offset = 0; offset < _input.size(); offset += headers.back().size)
+		headers.push_back(readHeader(_input, offset, static_cast<int>(headers.size()) + 1));
+	return headers;
+}
+
 void Reader::readChunk(std::uint64_t offset, int index, RecordingVisitor& visitor)
 {
 	Chunk chunk;

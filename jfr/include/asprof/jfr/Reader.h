@@ -10,6 +10,7 @@
 #include "asprof/jfr/Event.h"
 #include "asprof/jfr/Export.h"
 #include "asprof/jfr/Input.h"
+#include <vector>
 
 namespace asprof {
 namespace jfr {
@@ -30,6 +31,10 @@ public:
 		/// first problem; the visitor has then seen every chunk before it
 		/// (and beginChunk() but not endChunk() of the broken one when its
 		/// events were being read).
+
+	std::vector<ChunkHeader> chunkHeaders() const;
+		/// Only the chunk headers, walked from one to the next (cheap: for a
+		/// recording's time span before reading it). Throws JfrError.
 
 private:
 	void readChunk(std::uint64_t offset, int index, RecordingVisitor& visitor);
