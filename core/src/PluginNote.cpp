@@ -117,6 +117,10 @@ PluginNote PluginNote::read(int fd, const std::string& path)
 	unsigned char ident[EI_NIDENT];
 	reader.read(0, ident, sizeof(ident), "header");
 	if (std::memcmp(ident, ELFMAG, SELFMAG) != 0) reader.refuse("not an ELF file");
+	if (ident[EI_CLASS] != ELFCLASS32 && ident[EI_CLASS] != ELFCLASS64)
+		reader.refuse("not a valid ELF file (ELF class byte " + std::to_string(ident[EI_CLASS]) + ")");
+	if (ident[EI_DATA] != ELFDATA2LSB && ident[EI_DATA] != ELFDATA2MSB)
+		reader.refuse("not a valid ELF file (ELF data byte " + std::to_string(ident[EI_DATA]) + ")");
 	if (ident[EI_CLASS] != OUR_CLASS)
 		reader.refuse(std::string("built for ") + (ident[EI_CLASS] == ELFCLASS32 ? "32" : "64") + "-bit code; this agent is " +
 			(OUR_CLASS == ELFCLASS32 ? "32" : "64") + "-bit");

@@ -36,7 +36,7 @@ Poco::ClassLoader<Base>& classLoader()
 // Before anything of the plugin runs: its note, read from the file, must say
 // it was built for this agent (SDK ABI, Poco, C++ library ABI) and is the
 // kind and type asked for. On any mismatch the file is never loaded.
-void checkPluginNote(int fd, const std::string& path, const std::string& kind, const std::string& type)
+PluginNote checkPluginNote(int fd, const std::string& path, const std::string& kind, const std::string& type)
 {
 	PluginNote note;
 	try
@@ -62,6 +62,21 @@ void checkPluginNote(int fd, const std::string& path, const std::string& kind, c
 		throw PluginException("plugin " + path + " is a " + note.kind + " plugin of type '" + note.type + "', not a " + kind +
 			" plugin of type '" + type + "'");
 	}
+	return note;
+}
+
+// Binds every symbol before anything else: Poco's loader uses RTLD_LAZY, and
+// a plugin that calls an SDK function this agent lacks (built against a newer
+// SDK of the same ABI, or not linked with -z now) would end the host at its
+// first call. The handle is kept: plugins are never unloaded.
+void bindEverySymbol(const std::string& loadPath, const std::string& path, const PluginNote& note)
+{
+	if (::dlopen(loadPath.c_str(), RTLD_NOW | RTLD_GLOBAL)) return;
+	const char* error = ::dlerror();
+	PluginNote ours = PluginNote::expected(note.kind, note.type);
+	throw PluginException("refusing plugin " + path + ": it needs what this agent does not provide (" + std::string(error ? error : "?") +
+		"); the plugin was built with SDK " + note.sdkVersion + ", this agent has SDK " + ours.sdkVersion +
+		": rebuild the plugin against this agent's SDK");
 }
 
 // The name each checked file is loaded under: /proc/self/fd/N of a
@@ -90,8 +105,9 @@ std::string loadPathFor(const std::string& path, int fd)
 template <class Base>
 std::unique_ptr<Base> createInstance(const std::string& path, int fd, const std::string& kind, const std::string& type, const std::string& manifestPrefix)
 {
-	checkPluginNote(fd, path, kind, type);
+	PluginNote note = checkPluginNote(fd, path, kind, type);
 	std::string loadPath = loadPathFor(path, fd);
+	bindEverySymbol(loadPath, path, note);
 	std::string manifestName = manifestPrefix + std::to_string(ASPROF_SDK_ABI_VERSION);
 	auto& loader = classLoader<Base>();
 	try

@@ -29,9 +29,12 @@ toolchain='^(_init|_fini|__bss_start|_edata|_end|__end__)$'
 sanitizer='^_*(asan|ubsan|tsan|lsan|msan|hwasan|sanitizer|odr_asan)[_.]|^__(start|stop)_asan_globals$'
 
 exported() {
-	# "<address> <type> <name>": the name may contain spaces.
-	"$nm_tool" -D -C --defined-only "$1" | sed -E 's/^[0-9a-fA-F]+ +[A-Za-z] +//' |
-		grep -Ev -e "$toolchain" -e "$sanitizer" | LC_ALL=C sort -u || true
+	# "<address> <type> <name>": the name may contain spaces. nm failing is
+	# an error, never an empty list (the preload library's list is empty).
+	local symbols
+	symbols=$("$nm_tool" -D -C --defined-only "$1") || { echo "exports-tests: $nm_tool failed on $1" >&2; exit 2; }
+	printf '%s\n' "$symbols" | sed -E 's/^[0-9a-fA-F]+ +[A-Za-z] +//' |
+		grep -Ev -e '^$' -e "$toolchain" -e "$sanitizer" | LC_ALL=C sort -u || true
 }
 
 status=0

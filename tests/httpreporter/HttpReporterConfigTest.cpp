@@ -131,10 +131,13 @@ public:
 			{{{"url", secretUrl}, {"basicAuthUser", "u"}},
 				"basicAuthUser = u: expected basicAuthUser/basicAuthPassword or user:password@ in url"},
 			{{{"basicAuthPassword", "pa55word"}}, "basicAuthPassword (value hidden): expected basicAuthUser with it"},
-			{{{"basicAuthUser", "a:b"}, {"basicAuthPassword", "pa55word"}}, "basicAuthUser = a:b: expected a user name without ':'"},
+			{{{"basicAuthUser", "a:pa55word"}, {"basicAuthPassword", "x"}}, "basicAuthUser (value hidden): expected a user name without ':'"},
 			{{{"bearerToken", "tok3n"}, {"headers.Authorization", "Token tok3n"}},
 				"headers.Authorization (value hidden): expected no Authorization header"},
 			{{{"url", "http://user:pa55word@host/{bad}"}}, "url = http://host/{bad}: expected"},
+			// A password with unencoded '#', '/' or '?': the parser would quote it as a port.
+			{{{"url", "https://alice:pa#ss/pa55word@example.com/ingest"}}, "url = https://example.com/ingest: expected"},
+			{{{"url", "https://alice:pa55word?x@example.com/ingest"}}, "its user:password part not shown"},
 		};
 		for (const auto& test : cases)
 		{

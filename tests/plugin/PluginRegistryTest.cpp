@@ -98,6 +98,8 @@ class PluginRegistryTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testOtherPocoIsRefusedNamingBothVersions);
 	CPPUNIT_TEST(testOtherCxxLibraryAbiIsRefused);
 	CPPUNIT_TEST(testLibraryWithoutManifestIsRefused);
+	CPPUNIT_TEST(testPluginNeedingAMissingSdkSymbolIsRefusedBeforeItRuns);
+	CPPUNIT_TEST(testPluginNoteSurvivesGcSections);
 	CPPUNIT_TEST(testFilesThatAreNotPluginsAreRefusedWithTheReason);
 	CPPUNIT_TEST(testPluginOfAnotherKindIsRefused);
 	CPPUNIT_TEST(testMissingPluginNamesTheFile);
@@ -187,6 +189,22 @@ public:
 			"(_GLIBCXX_USE_CXX11_ABI=0), this agent with libstdc++ C++11 ABI;"));
 	}
 
+	void testPluginNeedingAMissingSdkSymbolIsRefusedBeforeItRuns()
+	{
+		PluginRegistry registry(TEST_PLUGINS);
+		std::string error = errorOf([&]() { registry.createReporter("newersdk", ""); });
+		CPPUNIT_ASSERT_MESSAGE(error, contains(error, "refusing plugin " + TEST_PLUGINS + "/libasprof-reporter-newersdk.so: it needs what this agent does not provide"));
+		CPPUNIT_ASSERT_MESSAGE(error, contains(error, "aFunctionOfANewerSdk"));
+		CPPUNIT_ASSERT_MESSAGE(error, contains(error, "rebuild the plugin against this agent's SDK"));
+	}
+
+	void testPluginNoteSurvivesGcSections()
+	{
+		// libasprof-reporter-capture.so is linked with --gc-sections.
+		PluginRegistry registry(TEST_PLUGINS);
+		CPPUNIT_ASSERT(registry.createReporter("capture", "") != nullptr);
+	}
+
 	void testLibraryWithoutManifestIsRefused()
 	{
 		PluginRegistry registry(TEST_PLUGINS);
@@ -206,6 +224,10 @@ public:
 		};
 		CPPUNIT_ASSERT(contains(refusal("#!/bin/sh\necho hello\n"), ": not an ELF file"));
 		CPPUNIT_ASSERT(contains(refusal(""), "not a valid ELF shared object (its header lies beyond the end of the file)"));
+
+		std::string badClass = good;
+		badClass[EI_CLASS] = 3;
+		CPPUNIT_ASSERT(contains(refusal(badClass), "not a valid ELF file (ELF class byte 3)"));
 
 		std::string thirtyTwo = good;
 		thirtyTwo[EI_CLASS] = ELFCLASS32;

@@ -18,8 +18,9 @@ std::string withoutUserInfo(const std::string& url)
 {
 	const std::size_t schemeEnd = url.find("://");
 	if (schemeEnd == std::string::npos) return url;
-	const std::size_t authorityEnd = url.find_first_of("/?#", schemeEnd + 3);
-	const std::size_t at = url.rfind('@', authorityEnd == std::string::npos ? std::string::npos : authorityEnd);
+	// The last '@' anywhere: a password may hold '/', '?' or '#' unencoded,
+	// and hiding part of a path that has an '@' is the safe mistake.
+	const std::size_t at = url.rfind('@');
 	if (at == std::string::npos || at < schemeEnd) return url;
 	return url.substr(0, schemeEnd + 3) + url.substr(at + 1);
 }
@@ -73,7 +74,11 @@ void HttpReporterOptions::readTarget(sdk::PluginContext& context)
 	}
 	catch (const Poco::Exception& error)
 	{
-		throwBadValue(context, "url", withoutUserInfo(text), "an http:// or https:// URL (" + error.message() + ")");
+		// The parser's own words may quote the password (as a "port"): not
+		// when the URL has a user:password part.
+		const bool hasUserInfo = withoutUserInfo(text) != text;
+		throwBadValue(context, "url", withoutUserInfo(text),
+			"an http:// or https:// URL (" + (hasUserInfo ? std::string("its user:password part not shown") : error.message()) + ")");
 	}
 	const std::string formatText = getChoice(context, "format", "pyroscope", {"pyroscope", "raw", "zip"});
 	format = formatText == "raw" ? Format::Raw : formatText == "zip" ? Format::Zip : Format::Pyroscope;
@@ -143,10 +148,11 @@ void HttpReporterOptions::readAuth(sdk::PluginContext& context)
 		if (bearerToken.empty()) throwBadValue(context, bearerKey, bearerTokenFile, expected);
 		throwBadSecret(context, bearerKey, expected);
 	}
+	// "user:password" in basicAuthUser is a common slip: never echo it.
+	if (basicAuthUser.find(':') != std::string::npos) throwBadSecret(context, "basicAuthUser", "a user name without ':' (the password goes in basicAuthPassword)");
 	if (basic && url.hasUserInfo())
 		throwBadValue(context, "basicAuthUser", basicAuthUser, "basicAuthUser/basicAuthPassword or user:password@ in url, not both");
 	if (basicAuthUser.empty() && !basicAuthPassword.empty()) throwBadSecret(context, "basicAuthPassword", "basicAuthUser with it");
-	if (basicAuthUser.find(':') != std::string::npos) throwBadValue(context, "basicAuthUser", basicAuthUser, "a user name without ':'");
 	if ((bearer || basic || url.hasUserInfo()) && hasHeader(headers, "Authorization"))
 		throwBadSecret(context, "headers.Authorization",
 			"no Authorization header when bearerToken, bearerTokenFile, basicAuthUser or "

@@ -73,8 +73,18 @@ static_assert(sizeof(AsprofPluginNote) == 144, "the plugin note layout never cha
 #define ASPROF_PLUGIN_CXX_ABI 0
 #endif
 
+// retain: the linker keeps the note even with --gc-sections (GCC 11+, clang 13+).
+#if defined(__has_attribute)
+#if __has_attribute(retain)
+#define ASPROF_PLUGIN_NOTE_RETAIN , retain
+#endif
+#endif
+#ifndef ASPROF_PLUGIN_NOTE_RETAIN
+#define ASPROF_PLUGIN_NOTE_RETAIN
+#endif
+
 #define ASPROF_PLUGIN_NOTE_IMPL(kindName, typeName)                                                          \
-	extern "C" __attribute__((used, section(ASPROF_PLUGIN_NOTE_SECTION), visibility("hidden")))              \
+	extern "C" __attribute__((used ASPROF_PLUGIN_NOTE_RETAIN, section(ASPROF_PLUGIN_NOTE_SECTION), visibility("hidden"))) \
 	const AsprofPluginNote asprofPluginNote = {"asprof-plugin", 1, ASPROF_PLUGIN_ABI_VERSION,                 \
 		ASPROF_PLUGIN_POCO_VERSION, ASPROF_PLUGIN_CXX_ABI, kindName, typeName, ASPROF_VERSION_STRING};
 
