@@ -31,7 +31,7 @@ CollectOptions collectOptions(const Options& options, const std::vector<Input>& 
 		std::int64_t end = std::numeric_limits<std::int64_t>::min();
 		for (const auto& input : inputs)
 		{
-			for (const auto& header : Reader(input).chunkHeaders())
+			for (const auto& header : Reader(input, true).chunkHeaders())
 			{
 				start = std::min(start, header.startNanos);
 				end = std::max(end, header.startNanos + header.durationNanos);
@@ -55,7 +55,12 @@ void collect(const Options& options, SampleSink& sink)
 	std::vector<Input> inputs = openInputs(options);
 	CollectOptions settings = collectOptions(options, inputs);
 	StackCollector collector(settings, sink);
-	for (const auto& input : inputs) Reader(input).read(collector);
+	for (const auto& input : inputs)
+	{
+		Reader reader(input, true);
+		reader.read(collector);
+		if (reader.unfinished()) std::cerr << "asprof-jfr: warning: " << reader.unfinished()->message() << "\n";
+	}
 	collector.finish();
 }
 

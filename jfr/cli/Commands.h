@@ -24,6 +24,17 @@ int runSummary(const Options& options, std::ostream& out);
 int runCollapsed(const Options& options);
 	/// Collapsed stacks of every input merged, to -o or standard output.
 
+int runFlameGraph(const Options& options);
+	/// An interactive HTML flame graph of every input merged, to -o.
+
+int runPprof(const Options& options);
+	/// A gzipped profile.proto of every input merged, to -o.
+
+std::vector<Input> openInputs(const Options& options);
+
+CollectOptions collectOptions(const Options& options, const std::vector<Input>& inputs);
+	/// The EVENT and FILTERS; --from/--to resolved against the inputs' span.
+
 void collect(const Options& options, SampleSink& sink);
 	/// Opens the inputs, resolves --from/--to against their time span and
 	/// collects every input's stacks into sink. Throws JfrError, UsageError.

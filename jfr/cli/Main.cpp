@@ -22,6 +22,8 @@ int main(int argc, char** argv)
 		cli::Options options = cli::Options::parse(arguments);
 		if (options.command == "summary") return cli::runSummary(options, std::cout);
 		if (options.command == "collapsed") return cli::runCollapsed(options);
+		if (options.command == "flamegraph") return cli::runFlameGraph(options);
+		if (options.command == "pprof") return cli::runPprof(options);
 		throw cli::UsageError("the " + options.command + " command is not built yet");
 	}
 	catch (cli::UsageError& e)

@@ -32,6 +32,11 @@ const char* FlameGraph::suffix(std::uint8_t type)
 std::uint32_t FlameGraph::child(std::uint32_t parent, std::uint32_t title, std::uint8_t type)
 {
 	std::uint32_t key = title | static_cast<std::uint32_t>(type) << TYPE_SHIFT;
+	// HashMap.computeIfAbsent grows its table before it looks the key up,
+	// found or not: the table size depends on every call, not just the size.
+	Node& parentNode = _nodes[parent];
+	if (parentNode.table == 0) parentNode.table = 16;
+	else if (parentNode.children.size() > parentNode.table * 3 / 4) parentNode.table *= 2;
 	std::uint64_t lookup = static_cast<std::uint64_t>(parent) << 32 | key;
 	auto found = _childIndex.find(lookup);
 	if (found != _childIndex.end()) return found->second;
@@ -75,7 +80,7 @@ std::vector<std::uint32_t> FlameGraph::orderedChildren(const Node& node) const
 	for (std::uint32_t index : node.children) hashes.push_back(keyOf(_nodes[index]));
 	std::vector<std::uint32_t> ordered;
 	ordered.reserve(node.children.size());
-	for (std::size_t position : java::computeIfAbsentOrder(hashes))
+	for (std::size_t position : java::computeIfAbsentOrder(hashes, node.table))
 		ordered.push_back(node.children[position]);
 	return ordered;
 }

@@ -39,25 +39,17 @@ inline std::uint32_t longHash(std::uint64_t value)
 	return static_cast<std::uint32_t>(value ^ (value >> 32));
 }
 
-inline std::size_t computeIfAbsentCapacity(std::size_t size)
-	/// The table size of a HashMap filled by computeIfAbsent() with size
-	/// keys: it grows before an insertion when the size already exceeds
-	/// 3/4 of the table (put() grows after one).
-{
-	std::size_t capacity = 16;
-	while (size > 0 && size - 1 > capacity * 3 / 4) capacity *= 2;
-	return capacity;
-}
-
-inline std::vector<std::size_t> computeIfAbsentOrder(const std::vector<std::uint32_t>& hashes)
+inline std::vector<std::size_t> computeIfAbsentOrder(const std::vector<std::uint32_t>& hashes, std::size_t capacity)
 	/// The iteration order of Integer keys added, in the given order, by
-	/// computeIfAbsent(), which links a new key at the HEAD of its bucket:
-	/// bucket by bucket, each in reverse insertion order (a resize keeps
-	/// the order within a bucket).
+	/// computeIfAbsent() into a table now of capacity slots. It links a new
+	/// key at the HEAD of its bucket, and grows the table before each call
+	/// (found or not) when the size already exceeds 3/4 of it; a resize
+	/// keeps the order within a bucket. So: bucket by bucket, each in
+	/// reverse insertion order.
 {
 	std::vector<std::size_t> order(hashes.size());
 	std::iota(order.begin(), order.end(), std::size_t(0));
-	auto mask = static_cast<std::uint32_t>(computeIfAbsentCapacity(hashes.size()) - 1);
+	auto mask = static_cast<std::uint32_t>(capacity - 1);
 	std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
 		std::uint32_t bucketA = spread(hashes[a]) & mask;
 		std::uint32_t bucketB = spread(hashes[b]) & mask;

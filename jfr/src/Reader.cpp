@@ -20,7 +20,9 @@ std::uint64_t bigEndian(const unsigned char* bytes, int count)
 	return value;
 }
 
-ChunkHeader readHeader(const Input& input, std::uint64_t offset, int index)
+// unfinishedAllowed: a last chunk after a complete one that runs past the
+// end of the file or has no pool/metadata offsets comes back with size 0.
+ChunkHeader readHeader(const Input& input, std::uint64_t offset, int index, bool unfinishedAllowed = false)
 {
 	unsigned char raw[ChunkHeader::SIZE];
 	std::size_t got = input.read(offset, raw, sizeof(raw));
@@ -42,6 +44,11 @@ ChunkHeader readHeader(const Input& input, std::uint64_t offset, int index)
 	header.features = static_cast<std::uint32_t>(bigEndian(raw + 64, 4));
 
 	auto fail = [&](const std::string& problem) { throw JfrError(input.name(), index, offset, problem); };
+	if (unfinishedAllowed && index > 1 && (header.size > input.size() - offset || header.constantPoolOffset == 0 || header.metadataOffset == 0))
+	{
+		header.size = 0; // the caller stops here
+		return header;
+	}
 	if (header.major != 2)
 		fail("JFR version " + std::to_string(header.major) + "." + std::to_string(header.minor) + " is not supported (only 2.x, as async-profiler writes)");
 	std::uint64_t available = input.size() - offset;
@@ -197,8 +204,13 @@ void RecordingVisitor::endChunk(const Chunk&)
 {
 }
 
-Reader::Reader(const Input& input): _input(input)
+Reader::Reader(const Input& input, bool allowUnfinishedLastChunk): _input(input), _allowUnfinishedLastChunk(allowUnfinishedLastChunk)
 {
+}
+
+const std::optional<JfrError>& Reader::unfinished() const
+{
+	return _unfinished;
 }
 
 void Reader::read(RecordingVisitor& visitor)
@@ -208,7 +220,12 @@ void Reader::read(RecordingVisitor& visitor)
 	int index = 1;
 	while (offset < _input.size())
 	{
-		ChunkHeader header = readHeader(_input, offset, index);
+		ChunkHeader header = readHeader(_input, offset, index, _allowUnfinishedLastChunk);
+		if (header.size == 0)
+		{
+			_unfinished = JfrError(_input.name(), index, offset, "an unfinished chunk (a recording still being written, or cut short): left out");
+			return;
+		}
 		readChunk(offset, index, visitor);
 		offset += header.size;
 		++index;
@@ -220,7 +237,11 @@ std::vector<ChunkHeader> Reader::chunkHeaders() const
 	if (_input.size() == 0) throw JfrError(_input.name(), 0, 0, "an empty file, not a JFR recording");
 	std::vector<ChunkHeader> headers;
 	for (std::uint64_t offset = 0; offset < _input.size(); offset += headers.back().size)
-		headers.push_back(readHeader(_input, offset, static_cast<int>(headers.size()) + 1));
+	{
+		ChunkHeader header = readHeader(_input, offset, static_cast<int>(headers.size()) + 1, _allowUnfinishedLastChunk);
+		if (header.size == 0) break;
+		headers.push_back(header);
+	}
 	return headers;
 }
 

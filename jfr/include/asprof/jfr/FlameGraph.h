@@ -33,6 +33,7 @@ public:
 		std::int64_t total = 0;
 		std::int64_t self = 0;
 		std::vector<std::uint32_t> children; ///< node indexes, in insertion order
+		std::uint32_t table = 0; ///< the converter's hash table size for children (for their order)
 	};
 
 	explicit FlameGraph(bool total = false);

@@ -10,6 +10,8 @@
 #include "asprof/jfr/Event.h"
 #include "asprof/jfr/Export.h"
 #include "asprof/jfr/Input.h"
+#include "asprof/jfr/JfrError.h"
+#include <optional>
 #include <vector>
 
 namespace asprof {
@@ -24,13 +26,21 @@ class ASPROF_JFR_API Reader
 	/// pools, so concatenated recordings read right.
 {
 public:
-	explicit Reader(const Input& input);
+	explicit Reader(const Input& input, bool allowUnfinishedLastChunk = false);
+		/// allowUnfinishedLastChunk: after at least one complete chunk, a
+		/// last chunk that runs past the end of the input or was never
+		/// finished (no constant pool or metadata offset: async-profiler is
+		/// still writing it) ends the reading without an error; see
+		/// unfinished(). Async-profiler's converter skips such a chunk too.
 
 	void read(RecordingVisitor& visitor);
 		/// Reads every chunk. Throws JfrError (input, chunk, offset) on the
 		/// first problem; the visitor has then seen every chunk before it
 		/// (and beginChunk() but not endChunk() of the broken one when its
 		/// events were being read).
+
+	const std::optional<JfrError>& unfinished() const;
+		/// After read(): the unfinished last chunk that was left out, if any.
 
 	std::vector<ChunkHeader> chunkHeaders() const;
 		/// Only the chunk headers, walked from one to the next (cheap: for a
@@ -40,6 +50,8 @@ private:
 	void readChunk(std::uint64_t offset, int index, RecordingVisitor& visitor);
 
 	const Input& _input;
+	bool _allowUnfinishedLastChunk;
+	std::optional<JfrError> _unfinished;
 };
 
 } } // namespace asprof::jfr
