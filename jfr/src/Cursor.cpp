@@ -14,13 +14,14 @@ Cursor::Cursor(const Input& input, int chunk, bool compressed):
 	_input(input),
 	_chunk(chunk),
 	_compressed(compressed),
-	_buffer(BUFFER_SIZE)
+	_buffer(BUFFER_SIZE),
+	_inputSize(input.size())
 {
 }
 
 void Cursor::seek(std::uint64_t position, std::uint64_t limit)
 {
-	_limit = std::min(limit, _input.size());
+	_limit = std::min(limit, _inputSize);
 	if (position >= _bufferStart && position <= _bufferStart + _filled)
 	{
 		_next = static_cast<std::size_t>(position - _bufferStart);
@@ -33,7 +34,7 @@ void Cursor::seek(std::uint64_t position, std::uint64_t limit)
 
 void Cursor::setLimit(std::uint64_t limit)
 {
-	_limit = std::min(limit, _input.size());
+	_limit = std::min(limit, _inputSize);
 }
 
 void Cursor::fail(const std::string& problem) const

@@ -10,6 +10,7 @@
 #include "asprof/jfr/Input.h"
 #include "asprof/jfr/JfrError.h"
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -65,20 +66,23 @@ public:
 		/// big-endian 8-byte long when integers are not compressed.
 	{
 		if (!_compressed) return readFixed(8);
-		if (_filled - _next >= 9 && position() + 9 <= _limit)
+		// Fast path: decode what is buffered below the limit; only a varint
+		// cut by the buffer's end (or an error) takes the slow path.
+		std::uint64_t available = std::min<std::uint64_t>(_filled - _next, _limit - position());
+		const auto* bytes = reinterpret_cast<const std::uint8_t*>(_buffer.data() + _next);
+		std::uint64_t result = 0;
+		int count = static_cast<int>(std::min<std::uint64_t>(available, 8));
+		for (int i = 0; i < count; ++i)
 		{
-			// Fast path: the whole varint is in the buffer and below the limit.
-			const auto* bytes = reinterpret_cast<const std::uint8_t*>(_buffer.data() + _next);
-			std::uint64_t result = 0;
-			for (int i = 0; i < 8; ++i)
+			result |= static_cast<std::uint64_t>(bytes[i] & 0x7f) << (7 * i);
+			if (bytes[i] < 0x80)
 			{
-				result |= static_cast<std::uint64_t>(bytes[i] & 0x7f) << (7 * i);
-				if (bytes[i] < 0x80)
-				{
-					_next += static_cast<std::size_t>(i + 1);
-					return result;
-				}
+				_next += static_cast<std::size_t>(i + 1);
+				return result;
 			}
+		}
+		if (available >= 9)
+		{
 			_next += 9;
 			return result | static_cast<std::uint64_t>(bytes[8]) << 56;
 		}
@@ -119,6 +123,7 @@ private:
 	std::size_t _next = 0;          ///< next unread byte in _buffer
 	std::size_t _filled = 0;        ///< valid bytes in _buffer
 	std::uint64_t _limit = 0;
+	std::uint64_t _inputSize = 0;
 };
 
 } } // namespace asprof::jfr

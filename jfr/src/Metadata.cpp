@@ -209,6 +209,16 @@ Metadata Metadata::read(Cursor& cursor)
 			field.encoding = field.constantPool ? Field::Encoding::Reference : encoding;
 		}
 	}
+	for (auto& type : metadata._types)
+	{
+		type->integersOnly = true;
+		for (const auto& field : type->fields)
+		{
+			bool integer = field.encoding != Field::Encoding::String && field.encoding != Field::Encoding::Struct &&
+				field.encoding != Field::Encoding::Float && field.encoding != Field::Encoding::Double;
+			type->integersOnly = type->integersOnly && integer && !field.array;
+		}
+	}
 	std::vector<const Type*> path;
 	std::set<const Type*> verified;
 	for (const auto& type : metadata._types) checkNoInlineCycle(cursor, eventStart, *type, path, verified);

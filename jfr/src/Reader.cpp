@@ -252,7 +252,8 @@ void Reader::readChunk(std::uint64_t offset, int index, RecordingVisitor& visito
 	chunk._header = readHeader(_input, offset, index);
 	const ChunkHeader& header = chunk._header;
 	const std::uint64_t chunkEnd = offset + header.size;
-	Cursor cursor(_input, index, (header.features & 1) != 0);
+	const bool compressed = (header.features & 1) != 0;
+	Cursor cursor(_input, index, compressed);
 
 	// Metadata first: every other event is decoded by it.
 	std::uint64_t type = 0;
@@ -299,6 +300,9 @@ void Reader::readChunk(std::uint64_t offset, int index, RecordingVisitor& visito
 	chunk._metadata.synthetic(CHECKPOINT_EVENT, "jdk.CheckPoint");
 
 	visitor.beginChunk(chunk);
+	// What to do with each event type: a vector for the small ids every
+	// writer uses, a map for the rest.
+	std::vector<std::pair<const Type*, bool>> smallDecisions(1024, std::make_pair(nullptr, false));
 	std::unordered_map<std::uint64_t, std::pair<const Type*, bool>> decisions;
 	Event event;
 	std::uint64_t position = offset + ChunkHeader::SIZE;
@@ -307,23 +311,40 @@ void Reader::readChunk(std::uint64_t offset, int index, RecordingVisitor& visito
 	{
 		cursor.seek(position, chunkEnd);
 		size = readEventHeader(cursor, chunkEnd, type);
-		auto decision = decisions.find(type);
-		if (decision == decisions.end())
+		std::pair<const Type*, bool>* decision = type < smallDecisions.size() ? &smallDecisions[type] : &decisions[type];
+		if (!decision->first)
 		{
 			const Type* eventType = chunk._metadata.byId(type);
 			if (!eventType) eventType = &chunk._metadata.synthetic(type, "<type " + std::to_string(type) + ">");
 			bool wanted = type != METADATA_EVENT && type != CHECKPOINT_EVENT && !eventType->fields.empty() && visitor.wants(chunk, *eventType);
-			decision = decisions.emplace(type, std::make_pair(eventType, wanted)).first;
+			*decision = std::make_pair(eventType, wanted);
 		}
-		const Type& eventType = *decision->second.first;
-		if (decision->second.second)
+		const Type& eventType = *decision->first;
+		if (decision->second)
 		{
 			cursor.setLimit(position + size);
 			event._type = &eventType;
 			event._offset = position;
 			event._size = size;
-			event._values.resize(eventType.fields.size());
-			for (std::size_t f = 0; f < eventType.fields.size(); ++f) readField(cursor, eventType.fields[f], event._values[f]);
+			event._count = eventType.fields.size();
+			if (event._values.size() < event._count) event._values.resize(event._count);
+			if (eventType.integersOnly && compressed)
+			{
+				// Samples, mallocs, frees: every field one compressed integer
+				// (or a byte): no per-field dispatch.
+				for (std::size_t f = 0; f < event._count; ++f)
+				{
+					const Field& field = eventType.fields[f];
+					Value& value = event._values[f];
+					bool oneByte = field.encoding == Field::Encoding::Boolean || field.encoding == Field::Encoding::Byte;
+					value.integer = oneByte ? cursor.readByte() : cursor.readVarlong();
+					value.kind = field.encoding == Field::Encoding::Reference ? Value::Kind::Reference : Value::Kind::Integer;
+				}
+			}
+			else
+			{
+				for (std::size_t f = 0; f < event._count; ++f) readField(cursor, eventType.fields[f], event._values[f]);
+			}
 			visitor.event(chunk, event);
 		}
 		else

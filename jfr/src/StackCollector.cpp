@@ -107,7 +107,13 @@ struct StackCollector::Impl
 
 	// Per chunk.
 	int chunkIndex = 0;
-	std::unordered_map<std::uint64_t, SampleFields> fieldsByType;
+	std::vector<SampleFields> smallFields = std::vector<SampleFields>(1024); // by type id, the ids writers use
+	std::unordered_map<std::uint64_t, SampleFields> largeFields;
+
+	SampleFields& fieldsFor(std::uint64_t typeId)
+	{
+		return typeId < smallFields.size() ? smallFields[typeId] : largeFields[typeId];
+	}
 	std::vector<bool> stateWanted;          // by thread state id (small)
 	std::unordered_map<std::uint64_t, bool> stateWantedLarge;
 	std::int64_t fromTicks = std::numeric_limits<std::int64_t>::min();
@@ -310,7 +316,8 @@ void StackCollector::beginChunk(const Chunk& chunk)
 {
 	Impl& impl = *_impl;
 	++impl.chunkIndex;
-	impl.fieldsByType.clear();
+	impl.smallFields.assign(impl.smallFields.size(), SampleFields());
+	impl.largeFields.clear();
 	impl.methodNames.clear();
 	impl.resolvedStacks.clear();
 	impl.chunkAllocations.clear();
@@ -342,14 +349,14 @@ bool StackCollector::wants(const Chunk&, const Type& type)
 		fields.state = type.fieldIndex("state");
 		fields.samples = wall ? type.fieldIndex("samples") : -1;
 	}
-	impl.fieldsByType[type.id] = fields;
+	impl.fieldsFor(type.id) = fields;
 	return true;
 }
 
 void StackCollector::event(const Chunk&, const Event& event)
 {
 	Impl& impl = *_impl;
-	const SampleFields& fields = impl.fieldsByType[event.type().id];
+	const SampleFields& fields = impl.fieldsFor(event.type().id);
 	auto time = static_cast<std::int64_t>(event.value(fields.time).integer);
 	if (time < impl.fromTicks || time > impl.toTicks) return;
 	std::int32_t tid = javaInt(event.value(fields.thread).integer);

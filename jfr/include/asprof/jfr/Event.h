@@ -39,16 +39,17 @@ public:
 		return _size;
 	}
 
-	const std::vector<Value>& values() const
+	std::size_t fieldCount() const
+		/// The type's field count: value(0) to value(fieldCount() - 1).
 	{
-		return _values;
+		return _count;
 	}
 
 	const Value& value(int index) const
 		/// index from Type::fieldIndex(); a missing field (-1) gives a Null value.
 	{
 		static const Value NONE;
-		return index < 0 || static_cast<std::size_t>(index) >= _values.size() ? NONE : _values[static_cast<std::size_t>(index)];
+		return index < 0 || static_cast<std::size_t>(index) >= _count ? NONE : _values[static_cast<std::size_t>(index)];
 	}
 
 private:
@@ -57,7 +58,8 @@ private:
 	const Type* _type = nullptr;
 	std::uint64_t _offset = 0;
 	std::uint64_t _size = 0;
-	std::vector<Value> _values;
+	std::size_t _count = 0;
+	std::vector<Value> _values; ///< never shrinks: its strings keep their capacity
 };
 
 class ASPROF_JFR_API RecordingVisitor

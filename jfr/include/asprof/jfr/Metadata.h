@@ -55,6 +55,7 @@ struct ASPROF_JFR_API Type
 	std::string superType;
 	bool simpleType = false;
 	std::vector<Field> fields;
+	bool integersOnly = false; ///< every field a single integer or reference (decoded on a fast path)
 
 	int fieldIndex(const std::string& fieldName) const;
 		/// The index of the named field, or -1.
