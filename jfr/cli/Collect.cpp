@@ -54,14 +54,9 @@ void collect(const Options& options, SampleSink& sink)
 {
 	std::vector<Input> inputs = openInputs(options);
 	CollectOptions settings = collectOptions(options, inputs);
-	StackCollector collector(settings, sink);
-	for (const auto& input : inputs)
-	{
-		Reader reader(input, true);
-		reader.read(collector);
-		if (reader.unfinished()) std::cerr << "asprof-jfr: warning: " << reader.unfinished()->message() << "\n";
-	}
-	collector.finish();
+	std::vector<const Input*> pointers;
+	for (const auto& input : inputs) pointers.push_back(&input);
+	for (const auto& warning : collectStacks(pointers, settings, sink)) std::cerr << "asprof-jfr: warning: " << warning << "\n";
 }
 
 void writeOutput(const Options& options, const std::function<void(std::ostream&)>& write)

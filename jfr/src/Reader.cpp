@@ -44,13 +44,14 @@ ChunkHeader readHeader(const Input& input, std::uint64_t offset, int index, bool
 	header.features = static_cast<std::uint32_t>(bigEndian(raw + 64, 4));
 
 	auto fail = [&](const std::string& problem) { throw JfrError(input.name(), index, offset, problem); };
+	if (header.major != 2)
+		fail("JFR version " + std::to_string(header.major) + "." + std::to_string(header.minor) + " is not supported (only 2.x, as async-profiler writes)");
+	// Only what looks like a chunk being written (a valid version) may be left out.
 	if (unfinishedAllowed && index > 1 && (header.size > input.size() - offset || header.constantPoolOffset == 0 || header.metadataOffset == 0))
 	{
 		header.size = 0; // the caller stops here
 		return header;
 	}
-	if (header.major != 2)
-		fail("JFR version " + std::to_string(header.major) + "." + std::to_string(header.minor) + " is not supported (only 2.x, as async-profiler writes)");
 	std::uint64_t available = input.size() - offset;
 	if (header.size < ChunkHeader::SIZE || header.size > available)
 	{
@@ -226,7 +227,7 @@ void Reader::read(RecordingVisitor& visitor)
 			_unfinished = JfrError(_input.name(), index, offset, "an unfinished chunk (a recording still being written, or cut short): left out");
 			return;
 		}
-		readChunk(offset, index, visitor);
+		readChunkAt(offset, index, visitor);
 		offset += header.size;
 		++index;
 	}
@@ -245,7 +246,12 @@ std::vector<ChunkHeader> Reader::chunkHeaders() const
 	return headers;
 }
 
-void Reader::readChunk(std::uint64_t offset, int index, RecordingVisitor& visitor)
+void Reader::readChunk(const ChunkHeader& header, RecordingVisitor& visitor)
+{
+	readChunkAt(header.offset, header.index, visitor);
+}
+
+void Reader::readChunkAt(std::uint64_t offset, int index, RecordingVisitor& visitor)
 {
 	Chunk chunk;
 	chunk._inputName = _input.name();

@@ -1,7 +1,10 @@
 #include "asprof/jfr/StackCollector.h"
 #include "asprof/jfr/JfrError.h"
+#include "asprof/jfr/Reader.h"
 #include "JavaOrder.h"
 #include <algorithm>
+#include <exception>
+#include <thread>
 #include <functional>
 #include <limits>
 #include <map>
@@ -433,6 +436,112 @@ void StackCollector::finish()
 		if (slot.key.resolved) impl.emit(*slot.key.resolved, slot.samples, slot.value);
 	});
 	impl.live.clear();
+}
+
+namespace {
+
+// What one chunk's collector emitted, kept until the chunks before it are merged.
+struct BufferedStacks: SampleSink
+{
+	struct Entry
+	{
+		std::vector<const NamedFrame*> stack;
+		std::int64_t samples;
+		std::int64_t value;
+	};
+	std::vector<Entry> entries;
+
+	void add(const std::vector<const NamedFrame*>& stack, std::int64_t samples, std::int64_t value) override
+	{
+		entries.push_back(Entry{stack, samples, value});
+	}
+};
+
+struct ChunkTask
+{
+	const Input* input = nullptr;
+	ChunkHeader header;
+	BufferedStacks buffer;
+	std::unique_ptr<StackCollector> collector; // owns the frames buffer points to
+	std::exception_ptr error;
+};
+
+} // namespace
+
+std::vector<std::string> collectStacks(const std::vector<const Input*>& inputs, const CollectOptions& options, SampleSink& sink, unsigned threads)
+{
+	std::vector<std::string> warnings;
+	std::vector<std::unique_ptr<ChunkTask>> tasks;
+	for (const Input* input : inputs)
+	{
+		std::vector<ChunkHeader> headers = Reader(*input, true).chunkHeaders();
+		std::uint64_t end = 0;
+		for (const auto& header : headers)
+		{
+			auto task = std::make_unique<ChunkTask>();
+			task->input = input;
+			task->header = header;
+			tasks.push_back(std::move(task));
+			end = header.offset + header.size;
+		}
+		if (end < input->size())
+		{
+			warnings.push_back(JfrError(input->name(), static_cast<int>(headers.size()) + 1, end,
+				"an unfinished chunk (a recording still being written, or cut short): left out").message());
+		}
+	}
+	if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+	if (options.leak || threads == 1 || tasks.size() < 2)
+	{
+		StackCollector collector(options, sink);
+		for (const auto& task : tasks) Reader(*task->input).readChunk(task->header, collector);
+		collector.finish();
+		return warnings;
+	}
+	// Up to threads chunks decoded at once; merged into sink in file order,
+	// frames re-interned so that equal frames stay one object for the sink.
+	std::unordered_set<NamedFrame, FrameKeyHash, FrameEqual> frames;
+	std::vector<const NamedFrame*> stack;
+	for (std::size_t first = 0; first < tasks.size(); first += threads)
+	{
+		std::size_t last = std::min(tasks.size(), first + threads);
+		std::vector<std::thread> workers;
+		for (std::size_t i = first; i < last; ++i)
+		{
+			ChunkTask& task = *tasks[i];
+			task.collector = std::make_unique<StackCollector>(options, task.buffer);
+			workers.emplace_back([&task]() {
+				try
+				{
+					Reader(*task.input).readChunk(task.header, *task.collector);
+				}
+				catch (...)
+				{
+					task.error = std::current_exception();
+				}
+			});
+		}
+		for (auto& worker : workers) worker.join();
+		for (std::size_t i = first; i < last; ++i)
+		{
+			ChunkTask& task = *tasks[i];
+			if (task.error) std::rethrow_exception(task.error);
+			std::unordered_map<const NamedFrame*, const NamedFrame*> global;
+			for (const auto& entry : task.buffer.entries)
+			{
+				stack.clear();
+				for (const NamedFrame* frame : entry.stack)
+				{
+					auto known = global.find(frame);
+					if (known == global.end()) known = global.emplace(frame, &*frames.insert(*frame).first).first;
+					stack.push_back(known->second);
+				}
+				sink.add(stack, entry.samples, entry.value);
+			}
+			tasks[i].reset();
+		}
+	}
+	return warnings;
 }
 
 } } // namespace asprof::jfr

@@ -34,7 +34,7 @@ directory="$(dirname "$output")"
 mkdir -p "$directory"
 # Everything Go writes stays in the build tree: no module downloads (GOPATH mode,
 # GOPROXY=off), its build cache next to the binary, nothing in $HOME.
-export GO111MODULE=off GOPATH="$gopath" GOPROXY=off GOFLAGS= GOTOOLCHAIN=local
+export GO111MODULE=off GOPATH="$gopath" GOPROXY=off GOFLAGS='' GOTOOLCHAIN=local
 export GOCACHE="$directory/go-cache" GOTMPDIR="$directory"
 echo "build-pprof: building $output with $(go version)" >&2
 started=$SECONDS

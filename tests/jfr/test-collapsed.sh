@@ -55,10 +55,25 @@ input_of()
 }
 
 # asprof <args...>: runs the binary; stdout in $work/out, stderr in $work/err, status in $status.
+# A sanitizer's report (their exit status, 1, would pass for "unreadable input") or a hang is
+# made a status no case expects.
 asprof()
 {
-	timeout "$run_limit" "$binary" "$@" >"$work/out" 2>"$work/err" </dev/null
+	asprof_from /dev/null "$@"
+}
+
+# asprof_from <stdin file> <args...>: the same, reading standard input from a file.
+asprof_from()
+{
+	local stdin="$1"
+	shift
+	timeout "$run_limit" "$binary" "$@" >"$work/out" 2>"$work/err" <"$stdin"
 	status=$?
+	if [[ "$status" == 124 ]]; then
+		status="124 (killed after ${run_limit} s)"
+	elif grep -qE 'Sanitizer|runtime error:' "$work/err"; then
+		status="$status with a sanitizer report"
+	fi
 }
 
 # expected_file <EXPECTED field>: the path of the expected bytes ("-": empty, .gz: gunzipped).
@@ -116,7 +131,8 @@ check_case()
 # check_divergent <stems> <args text> <reason>: runs, must exit 0; its output is not compared.
 check_divergent()
 {
-	local stems=($1) argtext="$2" reason="$3" inputs=() stem args
+	local argtext="$2" reason="$3" stems inputs=() stem args
+	read -ra stems <<<"$1"
 	for stem in "${stems[@]}"; do inputs+=("$(input_of "$stem")"); done
 	eval "args=($argtext)"
 	asprof "${args[@]}" "${inputs[@]}"
@@ -214,14 +230,8 @@ for stem in cpu-wall multi-chunk nativemem; do
 		for variant in zip stdin zip-stdin output; do
 			case "$variant" in
 			zip) asprof "${args[@]}" "$zipped" ;;
-			stdin)
-				timeout "$run_limit" "$binary" "${args[@]}" - <"$input" >"$work/out" 2>"$work/err"
-				status=$?
-				;;
-			zip-stdin)
-				timeout "$run_limit" "$binary" "${args[@]}" - <"$zipped" >"$work/out" 2>"$work/err"
-				status=$?
-				;;
+			stdin) asprof_from "$input" "${args[@]}" - ;;
+			zip-stdin) asprof_from "$zipped" "${args[@]}" - ;;
 			output)
 				rm -f "$work/written"
 				asprof "${args[@]}" -o "$work/written" "$input"

@@ -76,13 +76,18 @@ input_of()
 	if [[ -f "$work/inputs/$1.jfr" ]]; then echo "$work/inputs/$1.jfr"; else echo "$data/$1.jfr"; fi
 }
 
-# collapsed_sum <input> <collapsed options...>: the sum of the counts of asprof-jfr collapsed.
-# (awk sums print with %.0f: mawk's %d stops at 2^31.)
+# collapsed_sum <input> <collapsed options...>: sets $total to the sum of the counts of
+# asprof-jfr collapsed (awk prints it with %.0f: mawk's %d stops at 2^31).
 collapsed_sum()
 {
 	local input="$1"
 	shift
-	timeout "$run_limit" "$binary" collapsed "$@" "$input" </dev/null | awk '{ sum += $NF } END { printf "%.0f\n", sum }'
+	timeout "$run_limit" "$binary" collapsed "$@" "$input" </dev/null >"$work/collapsed" 2>"$work/collapsed-err"
+	local status=$?
+	total="$(awk '{ sum += $NF } END { printf "%.0f\n", sum }' "$work/collapsed")"
+	if [[ "$status" != 0 ]] || grep -qE 'Sanitizer|runtime error:' "$work/collapsed-err"; then
+		fail "$(basename "$input"): asprof-jfr collapsed $* -> exit status $status: $(head -c 400 "$work/collapsed-err")"
+	fi
 }
 
 # jfr_count <stem> <event type>: the count the JDK's `jfr summary` gives (empty: no table).
@@ -102,7 +107,8 @@ check()
 	local input profile="$work/$stem-$mode.pb.gz" problems=()
 	input="$(input_of "$stem")"
 	local label="$stem: asprof-jfr pprof $* (sample types $types)"
-	if ! timeout "$run_limit" "$binary" pprof "$@" -o "$profile" "$input" </dev/null 2>"$work/err"; then
+	if ! timeout "$run_limit" "$binary" pprof "$@" -o "$profile" "$input" </dev/null 2>"$work/err" ||
+		grep -qE 'Sanitizer|runtime error:' "$work/err"; then
 		fail "$label -> asprof-jfr failed: $(head -c 400 "$work/err")"
 		return
 	fi
@@ -152,7 +158,12 @@ check()
 
 for stem in cpu-wall multi-chunk pollcatch nativemem fanout concat empty-ish; do
 	input="$(input_of "$stem")"
-	cpu="$(collapsed_sum "$input" --cpu)"
+	collapsed_sum "$input" --cpu; cpu="$total"
+	collapsed_sum "$input" --wall; wall="$total"
+	collapsed_sum "$input" --nativemem; alloc="$total"
+	collapsed_sum "$input" --nativemem --total; alloc_bytes="$total"
+	collapsed_sum "$input" --nativemem --leak; inuse="$total"
+	collapsed_sum "$input" --nativemem --leak --total; inuse_bytes="$total"
 	jdk="$(jfr_count "$stem" jdk.ExecutionSample)"
 	if [[ -n "$jdk" && "$jdk" != "$cpu" ]]; then
 		fail "$stem: collapsed --cpu counts $cpu samples, jfr summary $jdk jdk.ExecutionSample events"
@@ -161,15 +172,12 @@ for stem in cpu-wall multi-chunk pollcatch nativemem fanout concat empty-ish; do
 	fi
 	check "$stem" cpu "samples/count cpu/nanoseconds" "cpu nanoseconds" "${cpu_interval[$stem]}" \
 		"$cpu" "$((cpu * ${cpu_interval[$stem]}))" --cpu
-	wall="$(collapsed_sum "$input" --wall)"
 	check "$stem" wall "samples/count wall/nanoseconds" "wall nanoseconds" "${wall_interval[$stem]}" \
 		"$wall" "$((wall * ${wall_interval[$stem]}))" --wall
 	check "$stem" wall-threads "samples/count wall/nanoseconds" "wall nanoseconds" "${wall_interval[$stem]}" \
 		"$wall" "$((wall * ${wall_interval[$stem]}))" --wall --threads
-	check "$stem" nativemem "alloc_objects/count alloc_space/bytes" "" "" \
-		"$(collapsed_sum "$input" --nativemem)" "$(collapsed_sum "$input" --nativemem --total)" --nativemem
-	check "$stem" leak "inuse_objects/count inuse_space/bytes" "" "" \
-		"$(collapsed_sum "$input" --nativemem --leak)" "$(collapsed_sum "$input" --nativemem --leak --total)" --nativemem --leak
+	check "$stem" nativemem "alloc_objects/count alloc_space/bytes" "" "" "$alloc" "$alloc_bytes" --nativemem
+	check "$stem" leak "inuse_objects/count inuse_space/bytes" "" "" "$inuse" "$inuse_bytes" --nativemem --leak
 done
 
 echo

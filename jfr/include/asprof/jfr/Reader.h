@@ -39,6 +39,10 @@ public:
 		/// (and beginChunk() but not endChunk() of the broken one when its
 		/// events were being read).
 
+	void readChunk(const ChunkHeader& header, RecordingVisitor& visitor);
+		/// Reads one chunk (a header from chunkHeaders()) on its own. Several
+		/// Readers of one Input may read different chunks at once.
+
 	const std::optional<JfrError>& unfinished() const;
 		/// After read(): the unfinished last chunk that was left out, if any.
 
@@ -47,7 +51,7 @@ public:
 		/// recording's time span before reading it). Throws JfrError.
 
 private:
-	void readChunk(std::uint64_t offset, int index, RecordingVisitor& visitor);
+	void readChunkAt(std::uint64_t offset, int index, RecordingVisitor& visitor);
 
 	const Input& _input;
 	bool _allowUnfinishedLastChunk;

@@ -9,6 +9,7 @@
 
 #include "asprof/jfr/Event.h"
 #include "asprof/jfr/Export.h"
+#include "asprof/jfr/Input.h"
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -110,6 +111,17 @@ private:
 	struct Impl;
 	std::unique_ptr<Impl> _impl;
 };
+
+ASPROF_JFR_API std::vector<std::string> collectStacks(const std::vector<const Input*>& inputs, const CollectOptions& options,
+	SampleSink& sink, unsigned threads = 0);
+	/// Collects the stacks of every chunk of every input into sink, exactly
+	/// as one StackCollector reading them one after the other would (same
+	/// stacks, same order), decoding up to threads chunks at once (0: the
+	/// machine's cores). Large recordings are several chunks (async-profiler
+	/// cuts one every 100 MB by default), so this is what makes them fast.
+	/// --leak follows allocations from chunk to chunk: read in one thread.
+	/// An unfinished last chunk of an input is left out; the returned list
+	/// holds a warning for each. Throws JfrError.
 
 } } // namespace asprof::jfr
 
