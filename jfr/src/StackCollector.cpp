@@ -1,6 +1,7 @@
 #include "asprof/jfr/StackCollector.h"
 #include "asprof/jfr/JfrError.h"
 #include "asprof/jfr/Reader.h"
+#include "FrameNamer.h"
 #include "JavaOrder.h"
 #include <algorithm>
 #include <exception>
@@ -13,35 +14,6 @@ namespace asprof {
 namespace jfr {
 
 namespace {
-
-struct FrameKey
-{
-	std::string name;
-	std::string library;
-	std::uint8_t type;
-	bool thread;
-
-	bool operator == (const FrameKey& other) const
-	{
-		return type == other.type && thread == other.thread && name == other.name && library == other.library;
-	}
-};
-
-struct FrameKeyHash
-{
-	std::size_t operator () (const NamedFrame& frame) const
-	{
-		return std::hash<std::string>()(frame.name) * 31 + std::hash<std::string>()(frame.library) * 7 + frame.type * 2 + frame.thread;
-	}
-};
-
-struct FrameEqual
-{
-	bool operator () (const NamedFrame& a, const NamedFrame& b) const
-	{
-		return a.type == b.type && a.thread == b.thread && a.name == b.name && a.library == b.library;
-	}
-};
 
 using Stack = std::vector<const NamedFrame*>;
 
@@ -105,7 +77,7 @@ struct StackCollector::Impl
 	std::optional<std::regex> exclude;
 	std::uint64_t collected = 0;
 
-	std::unordered_set<NamedFrame, FrameKeyHash, FrameEqual> frames;
+	FrameNamer namer;
 	std::deque<Stack> stacks; // resolved stacks; stable addresses
 
 	// Per chunk.
@@ -122,7 +94,6 @@ struct StackCollector::Impl
 	std::int64_t fromTicks = std::numeric_limits<std::int64_t>::min();
 	std::int64_t toTicks = std::numeric_limits<std::int64_t>::max();
 	java::Aggregator<SampleKey> aggregator;
-	std::unordered_map<std::uint64_t, const NamedFrame*> methodNames;
 	std::map<std::pair<std::int32_t, std::int32_t>, const Stack*> resolvedStacks;
 	std::vector<PendingAllocation> chunkAllocations;
 
@@ -142,11 +113,6 @@ struct StackCollector::Impl
 		{
 			throw JfrError("<options>", 0, 0, std::string("a bad regular expression in --include or --exclude: ") + e.what());
 		}
-	}
-
-	const NamedFrame* intern(NamedFrame frame)
-	{
-		return &*frames.insert(std::move(frame)).first;
 	}
 
 	bool excluded(const Stack& stack) const
@@ -170,88 +136,6 @@ struct StackCollector::Impl
 		if (!excluded(stack)) sink.add(stack, samples, value);
 	}
 
-	const NamedFrame* threadFrame(const Chunk& chunk, std::int32_t tid)
-	{
-		std::string name;
-		const Type* threadType = chunk.metadata().byName("java.lang.Thread");
-		const ConstantPools::Entry* entry = threadType ? chunk.pools().find(threadType->id, static_cast<std::uint32_t>(tid)) : nullptr;
-		if (entry)
-		{
-			int javaName = threadType->fieldIndex("javaName");
-			int osName = threadType->fieldIndex("osName");
-			const Value* chosen = nullptr;
-			if (javaName >= 0 && entry->values[static_cast<std::size_t>(javaName)].kind != Value::Kind::Null)
-				chosen = &entry->values[static_cast<std::size_t>(javaName)];
-			else if (osName >= 0 && entry->values[static_cast<std::size_t>(osName)].kind != Value::Kind::Null)
-				chosen = &entry->values[static_cast<std::size_t>(osName)];
-			if (chosen) name = chunk.pools().text(*chosen);
-			else entry = nullptr;
-		}
-		NamedFrame frame;
-		frame.thread = true;
-		frame.type = FrameType::NATIVE;
-		if (!entry) frame.name = "[tid=" + std::to_string(tid) + "]";
-		else if (name.compare(0, 5, "[tid=") == 0) frame.name = name;
-		else frame.name = "[" + name + " tid=" + std::to_string(tid) + "]";
-		return intern(std::move(frame));
-	}
-
-	const std::string* symbolOf(const Chunk& chunk, const ConstantPools::Entry& entry, int field)
-	{
-		if (field < 0) return nullptr;
-		const Value& value = entry.values[static_cast<std::size_t>(field)];
-		return value.kind == Value::Kind::Reference ? chunk.pools().symbol(value.integer) : nullptr;
-	}
-
-	bool isNativeFrame(const Chunk& chunk, std::uint8_t type)
-	{
-		if (type == FrameType::CPP || type == FrameType::KERNEL) return true;
-		if (type != FrameType::NATIVE) return false;
-		const Type* frameTypes = chunk.metadata().byName("jdk.types.FrameType");
-		return frameTypes && chunk.pools().find(frameTypes->id, FrameType::KERNEL);
-	}
-
-	// JfrConverter.getMethodName: cached per chunk by method id.
-	const NamedFrame* methodFrame(const Chunk& chunk, std::uint64_t methodId, std::uint8_t type)
-	{
-		auto cached = methodNames.find(methodId);
-		if (cached != methodNames.end()) return cached->second;
-		NamedFrame frame;
-		frame.type = type;
-		const Type* methodType = chunk.metadata().byName("jdk.types.Method");
-		const ConstantPools::Entry* method = methodType ? chunk.pools().find(methodType->id, methodId) : nullptr;
-		if (!method)
-		{
-			frame.name = "unknown";
-		}
-		else
-		{
-			const std::string* methodName = symbolOf(chunk, *method, methodType->fieldIndex("name"));
-			const std::string* className = nullptr;
-			int classField = methodType->fieldIndex("type");
-			const Type* classType = chunk.metadata().byName("java.lang.Class");
-			if (classField >= 0 && classType)
-			{
-				const Value& classRef = method->values[static_cast<std::size_t>(classField)];
-				const ConstantPools::Entry* cls = chunk.pools().find(classType->id, classRef.integer);
-				if (cls) className = symbolOf(chunk, *cls, classType->fieldIndex("name"));
-			}
-			std::string methodText = methodName ? *methodName : std::string();
-			if (!className || className->empty() || isNativeFrame(chunk, type))
-			{
-				frame.name = methodText;
-				if (className && isNativeFrame(chunk, type)) frame.library = *className;
-			}
-			else
-			{
-				frame.name = methodText.empty() ? *className : *className + "." + methodText;
-			}
-		}
-		const NamedFrame* result = intern(std::move(frame));
-		methodNames.emplace(methodId, result);
-		return result;
-	}
-
 	const Stack* resolve(const Chunk& chunk, std::int32_t stackId, std::int32_t tid)
 	{
 		auto key = std::make_pair(stackId, options.threads ? tid : 0);
@@ -263,9 +147,9 @@ struct StackCollector::Impl
 		{
 			Stack stack;
 			stack.reserve(trace->frames.size() + 1);
-			if (options.threads) stack.push_back(threadFrame(chunk, tid));
+			if (options.threads) stack.push_back(namer.thread(chunk, tid));
 			for (auto it = trace->frames.rbegin(); it != trace->frames.rend(); ++it)
-				stack.push_back(methodFrame(chunk, it->method, static_cast<std::uint8_t>(it->type)));
+				stack.push_back(namer.method(chunk, it->method, static_cast<std::uint8_t>(it->type)));
 			stacks.push_back(std::move(stack));
 			result = &stacks.back();
 		}
@@ -321,7 +205,7 @@ void StackCollector::beginChunk(const Chunk& chunk)
 	++impl.chunkIndex;
 	impl.smallFields.assign(impl.smallFields.size(), SampleFields());
 	impl.largeFields.clear();
-	impl.methodNames.clear();
+	impl.namer.beginChunk();
 	impl.resolvedStacks.clear();
 	impl.chunkAllocations.clear();
 	impl.aggregator.clear();
@@ -500,7 +384,7 @@ std::vector<std::string> collectStacks(const std::vector<const Input*>& inputs, 
 	}
 	// Up to threads chunks decoded at once; merged into sink in file order,
 	// frames re-interned so that equal frames stay one object for the sink.
-	std::unordered_set<NamedFrame, FrameKeyHash, FrameEqual> frames;
+	NamedFrameSet frames;
 	std::vector<const NamedFrame*> stack;
 	for (std::size_t first = 0; first < tasks.size(); first += threads)
 	{

@@ -1,0 +1,56 @@
+//
+// FrameNamer.h
+//
+// Names the frames of a chunk's stacks as async-profiler's converter does (internal).
+//
+
+#ifndef Asprof_Jfr_FrameNamer_INCLUDED
+#define Asprof_Jfr_FrameNamer_INCLUDED
+
+#include "asprof/jfr/Chunk.h"
+#include "asprof/jfr/StackCollector.h"
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace asprof {
+namespace jfr {
+
+struct NamedFrameHash
+{
+	std::size_t operator () (const NamedFrame& frame) const;
+};
+
+struct NamedFrameEqual
+{
+	bool operator () (const NamedFrame& a, const NamedFrame& b) const;
+};
+
+using NamedFrameSet = std::unordered_set<NamedFrame, NamedFrameHash, NamedFrameEqual>;
+
+class FrameNamer
+	/// Interns NamedFrames (equal frames are one object for the namer's life)
+	/// and names methods and threads of the chunk being read:
+	/// JfrConverter.getMethodName (cached per chunk by method id, the first
+	/// frame type seen wins, as there) and getThreadName ("[name tid=N]").
+{
+public:
+	void beginChunk();
+		/// Forgets the previous chunk's method names (ids are per chunk).
+
+	const NamedFrame* method(const Chunk& chunk, std::uint64_t methodId, std::uint8_t type);
+	const NamedFrame* thread(const Chunk& chunk, std::int32_t tid);
+	static std::string threadName(const Chunk& chunk, std::int32_t tid);
+		/// The thread's name (javaName, else osName), or empty.
+
+	const NamedFrame* intern(NamedFrame frame);
+
+private:
+	NamedFrameSet _frames;
+	std::unordered_map<std::uint64_t, const NamedFrame*> _methods;
+};
+
+} } // namespace asprof::jfr
+
+#endif // Asprof_Jfr_FrameNamer_INCLUDED
