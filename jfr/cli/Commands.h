@@ -27,6 +27,12 @@ int runCollapsed(const Options& options);
 int runFlameGraph(const Options& options);
 	/// An interactive HTML flame graph of every input merged, to -o.
 
+int runLongPolls(const Options& options);
+	/// The polls the PollCatch hooks reported, with the stacks inside them.
+
+int runTimeline(const Options& options);
+	/// A Chrome trace (Perfetto, chrome://tracing): polls and samples per thread.
+
 int runPprof(const Options& options);
 	/// A gzipped profile.proto of every input merged, to -o.
 

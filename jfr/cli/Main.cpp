@@ -24,6 +24,8 @@ int main(int argc, char** argv)
 		if (options.command == "collapsed") return cli::runCollapsed(options);
 		if (options.command == "flamegraph") return cli::runFlameGraph(options);
 		if (options.command == "pprof") return cli::runPprof(options);
+		if (options.command == "longpolls") return cli::runLongPolls(options);
+		if (options.command == "timeline") return cli::runTimeline(options);
 		throw cli::UsageError("the " + options.command + " command is not built yet");
 	}
 	catch (cli::UsageError& e)

@@ -12,10 +12,13 @@ const char* const USAGE =
 	"       asprof-jfr collapsed  [EVENT] [FILTERS] [-o OUT] FILE...\n"
 	"       asprof-jfr flamegraph [EVENT] [FILTERS] [--title T] -o OUT.html FILE...\n"
 	"       asprof-jfr pprof      [EVENT] [FILTERS] -o OUT.pb.gz FILE...\n"
+	"       asprof-jfr longpolls  [--json] [--stack-depth N] [--samples [--include-non-pollcatch]] FILE... [MIN_DURATION]\n"
+	"       asprof-jfr timeline   [--stack-depth N] -o TRACE.json FILE...\n"
 	"\n"
 	"EVENT:   --cpu (default) | --wall | --nativemem [--leak [--tail RATIO]]\n"
 	"FILTERS: --threads  --total  --from TIME --to TIME  -I/--include REGEX  -X/--exclude REGEX\n"
 	"\n"
+	"MIN_DURATION: the shortest poll to list, such as 500us or 10ms (default 0).\n"
 	"FILE is a .jfr, a zip holding one (as the agent's reporters upload), or - for standard input.\n"
 	"TIME is milliseconds since the start of the recording (12000), negative from its end (-5000),\n"
 	"an epoch time in ms, or with a unit: 500ms, 30s, 2m, or a clock time HH:MM[:SS] (UTC).\n"
@@ -25,7 +28,7 @@ const char* const USAGE =
 bool takesValue(const std::string& option)
 {
 	return option == "-o" || option == "--output" || option == "--tail" || option == "--from" || option == "--to" || option == "-I" ||
-		option == "--include" || option == "-X" || option == "--exclude" || option == "--title";
+		option == "--include" || option == "-X" || option == "--exclude" || option == "--title" || option == "--stack-depth";
 }
 
 } // namespace
@@ -40,9 +43,11 @@ Options Options::parse(const std::vector<std::string>& arguments)
 	if (arguments.empty()) throw UsageError("no command given");
 	Options options;
 	options.command = arguments[0];
-	if (options.command != "summary" && options.command != "collapsed" && options.command != "flamegraph" && options.command != "pprof")
+	if (options.command != "summary" && options.command != "collapsed" && options.command != "flamegraph" && options.command != "pprof" &&
+		options.command != "longpolls" && options.command != "timeline")
 		throw UsageError("unknown command '" + options.command + "'");
 	const bool summary = options.command == "summary";
+	const bool polls = options.command == "longpolls" || options.command == "timeline";
 	bool eventGiven = false;
 	bool endOfOptions = false;
 	for (std::size_t i = 1; i < arguments.size(); ++i)
@@ -79,8 +84,23 @@ Options Options::parse(const std::vector<std::string>& arguments)
 			throw UsageError(option + " takes no value");
 		}
 		if (summary && option != "--json") throw UsageError(option + " does not apply to summary (only --json)");
-		if (!summary && option == "--json") throw UsageError("--json applies to summary only");
+		if (polls && option != "--stack-depth" && option != "-o" && option != "--output" &&
+			(options.command == "timeline" || (option != "--json" && option != "--samples" && option != "--include-non-pollcatch")))
+			throw UsageError(option + " does not apply to " + options.command);
+		if (!polls && (option == "--stack-depth" || option == "--samples" || option == "--include-non-pollcatch"))
+			throw UsageError(option + " applies to longpolls and timeline only");
+		if (!summary && options.command != "longpolls" && option == "--json") throw UsageError("--json applies to summary and longpolls only");
 		if (option == "--json") options.json = true;
+		else if (option == "--samples") options.samples = true;
+		else if (option == "--include-non-pollcatch") options.includeNonPollcatch = true;
+		else if (option == "--stack-depth")
+		{
+			char* end = nullptr;
+			long depth = std::strtol(value.c_str(), &end, 10);
+			if (value.empty() || *end != '\0' || depth < 1 || depth > 100000)
+				throw UsageError("--stack-depth " + value + ": expected a number of frames from 1 to 100000");
+			options.stackDepth = static_cast<int>(depth);
+		}
 		else if (option == "--cpu" || option == "--wall" || option == "--nativemem")
 		{
 			if (eventGiven) throw UsageError("give one of --cpu, --wall, --nativemem");
@@ -110,7 +130,26 @@ Options Options::parse(const std::vector<std::string>& arguments)
 		}
 		else throw UsageError("unknown option " + option);
 	}
+	if (options.command == "longpolls" && options.inputs.size() > 1)
+	{
+		// A last argument that reads as a duration is MIN_DURATION.
+		const std::string& last = options.inputs.back();
+		static const std::pair<const char*, std::int64_t> UNITS[] = {{"ns", 1}, {"us", 1000}, {"ms", 1000000}, {"s", 1000000000}};
+		for (const auto& unit : UNITS)
+		{
+			std::string suffix = unit.first;
+			if (last.size() <= suffix.size() || last.compare(last.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
+			std::string digits = last.substr(0, last.size() - suffix.size());
+			if (digits.empty() || digits.size() > 12 || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+			options.minDuration = last;
+			options.minDurationNanos = std::stoll(digits) * unit.second;
+			options.inputs.pop_back();
+			break;
+		}
+	}
 	if (options.inputs.empty()) throw UsageError("no input FILE given");
+	if (options.includeNonPollcatch && !options.samples) throw UsageError("--include-non-pollcatch needs --samples");
+	if (options.command == "timeline" && (options.output.empty() || options.output == "-")) throw UsageError("timeline needs -o FILE");
 	if (options.leak && options.event != "nativemem") throw UsageError("--leak needs --nativemem");
 	if (options.tailGiven && !options.leak) throw UsageError("--tail needs --leak");
 	if ((options.command == "flamegraph" || options.command == "pprof") && (options.output.empty() || options.output == "-"))

@@ -7,6 +7,7 @@
 #ifndef Asprof_Jfr_Cli_Options_INCLUDED
 #define Asprof_Jfr_Cli_Options_INCLUDED
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -38,6 +39,11 @@ struct Options
 	std::string include;               ///< -I / --include regex
 	std::string exclude;               ///< -X / --exclude regex
 	std::string title;                 ///< flamegraph --title
+	int stackDepth = 16;               ///< longpolls/timeline --stack-depth
+	bool samples = false;              ///< longpolls --samples
+	bool includeNonPollcatch = false;  ///< longpolls --include-non-pollcatch
+	std::string minDuration;           ///< longpolls MIN_DURATION, as given
+	std::int64_t minDurationNanos = 0;
 
 	static Options parse(const std::vector<std::string>& arguments);
 		/// Throws UsageError naming the bad argument.

@@ -10,6 +10,7 @@
 #include "asprof/jfr/FlameGraph.h"
 #include "asprof/jfr/FlameGraphHtml.h"
 #include "asprof/jfr/JfrError.h"
+#include "asprof/jfr/PollCatch.h"
 #include "asprof/jfr/PprofWriter.h"
 #include "asprof/jfr/Reader.h"
 #include "asprof/jfr/StackCollector.h"
@@ -74,6 +75,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 	{
 		Everything everything;
 		Reader(input).read(everything);
+	}
+	catch (JfrError&)
+	{
+	}
+	try
+	{
+		PollCatch polls(true);
+		Reader(input, true).read(polls);
 	}
 	catch (JfrError&)
 	{

@@ -9,6 +9,7 @@
 #include "TestSupport.h"
 #include "asprof/jfr/FlameGraph.h"
 #include "asprof/jfr/JfrError.h"
+#include "asprof/jfr/PollCatch.h"
 #include "asprof/jfr/Reader.h"
 #include "asprof/jfr/StackCollector.h"
 #include "asprof/jfr/Summary.h"
@@ -139,6 +140,7 @@ class JfrReaderTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testWallSamplesCountTheirBatches);
 	CPPUNIT_TEST(testNativeMemoryLeakIsMallocMinusMatchedFree);
 	CPPUNIT_TEST(testLatin1UserEventPayloadsAreKeptByteForByte);
+	CPPUNIT_TEST(testPollCatchFindsTheLongPollsAndWhatStalledThem);
 	CPPUNIT_TEST(testZipAndStandardInputReadLikeTheFile);
 	CPPUNIT_TEST(testBrokenInputsNameFileChunkAndOffset);
 	CPPUNIT_TEST(testUnfinishedLastChunkCanBeLeftOut);
@@ -298,6 +300,46 @@ public:
 		Reader(input).read(polls);
 		CPPUNIT_ASSERT_EQUAL(285, polls.events);
 		CPPUNIT_ASSERT_EQUAL(138, polls.slow);
+	}
+
+	void testPollCatchFindsTheLongPollsAndWhatStalledThem()
+	{
+		// README: 285 tokio.PollcatchV1 events on event-loop-0, 138 longer
+		// than 10 ms (15.000 .. 15.056 ms), the rest 0.050 .. 0.163 ms; every
+		// 20th poll ran accidentally_slow.
+		PollCatch polls;
+		Input input = Input::open(dataFile("pollcatch.jfr"));
+		Reader(input).read(polls);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(285), polls.polls().size());
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), polls.malformed());
+		int slow = 0;
+		std::int64_t previousStart = 0;
+		for (const Poll& poll : polls.polls())
+		{
+			CPPUNIT_ASSERT_EQUAL(std::string("event-loop-0"), poll.thread);
+			CPPUNIT_ASSERT(poll.startNanos >= previousStart);
+			previousStart = poll.startNanos;
+			if (poll.durationNanos <= 10000000)
+			{
+				CPPUNIT_ASSERT(poll.durationNanos >= 50000 && poll.durationNanos <= 163000 + 1000);
+				continue;
+			}
+			++slow;
+			CPPUNIT_ASSERT(poll.durationNanos >= 15000000 && poll.durationNanos <= 15056000 + 1000);
+			// A 15 ms poll under a 1 ms CPU interval holds samples, and the
+			// most frequent one is in the stalling function.
+			CPPUNIT_ASSERT(poll.samples >= 5);
+			CPPUNIT_ASSERT_EQUAL(std::string("accidentally_slow"), poll.stack.at(0));
+			CPPUNIT_ASSERT_EQUAL(std::string("event_loop"), poll.stack.at(1));
+		}
+		CPPUNIT_ASSERT_EQUAL(138, slow);
+		for (const PollSample& sample : polls.samples())
+		{
+			CPPUNIT_ASSERT(sample.pollIndex >= 0);
+			const Poll& poll = polls.polls()[static_cast<std::size_t>(sample.pollIndex)];
+			CPPUNIT_ASSERT_EQUAL(poll.tid, sample.tid);
+			CPPUNIT_ASSERT(sample.timeNanos >= poll.startNanos - 1000 && sample.timeNanos <= poll.startNanos + poll.durationNanos + 1000);
+		}
 	}
 
 	void testZipAndStandardInputReadLikeTheFile()
