@@ -8,6 +8,9 @@
 // an interval still leave samples in it.
 #include "TestSupport.h"
 #include "asprof/agent/Agent.h"
+#include "asprof/jfr/Reader.h"
+#include "asprof/jfr/StackCollector.h"
+#include "asprof/jfr/Summary.h"
 #include "Poco/Environment.h"
 #include "Poco/File.h"
 #include "Poco/Pipe.h"
@@ -180,6 +183,39 @@ Samples executionSamples(const std::string& tool, const std::string& file)
 	return samples;
 }
 
+// The same counts by our own reader (libasprof-jfr), for the same file: CPU
+// samples in all, and those with the busy frame in the top three frames.
+Samples ourSamples(const std::string& file)
+{
+	struct Counter: asprof::jfr::SampleSink
+	{
+		Samples samples;
+		void add(const std::vector<const asprof::jfr::NamedFrame*>& stack, std::int64_t count, std::int64_t) override
+		{
+			samples.total += static_cast<int>(count);
+			// Among the top three frames, as jfr print --stack-depth 3 shows them.
+			for (std::size_t i = stack.size() > 3 ? stack.size() - 3 : 0; i < stack.size(); ++i)
+			{
+				if (stack[i]->name == BUSY_FRAME)
+				{
+					samples.ofBusyWork += static_cast<int>(count);
+					break;
+				}
+			}
+		}
+	} counter;
+	asprof::jfr::Input input = asprof::jfr::Input::open(file);
+	asprof::jfr::StackCollector collector(asprof::jfr::CollectOptions(), counter);
+	asprof::jfr::Reader(input).read(collector);
+	collector.finish();
+	// Every jdk.ExecutionSample is a CPU sample, nothing else is.
+	asprof::jfr::Summary summary = asprof::jfr::Summary::of(input);
+	auto found = summary.events.find("jdk.ExecutionSample");
+	CPPUNIT_ASSERT_EQUAL_MESSAGE(file, found == summary.events.end() ? std::uint64_t(0) : found->second.count,
+		static_cast<std::uint64_t>(counter.samples.total));
+	return counter.samples;
+}
+
 std::string agentIni(const std::string& library, const std::string& directory)
 {
 	std::string ini = "[agent]\nlibrary = " + library + "\npluginDir = " ASPROF_BUILD_PLUGIN_DIR "\n";
@@ -281,6 +317,10 @@ private:
 			const RecordingFile& recording = recordings[i];
 			Samples samples = executionSamples(tool, out.file(recording.name));
 			counts += (i ? " " : "") + std::to_string(samples.ofBusyWork) + "/" + std::to_string(samples.total);
+			// Fresh recordings of the real library read the same by asprof-jfr as by the JDK.
+			Samples ours = ourSamples(out.file(recording.name));
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(recording.name + ": CPU samples, asprof::jfr vs jfr print", samples.total, ours.total);
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(recording.name + ": busy samples, asprof::jfr vs jfr print", samples.ofBusyWork, ours.ofBusyWork);
 			if (i + 1 == recordings.size()) break;
 			std::string interval = recording.name + " (full interval " + std::to_string(i + 1) + ", " +
 				std::to_string((recording.endNanos - recording.startNanos) / 1000000) + "ms, " + std::to_string(samples.total) +
