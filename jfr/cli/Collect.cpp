@@ -3,12 +3,18 @@
 #include "asprof/jfr/FlameGraph.h"
 #include "asprof/jfr/JfrError.h"
 #include "asprof/jfr/Reader.h"
+#include "Poco/Exception.h"
 #include "Poco/File.h"
-#include "Poco/FileStream.h"
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <algorithm>
 #include <iostream>
 #include <limits>
 #include <memory>
+#include <regex>
 
 namespace asprof {
 namespace jfr {
@@ -25,6 +31,17 @@ CollectOptions collectOptions(const Options& options, const std::vector<Input>& 
 	collect.threads = options.threads;
 	collect.include = options.include;
 	collect.exclude = options.exclude;
+	for (const auto* pattern : {&options.include, &options.exclude})
+	{
+		try
+		{
+			if (!pattern->empty()) std::regex check(*pattern);
+		}
+		catch (std::regex_error& e)
+		{
+			throw UsageError((pattern == &options.include ? "-I " : "-X ") + *pattern + ": not a regular expression (" + e.what() + ")");
+		}
+	}
 	if (!options.from.empty() || !options.to.empty())
 	{
 		std::int64_t start = std::numeric_limits<std::int64_t>::max();
@@ -68,25 +85,45 @@ void writeOutput(const Options& options, const std::function<void(std::ostream&)
 		if (!std::cout) throw Poco::WriteFileException("cannot write to standard output");
 		return;
 	}
-	// Written next to the target, then renamed: never half a file under the name.
-	std::string temporary = options.output + ".tmp-asprof-jfr";
+	struct stat st;
+	bool exists = ::lstat(options.output.c_str(), &st) == 0;
+	if (exists && !S_ISREG(st.st_mode))
+	{
+		// A device, a pipe or a symbolic link: written in place, as a shell's
+		// > would (never replaced by a file).
+		if (S_ISDIR(st.st_mode)) throw Poco::WriteFileException(options.output + " is a directory");
+		std::ofstream out(options.output, std::ios::binary | std::ios::trunc);
+		if (!out) throw Poco::WriteFileException("cannot write " + options.output + ": " + std::strerror(errno));
+		write(out);
+		out.flush();
+		if (!out) throw Poco::WriteFileException("cannot write " + options.output);
+		return;
+	}
+	// A new file of a unique name (O_EXCL) next to the target, renamed over it
+	// at the end: never half a file under the name, and nothing someone else
+	// prepared is written through.
+	std::string pattern = options.output + ".tmp-XXXXXX";
+	std::vector<char> name(pattern.begin(), pattern.end());
+	name.push_back('\0');
+	int fd = ::mkstemp(name.data());
+	if (fd < 0) throw Poco::WriteFileException("cannot write " + options.output + ": " + std::strerror(errno));
+	std::string temporary(name.data());
+	mode_t mask = ::umask(0);
+	::umask(mask);
+	::fchmod(fd, exists ? (st.st_mode & 07777) : (0666 & ~mask));
+	::close(fd);
 	try
 	{
-		Poco::FileOutputStream out(temporary);
+		std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
 		write(out);
 		out.close();
-		if (!out.good()) throw Poco::WriteFileException("cannot write " + temporary);
-		Poco::File(temporary).renameTo(options.output);
+		if (!out) throw Poco::WriteFileException("cannot write " + temporary);
+		if (::rename(temporary.c_str(), options.output.c_str()) != 0)
+			throw Poco::WriteFileException("cannot rename " + temporary + " to " + options.output + ": " + std::strerror(errno));
 	}
 	catch (...)
 	{
-		try
-		{
-			Poco::File(temporary).remove();
-		}
-		catch (Poco::Exception&)
-		{
-		}
+		::unlink(temporary.c_str());
 		throw;
 	}
 }

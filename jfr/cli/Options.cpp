@@ -110,10 +110,13 @@ Options Options::parse(const std::vector<std::string>& arguments)
 		else if (option == "--leak") options.leak = true;
 		else if (option == "--tail")
 		{
+			// A ratio (0.1) or a percentage (10%), as the converter takes it.
+			bool percent = !value.empty() && value.back() == '%';
+			std::string number = percent ? value.substr(0, value.size() - 1) : value;
 			char* end = nullptr;
-			options.tail = std::strtod(value.c_str(), &end);
-			if (value.empty() || *end != '\0' || !(options.tail >= 0 && options.tail <= 1))
-				throw UsageError("--tail " + value + ": expected a ratio from 0 to 1, such as 0.1");
+			options.tail = std::strtod(number.c_str(), &end) / (percent ? 100.0 : 1.0);
+			if (number.empty() || *end != '\0' || !(options.tail >= 0 && options.tail <= 1))
+				throw UsageError("--tail " + value + ": expected a ratio from 0 to 1 (0.1) or a percentage (10%)");
 			options.tailGiven = true;
 		}
 		else if (option == "--threads") options.threads = true;

@@ -28,7 +28,10 @@ public:
 
 	void beginChunk(const Chunk& chunk) override
 	{
-		_interval = 0;
+		// async-profiler writes its settings into a recording's first chunk
+		// only: later chunks of the same input keep its interval.
+		if (chunk.inputName() != _input || chunk.header().index == 1) _interval = 0;
+		_input = chunk.inputName();
 		_start = std::min(_start, chunk.header().startNanos);
 		_end = std::max(_end, chunk.header().startNanos + chunk.header().durationNanos);
 		_collector.beginChunk(chunk);
@@ -77,6 +80,7 @@ private:
 	PprofWriter& _writer;
 	bool _wall;
 	std::int64_t _interval = 0;
+	std::string _input;
 	std::uint64_t _setting = ~std::uint64_t(0);
 	int _name = -1;
 	int _value = -1;

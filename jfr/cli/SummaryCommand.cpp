@@ -1,9 +1,11 @@
 #include "Commands.h"
 #include "asprof/jfr/Summary.h"
 #include "Poco/DateTimeFormatter.h"
+#include "Poco/Exception.h"
 #include "Poco/JSON/Object.h"
 #include "Poco/Timestamp.h"
 #include <iomanip>
+#include <iostream>
 #include <sstream>
 
 namespace asprof {
@@ -90,6 +92,7 @@ int runSummary(const Options& options, std::ostream& out)
 	for (const auto& path : options.inputs)
 	{
 		Summary summary = Summary::of(Input::open(path));
+		if (!summary.warning.empty()) std::cerr << "asprof-jfr: warning: " << summary.warning << "\n";
 		if (options.json)
 		{
 			printJson(summary, out);
@@ -99,6 +102,8 @@ int runSummary(const Options& options, std::ostream& out)
 		first = false;
 		printText(summary, out);
 	}
+	out.flush();
+	if (!out) throw Poco::WriteFileException("cannot write to standard output");
 	return 0;
 }
 

@@ -59,6 +59,51 @@ void readUtf16(Cursor& cursor, std::string& out)
 	if (pendingHigh != 0) appendUtf8(out, 0xfffd);
 }
 
+// Invalid UTF-8 becomes U+FFFD, one per maximal ill-formed subsequence, as
+// Java's decoder (and so the converter) does: the output stays UTF-8.
+void repairUtf8(std::string& text)
+{
+	auto byte = [&](std::size_t i) { return static_cast<std::uint8_t>(text[i]); };
+	std::size_t i = 0;
+	while (i < text.size() && byte(i) < 0x80) ++i;
+	if (i == text.size()) return; // ASCII: the usual case
+	std::string out = text.substr(0, i);
+	while (i < text.size())
+	{
+		std::uint8_t lead = byte(i);
+		if (lead < 0x80)
+		{
+			out += static_cast<char>(lead);
+			++i;
+			continue;
+		}
+		int length = lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
+		std::size_t good = 1; // bytes of a valid prefix
+		if (length > 0)
+		{
+			for (; good < static_cast<std::size_t>(length) && i + good < text.size(); ++good)
+			{
+				std::uint8_t next = byte(i + good);
+				std::uint8_t low = 0x80, high = 0xbf;
+				if (good == 1 && lead == 0xe0) low = 0xa0;
+				if (good == 1 && lead == 0xed) high = 0x9f;
+				if (good == 1 && lead == 0xf0) low = 0x90;
+				if (good == 1 && lead == 0xf4) high = 0x8f;
+				if (next < low || next > high) break;
+			}
+		}
+		if (length > 0 && good == static_cast<std::size_t>(length))
+		{
+			out.append(text, i, good);
+			i += good;
+			continue;
+		}
+		appendUtf8(out, 0xfffd);
+		i += good;
+	}
+	text.swap(out);
+}
+
 void readPrimitive(Cursor& cursor, Field::Encoding encoding, Value& out)
 {
 	out.kind = Value::Kind::Integer;
@@ -117,6 +162,7 @@ void readString(Cursor& cursor, Value& out)
 	case 3:
 		out.kind = Value::Kind::String;
 		cursor.readBytes(out.text, cursor.readCount("UTF-8 bytes"));
+		repairUtf8(out.text);
 		return;
 	case 4:
 		out.kind = Value::Kind::String;
@@ -145,10 +191,8 @@ void readField(Cursor& cursor, const Field& field, Value& out, int depth)
 		readSingle(cursor, field, out, depth);
 		return;
 	}
-	// Every element takes at least a byte, except a struct without fields.
-	bool empty = field.encoding == Field::Encoding::Struct && field.type->fields.empty();
-	std::uint64_t count = cursor.readCount("array elements", empty ? 0 : 1);
-	if (empty && count > (std::uint64_t(1) << 32)) cursor.fail("an array of " + std::to_string(count) + " empty structs");
+	// Every element takes at least a byte: Metadata::read refuses structs that take none.
+	std::uint64_t count = cursor.readCount("array elements");
 	Value element;
 	for (std::uint64_t i = 0; i < count; ++i) readSingle(cursor, field, element, depth);
 	out.kind = Value::Kind::Array;

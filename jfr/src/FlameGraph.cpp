@@ -9,6 +9,12 @@ namespace {
 
 const int TYPE_SHIFT = 28;
 
+// Java's long arithmetic wraps (the converter's totals); ours too, without UB.
+std::int64_t wrappingAdd(std::int64_t a, std::int64_t b)
+{
+	return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) + static_cast<std::uint64_t>(b));
+}
+
 std::uint32_t keyOf(const FlameGraph::Node& node)
 {
 	return node.title | static_cast<std::uint32_t>(node.type) << TYPE_SHIFT;
@@ -56,7 +62,7 @@ void FlameGraph::add(const std::vector<const NamedFrame*>& stack, std::int64_t s
 	std::uint32_t node = 0;
 	for (const NamedFrame* frame : stack)
 	{
-		_nodes[node].total += ticks;
+		_nodes[node].total = wrappingAdd(_nodes[node].total, ticks);
 		auto title = _titleIndex.find(frame->name);
 		if (title == _titleIndex.end())
 		{
@@ -67,10 +73,24 @@ void FlameGraph::add(const std::vector<const NamedFrame*>& stack, std::int64_t s
 		std::uint8_t type = frame->type;
 		if (type == FrameType::INTERPRETED || type == FrameType::INLINED || type == FrameType::C1_COMPILED) type = FrameType::JIT_COMPILED;
 		node = child(node, title->second, type);
+		Node& folded = _nodes[node];
+		if (frame->type == FrameType::INTERPRETED) folded.interpreted = wrappingAdd(folded.interpreted, ticks);
+		else if (frame->type == FrameType::INLINED) folded.inlined = wrappingAdd(folded.inlined, ticks);
+		else if (frame->type == FrameType::C1_COMPILED) folded.c1 = wrappingAdd(folded.c1, ticks);
 	}
-	_nodes[node].total += ticks;
-	_nodes[node].self += ticks;
+	_nodes[node].total = wrappingAdd(_nodes[node].total, ticks);
+	_nodes[node].self = wrappingAdd(_nodes[node].self, ticks);
 	_depth = std::max(_depth, static_cast<int>(stack.size()));
+}
+
+std::uint8_t FlameGraph::displayType(const Node& node)
+{
+	// In long double: hostile weights must not overflow (exact for real ones).
+	using Wide = long double;
+	if (Wide(node.inlined) * 3 >= Wide(node.total)) return FrameType::INLINED;
+	if (Wide(node.c1) * 2 >= Wide(node.total)) return FrameType::C1_COMPILED;
+	if (Wide(node.interpreted) * 2 >= Wide(node.total)) return FrameType::INTERPRETED;
+	return node.type;
 }
 
 std::vector<std::uint32_t> FlameGraph::orderedChildren(const Node& node) const
@@ -108,7 +128,7 @@ void FlameGraph::writeCollapsed(std::ostream& out) const
 		const Node& node = _nodes[visit.node];
 		path.resize(visit.pathLength);
 		path += _titles[node.title];
-		path += suffix(node.type);
+		path += suffix(displayType(node));
 		if (node.self > 0) out << path << ' ' << node.self << '\n';
 		path += ';';
 		pushChildren(node, path.size());

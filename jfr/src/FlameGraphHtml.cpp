@@ -181,7 +181,7 @@ void writeNodes(BufferedOutput& out, const FlameGraph& graph)
 		first = false;
 		out.putNumber(node.title);
 		out.put(',');
-		out.putNumber(node.type);
+		out.putNumber(FlameGraph::displayType(node));
 		out.put(',');
 		out.putNumber(node.total);
 		out.put(',');

@@ -35,6 +35,7 @@ bool NamedFrameEqual::operator () (const NamedFrame& a, const NamedFrame& b) con
 void FrameNamer::beginChunk()
 {
 	_methods.clear();
+	_framesByMethodAndType.clear();
 }
 
 const NamedFrame* FrameNamer::intern(NamedFrame frame)
@@ -71,41 +72,53 @@ const NamedFrame* FrameNamer::thread(const Chunk& chunk, std::int32_t tid)
 
 const NamedFrame* FrameNamer::method(const Chunk& chunk, std::uint64_t methodId, std::uint8_t type)
 {
+	std::uint64_t key = methodId << 8 | type;
+	auto known = _framesByMethodAndType.find(key);
+	if (key >> 8 == methodId && known != _framesByMethodAndType.end()) return known->second;
 	auto cached = _methods.find(methodId);
-	if (cached != _methods.end()) return cached->second;
-	NamedFrame frame;
-	frame.type = type;
-	const Type* methodType = chunk.metadata().byName("jdk.types.Method");
-	const ConstantPools::Entry* method = methodType ? chunk.pools().find(methodType->id, methodId) : nullptr;
-	if (!method)
+	if (cached == _methods.end())
 	{
-		frame.name = "unknown";
-	}
-	else
-	{
-		const std::string* methodName = symbolOf(chunk, *method, methodType->fieldIndex("name"));
-		const std::string* className = nullptr;
-		int classField = methodType->fieldIndex("type");
-		const Type* classType = chunk.metadata().byName("java.lang.Class");
-		if (classField >= 0 && classType)
+		// The name, as the converter caches it: by method id, named with the
+		// type of the first frame that asked.
+		std::string name;
+		std::string library;
+		const Type* methodType = chunk.metadata().byName("jdk.types.Method");
+		const ConstantPools::Entry* method = methodType ? chunk.pools().find(methodType->id, methodId) : nullptr;
+		if (!method)
 		{
-			const Value& classRef = method->values[static_cast<std::size_t>(classField)];
-			const ConstantPools::Entry* cls = chunk.pools().find(classType->id, classRef.integer);
-			if (cls) className = symbolOf(chunk, *cls, classType->fieldIndex("name"));
-		}
-		std::string methodText = methodName ? *methodName : std::string();
-		if (!className || className->empty() || isNativeFrame(chunk, type))
-		{
-			frame.name = methodText;
-			if (className && isNativeFrame(chunk, type)) frame.library = *className;
+			name = "unknown";
 		}
 		else
 		{
-			frame.name = methodText.empty() ? *className : *className + "." + methodText;
+			const std::string* methodName = symbolOf(chunk, *method, methodType->fieldIndex("name"));
+			const std::string* className = nullptr;
+			int classField = methodType->fieldIndex("type");
+			const Type* classType = chunk.metadata().byName("java.lang.Class");
+			if (classField >= 0 && classType)
+			{
+				const Value& classRef = method->values[static_cast<std::size_t>(classField)];
+				const ConstantPools::Entry* cls = chunk.pools().find(classType->id, classRef.integer);
+				if (cls) className = symbolOf(chunk, *cls, classType->fieldIndex("name"));
+			}
+			std::string methodText = methodName ? *methodName : std::string();
+			if (!className || className->empty() || isNativeFrame(chunk, type))
+			{
+				name = methodText;
+				if (className && isNativeFrame(chunk, type)) library = *className;
+			}
+			else
+			{
+				name = methodText.empty() ? *className : *className + "." + methodText;
+			}
 		}
+		cached = _methods.emplace(methodId, std::make_pair(std::move(name), std::move(library))).first;
 	}
+	NamedFrame frame;
+	frame.name = cached->second.first;
+	frame.library = cached->second.second;
+	frame.type = type;
 	const NamedFrame* result = intern(std::move(frame));
-	_methods.emplace(methodId, result);
+	if (key >> 8 == methodId) _framesByMethodAndType.emplace(key, result);
 	return result;
 }
 

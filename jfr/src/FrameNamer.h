@@ -32,8 +32,9 @@ using NamedFrameSet = std::unordered_set<NamedFrame, NamedFrameHash, NamedFrameE
 class FrameNamer
 	/// Interns NamedFrames (equal frames are one object for the namer's life)
 	/// and names methods and threads of the chunk being read:
-	/// JfrConverter.getMethodName (cached per chunk by method id, the first
-	/// frame type seen wins, as there) and getThreadName ("[name tid=N]").
+	/// JfrConverter.getMethodName (the name cached per chunk by method id,
+	/// as there; the frame type is each frame's own) and getThreadName
+	/// ("[name tid=N]").
 {
 public:
 	void beginChunk();
@@ -48,7 +49,8 @@ public:
 
 private:
 	NamedFrameSet _frames;
-	std::unordered_map<std::uint64_t, const NamedFrame*> _methods;
+	std::unordered_map<std::uint64_t, std::pair<std::string, std::string>> _methods; ///< id -> name, library
+	std::unordered_map<std::uint64_t, const NamedFrame*> _framesByMethodAndType;
 };
 
 } } // namespace asprof::jfr

@@ -54,16 +54,22 @@ void writeAll(int fd, const char* data, std::size_t length, const std::string& f
 	}
 }
 
-int copyStream(std::istream& in, const std::string& forInput)
+// limit: the most bytes to copy (a zip bomb must not fill the disk).
+int copyStream(std::istream& in, const std::string& forInput, std::uint64_t limit)
 {
 	int fd = anonymousFile(forInput);
 	try
 	{
 		std::vector<char> buffer(1 << 20);
+		std::uint64_t copied = 0;
 		while (in)
 		{
 			in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
 			if (in.gcount() > 0) writeAll(fd, buffer.data(), static_cast<std::size_t>(in.gcount()), forInput);
+			copied += static_cast<std::uint64_t>(in.gcount());
+			if (copied > limit)
+				throw JfrError(forInput, 0, 0, "inflates to more than " + std::to_string(limit) + " bytes (" + std::to_string(limit / 64) +
+					"-odd times its compressed size): not read; unzip it first if it is a real recording");
 		}
 		if (in.bad()) throw JfrError(forInput, 0, 0, "cannot read it");
 	}
@@ -75,10 +81,37 @@ int copyStream(std::istream& in, const std::string& forInput)
 	return fd;
 }
 
+bool startsLikeARecording(const char* bytes, std::size_t length)
+{
+	return length >= 4 && (std::memcmp(bytes, "FLR\0", 4) == 0 || std::memcmp(bytes, ZIP_MAGIC, 4) == 0);
+}
+
+// A pipe or stdin: its first bytes must be a recording's or a zip's before
+// anything more is copied (/dev/zero, a log piped by mistake).
 int copyDescriptor(int source, const std::string& forInput)
 {
 	int fd = anonymousFile(forInput);
 	std::vector<char> buffer(1 << 20);
+	std::size_t head = 0;
+	while (head < 4)
+	{
+		ssize_t n = ::read(source, buffer.data() + head, 4 - head);
+		if (n < 0 && errno == EINTR) continue;
+		if (n < 0)
+		{
+			int error = errno;
+			::close(fd);
+			throw JfrError(forInput, 0, 0, std::string("cannot read it: ") + std::strerror(error));
+		}
+		if (n == 0) break;
+		head += static_cast<std::size_t>(n);
+	}
+	if (head > 0 && !startsLikeARecording(buffer.data(), head))
+	{
+		::close(fd);
+		throw JfrError(forInput, 1, 0, "not a JFR file (no FLR magic) nor a zip");
+	}
+	writeAll(fd, buffer.data(), head, forInput);
 	for (;;)
 	{
 		ssize_t n = ::read(source, buffer.data(), buffer.size());
@@ -123,7 +156,9 @@ int inflateJfrEntry(int zipFd, const std::string& name, std::string& entryName)
 		entryName = entry->first;
 		stream.clear();
 		Poco::Zip::ZipInputStream entryStream(stream, entry->second);
-		return copyStream(entryStream, name + ":" + entryName);
+		// JFR deflates 5 to 20 times; far more is a zip bomb.
+		std::uint64_t limit = static_cast<std::uint64_t>(entry->second.getCompressedSize()) * 64 + (std::uint64_t(64) << 20);
+		return copyStream(entryStream, name + ":" + entryName, limit);
 	}
 	catch (JfrError&)
 	{
@@ -167,16 +202,24 @@ Input Input::open(const std::string& path)
 	if (path == "-")
 	{
 		name = "<stdin>";
+		if (::isatty(STDIN_FILENO)) throw JfrError(name, 0, 0, "standard input is a terminal: pipe a recording into it, or name a file");
 		fd = copyDescriptor(STDIN_FILENO, name);
 	}
 	else
 	{
-		fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		// Non-blocking, so that opening a device cannot hang; but a FIFO
+		// (`<(...)`, a named pipe) waits for its writer, as any reader does.
+		struct stat named;
+		bool fifo = ::stat(path.c_str(), &named) == 0 && S_ISFIFO(named.st_mode);
+		fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (fifo ? 0 : O_NONBLOCK));
 		if (fd < 0) throw JfrError(path, 0, 0, "cannot open it: " + errnoText());
 		struct stat st;
 		if (::fstat(fd, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
 		{
-			// A pipe or a device: take what it gives, once.
+			// A pipe or a device: take what it gives, once, blocking (the
+			// open did not, so that a FIFO without a writer cannot hang it).
+			int flags = ::fcntl(fd, F_GETFL);
+			if (flags >= 0) ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
 			int copy = -1;
 			try
 			{

@@ -164,8 +164,9 @@ public:
 			}
 			if (slot.key == key)
 			{
-				slot.samples += samples;
-				slot.value += value;
+				// Java's long arithmetic wraps; so does ours, without UB.
+				slot.samples = static_cast<std::int64_t>(static_cast<std::uint64_t>(slot.samples) + static_cast<std::uint64_t>(samples));
+				slot.value = static_cast<std::int64_t>(static_cast<std::uint64_t>(slot.value) + static_cast<std::uint64_t>(value));
 				return;
 			}
 		}

@@ -1,6 +1,7 @@
 #include "asprof/jfr/Metadata.h"
 #include "Cursor.h"
 #include "Decoder.h"
+#include <algorithm>
 #include <functional>
 #include <set>
 
@@ -34,9 +35,16 @@ const std::string& stringAt(Cursor& cursor, const std::vector<std::string>& stri
 	return strings[static_cast<std::size_t>(index)];
 }
 
-void readElement(Cursor& cursor, const std::vector<std::string>& strings, Element& element, int depth)
+// Real metadata has a few thousand elements and strings; these bounds keep a
+// hostile one from costing more than a few hundred MB however it nests.
+const std::uint64_t MAX_ELEMENTS = 1000000;
+const std::uint64_t MAX_STRINGS = 1000000;
+const std::size_t MAX_FIELDS = 4096;
+
+void readElement(Cursor& cursor, const std::vector<std::string>& strings, Element& element, int depth, std::uint64_t& budget)
 {
 	if (depth > MAX_NESTING) cursor.fail("metadata elements nested deeper than " + std::to_string(MAX_NESTING) + " levels");
+	if (budget-- == 0) cursor.fail("metadata with more than " + std::to_string(MAX_ELEMENTS) + " elements");
 	element.name = &stringAt(cursor, strings);
 	std::uint64_t attributeCount = cursor.readCount("metadata attributes", 2);
 	element.attributes.reserve(static_cast<std::size_t>(attributeCount));
@@ -47,8 +55,12 @@ void readElement(Cursor& cursor, const std::vector<std::string>& strings, Elemen
 		element.attributes.emplace_back(&key, &value);
 	}
 	std::uint64_t childCount = cursor.readCount("metadata elements", 3);
-	element.children.resize(static_cast<std::size_t>(childCount));
-	for (auto& child : element.children) readElement(cursor, strings, child, depth + 1);
+	// Grown as children are read, never sized by the count: nested counts multiply.
+	for (std::uint64_t i = 0; i < childCount; ++i)
+	{
+		element.children.emplace_back();
+		readElement(cursor, strings, element.children.back(), depth + 1, budget);
+	}
 }
 
 std::uint64_t parseId(Cursor& cursor, std::uint64_t at, const std::string& text, const std::string& what)
@@ -156,17 +168,19 @@ Metadata Metadata::read(Cursor& cursor)
 	cursor.readVarlong(); // duration
 	cursor.readVarlong(); // metadata id
 	std::uint64_t stringCount = cursor.readCount("metadata strings");
-	std::vector<std::string> strings(static_cast<std::size_t>(stringCount));
+	if (stringCount > MAX_STRINGS) cursor.fail("metadata with " + std::to_string(stringCount) + " strings (at most " + std::to_string(MAX_STRINGS) + ")");
+	std::vector<std::string> strings;
 	Value text;
-	for (auto& string : strings)
+	for (std::uint64_t i = 0; i < stringCount; ++i)
 	{
 		std::uint64_t at = cursor.position();
 		readString(cursor, text);
 		if (text.kind == Value::Kind::StringReference) cursor.failAt(at, "metadata: a string refers to a constant pool");
-		string = text.utf8();
+		strings.push_back(text.utf8());
 	}
 	Element root;
-	readElement(cursor, strings, root, 0);
+	std::uint64_t budget = MAX_ELEMENTS;
+	readElement(cursor, strings, root, 0, budget);
 
 	Metadata metadata;
 	std::function<void(const Element&)> collect = [&](const Element& element) {
@@ -207,6 +221,36 @@ Metadata Metadata::read(Cursor& cursor)
 			bool primitive = false;
 			Field::Encoding encoding = primitiveEncoding(field.type->name, primitive);
 			field.encoding = field.constantPool ? Field::Encoding::Reference : encoding;
+		}
+	}
+	// A struct that takes no bytes (no fields, or only such structs) held
+	// inline would let an array or a pool claim any count for free.
+	std::set<const Type*> empty;
+	bool changed = true;
+	while (changed)
+	{
+		changed = false;
+		for (const auto& type : metadata._types)
+		{
+			if (empty.count(type.get())) continue;
+			bool takesNoBytes = std::all_of(type->fields.begin(), type->fields.end(), [&](const Field& field) {
+				return field.encoding == Field::Encoding::Struct && !field.array && empty.count(field.type);
+			});
+			if (takesNoBytes)
+			{
+				empty.insert(type.get());
+				changed = true;
+			}
+		}
+	}
+	for (const auto& type : metadata._types)
+	{
+		if (type->fields.size() > MAX_FIELDS)
+			cursor.failAt(eventStart, "metadata: type " + type->name + " has " + std::to_string(type->fields.size()) + " fields (at most " + std::to_string(MAX_FIELDS) + ")");
+		for (const auto& field : type->fields)
+		{
+			if (field.encoding == Field::Encoding::Struct && empty.count(field.type))
+				cursor.failAt(eventStart, "metadata: field " + type->name + "." + field.name + " is a struct that takes no bytes (" + field.type->name + ")");
 		}
 	}
 	for (auto& type : metadata._types)

@@ -1,6 +1,7 @@
 #include "asprof/jfr/PprofWriter.h"
 #include "ProtoWriter.h"
 #include "Poco/DeflatingStream.h"
+#include <limits>
 
 namespace asprof {
 namespace jfr {
@@ -133,7 +134,9 @@ void PprofWriter::add(const std::vector<const NamedFrame*>& stack, std::int64_t 
 	}
 	std::string key(reinterpret_cast<const char*>(sample.locations.data()), sample.locations.size() * sizeof(std::uint64_t));
 	key.append(reinterpret_cast<const char*>(&sample.thread), sizeof(sample.thread));
-	std::int64_t second = _kind == Kind::Cpu || _kind == Kind::Wall ? samples * _period : value;
+	std::int64_t second = value;
+	if ((_kind == Kind::Cpu || _kind == Kind::Wall) && __builtin_mul_overflow(samples, _period, &second))
+		second = std::numeric_limits<std::int64_t>::max(); // a hostile interval setting: saturate, never UB
 	auto found = _sampleIndex.find(key);
 	if (found == _sampleIndex.end())
 	{
@@ -141,8 +144,8 @@ void PprofWriter::add(const std::vector<const NamedFrame*>& stack, std::int64_t 
 		_samples.push_back(std::move(sample));
 	}
 	Sample& merged = _samples[found->second];
-	merged.values[0] += samples;
-	merged.values[1] += second;
+	if (__builtin_add_overflow(merged.values[0], samples, &merged.values[0])) merged.values[0] = std::numeric_limits<std::int64_t>::max();
+	if (__builtin_add_overflow(merged.values[1], second, &merged.values[1])) merged.values[1] = std::numeric_limits<std::int64_t>::max();
 }
 
 std::int64_t PprofWriter::total(int index) const

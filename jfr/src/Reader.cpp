@@ -271,13 +271,17 @@ void Reader::readChunkAt(std::uint64_t offset, int index, RecordingVisitor& visi
 
 	// Then the constant pools: a chain of checkpoints from the last one back.
 	ConstantPools& pools = chunk._pools;
-	std::set<std::uint64_t> visited;
+	// Each checkpoint must lie wholly before the one that points to it: the
+	// chain cannot loop, and no byte is read twice.
+	std::uint64_t below = chunkEnd;
 	std::uint64_t checkpoint = offset + header.constantPoolOffset;
 	for (;;)
 	{
-		if (!visited.insert(checkpoint).second) cursor.failAt(checkpoint, "the checkpoint chain loops");
 		cursor.seek(checkpoint, chunkEnd);
 		size = readEventHeader(cursor, chunkEnd, type);
+		if (checkpoint + size > below)
+			cursor.failAt(checkpoint, below == chunkEnd ? "the checkpoint runs past the chunk's end" : "the checkpoint chain loops or overlaps (a checkpoint must end before the one pointing to it)");
+		below = checkpoint;
 		if (type != CHECKPOINT_EVENT) cursor.failAt(checkpoint, "no checkpoint event where the chain points (type " + std::to_string(type) + ")");
 		cursor.setLimit(checkpoint + size);
 		cursor.readVarlong(); // start time

@@ -115,14 +115,23 @@ struct StackCollector::Impl
 		}
 	}
 
+	// std::regex recurses per character: a name of tens of thousands of
+	// characters would overflow the stack. Names are matched on their first
+	// MAX_MATCHED_NAME bytes (real frame names are far shorter).
+	static bool matches(const std::string& name, const std::regex& pattern)
+	{
+		const std::size_t MAX_MATCHED_NAME = 4096;
+		return std::regex_match(name.begin(), name.size() > MAX_MATCHED_NAME ? name.begin() + MAX_MATCHED_NAME : name.end(), pattern);
+	}
+
 	bool excluded(const Stack& stack) const
 	{
 		if (!include && !exclude) return false;
 		bool needInclude = include.has_value();
 		for (const NamedFrame* frame : stack)
 		{
-			if (exclude && std::regex_match(frame->name, *exclude)) return true;
-			if (needInclude && std::regex_match(frame->name, *include))
+			if (exclude && matches(frame->name, *exclude)) return true;
+			if (needInclude && matches(frame->name, *include))
 			{
 				if (!exclude) return false;
 				needInclude = false;

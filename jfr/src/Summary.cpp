@@ -81,7 +81,9 @@ Summary Summary::of(const Input& input)
 	summary.input = input.name();
 	summary.bytes = input.size();
 	SummaryVisitor visitor(summary);
-	Reader(input).read(visitor);
+	Reader reader(input, true);
+	reader.read(visitor);
+	if (reader.unfinished()) summary.warning = reader.unfinished()->message();
 	return summary;
 }
 

@@ -140,6 +140,8 @@ class JfrReaderTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testWallSamplesCountTheirBatches);
 	CPPUNIT_TEST(testNativeMemoryLeakIsMallocMinusMatchedFree);
 	CPPUNIT_TEST(testLatin1UserEventPayloadsAreKeptByteForByte);
+	CPPUNIT_TEST(testJavaFrameTypesAreShownAsTheConverterDecides);
+	CPPUNIT_TEST(testRegularExpressionsSurviveVeryLongFrameNames);
 	CPPUNIT_TEST(testPollCatchFindsTheLongPollsAndWhatStalledThem);
 	CPPUNIT_TEST(testZipAndStandardInputReadLikeTheFile);
 	CPPUNIT_TEST(testBrokenInputsNameFileChunkAndOffset);
@@ -300,6 +302,40 @@ public:
 		Reader(input).read(polls);
 		CPPUNIT_ASSERT_EQUAL(285, polls.events);
 		CPPUNIT_ASSERT_EQUAL(138, polls.slow);
+	}
+
+	void testJavaFrameTypesAreShownAsTheConverterDecides()
+	{
+		// A method seen interpreted in one stack and inlined in another: each
+		// node's suffix follows the weight of its own frames (jfrconv 4.5's
+		// output for this file, made by the hostile review).
+		FlameGraph graph;
+		StackCollector collector(CollectOptions(), graph);
+		Input input = Input::open(dataFile("java-types.jfr"));
+		Reader(input).read(collector);
+		collector.finish();
+		std::ostringstream out;
+		graph.writeCollapsed(out);
+		CPPUNIT_ASSERT_EQUAL(std::string("com/x/Foo.main_[0];com/x/Foo.a_[j] 10\n"
+										 "com/x/Foo.main_[0];com/x/Foo.b_[i] 10\n"
+										 "com/x/Foo.main_[0];com/x/Foo.b_[i];com/x/Foo.a_[i] 10\n"),
+			out.str());
+	}
+
+	void testRegularExpressionsSurviveVeryLongFrameNames()
+	{
+		// A 50,000-character frame name: std::regex recursed per character
+		// and overflowed the stack (hostile review); names are matched on
+		// their first 4096 bytes now.
+		for (const char* pattern : {".*x", "a*", "(a|b)*"})
+		{
+			CollectOptions options;
+			options.exclude = pattern;
+			collect("long-frame-name.jfr", options);
+			options.exclude.clear();
+			options.include = pattern;
+			collect("long-frame-name.jfr", options);
+		}
 	}
 
 	void testPollCatchFindsTheLongPollsAndWhatStalledThem()

@@ -34,6 +34,9 @@ public:
 		std::int64_t self = 0;
 		std::vector<std::uint32_t> children; ///< node indexes, in insertion order
 		std::uint32_t table = 0; ///< the converter's hash table size for children (for their order)
+		std::int64_t interpreted = 0; ///< weight that came as interpreted frames (folded into JIT)
+		std::int64_t inlined = 0;     ///< weight that came as inlined frames
+		std::int64_t c1 = 0;          ///< weight that came as C1-compiled frames
 	};
 
 	explicit FlameGraph(bool total = false);
@@ -59,6 +62,11 @@ public:
 		/// The deepest stack's frame count.
 
 	static const char* suffix(std::uint8_t type);
+
+	static std::uint8_t displayType(const Node& node);
+		/// The type shown for a node, as the converter decides it: inlined
+		/// when a third of its weight came inlined, C1 when half came C1,
+		/// interpreted when half came interpreted, else its own type.
 
 private:
 	std::uint32_t child(std::uint32_t parent, std::uint32_t title, std::uint8_t type);

@@ -36,9 +36,11 @@ struct ASPROF_JFR_API Summary
 	std::int64_t durationNanos = 0;   ///< latest chunk end - startNanos
 	std::map<std::string, std::string> settings; ///< jdk.ActiveSetting name -> value (the last one wins)
 	std::map<std::string, EventType> events;
+	std::string warning;              ///< an unfinished last chunk left out, else empty
 
 	static Summary of(const Input& input);
-		/// Reads the whole input. Throws JfrError.
+		/// Reads the whole input (an unfinished last chunk after complete
+		/// ones is left out and named in warning). Throws JfrError.
 
 	std::string profilerVersion() const;
 		/// settings "version" (async-profiler's), or empty.
