@@ -2,6 +2,7 @@
 #include "AsyncProfiler.h"
 #include "Delivery.h"
 #include "PluginRegistry.h"
+#include "PollCatch.h"
 #include "ProfilingLoop.h"
 #include "SignalMask.h"
 #include "asprof/agent/Exception.h"
@@ -86,11 +87,15 @@ void Agent::Impl::start()
 			_loop.reset();
 			_delivery.reset();
 		}
-		PluginRegistry registry(_config.pluginDir);
-		auto delivery = std::make_shared<Delivery>(_config, registry);
+		// The command names its clock, so the PollCatch hooks read the one
+		// async-profiler stamps events with; profiles show that command.
+		AgentConfig config = _config;
+		config.profiler = PollCatch::withClock(profiler, _config.profiler);
+		PluginRegistry registry(config.pluginDir);
+		auto delivery = std::make_shared<Delivery>(config, registry);
 		delivery->start();
 		// A final stop abandoned at its deadline that ends later frees async-profiler again.
-		auto loop = std::make_unique<ProfilingLoop>(profiler, _config.profiler, _config.reportingInterval, _config.tempDir, *delivery,
+		auto loop = std::make_unique<ProfilingLoop>(profiler, config.profiler, config.reportingInterval, config.tempDir, *delivery,
 			[]() { profilerInUse = false; });
 		{
 			std::lock_guard<std::mutex> state(_state);

@@ -78,4 +78,16 @@ std::string ProfilerArguments::refusal(const std::string& extraArgs)
 	return std::string();
 }
 
+std::optional<std::string> ProfilerArguments::lastValue(const std::string& extraArgs, const std::string& name)
+{
+	std::optional<std::string> value;
+	for (const auto& item : splitItems(extraArgs))
+	{
+		std::string::size_type equals = item.find('=');
+		if (nameCode(item.substr(0, equals)) != nameCode(name)) continue;
+		value = equals == std::string::npos ? std::string() : item.substr(equals + 1);
+	}
+	return value;
+}
+
 } } // namespace asprof::agent

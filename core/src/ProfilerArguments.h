@@ -7,6 +7,7 @@
 #ifndef Asprof_Agent_ProfilerArguments_INCLUDED
 #define Asprof_Agent_ProfilerArguments_INCLUDED
 
+#include <optional>
 #include <string>
 
 namespace asprof {
@@ -29,6 +30,12 @@ public:
 		/// or one that is not of the form name[=value] (a name of letters
 		/// and '-', at most 12 characters; a value without spaces, quotes,
 		/// commas or control characters).
+
+	static std::optional<std::string> lastValue(const std::string& extraArgs, const std::string& name);
+		/// The value of the last item of extraArgs that async-profiler reads
+		/// as name (matched like async-profiler, see above): what it uses,
+		/// since a later item overrides an earlier one. An empty string for
+		/// an item without a value; nothing when no item has that name.
 
 	static const char* const ALLOWED[];
 		/// The allowed names, nullptr-terminated: alloc, live, lock,

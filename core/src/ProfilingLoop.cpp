@@ -1,5 +1,6 @@
 #include "ProfilingLoop.h"
 #include "AsyncProfiler.h"
+#include "PollCatch.h"
 #include "SignalMask.h"
 #include "asprof/agent/Exception.h"
 #include "Poco/Event.h"
@@ -157,6 +158,7 @@ void ProfilingLoop::startFirst()
 	_currentStart.update();
 	_currentSeq = _nextSeq++;
 	_profiling = true;
+	PollCatch::enable(_profiler, _settings);
 }
 
 bool ProfilingLoop::stop(Poco::Timespan timeout) noexcept
@@ -164,6 +166,7 @@ bool ProfilingLoop::stop(Poco::Timespan timeout) noexcept
 	if (!_timer) return true;
 	if (_tickTask) _tickTask->cancel();
 	bool finished = runOnControlThread([this]() {
+		PollCatch::disable(); // before the profiler stops: no poll spans it
 		tick(false);
 		finalTickDone();
 	}, timeout);
