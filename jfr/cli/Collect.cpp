@@ -5,6 +5,7 @@
 #include "asprof/jfr/Reader.h"
 #include "Poco/Exception.h"
 #include "Poco/File.h"
+#include "Poco/RegularExpression.h"
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -14,7 +15,6 @@
 #include <iostream>
 #include <limits>
 #include <memory>
-#include <regex>
 
 namespace asprof {
 namespace jfr {
@@ -35,11 +35,11 @@ CollectOptions collectOptions(const Options& options, const std::vector<Input>& 
 	{
 		try
 		{
-			if (!pattern->empty()) std::regex check(*pattern);
+			if (!pattern->empty()) Poco::RegularExpression check(*pattern);
 		}
-		catch (std::regex_error& e)
+		catch (Poco::Exception& e)
 		{
-			throw UsageError((pattern == &options.include ? "-I " : "-X ") + *pattern + ": not a regular expression (" + e.what() + ")");
+			throw UsageError((pattern == &options.include ? "-I " : "-X ") + *pattern + ": not a regular expression (" + e.message() + ")");
 		}
 	}
 	if (!options.from.empty() || !options.to.empty())

@@ -3,6 +3,7 @@
 #include "asprof/jfr/Reader.h"
 #include "FrameNamer.h"
 #include "JavaOrder.h"
+#include "Poco/RegularExpression.h"
 #include <algorithm>
 #include <exception>
 #include <thread>
@@ -73,8 +74,8 @@ struct StackCollector::Impl
 {
 	CollectOptions options;
 	SampleSink& sink;
-	std::optional<std::regex> include;
-	std::optional<std::regex> exclude;
+	std::unique_ptr<Poco::RegularExpression> include;
+	std::unique_ptr<Poco::RegularExpression> exclude;
 	std::uint64_t collected = 0;
 
 	FrameNamer namer;
@@ -104,30 +105,47 @@ struct StackCollector::Impl
 
 	Impl(const CollectOptions& collectOptions, SampleSink& sampleSink): options(collectOptions), sink(sampleSink)
 	{
+		include = compile(options.include);
+		exclude = compile(options.exclude);
+	}
+
+	// The converter matches whole names with Java's patterns; PCRE reads
+	// them the same (far more than std::regex's ECMAScript), with a match
+	// limit instead of unbounded recursion.
+	static std::unique_ptr<Poco::RegularExpression> compile(const std::string& pattern)
+	{
+		if (pattern.empty()) return nullptr;
 		try
 		{
-			if (!options.include.empty()) include.emplace(options.include);
-			if (!options.exclude.empty()) exclude.emplace(options.exclude);
+			return std::make_unique<Poco::RegularExpression>("(?:" + pattern + ")\\z");
 		}
-		catch (std::regex_error& e)
+		catch (Poco::Exception& e)
 		{
-			throw JfrError("<options>", 0, 0, std::string("a bad regular expression in --include or --exclude: ") + e.what());
+			throw JfrError("<options>", 0, 0, "a bad regular expression in --include or --exclude: " + pattern + ": " + e.message());
 		}
 	}
 
-	// std::regex recurses per character: a name of tens of thousands of
-	// characters would overflow the stack. Names are matched on their first
-	// MAX_MATCHED_NAME bytes (real frame names are far shorter).
-	static bool matches(const std::string& name, const std::regex& pattern)
+	// Names are matched on their first MAX_MATCHED_NAME bytes (real frame
+	// names are far shorter): no pattern can take long on a hostile name.
+	static bool matches(const std::string& name, const Poco::RegularExpression& pattern)
 	{
 		const std::size_t MAX_MATCHED_NAME = 4096;
-		return std::regex_match(name.begin(), name.size() > MAX_MATCHED_NAME ? name.begin() + MAX_MATCHED_NAME : name.end(), pattern);
+		Poco::RegularExpression::Match match;
+		try
+		{
+			if (name.size() <= MAX_MATCHED_NAME) return pattern.match(name, 0, match, Poco::RegularExpression::RE_ANCHORED) > 0;
+			return pattern.match(name.substr(0, MAX_MATCHED_NAME), 0, match, Poco::RegularExpression::RE_ANCHORED) > 0;
+		}
+		catch (Poco::Exception&)
+		{
+			return false; // PCRE's match limit: counts as no match
+		}
 	}
 
 	bool excluded(const Stack& stack) const
 	{
 		if (!include && !exclude) return false;
-		bool needInclude = include.has_value();
+		bool needInclude = include != nullptr;
 		for (const NamedFrame* frame : stack)
 		{
 			if (exclude && matches(frame->name, *exclude)) return true;

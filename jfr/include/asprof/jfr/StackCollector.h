@@ -14,7 +14,6 @@
 #include <deque>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -74,8 +73,8 @@ struct ASPROF_JFR_API CollectOptions
 	bool threads = false;         ///< a [name tid=N] frame at each stack's root
 	std::optional<std::int64_t> fromNanos; ///< epoch ns, inclusive
 	std::optional<std::int64_t> toNanos;   ///< epoch ns, inclusive
-	std::string include;          ///< keep stacks with a frame matching (whole name)
-	std::string exclude;          ///< drop stacks with a frame matching (whole name)
+	std::string include;          ///< keep stacks with a frame matching (whole name, PCRE syntax)
+	std::string exclude;          ///< drop stacks with a frame matching (whole name, PCRE syntax)
 };
 
 class ASPROF_JFR_API StackCollector: public RecordingVisitor
