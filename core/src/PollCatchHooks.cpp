@@ -62,15 +62,22 @@ inline std::uint64_t now(PollCatchTarget::Clock clock)
 }
 
 // The thread's async-profiler slot for target; nullptr when async-profiler
-// cannot give one (out of memory): asked again at the next poll.
+// cannot give one (out of memory). Asked for at every poll, never cached
+// across polls: async-profiler frees it from a thread-exit destructor, and
+// code running in a later destructor may still poll.
 inline ThreadLocalData* slotFor(const PollCatchTarget* target)
 {
 	ThreadState& state = threadState;
-	if (state.slotOwner != target)
+	state.slot = static_cast<ThreadLocalData*>(target->getThreadLocalData());
+	if (state.slot && state.slotOwner != target)
 	{
-		state.slot = static_cast<ThreadLocalData*>(target->getThreadLocalData());
-		state.slotOwner = state.slot ? target : nullptr;
+		// First poll of this thread under a new agent start: async-profiler
+		// 4.5 only ever raises the counter (to the last sample's time), so a
+		// value left from a faster clock (tsc) would hide every later sample
+		// under monotonic. Start it afresh; only "changed" counts.
+		state.slot->sample_counter = 0;
 	}
+	state.slotOwner = state.slot ? target : nullptr;
 	return state.slot;
 }
 
@@ -108,6 +115,13 @@ inline void end(const PollCatchTarget* target, const asprof_pollcatch_poll* poll
 	if (state.slot->sample_counter != poll->samples) emit(target, poll->start);
 }
 
+} // namespace
+
+void share(const PollCatchTarget* target);
+	// Sets this copy's hooks to a copy of target (nullptr: off).
+
+namespace {
+
 void disableInChild()
 {
 	currentTarget.store(nullptr, std::memory_order_release);
@@ -126,11 +140,17 @@ void store(const PollCatchTarget* target)
 
 void PollCatch::publish(const PollCatchTarget* target) noexcept
 {
-	asprof_pollcatch_internal_share_v1(target);
+	// Our own hooks directly (not through the PLT: a program defining the
+	// exported name must not take them over).
+	share(target);
 	// The LD_PRELOAD agent is a copy of its own; a program's hooks are those
 	// of libasprof-agent.so, found in the global scope when it is loaded.
 	auto shared = reinterpret_cast<void (*)(const PollCatchTarget*)>(::dlsym(RTLD_DEFAULT, "asprof_pollcatch_internal_share_v1"));
-	if (shared && shared != &asprof_pollcatch_internal_share_v1) shared(target);
+	Dl_info theirs;
+	Dl_info ours;
+	bool sameObject = shared && ::dladdr(reinterpret_cast<void*>(shared), &theirs) != 0 &&
+		::dladdr(reinterpret_cast<void*>(&share), &ours) != 0 && theirs.dli_fbase == ours.dli_fbase;
+	if (shared && !sameObject) shared(target);
 }
 
 } } // namespace asprof::agent
@@ -140,6 +160,11 @@ using asprof::agent::PollCatchTarget;
 using asprof::agent::threadState;
 
 extern "C" void asprof_pollcatch_internal_share_v1(const PollCatchTarget* target)
+{
+	asprof::agent::share(target);
+}
+
+void asprof::agent::share(const PollCatchTarget* target)
 {
 	if (!target || target->size < sizeof(PollCatchTarget))
 	{
