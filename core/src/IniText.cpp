@@ -11,7 +11,10 @@ namespace agent {
 
 namespace {
 
-const std::string UTF8_BOM = "\xEF\xBB\xBF";
+// Constant-initialized: no static constructor (the preload library may read
+// it from its agent thread while the library is still being initialized).
+constexpr char UTF8_BOM[] = "\xEF\xBB\xBF";
+constexpr std::size_t UTF8_BOM_SIZE = sizeof(UTF8_BOM) - 1;
 
 // Poco's INI parser keeps everything after '=' as the value; strip inline
 // comments (a ';' or '#' after whitespace) and '#' full-line comments so the
@@ -98,7 +101,7 @@ private:
 std::string IniText::prepare(const std::string& text, const std::string& source)
 {
 	// A byte order mark (some Windows editors write one) is not text.
-	std::istringstream in(text.compare(0, UTF8_BOM.size(), UTF8_BOM) == 0 ? text.substr(UTF8_BOM.size()) : text);
+	std::istringstream in(text.compare(0, UTF8_BOM_SIZE, UTF8_BOM) == 0 ? text.substr(UTF8_BOM_SIZE) : text);
 	Checker checker(source);
 	std::string out;
 	std::string line;
