@@ -24,6 +24,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <csignal>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <sys/socket.h>
@@ -447,10 +448,13 @@ private:
 		while (!stopping())
 		{
 			if (!_listener.poll(Poco::Timespan(0, 20000), Poco::Net::Socket::SELECT_READ)) continue;
-			Poco::Net::StreamSocket socket = _listener.acceptConnection();
+			// One StreamSocket, owned through a shared_ptr: Poco's own reference
+			// count (uninstrumented, invisible to TSan) never decides which thread
+			// deletes the socket; the shared_ptr's (visible) does.
+			auto socket = std::make_shared<Poco::Net::StreamSocket>(_listener.acceptConnection());
 			++_accepted;
 			std::lock_guard<std::mutex> lock(_mutex);
-			_connections.emplace_back([this, socket]() mutable { serve(socket); });
+			_connections.emplace_back([this, socket]() mutable { serve(*socket); });
 		}
 	}
 
@@ -515,7 +519,7 @@ private:
 		}
 	}
 
-	void serve(Poco::Net::StreamSocket socket)
+	void serve(Poco::Net::StreamSocket& socket)
 	{
 		try
 		{
