@@ -92,39 +92,27 @@ int copyDescriptor(int source, const std::string& forInput)
 {
 	int fd = anonymousFile(forInput);
 	std::vector<char> buffer(1 << 20);
-	std::size_t head = 0;
-	while (head < 4)
-	{
-		ssize_t n = ::read(source, buffer.data() + head, 4 - head);
-		if (n < 0 && errno == EINTR) continue;
-		if (n < 0)
+	// read(), EINTR retried; on an error the copy is closed and the error named.
+	auto readSome = [&](char* into, std::size_t length) {
+		for (;;)
 		{
+			ssize_t n = ::read(source, into, length);
+			if (n >= 0) return static_cast<std::size_t>(n);
+			if (errno == EINTR) continue;
 			int error = errno;
 			::close(fd);
 			throw JfrError(forInput, 0, 0, std::string("cannot read it: ") + std::strerror(error));
 		}
-		if (n == 0) break;
-		head += static_cast<std::size_t>(n);
-	}
+	};
+	std::size_t head = 0;
+	for (std::size_t n = 1; head < 4 && n > 0; head += n) n = readSome(buffer.data() + head, 4 - head);
 	if (head > 0 && !startsLikeARecording(buffer.data(), head))
 	{
 		::close(fd);
 		throw JfrError(forInput, 1, 0, "not a JFR file (no FLR magic) nor a zip");
 	}
 	writeAll(fd, buffer.data(), head, forInput);
-	for (;;)
-	{
-		ssize_t n = ::read(source, buffer.data(), buffer.size());
-		if (n < 0 && errno == EINTR) continue;
-		if (n < 0)
-		{
-			int error = errno;
-			::close(fd);
-			throw JfrError(forInput, 0, 0, std::string("cannot read it: ") + std::strerror(error));
-		}
-		if (n == 0) break;
-		writeAll(fd, buffer.data(), static_cast<std::size_t>(n), forInput);
-	}
+	for (std::size_t n; (n = readSome(buffer.data(), buffer.size())) > 0;) writeAll(fd, buffer.data(), n, forInput);
 	return fd;
 }
 
