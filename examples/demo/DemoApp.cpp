@@ -64,7 +64,8 @@ protected:
 		Poco::AutoPtr<Poco::FormattingChannel> channel(new Poco::FormattingChannel(
 			new Poco::PatternFormatter("%Y-%m-%d %H:%M:%S.%i [%p] %s: %t"), new Poco::ConsoleChannel(std::cerr)));
 		Poco::Logger::setChannel("", channel);
-		ServerApplication::initialize(self);
+		// --help and --version print and exit: the agent (a subsystem) never starts.
+		if (!_exitEarly) ServerApplication::initialize(self);
 	}
 
 	void defineOptions(Poco::Util::OptionSet& options) override

@@ -33,6 +33,7 @@ class DemoTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testSigtermStopsCleanlyAndFlushesTheLastProfile);
 	CPPUNIT_TEST(testDurationStopsTheDemo);
 	CPPUNIT_TEST(testBadConfigExitsWithTheError);
+	CPPUNIT_TEST(testHelpAndVersionNeverProfile);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -80,6 +81,29 @@ public:
 		Poco::StreamCopier::copyToString(in, text);
 		CPPUNIT_ASSERT(demo.wait() != 0);
 		CPPUNIT_ASSERT_MESSAGE(text, text.find(dir.file("agent.ini") + ": [agent] reportingInterval = 5: expected a duration") != std::string::npos);
+	}
+
+	// --help and --version print and exit: no agent starts (no library search,
+	// no metadata probe, no ./profiles written).
+	void testHelpAndVersionNeverProfile()
+	{
+		for (const std::string option : {"--help", "--version"})
+		{
+			TemporaryDirectory dir;
+			Poco::Pipe output;
+			Poco::Pipe errors;
+			Poco::ProcessHandle demo = Poco::Process::launch(ASPROF_DEMO, {option}, dir.path(), nullptr, &output, &errors);
+			std::string out;
+			std::string err;
+			Poco::PipeInputStream outStream(output);
+			Poco::StreamCopier::copyToString(outStream, out);
+			Poco::PipeInputStream errStream(errors);
+			Poco::StreamCopier::copyToString(errStream, err);
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(option + ": " + err, 0, demo.wait());
+			CPPUNIT_ASSERT_MESSAGE(option + ": " + out, out.find(option == "--help" ? "--duration" : "asprof-demo ") != std::string::npos);
+			CPPUNIT_ASSERT_MESSAGE(option + " wrote to stderr: " + err, err.empty());
+			CPPUNIT_ASSERT_MESSAGE(option + " created ./profiles", !Poco::File(dir.file("profiles")).exists());
+		}
 	}
 };
 
