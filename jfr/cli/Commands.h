@@ -36,6 +36,10 @@ int runTimeline(const Options& options);
 int runPprof(const Options& options);
 	/// A gzipped profile.proto of every input merged, to -o.
 
+int runNativeMem(const Options& options);
+	/// Native memory by stack, largest first (--leaks: never freed), with
+	/// a totals line; text or --json, to -o or standard output.
+
 std::vector<Input> openInputs(const Options& options);
 
 CollectOptions collectOptions(const Options& options, const std::vector<Input>& inputs);

@@ -26,6 +26,7 @@ int main(int argc, char** argv)
 		if (options.command == "pprof") return cli::runPprof(options);
 		if (options.command == "longpolls") return cli::runLongPolls(options);
 		if (options.command == "timeline") return cli::runTimeline(options);
+		if (options.command == "nativemem") return cli::runNativeMem(options);
 		throw cli::UsageError("the " + options.command + " command is not built yet");
 	}
 	catch (cli::UsageError& e)

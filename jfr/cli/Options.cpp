@@ -12,6 +12,8 @@ const char* const USAGE =
 	"       asprof-jfr collapsed  [EVENT] [FILTERS] [-o OUT] FILE...\n"
 	"       asprof-jfr flamegraph [EVENT] [FILTERS] [--title T] -o OUT.html FILE...\n"
 	"       asprof-jfr pprof      [EVENT] [FILTERS] -o OUT.pb.gz FILE...\n"
+	"       asprof-jfr nativemem  [--leaks [--tail RATIO]] [--json] [--threads] [--from TIME] [--to TIME] [-I REGEX] [-X REGEX]\n"
+	"                             [-o OUT] FILE...\n"
 	"       asprof-jfr longpolls  [--json] [--stack-depth N] [--samples [--include-non-pollcatch]] FILE... [MIN_DURATION]\n"
 	"       asprof-jfr timeline   [--stack-depth N] -o TRACE.json FILE...\n"
 	"\n"
@@ -44,10 +46,11 @@ Options Options::parse(const std::vector<std::string>& arguments)
 	Options options;
 	options.command = arguments[0];
 	if (options.command != "summary" && options.command != "collapsed" && options.command != "flamegraph" && options.command != "pprof" &&
-		options.command != "longpolls" && options.command != "timeline")
+		options.command != "longpolls" && options.command != "timeline" && options.command != "nativemem")
 		throw UsageError("unknown command '" + options.command + "'");
 	const bool summary = options.command == "summary";
 	const bool polls = options.command == "longpolls" || options.command == "timeline";
+	const bool nativemem = options.command == "nativemem";
 	bool eventGiven = false;
 	bool endOfOptions = false;
 	for (std::size_t i = 1; i < arguments.size(); ++i)
@@ -89,7 +92,11 @@ Options Options::parse(const std::vector<std::string>& arguments)
 			throw UsageError(option + " does not apply to " + options.command);
 		if (!polls && (option == "--stack-depth" || option == "--samples" || option == "--include-non-pollcatch"))
 			throw UsageError(option + " applies to longpolls and timeline only");
-		if (!summary && options.command != "longpolls" && option == "--json") throw UsageError("--json applies to summary and longpolls only");
+		if (!summary && options.command != "longpolls" && !nativemem && option == "--json")
+			throw UsageError("--json applies to summary, longpolls and nativemem only");
+		if (nativemem && (option == "--cpu" || option == "--wall" || option == "--nativemem" || option == "--total" || option == "--title"))
+			throw UsageError(option + " does not apply to nativemem");
+		if (!nativemem && option == "--leaks") throw UsageError("--leaks applies to nativemem only (elsewhere: --nativemem --leak)");
 		if (option == "--json") options.json = true;
 		else if (option == "--samples") options.samples = true;
 		else if (option == "--include-non-pollcatch") options.includeNonPollcatch = true;
@@ -107,7 +114,7 @@ Options Options::parse(const std::vector<std::string>& arguments)
 			eventGiven = true;
 			options.event = option.substr(2);
 		}
-		else if (option == "--leak") options.leak = true;
+		else if (option == "--leak" || option == "--leaks") options.leak = true;
 		else if (option == "--tail")
 		{
 			// A ratio (0.1) or a percentage (10%), as the converter takes it.
@@ -153,6 +160,12 @@ Options Options::parse(const std::vector<std::string>& arguments)
 	if (options.inputs.empty()) throw UsageError("no input FILE given");
 	if (options.includeNonPollcatch && !options.samples) throw UsageError("--include-non-pollcatch needs --samples");
 	if (options.command == "timeline" && (options.output.empty() || options.output == "-")) throw UsageError("timeline needs -o FILE");
+	if (nativemem)
+	{
+		// "Never freed within the files given": no tail left out unless asked.
+		options.event = "nativemem";
+		if (!options.tailGiven) options.tail = 0;
+	}
 	if (options.leak && options.event != "nativemem") throw UsageError("--leak needs --nativemem");
 	if (options.tailGiven && !options.leak) throw UsageError("--tail needs --leak");
 	if ((options.command == "flamegraph" || options.command == "pprof") && (options.output.empty() || options.output == "-"))

@@ -24,13 +24,13 @@ struct UsageError: std::runtime_error
 
 struct Options
 {
-	std::string command;               ///< summary, collapsed, flamegraph, pprof
+	std::string command;               ///< summary, collapsed, flamegraph, pprof, longpolls, timeline, nativemem
 	std::vector<std::string> inputs;   ///< files, or "-" for standard input
 	std::string output;                ///< -o; empty or "-" is standard output
-	bool json = false;                 ///< summary --json
+	bool json = false;                 ///< summary, longpolls, nativemem --json
 	std::string event = "cpu";         ///< cpu, wall, nativemem
-	bool leak = false;
-	double tail = 0.1;                 ///< --tail with --leak
+	bool leak = false;                 ///< --leak (nativemem: --leaks)
+	double tail = 0.1;                 ///< --tail with --leak (nativemem: 0 unless given)
 	bool tailGiven = false;
 	bool threads = false;
 	bool total = false;

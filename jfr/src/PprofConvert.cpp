@@ -191,6 +191,7 @@ const char* kindName(PprofWriter::Kind kind)
 	case PprofWriter::Kind::Wall: return "wall";
 	case PprofWriter::Kind::Alloc: return "alloc";
 	case PprofWriter::Kind::Inuse: return "inuse";
+	case PprofWriter::Kind::Heap: return "heap";
 	default: return "cpu";
 	}
 }

@@ -1,6 +1,7 @@
 #include "asprof/jfr/PprofWriter.h"
 #include "ProtoWriter.h"
 #include "Poco/DeflatingStream.h"
+#include <algorithm>
 #include <limits>
 
 namespace asprof {
@@ -15,7 +16,7 @@ const char* const COMMENT = "produced by asprof-jfr from an async-profiler recor
 namespace ProfileField
 {
 const std::uint32_t SAMPLE_TYPE = 1, SAMPLE = 2, MAPPING = 3, LOCATION = 4, FUNCTION = 5, STRING_TABLE = 6, TIME_NANOS = 9,
-					DURATION_NANOS = 10, PERIOD_TYPE = 11, PERIOD = 12, COMMENT = 13;
+					DURATION_NANOS = 10, PERIOD_TYPE = 11, PERIOD = 12, COMMENT = 13, DEFAULT_SAMPLE_TYPE = 14;
 }
 namespace ValueTypeField
 {
@@ -46,25 +47,30 @@ namespace FunctionField
 const std::uint32_t ID = 1, NAME = 2, SYSTEM_NAME = 3, FILENAME = 4;
 }
 
+// The sample types, type then unit: two for every kind but Heap's four
+// (the two-value kinds' string tables stay as they always were).
 struct Names
 {
-	const char* type0;
-	const char* unit0;
-	const char* type1;
-	const char* unit1;
+	const char* text[8];
+	std::size_t count; ///< sample types
 };
 
 Names namesOf(PprofWriter::Kind kind)
 {
 	switch (kind)
 	{
-	case PprofWriter::Kind::Cpu: return {"samples", "count", "cpu", "nanoseconds"};
-	case PprofWriter::Kind::Wall: return {"samples", "count", "wall", "nanoseconds"};
-	case PprofWriter::Kind::Alloc: return {"alloc_objects", "count", "alloc_space", "bytes"};
-	case PprofWriter::Kind::Inuse: return {"inuse_objects", "count", "inuse_space", "bytes"};
+	case PprofWriter::Kind::Cpu: return {{"samples", "count", "cpu", "nanoseconds"}, 2};
+	case PprofWriter::Kind::Wall: return {{"samples", "count", "wall", "nanoseconds"}, 2};
+	case PprofWriter::Kind::Alloc: return {{"alloc_objects", "count", "alloc_space", "bytes"}, 2};
+	case PprofWriter::Kind::Inuse: return {{"inuse_objects", "count", "inuse_space", "bytes"}, 2};
+	case PprofWriter::Kind::Heap:
+		return {{"alloc_objects", "count", "alloc_space", "bytes", "inuse_objects", "count", "inuse_space", "bytes"}, 4};
 	}
-	return {"samples", "count", "value", "count"};
+	return {{"samples", "count", "value", "count"}, 2};
 }
+
+const char* const HEAP_DEFAULT_SAMPLE_TYPE = "inuse_space";
+const char* const HEAP_PERIOD_TYPE = "space"; // as Go's heap profile: space/bytes, the sampling rate
 
 } // namespace
 
@@ -72,7 +78,14 @@ PprofWriter::PprofWriter(Kind kind): _kind(kind)
 {
 	string(""); // string_table[0] is always ""
 	Names names = namesOf(kind);
-	for (const char* text : {names.type0, names.unit0, names.type1, names.unit1, "thread", COMMENT}) string(text);
+	for (std::size_t i = 0; i < names.count * 2; ++i) string(names.text[i]);
+	for (const char* text : {"thread", COMMENT}) string(text);
+	if (kind == Kind::Heap) string(HEAP_PERIOD_TYPE);
+}
+
+std::size_t PprofWriter::valueCount() const
+{
+	return namesOf(_kind).count;
 }
 
 void PprofWriter::setPeriod(std::int64_t nanos)
@@ -121,6 +134,20 @@ std::uint64_t PprofWriter::location(const NamedFrame& frame)
 
 void PprofWriter::add(const std::vector<const NamedFrame*>& stack, std::int64_t samples, std::int64_t value)
 {
+	std::int64_t second = value;
+	if ((_kind == Kind::Cpu || _kind == Kind::Wall) && __builtin_mul_overflow(samples, _period, &second))
+		second = std::numeric_limits<std::int64_t>::max(); // a hostile interval setting: saturate, never UB
+	merge(stack, {samples, second, 0, 0});
+}
+
+void PprofWriter::addHeap(const std::vector<const NamedFrame*>& stack, std::int64_t allocObjects, std::int64_t allocBytes,
+	std::int64_t inuseObjects, std::int64_t inuseBytes)
+{
+	merge(stack, {allocObjects, allocBytes, inuseObjects, inuseBytes});
+}
+
+void PprofWriter::merge(const std::vector<const NamedFrame*>& stack, const std::int64_t (&values)[4])
+{
 	Sample sample;
 	sample.locations.reserve(stack.size());
 	for (auto it = stack.rbegin(); it != stack.rend(); ++it)
@@ -134,9 +161,6 @@ void PprofWriter::add(const std::vector<const NamedFrame*>& stack, std::int64_t 
 	}
 	std::string key(reinterpret_cast<const char*>(sample.locations.data()), sample.locations.size() * sizeof(std::uint64_t));
 	key.append(reinterpret_cast<const char*>(&sample.thread), sizeof(sample.thread));
-	std::int64_t second = value;
-	if ((_kind == Kind::Cpu || _kind == Kind::Wall) && __builtin_mul_overflow(samples, _period, &second))
-		second = std::numeric_limits<std::int64_t>::max(); // a hostile interval setting: saturate, never UB
 	auto found = _sampleIndex.find(key);
 	if (found == _sampleIndex.end())
 	{
@@ -144,14 +168,15 @@ void PprofWriter::add(const std::vector<const NamedFrame*>& stack, std::int64_t 
 		_samples.push_back(std::move(sample));
 	}
 	Sample& merged = _samples[found->second];
-	if (__builtin_add_overflow(merged.values[0], samples, &merged.values[0])) merged.values[0] = std::numeric_limits<std::int64_t>::max();
-	if (__builtin_add_overflow(merged.values[1], second, &merged.values[1])) merged.values[1] = std::numeric_limits<std::int64_t>::max();
+	for (std::size_t i = 0; i < 4; ++i)
+		if (__builtin_add_overflow(merged.values[i], values[i], &merged.values[i])) merged.values[i] = std::numeric_limits<std::int64_t>::max();
 }
 
 std::int64_t PprofWriter::total(int index) const
 {
 	std::int64_t sum = 0;
-	for (const auto& sample : _samples) sum += sample.values[index == 0 ? 0 : 1];
+	std::size_t which = index <= 0 ? 0 : std::min(static_cast<std::size_t>(index), valueCount() - 1);
+	for (const auto& sample : _samples) sum += sample.values[which];
 	return sum;
 }
 
@@ -166,14 +191,15 @@ void PprofWriter::write(std::ostream& out, bool gzip) const
 		vt.varint(ValueTypeField::UNIT, static_cast<std::uint64_t>(_stringIndex.at(unit)));
 		return vt;
 	};
-	profile.message(ProfileField::SAMPLE_TYPE, valueType(names.type0, names.unit0));
-	profile.message(ProfileField::SAMPLE_TYPE, valueType(names.type1, names.unit1));
+	for (std::size_t i = 0; i < names.count; ++i) profile.message(ProfileField::SAMPLE_TYPE, valueType(names.text[2 * i], names.text[2 * i + 1]));
 	std::int64_t threadKey = _stringIndex.at("thread");
 	for (const auto& sample : _samples)
 	{
 		nested.clear();
 		nested.packed(SampleField::LOCATION_ID, sample.locations);
-		nested.packed(SampleField::VALUE, {static_cast<std::uint64_t>(sample.values[0]), static_cast<std::uint64_t>(sample.values[1])});
+		std::vector<std::uint64_t> values;
+		for (std::size_t i = 0; i < names.count; ++i) values.push_back(static_cast<std::uint64_t>(sample.values[i]));
+		nested.packed(SampleField::VALUE, values);
 		if (sample.thread != 0)
 		{
 			ProtoWriter label;
@@ -213,12 +239,18 @@ void PprofWriter::write(std::ostream& out, bool gzip) const
 	std::int64_t comment = _stringIndex.at(COMMENT);
 	if (_kind == Kind::Cpu || _kind == Kind::Wall)
 	{
-		profile.message(ProfileField::PERIOD_TYPE, valueType(names.type1, names.unit1));
+		profile.message(ProfileField::PERIOD_TYPE, valueType(names.text[2], names.text[3]));
+		profile.signedVarint(ProfileField::PERIOD, _period);
+	}
+	else if (_kind == Kind::Heap)
+	{
+		profile.message(ProfileField::PERIOD_TYPE, valueType(HEAP_PERIOD_TYPE, "bytes"));
 		profile.signedVarint(ProfileField::PERIOD, _period);
 	}
 	profile.signedVarint(ProfileField::TIME_NANOS, _startNanos);
 	profile.signedVarint(ProfileField::DURATION_NANOS, _durationNanos);
 	profile.signedVarint(ProfileField::COMMENT, comment);
+	if (_kind == Kind::Heap) profile.signedVarint(ProfileField::DEFAULT_SAMPLE_TYPE, _stringIndex.at(HEAP_DEFAULT_SAMPLE_TYPE));
 	// The string table last: every index above is interned by now.
 	for (const auto& text : _strings) profile.bytes(ProfileField::STRING_TABLE, text);
 

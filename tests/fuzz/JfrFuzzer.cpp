@@ -10,7 +10,9 @@
 #include "asprof/jfr/FlameGraph.h"
 #include "asprof/jfr/FlameGraphHtml.h"
 #include "asprof/jfr/JfrError.h"
+#include "asprof/jfr/LiveHeap.h"
 #include "asprof/jfr/PollCatch.h"
+#include "asprof/jfr/PprofConvert.h"
 #include "asprof/jfr/PprofWriter.h"
 #include "asprof/jfr/Reader.h"
 #include "asprof/jfr/StackCollector.h"
@@ -96,6 +98,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 		catch (JfrError&)
 		{
 		}
+	}
+	// What the agent does with each recording: the live heap and in-process pprof.
+	asprof::jfr::LiveHeap heap(64);
+	try
+	{
+		heap.add(input);
+	}
+	catch (JfrError&)
+	{
+	}
+	std::ostringstream profile;
+	heap.writePprof(profile);
+	try
+	{
+		convertEachEvent(input);
+	}
+	catch (JfrError&)
+	{
 	}
 	return 0;
 }

@@ -33,7 +33,7 @@ struct ASPROF_JFR_API PprofProfile
 };
 
 ASPROF_JFR_API const char* kindName(PprofWriter::Kind kind);
-	/// "cpu", "wall", "alloc" or "inuse".
+	/// "cpu", "wall", "alloc", "inuse" or "heap".
 
 ASPROF_JFR_API PprofProfile convertToPprof(const std::vector<const Input*>& inputs, const CollectOptions& options,
 	std::vector<std::string>* warnings = nullptr, bool gzip = true);

@@ -26,6 +26,10 @@ class ASPROF_JFR_API PprofWriter: public SampleSink
 	///   Wall: samples/count, wall/nanoseconds; period wall/nanoseconds
 	///   Alloc (native memory): alloc_objects/count, alloc_space/bytes
 	///   Inuse (--leak): inuse_objects/count, inuse_space/bytes
+	///   Heap (LiveHeap, Go's /debug/pprof/heap): alloc_objects/count,
+	///     alloc_space/bytes, inuse_objects/count, inuse_space/bytes; the
+	///     default sample type inuse_space; period space/bytes, the
+	///     sampling interval (setPeriod()); values given with addHeap()
 	/// A time value is the sample count times the sampling interval of the
 	/// chunk the samples came from (setPeriod()), so totals are exact. One
 	/// function per frame name and library, one location per function, one
@@ -38,28 +42,37 @@ public:
 		Cpu,
 		Wall,
 		Alloc,
-		Inuse
+		Inuse,
+		Heap
 	};
 
 	explicit PprofWriter(Kind kind);
 
 	void setPeriod(std::int64_t nanos);
-		/// The sampling interval of what add() receives next (Cpu and Wall).
+		/// The sampling interval of what add() receives next (Cpu and Wall),
+		/// or the profile's (Heap: bytes, async-profiler's nativemem=N).
 
 	void setTimeRange(std::int64_t startNanos, std::int64_t durationNanos);
 		/// time_nanos and duration_nanos.
 
 	void add(const std::vector<const NamedFrame*>& stack, std::int64_t samples, std::int64_t value) override;
+		/// Heap: counts as allocations only (alloc_objects, alloc_space).
+
+	void addHeap(const std::vector<const NamedFrame*>& stack, std::int64_t allocObjects, std::int64_t allocBytes,
+		std::int64_t inuseObjects, std::int64_t inuseBytes);
+		/// Heap: one stack's four values (merged with an equal stack's).
 
 	void write(std::ostream& out, bool gzip = true) const;
 		/// The profile, gzipped (as pprof files are) unless gzip is false.
 
 	std::int64_t total(int index) const;
-		/// The sum of sample value index (0 or 1), for checks.
+		/// The sum of sample value index (0 or 1; Heap: 0 to 3), for checks.
 
 private:
 	std::int64_t string(const std::string& text);
 	std::uint64_t location(const NamedFrame& frame);
+	void merge(const std::vector<const NamedFrame*>& stack, const std::int64_t (&values)[4]);
+	std::size_t valueCount() const;
 
 	Kind _kind;
 	std::int64_t _period = 0;
@@ -83,7 +96,7 @@ private:
 	{
 		std::vector<std::uint64_t> locations; ///< leaf first
 		std::int64_t thread = 0;              ///< label string, 0: none
-		std::int64_t values[2] = {0, 0};
+		std::int64_t values[4] = {0, 0, 0, 0};
 	};
 	std::vector<Sample> _samples;
 	std::unordered_map<std::string, std::size_t> _sampleIndex;
