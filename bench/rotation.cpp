@@ -8,6 +8,11 @@
 //   agent     ProfilingLoop::rotateNow() with each recording delivered by the
 //             agent's Delivery (assembler, lane) to the local reporter plugin
 //             in zip format.
+//   delivery  the CPU a lane's thread spends on one recording before sending:
+//             the zip (ProfileArchive, the s3/local/http zip path) next to the
+//             http reporter's pprof conversion (format = pprof and pyroscope:
+//             one gzipped pprof per event type), on the same recording,
+//             measured with the thread's own CPU clock.
 // It prints figures to compare; it never asserts timings.
 //
 // Usage: bench-rotation [--rotations=N] [--library=PATH]
@@ -17,6 +22,10 @@
 
 #include "AsyncProfiler.h"
 #include "BenchSupport.h"
+#include "asprof/sdk/ProfileArchive.h"
+#ifdef ASPROF_BENCH_WITH_PPROF
+#include "PprofDelivery.h"
+#endif
 #include "Delivery.h"
 #include "PluginRegistry.h"
 #include "FileRecording.h"
@@ -29,6 +38,7 @@
 #include "Poco/Logger.h"
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -325,6 +335,58 @@ void printReport(const BaselineResult& baseline, const AgentResult& agentResult)
 		agentResult.gap.median(), baseline.gap.median(), ownCpu, agentResult.rssGrowthKiB);
 }
 
+#ifdef ASPROF_BENCH_WITH_PPROF
+double threadCpuMicros()
+{
+	timespec now{};
+	::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+	return static_cast<double>(now.tv_sec) * 1e6 + static_cast<double>(now.tv_nsec) / 1e3;
+}
+
+// The lane's work on one recording before the network: zip vs pprof conversion.
+void runDeliveryWork(const std::string& jfrPath, int rotations)
+{
+	sdk::Profile profile;
+	profile.seq = 1;
+	profile.end = Poco::Timestamp();
+	profile.start = profile.end - Poco::Timespan(30, 0);
+	profile.reportingInterval = Poco::Timespan(30, 0);
+	profile.host.kind = "onprem";
+	profile.recording = agent::FileRecording::fromFile(jfrPath);
+	bench::Samples zip, pprof;
+	std::size_t zipBytes = 0, pprofBytes = 0, parts = 0;
+	for (int i = 0; i <= rotations; ++i) // the first round warms up
+	{
+		double before = threadCpuMicros();
+		const std::string archive = sdk::ProfileArchive::toString(profile);
+		double middle = threadCpuMicros();
+		const auto converted = asprof::plugins::PprofDelivery::convert(profile, true, nullptr);
+		double after = threadCpuMicros();
+		if (i == 0) continue;
+		zip.add(middle - before);
+		pprof.add(after - middle);
+		zipBytes = archive.size();
+		parts = converted.size();
+		pprofBytes = 0;
+		for (const auto& part : converted) pprofBytes += part.data.size();
+	}
+	std::printf("\n  delivery work on the lane's thread, per recording (%s, %.1f KB), thread CPU (µs)\n", jfrPath.c_str(),
+		static_cast<double>(profile.recording->size()) / 1024.0);
+	std::printf("  %-36s %10s %10s %10s   %s\n", "", "median", "p90", "max", "output");
+	std::printf("  %-36s %10.3f %10.3f %10.3f   %.1f KB zip\n", "zip (ProfileArchive)", zip.median(), zip.quantile(0.9),
+		zip.quantile(1.0), static_cast<double>(zipBytes) / 1024.0);
+	std::printf("  %-36s %10.3f %10.3f %10.3f   %.1f KB in %zu gzipped pprof(s)\n", "pprof (http format = pprof|pyroscope)",
+		pprof.median(), pprof.quantile(0.9), pprof.quantile(1.0), static_cast<double>(pprofBytes) / 1024.0, parts);
+	std::printf("RESULT zip_cpu_us_median=%.3f pprof_cpu_us_median=%.3f pprof_over_zip=%.2f\n", zip.median(), pprof.median(),
+		zip.median() > 0 ? pprof.median() / zip.median() : 0.0);
+}
+#else
+void runDeliveryWork(const std::string&, int)
+{
+	std::printf("\n  delivery work: the http reporter is not built (ASPROF_WITH_HTTP=OFF): no pprof figures\n");
+}
+#endif
+
 void runBench(const Options& options)
 {
 	bench::ScratchDirectory scratch("bench-rotation");
@@ -342,6 +404,7 @@ void runBench(const Options& options)
 	BaselineResult baseline = runBaseline(profiler, settings, options.rotations);
 	AgentResult agentResult = runAgent(profiler, settings, options.rotations, scratch.path() + "/profiles");
 	printReport(baseline, agentResult);
+	runDeliveryWork(options.fake ? Poco::Environment::get("ASPROF_FAKE_JFR") : std::string(SAMPLE_JFR), options.rotations);
 }
 
 } // namespace

@@ -82,14 +82,14 @@ public:
 			{{{"url", "ftp://host/x"}, {"appName", "app"}}, "[reporter.http] url = ftp://host/x: expected an http:// or https:// URL"},
 			{{{"url", URL + "/{nope}"}, {"appName", "app"}},
 				"url = " + URL + "/{nope}: expected an http:// or https:// URL (unknown placeholder {nope}"},
-			{{{"url", URL}, {"format", "xml"}}, "[reporter.http] format = xml: expected one of pyroscope | raw | zip"},
+			{{{"url", URL}, {"format", "xml"}}, "[reporter.http] format = xml: expected one of pyroscope | pyroscope-jfr | pprof | raw | zip"},
 			{{{"url", URL}},
 				"[reporter.http] appName = : expected the application name Pyroscope shows (required with format = pyroscope)"},
 			{{{"url", URL}, {"appName", "my app{x}"}}, "[reporter.http] appName = my app{x}: expected a name of A-Z a-z 0-9 _ . - /"},
 			{{{"url", URL}, {"appName", "app"}, {"method", "GET"}}, "[reporter.http] method = GET: expected one of POST | PUT"},
 			{{{"url", URL}, {"appName", "app"}, {"gzip", "maybe"}}, "[reporter.http] gzip = maybe: expected yes or no"},
 			{{{"url", URL}, {"appName", "app"}, {"timeout", "0s"}}, "[reporter.http] timeout = 0s: expected a duration above 0"},
-			{{{"url", URL}, {"appName", "app"}, {"sampleRate", "-1"}}, "[reporter.http] sampleRate = -1: expected an integer from 0"},
+			{{{"url", URL}, {"format", "pyroscope-jfr"}, {"appName", "app"}, {"sampleRate", "-1"}}, "[reporter.http] sampleRate = -1: expected an integer from 0"},
 			{{{"url", URL}, {"appName", "app"}, {"headers.Content-Type", "text/plain"}},
 				"[reporter.http] headers.Content-Type (value hidden): expected "
 				"another header: the reporter sets Content-Type"},
@@ -163,7 +163,7 @@ public:
 			const std::string message = httpConfigError({{"url", URL}, {"format", "raw"}, {key, "1"}});
 			CPPUNIT_ASSERT_MESSAGE(message,
 				message.find(std::string("[reporter.http] ") + key + " = 1: expected no " + key +
-					": it applies to format = pyroscope only") != std::string::npos);
+					": it applies to format = pyroscope and pyroscope-jfr only") != std::string::npos);
 		}
 	}
 

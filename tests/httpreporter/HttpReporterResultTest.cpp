@@ -33,7 +33,7 @@ namespace {
 
 ReportResult reportTo(LoopbackServer& server)
 {
-	return startHttpReporter({{"url", server.url("")}, {"appName", "checkout"}})->report(makeProfile("cpu-wall.jfr"));
+	return startHttpReporter({{"url", server.url("")}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}})->report(makeProfile("cpu-wall.jfr"));
 }
 
 std::unique_ptr<DeliveryLane> startLane(LoopbackServer& server)
@@ -42,7 +42,7 @@ std::unique_ptr<DeliveryLane> startLane(LoopbackServer& server)
 	settings.retryInitialBackoff = Poco::Timespan(5 * Poco::Timespan::MILLISECONDS);
 	settings.retryMaxBackoff = Poco::Timespan(20 * Poco::Timespan::MILLISECONDS);
 	auto lane =
-		std::make_unique<DeliveryLane>("http", startHttpReporter({{"url", server.url("")}, {"appName", "checkout"}}), settings, nullptr);
+		std::make_unique<DeliveryLane>("http", startHttpReporter({{"url", server.url("")}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}}), settings, nullptr);
 	lane->start();
 	return lane;
 }
@@ -119,7 +119,7 @@ public:
 			Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
 			port = socket.address().port();
 		}
-		auto reporter = startHttpReporter({{"url", "http://127.0.0.1:" + std::to_string(port)}, {"appName", "checkout"}});
+		auto reporter = startHttpReporter({{"url", "http://127.0.0.1:" + std::to_string(port)}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}});
 		const ReportResult result = reporter->report(makeProfile("cpu-wall.jfr"));
 		CPPUNIT_ASSERT_MESSAGE(result.message, result.status == Status::Retry);
 	}
@@ -159,7 +159,7 @@ public:
 			asprof::test::fakeProfilerIni("[profiler]\ncpuInterval = 10ms\n"
 										  "[reporter.main]\ntype = http\nlibrary = " ASPROF_BUILD_PLUGIN_DIR "/libasprof-reporter-http.so\n"
 										  "url = " +
-					pyroscope.url("") + "\nappName = demo-app\ntenant = team-a\nheaders.X-Team = blue\nretryInitialBackoff = 10ms\n",
+					pyroscope.url("") + "\nformat = pyroscope-jfr\nappName = demo-app\ntenant = team-a\nheaders.X-Team = blue\nretryInitialBackoff = 10ms\n",
 				"labels = service=demo, env=ci"),
 			"test.ini"));
 		agent.start();

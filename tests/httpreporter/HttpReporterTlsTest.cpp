@@ -47,7 +47,7 @@ public:
 		if (!pki) return;
 		LoopbackServer server(LoopbackServer::Handler(), tls(pki->serverTls()));
 		CPPUNIT_ASSERT_EQUAL(std::string("https://"), server.url().substr(0, 8));
-		auto reporter = startHttpReporter({{"url", server.url("")}, {"appName", "checkout"}, {"caFile", pki->caFile()}});
+		auto reporter = startHttpReporter({{"url", server.url("")}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}, {"caFile", pki->caFile()}});
 		const ReportResult result = reporter->report(makeProfile("cpu-wall.jfr"));
 		CPPUNIT_ASSERT_MESSAGE(result.message, result.isOk());
 		CPPUNIT_ASSERT(reporter->report(makeProfile("cpu-wall.jfr", 2)).isOk());
@@ -62,7 +62,7 @@ public:
 		const TestCertificates* pki = asprof::test::testCertificates("http-reporter-tests");
 		if (!pki) return;
 		LoopbackServer server(LoopbackServer::Handler(), tls(pki->serverTls()));
-		auto reporter = startHttpReporter({{"url", server.url("")}, {"appName", "checkout"}});
+		auto reporter = startHttpReporter({{"url", server.url("")}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}});
 		const ReportResult result = reporter->report(makeProfile("cpu-wall.jfr"));
 		CPPUNIT_ASSERT_MESSAGE(result.message, result.status == Status::Fail);
 		CPPUNIT_ASSERT_MESSAGE(result.message, result.message.find("certificate") != std::string::npos);
@@ -75,7 +75,7 @@ public:
 		const TestCertificates* pki = asprof::test::testCertificates("http-reporter-tests");
 		if (!pki) return;
 		LoopbackServer server(LoopbackServer::Handler(), tls(pki->serverTls(true)));
-		auto reporter = startHttpReporter({{"url", server.url("")}, {"appName", "checkout"}, {"caFile", pki->caFile()}});
+		auto reporter = startHttpReporter({{"url", server.url("")}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}, {"caFile", pki->caFile()}});
 		const ReportResult result = reporter->report(makeProfile("cpu-wall.jfr"));
 		// TLS 1.2 shows the server's alert (Fail); TLS 1.3 may only show a reset (Retry).
 		CPPUNIT_ASSERT_MESSAGE(result.message, !result.isOk());
@@ -87,7 +87,7 @@ public:
 		const TestCertificates* pki = asprof::test::testCertificates("http-reporter-tests");
 		if (!pki) return;
 		LoopbackServer server(LoopbackServer::Handler(), tls(pki->serverTls(true)));
-		auto reporter = startHttpReporter({{"url", server.url("")}, {"appName", "checkout"}, {"caFile", pki->caFile()},
+		auto reporter = startHttpReporter({{"url", server.url("")}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}, {"caFile", pki->caFile()},
 			{"clientCert", pki->certificateFile("client")}, {"clientKey", pki->keyFile("client")}});
 		const ReportResult result = reporter->report(makeProfile("cpu-wall.jfr"));
 		CPPUNIT_ASSERT_MESSAGE(result.message, result.isOk());
@@ -99,7 +99,7 @@ public:
 		LoopbackServer proxy; // answers 200 itself: enough to see the request went through it
 		asprof::test::ScopedEnv httpProxy("HTTP_PROXY", proxy.url(""));
 		asprof::test::ScopedEnv noProxy("NO_PROXY", "elsewhere.example");
-		auto reporter = startHttpReporter({{"url", "http://pyroscope.invalid:4040"}, {"appName", "checkout"}});
+		auto reporter = startHttpReporter({{"url", "http://pyroscope.invalid:4040"}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}});
 		const ReportResult result = reporter->report(makeProfile("cpu-wall.jfr"));
 		CPPUNIT_ASSERT_MESSAGE(result.message, result.isOk());
 		const LoopbackServer::Request request = proxy.requests().at(0);

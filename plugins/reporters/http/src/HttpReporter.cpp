@@ -91,6 +91,8 @@ void HttpReporter::configure(sdk::PluginContext& context)
 		}
 	}
 	if (_options.auth == Auth::Basic) _basicAuthorization = basicCredentials(_options.basicAuthUser, _options.basicAuthPassword);
+	_pprof = std::make_unique<PprofDelivery>(_options.gzip);
+	_tooOld = std::make_unique<TooOldProfiles>(*_logger);
 	_logger->debug("[%s] sends %s profiles to %s", context.sectionName(), std::string(HttpReporterOptions::formatName(_options.format)),
 		UrlTemplate::origin(_options.url.server()) + _options.url.path());
 }
@@ -102,54 +104,143 @@ const HttpReporterOptions& HttpReporter::options() const
 
 sdk::ReportResult HttpReporter::report(const sdk::Profile& profile)
 {
-	std::string what = "http " + _options.method + " " + UrlTemplate::origin(_options.url.server());
+	const std::string what = "http " + _options.method + " " + UrlTemplate::origin(_options.url.server());
+	bool tooOld = false;
+	sdk::ReportResult result;
 	try
 	{
-		HttpRequest request = requestFor(profile);
-		what += request.target.substr(0, request.target.find('?')); // the query may carry an API key
-		sdk::ReportResult result = classifyResponse(_http->send(request), what);
-		if (result.isOk()) _logger->debug("%s: delivered profile %s", what, std::to_string(profile.seq));
-		return result;
+		if (_options.isPprof())
+			result = _pprof->deliver(
+				profile, [&](const jfr::PprofProfile& part) { return send(requestFor(profile, part), jfr::kindName(part.kind), tooOld); });
+		else
+			result = send(requestFor(profile), "", tooOld);
 	}
 	catch (...)
 	{
-		// Not reportClassified(): what grows the path once the request is built.
-		// A token file not there yet is a FileException without errno: Retry.
+		// Building a request failed: the recording (or its conversion), or a
+		// token file not there yet (a FileException without errno: Retry).
+		result = classifyException(std::current_exception(), what);
+	}
+	if (_options.isPprof()) logWarnings(_pprof->takeWarnings());
+	if (tooOld)
+		_tooOld->rejected(profile);
+	else if (result.isOk())
+		_tooOld->endRun();
+	if (result.isOk()) _logger->debug("%s: delivered profile %s", what, std::to_string(profile.seq));
+	return result;
+}
+
+void HttpReporter::stop()
+{
+	if (_tooOld) _tooOld->endRun();
+}
+
+const PprofDelivery& HttpReporter::pprofDelivery() const
+{
+	return *_pprof;
+}
+
+const TooOldProfiles& HttpReporter::tooOldProfiles() const
+{
+	return *_tooOld;
+}
+
+sdk::ReportResult HttpReporter::send(const HttpRequest& request, const std::string& partName, bool& tooOld)
+{
+	// The query may carry an API key: the path only.
+	const std::string what = "http " + request.method + " " + UrlTemplate::origin(request.uri) +
+		request.target.substr(0, request.target.find('?')) + (partName.empty() ? "" : " (" + partName + ")");
+	try
+	{
+		const HttpResponse response = _http->send(request);
+		if (_options.isPyroscope() && TooOldProfiles::isTooOld(response))
+		{
+			tooOld = true;
+			return sdk::ReportResult::fail(TooOldProfiles::message(what));
+		}
+		return classifyResponse(response, what);
+	}
+	catch (...)
+	{
 		return classifyException(std::current_exception(), what);
 	}
 }
 
-HttpRequest HttpReporter::requestFor(const sdk::Profile& profile)
+void HttpReporter::logWarnings(const std::vector<std::string>& warnings)
+{
+	// A conversion's warning (an unfinished chunk, no interval setting) may repeat every interval: once each.
+	for (const auto& warning : warnings)
+	{
+		if (_warningsLogged.size() < 64 && _warningsLogged.insert(warning).second)
+			_logger->warning("pprof conversion: %s (logged once)", warning);
+	}
+}
+
+HttpRequest HttpReporter::baseRequest()
 {
 	HttpRequest request;
 	request.method = _options.method;
 	request.uri = _options.url.server();
-	request.target = targetFor(profile);
 	request.headers = _options.headers;
 	if (!hasHeader(request.headers, "User-Agent")) request.headers.emplace_back("User-Agent", _userAgent);
 	if (!_options.tenant.empty()) request.headers.emplace_back("X-Scope-OrgID", _options.tenant);
 	addAuthorization(request.headers);
+	return request;
+}
+
+HttpRequest HttpReporter::requestFor(const sdk::Profile& profile, const jfr::PprofProfile& part)
+{
+	HttpRequest request = baseRequest();
+	if (_options.format == Format::Pyroscope)
+	{
+		request.target = pyroscopeTarget(profile, PyroscopeIngest::pprofQuery(pyroscopeName(profile), profile));
+		const std::string boundary = PyroscopeIngest::boundaryFor(part.data);
+		request.headers.emplace_back("Content-Type", "multipart/form-data; boundary=" + boundary);
+		request.body = PyroscopeIngest::multipartBody("profile", "profile.pprof", part.data, boundary);
+		return request;
+	}
+	const std::string type = jfr::kindName(part.kind);
+	request.target = _options.url.expand(profile, type);
+	addFacts(profile, request.headers);
+	request.headers.emplace_back("X-Asprof-Profile-Type", type);
+	request.headers.emplace_back("Content-Type", "application/octet-stream");
+	request.body = part.data;
+	return request;
+}
+
+HttpRequest HttpReporter::requestFor(const sdk::Profile& profile)
+{
+	HttpRequest request = baseRequest();
+	request.target = targetFor(profile);
 	request.body = bodyFor(profile, request.headers);
 	return request;
 }
 
 std::string HttpReporter::targetFor(const sdk::Profile& profile)
 {
-	const std::string target = _options.url.expand(profile);
-	if (_options.format != Format::Pyroscope) return target;
+	if (_options.format != Format::PyroscopeJfr) return _options.url.expand(profile);
+	const unsigned sampleRate = _options.sampleRate != 0 ? _options.sampleRate : PyroscopeIngest::sampleRate(profile.profilerArgs);
+	return pyroscopeTarget(profile, PyroscopeIngest::query(pyroscopeName(profile), profile, sampleRate));
+}
 
-	const std::size_t question = target.find('?');
-	std::string path = target.substr(0, question);
-	const std::string query = question == std::string::npos ? std::string() : target.substr(question + 1) + "&";
-	if (!endsWith(path, "/ingest")) path += endsWith(path, "/") ? "ingest" : "/ingest";
-
+std::string HttpReporter::pyroscopeName(const sdk::Profile& profile)
+{
 	const PyroscopeIngest::Name name = PyroscopeIngest::name(_options.appName, PyroscopeIngest::labelsOf(profile, _options.hostLabels));
 	for (const auto& dropped : name.dropped)
 	{
 		if (_droppedLabelsLogged.insert(dropped).second) _logger->warning("label %s left out of the Pyroscope name (logged once)", dropped);
 	}
-	const unsigned sampleRate = _options.sampleRate != 0 ? _options.sampleRate : PyroscopeIngest::sampleRate(profile.profilerArgs);
-	return path + "?" + query + PyroscopeIngest::query(name.text, profile, sampleRate);
+	return name.text;
+}
+
+std::string HttpReporter::pyroscopeTarget(const sdk::Profile& profile, const std::string& ingestQuery)
+{
+	const std::string target = _options.url.expand(profile);
+	const std::size_t question = target.find('?');
+	std::string path = target.substr(0, question);
+	const std::string query = question == std::string::npos ? std::string() : target.substr(question + 1) + "&";
+	if (!endsWith(path, "/ingest")) path += endsWith(path, "/") ? "ingest" : "/ingest";
+	return path + "?" + query + ingestQuery;
 }
 
 void HttpReporter::addAuthorization(HeaderList& headers)
@@ -171,7 +262,9 @@ std::string HttpReporter::bodyFor(const sdk::Profile& profile, HeaderList& heade
 	std::string body;
 	switch (_options.format)
 	{
-	case Format::Pyroscope: return pyroscopeBody(profile.recording->readAll(), headers);
+	case Format::PyroscopeJfr: return pyroscopeBody(profile.recording->readAll(), headers);
+	case Format::Pyroscope:
+	case Format::Pprof: throw Poco::IllegalStateException("pprof formats are sent per part"); // report() does not come here
 	case Format::Raw:
 		addFacts(profile, headers);
 		headers.emplace_back("Content-Type", "application/octet-stream");
@@ -194,7 +287,7 @@ std::string HttpReporter::pyroscopeBody(const std::string& jfr, HeaderList& head
 	const std::string part = _options.gzip ? gzipped(jfr) : jfr;
 	const std::string boundary = PyroscopeIngest::boundaryFor(part);
 	headers.emplace_back("Content-Type", "multipart/form-data; boundary=" + boundary);
-	return PyroscopeIngest::multipartBody(part, boundary);
+	return PyroscopeIngest::multipartBody("jfr", "jfr", part, boundary);
 }
 
 void HttpReporter::addFacts(const sdk::Profile& profile, HeaderList& headers)

@@ -1,15 +1,18 @@
 //
 // HttpReporter.h
 //
-// Sends each profile to an HTTP endpoint: Grafana Pyroscope's /ingest, or
-// any server that takes the JFR or the zip as a request body.
+// Sends each profile to an HTTP endpoint: Grafana Pyroscope's /ingest (pprof
+// per event type, or the JFR), or any server that takes pprof, the JFR or the
+// zip as a request body.
 //
 
 #ifndef Asprof_Plugins_HttpReporter_INCLUDED
 #define Asprof_Plugins_HttpReporter_INCLUDED
 
 #include "HttpReporterOptions.h"
+#include "PprofDelivery.h"
 #include "TokenFile.h"
+#include "TooOldProfiles.h"
 #include "asprof/plugins/HttpClient.h"
 #include "asprof/sdk/Reporter.h"
 #include <memory>
@@ -27,20 +30,31 @@ class HttpReporter: public sdk::Reporter
 	/// [reporter.<name>] type = http. Keys (HttpReporterOptions has the defaults):
 	///   url              (required) http(s)://[user:password@]host[:port][/path][?query],
 	///                    {placeholders} in the path and query (see UrlTemplate)
-	///   format = pyroscope   pyroscope | raw | zip
+	///   format = pyroscope   pyroscope | pyroscope-jfr | pprof | raw | zip (docs/formats.md)
 	///   method = POST        POST | PUT
-	///   gzip                 yes | no; default yes for pyroscope, no otherwise
+	///   gzip                 yes | no; default yes for pyroscope, pyroscope-jfr, pprof; no otherwise
 	///   headers.<Name>       extra request headers
 	///   tenant               sent as X-Scope-OrgID (Pyroscope/Grafana Cloud multi-tenancy)
-	///   appName              pyroscope only, required: the service name
-	///   sampleRate = 0       pyroscope only: Hz; 0 = 1 s / the profiler's cpu interval
+	///   appName              pyroscope, pyroscope-jfr: required, the service name
+	///   sampleRate = 0       pyroscope-jfr only: Hz; 0 = 1 s / the profiler's cpu interval
 	///   hostLabels = hostname, instanceId, taskArn
-	///                        pyroscope only: host metadata fields added as labels
+	///                        pyroscope, pyroscope-jfr: host metadata fields added as labels
 	///   bearerToken | bearerTokenFile | basicAuthUser + basicAuthPassword
 	///   timeout = 10s, caFile, clientCert + clientKey, insecureSkipVerify = no
 	///
 	/// The request per format:
-	///   pyroscope: POST <url>/ingest?name=..&from=..&until=..&format=jfr&spyName=asprof-agent
+	///   pyroscope: per event type in the recording (cpu, wall, alloc), one
+	///              POST <url>/ingest?name=..&from=..&until=..&spyName=asprof-agent
+	///              with a multipart form whose file part "profile" holds that
+	///              type's pprof (gzipped unless gzip = no), converted on the
+	///              lane's thread (PprofDelivery); Pyroscope names the profile
+	///              type from the sample types (process_cpu, wall, memory).
+	///   pprof:     per event type, the pprof as the body to url ({type} in it
+	///              is replaced by cpu, wall or alloc), Content-Type
+	///              application/octet-stream, the facts in headers as for raw plus
+	///              X-Asprof-Profile-Type; gzip = yes (default) gzips the
+	///              profile.proto itself, as pprof files are (no Content-Encoding).
+	///   pyroscope-jfr: POST <url>/ingest?name=..&from=..&until=..&format=jfr&spyName=asprof-agent
 	///              &sampleRate=.. with the multipart form of PyroscopeIngest ("/ingest" is
 	///              not added when the url's path already ends with it); gzip compresses
 	///              the form's jfr part, which Pyroscope recognises by its magic bytes.
@@ -61,6 +75,11 @@ class HttpReporter: public sdk::Reporter
 	/// the url). Secrets and header values never appear in logs or results;
 	/// messages name the URL without userinfo and query.
 	///
+	/// With several parts, a retry sends only the parts not yet taken, and the
+	/// result is Fail when any part failed (PprofDelivery). A 4xx from
+	/// Pyroscope saying the profile is outside its ingestion window (older than
+	/// 1 h by default) is Fail, logged once per run with a count (TooOldProfiles).
+	///
 	/// Results (ErrorClassification.h): 2xx Ok; connection errors, timeouts,
 	/// 408, 429, 5xx, a bearerTokenFile without a token Retry (with Retry-After);
 	/// certificate failures, 413, 422 and other 4xx Fail with the status and the
@@ -73,16 +92,28 @@ public:
 
 	void configure(sdk::PluginContext& context) override;
 	sdk::ReportResult report(const sdk::Profile& profile) override;
+	void stop() override;
 
 	const HttpReporterOptions& options() const;
 
 	HttpRequest requestFor(const sdk::Profile& profile);
-		/// The request report() sends for profile. Throws Poco::FileException
-		/// when bearerTokenFile cannot give a token, Poco::Exception when the
-		/// recording cannot be read.
+		/// The request report() sends for profile (formats pyroscope-jfr, raw,
+		/// zip). Throws Poco::FileException when bearerTokenFile cannot give a
+		/// token, Poco::Exception when the recording cannot be read.
+
+	HttpRequest requestFor(const sdk::Profile& profile, const jfr::PprofProfile& part);
+		/// The request for one pprof part (formats pyroscope, pprof). Throws as above.
+
+	const PprofDelivery& pprofDelivery() const;
+	const TooOldProfiles& tooOldProfiles() const;
 
 private:
+	HttpRequest baseRequest();
+	sdk::ReportResult send(const HttpRequest& request, const std::string& partName, bool& tooOld);
+	void logWarnings(const std::vector<std::string>& warnings);
 	std::string targetFor(const sdk::Profile& profile);
+	std::string pyroscopeName(const sdk::Profile& profile);
+	std::string pyroscopeTarget(const sdk::Profile& profile, const std::string& ingestQuery);
 	std::string bodyFor(const sdk::Profile& profile, HeaderList& headers);
 	std::string pyroscopeBody(const std::string& jfr, HeaderList& headers) const;
 	void addAuthorization(HeaderList& headers);
@@ -95,6 +126,9 @@ private:
 	std::unique_ptr<HttpClient> _http;
 	std::unique_ptr<TokenFile> _tokenFile;
 	std::set<std::string> _droppedLabelsLogged;
+	std::set<std::string> _warningsLogged;
+	std::unique_ptr<PprofDelivery> _pprof;
+	std::unique_ptr<TooOldProfiles> _tooOld;
 };
 
 } } // namespace asprof::plugins

@@ -59,10 +59,22 @@ const char* HttpReporterOptions::formatName(Format format)
 	switch (format)
 	{
 	case Format::Pyroscope: return "pyroscope";
+	case Format::PyroscopeJfr: return "pyroscope-jfr";
+	case Format::Pprof: return "pprof";
 	case Format::Raw: return "raw";
 	case Format::Zip: return "zip";
 	}
 	return "unknown";
+}
+
+bool HttpReporterOptions::isPyroscope() const
+{
+	return format == Format::Pyroscope || format == Format::PyroscopeJfr;
+}
+
+bool HttpReporterOptions::isPprof() const
+{
+	return format == Format::Pyroscope || format == Format::Pprof;
 }
 
 void HttpReporterOptions::readTarget(sdk::PluginContext& context)
@@ -80,23 +92,32 @@ void HttpReporterOptions::readTarget(sdk::PluginContext& context)
 		throwBadValue(context, "url", withoutUserInfo(text),
 			"an http:// or https:// URL (" + (hasUserInfo ? std::string("its user:password part not shown") : error.message()) + ")");
 	}
-	const std::string formatText = getChoice(context, "format", "pyroscope", {"pyroscope", "raw", "zip"});
-	format = formatText == "raw" ? Format::Raw : formatText == "zip" ? Format::Zip : Format::Pyroscope;
+	const std::string formatText = getChoice(context, "format", "pyroscope", {"pyroscope", "pyroscope-jfr", "pprof", "raw", "zip"});
+	for (Format each : {Format::Pyroscope, Format::PyroscopeJfr, Format::Pprof, Format::Raw, Format::Zip})
+	{
+		if (formatText == formatName(each)) format = each;
+	}
+	if (url.uses("type") && format != Format::Pprof)
+		throwBadValue(context, "url", url.withoutUserInfo(), "a url without {type}: it applies to format = pprof only");
 	method = getChoice(context, "method", "POST", {"POST", "PUT"});
-	gzip = getBool(context, "gzip", format == Format::Pyroscope);
+	gzip = getBool(context, "gzip", isPyroscope() || format == Format::Pprof);
 }
 
 void HttpReporterOptions::readPyroscope(sdk::PluginContext& context)
 {
-	if (format != Format::Pyroscope)
+	if (!isPyroscope())
 	{
 		for (const char* key : {"appName", "sampleRate", "hostLabels"})
 		{
 			if (context.config().has(key))
-				throwBadValue(context, key, getString(context, key, ""), std::string("no ") + key + ": it applies to format = pyroscope only");
+				throwBadValue(context, key, getString(context, key, ""),
+					std::string("no ") + key + ": it applies to format = pyroscope and pyroscope-jfr only");
 		}
 		return;
 	}
+	if (format == Format::Pyroscope && context.config().has("sampleRate"))
+		throwBadValue(context, "sampleRate", getString(context, "sampleRate", ""),
+			"no sampleRate: it applies to format = pyroscope-jfr only (pprof carries each event type's own period)");
 	appName = getString(context, "appName", "");
 	if (appName.empty()) throwBadValue(context, "appName", "", "the application name Pyroscope shows (required with format = pyroscope)");
 	if (!PyroscopeIngest::isValidAppName(appName))

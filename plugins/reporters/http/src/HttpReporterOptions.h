@@ -23,9 +23,11 @@ struct HttpReporterOptions
 {
 	enum class Format
 	{
-		Pyroscope, ///< multipart form to Pyroscope's /ingest
-		Raw,       ///< the JFR as the body, the profile's facts in X-Asprof-* headers
-		Zip        ///< the ProfileArchive zip as the body
+		Pyroscope,    ///< one pprof per event type, each a multipart form to Pyroscope's /ingest
+		PyroscopeJfr, ///< the JFR as a multipart form to Pyroscope's /ingest?format=jfr
+		Pprof,        ///< one pprof per event type as the body, the facts in X-Asprof-* headers
+		Raw,          ///< the JFR as the body, the profile's facts in X-Asprof-* headers
+		Zip           ///< the ProfileArchive zip as the body
 	};
 
 	enum class Auth
@@ -39,13 +41,13 @@ struct HttpReporterOptions
 	Format format = Format::Pyroscope;
 	std::string method = "POST";
 	UrlTemplate url;
-	bool gzip = true;              ///< default: yes for pyroscope, no for raw and zip
+	bool gzip = true;              ///< default: yes for pyroscope, pyroscope-jfr and pprof, no for raw and zip
 	HeaderList headers;            ///< headers.<Name> = value, in the order Poco enumerates them
 	std::string tenant;            ///< X-Scope-OrgID
-	std::string appName;           ///< pyroscope: required
-	unsigned sampleRate = 0;       ///< pyroscope: Hz; 0 = from the profiler's interval
+	std::string appName;           ///< pyroscope, pyroscope-jfr: required
+	unsigned sampleRate = 0;       ///< pyroscope-jfr: Hz; 0 = from the profiler's interval
 	std::vector<std::string> hostLabels = {"hostname", "instanceId", "taskArn"};
-		///< pyroscope: host metadata fields added as labels
+		///< pyroscope, pyroscope-jfr: host metadata fields added as labels
 	Auth auth = Auth::None;
 	std::string bearerToken;
 	std::string bearerTokenFile;
@@ -56,7 +58,13 @@ struct HttpReporterOptions
 	static HttpReporterOptions read(sdk::PluginContext& context);
 
 	static const char* formatName(Format format);
-		/// "pyroscope", "raw" or "zip".
+		/// "pyroscope", "pyroscope-jfr", "pprof", "raw" or "zip".
+
+	bool isPyroscope() const;
+		/// format is pyroscope or pyroscope-jfr.
+
+	bool isPprof() const;
+		/// format is pyroscope or pprof: the recording is converted to pprof.
 
 private:
 	void readTarget(sdk::PluginContext& context);

@@ -143,6 +143,12 @@ std::string PyroscopeIngest::query(const std::string& name, const sdk::Profile& 
 		"&sampleRate=" + std::to_string(sampleRate);
 }
 
+std::string PyroscopeIngest::pprofQuery(const std::string& name, const sdk::Profile& profile)
+{
+	return "name=" + UrlTemplate::percentEncode(name) + "&from=" + std::to_string(profile.start.epochTime()) +
+		"&until=" + std::to_string(profile.end.epochTime()) + "&spyName=" + SPY_NAME;
+}
+
 std::string PyroscopeIngest::boundaryFor(const std::string& part)
 {
 	for (;;)
@@ -152,14 +158,15 @@ std::string PyroscopeIngest::boundaryFor(const std::string& part)
 	}
 }
 
-std::string PyroscopeIngest::multipartBody(const std::string& jfrPart, const std::string& boundary)
+std::string PyroscopeIngest::multipartBody(
+	const std::string& field, const std::string& filename, const std::string& part, const std::string& boundary)
 {
 	std::string body;
-	body.reserve(jfrPart.size() + 2 * boundary.size() + 160);
+	body.reserve(part.size() + 2 * boundary.size() + 160);
 	body += "--" + boundary + "\r\n";
-	body += "Content-Disposition: form-data; name=\"jfr\"; filename=\"jfr\"\r\n";
+	body += "Content-Disposition: form-data; name=\"" + field + "\"; filename=\"" + filename + "\"\r\n";
 	body += "Content-Type: application/octet-stream\r\n\r\n";
-	body += jfrPart;
+	body += part;
 	body += "\r\n--" + boundary + "--\r\n";
 	return body;
 }

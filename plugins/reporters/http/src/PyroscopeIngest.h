@@ -1,7 +1,8 @@
 //
 // PyroscopeIngest.h
 //
-// The request Grafana Pyroscope's /ingest endpoint accepts for a JFR recording.
+// The requests Grafana Pyroscope's /ingest endpoint accepts: a JFR recording
+// (format = pyroscope-jfr) or one pprof profile (format = pyroscope).
 //
 
 #ifndef Asprof_Plugins_PyroscopeIngest_INCLUDED
@@ -72,11 +73,23 @@ struct PyroscopeIngest
 		/// name, from (start, whole seconds), until (end, whole seconds), format,
 		/// spyName, sampleRate; every value percent-encoded.
 
+	static std::string pprofQuery(const std::string& name, const sdk::Profile& profile);
+		/// name, from, until, spyName; no format and no sampleRate. Without
+		/// format= the server takes a multipart body as a pprof form
+		/// (ingest_handler.go, readInputRawDataFromRequest: format=pprof would
+		/// take the whole body as the profile) and a pprof carries its own
+		/// period, so no sampleRate applies (pkg/og/convert/pprof/profile.go).
+		/// The name holds no ".cpu" suffix: for pprof the service_name label is
+		/// the name as given and the profile type comes from the sample types.
+
 	static std::string boundaryFor(const std::string& part);
 		/// A random multipart boundary that does not occur in part.
 
-	static std::string multipartBody(const std::string& jfrPart, const std::string& boundary);
-		/// The form with the single file part "jfr".
+	static std::string multipartBody(const std::string& field, const std::string& filename, const std::string& part,
+		const std::string& boundary);
+		/// The form with the single file part field ("jfr" for a JFR, "profile"
+		/// for a pprof). It must be a file part (a filename): Pyroscope's
+		/// form.ReadField reads form.File only and ignores a plain field.
 };
 
 } } // namespace asprof::plugins

@@ -7,7 +7,7 @@ namespace asprof {
 namespace plugins {
 
 const std::vector<std::string> UrlTemplate::PLACEHOLDERS = {
-	"seq", "pid", "start", "end", "hostKind", "hostname", "instanceId", "taskArn", "region"};
+	"seq", "pid", "start", "end", "hostKind", "hostname", "instanceId", "taskArn", "region", "type"};
 
 namespace {
 
@@ -122,11 +122,22 @@ std::string UrlTemplate::query() const
 	return question == std::string::npos ? std::string() : _target.substr(question + 1);
 }
 
-std::string UrlTemplate::expand(const sdk::Profile& profile) const
+std::string UrlTemplate::expand(const sdk::Profile& profile, const std::string& profileType) const
 {
 	std::string target;
-	for (const auto& piece : _pieces) target += piece.placeholder ? percentEncode(valueOf(piece.text, profile)) : piece.text;
+	for (const auto& piece : _pieces)
+	{
+		if (!piece.placeholder)
+			target += piece.text;
+		else
+			target += percentEncode(piece.text == "type" ? profileType : valueOf(piece.text, profile));
+	}
 	return target;
+}
+
+bool UrlTemplate::uses(const std::string& placeholder) const
+{
+	return std::any_of(_pieces.begin(), _pieces.end(), [&](const Piece& piece) { return piece.placeholder && piece.text == placeholder; });
 }
 
 std::string UrlTemplate::withoutUserInfo() const

@@ -25,6 +25,8 @@ class UrlTemplate
 	///   {hostKind}               ec2, ecs, onprem, unknown, ...
 	///   {hostname} {instanceId} {taskArn} {region}
 	///                            the host metadata's field ("" when absent)
+	///   {type}                   format = pprof: the profile's event type
+	///                            (cpu, wall, alloc); "" for the other formats
 	/// The rest of the path and query is sent exactly as written, so it must
 	/// already be encoded: no spaces, control or non-ASCII bytes.
 	///
@@ -53,8 +55,12 @@ public:
 	std::string query() const;
 		/// The query as written, without the '?'; "" when none.
 
-	std::string expand(const sdk::Profile& profile) const;
-		/// The request-target for this profile: path and query, placeholders replaced.
+	std::string expand(const sdk::Profile& profile, const std::string& profileType = "") const;
+		/// The request-target for this profile: path and query, placeholders
+		/// replaced ({type} by profileType).
+
+	bool uses(const std::string& placeholder) const;
+		/// Whether the path or query holds {placeholder}.
 
 	std::string withoutUserInfo() const;
 		/// scheme://host:port/path?query as written, for messages.

@@ -1,0 +1,60 @@
+//
+// TooOldProfiles.h
+//
+// Profiles Pyroscope refuses because they are older than its ingestion window.
+//
+
+#ifndef Asprof_Plugins_TooOldProfiles_INCLUDED
+#define Asprof_Plugins_TooOldProfiles_INCLUDED
+
+#include "asprof/plugins/HttpClient.h"
+#include "asprof/sdk/Profile.h"
+#include <cstdint>
+#include <string>
+
+namespace Poco {
+class Logger;
+}
+
+namespace asprof {
+namespace plugins {
+
+class TooOldProfiles
+	/// Pyroscope's distributor refuses a profile whose time lies before now -
+	/// validation.reject-older-than (1 h by default; grafana/pyroscope
+	/// pkg/validation/limits.go, RejectOlderThan; validate.go,
+	/// ingestionWindow.valid: "... is outside of ingestion window ..."), and
+	/// /ingest answers 4xx. That is what profiles replayed from the spool after
+	/// a long outage get: not a fault of the reporter or the server, and
+	/// sending them again cannot help. They are Fail (the SDK's permanent
+	/// outcome) with one fixed message, so the lane logs the cause once; this
+	/// class logs the first of a run with the profile's time and, when the run
+	/// ends (a profile delivered, or stop()), one line with the count.
+{
+public:
+	explicit TooOldProfiles(Poco::Logger& logger);
+
+	static bool isTooOld(const HttpResponse& response);
+		/// A 4xx whose body says the profile is outside the ingestion window.
+
+	static std::string message(const std::string& what);
+		/// The Fail message: "<what>: ... older than Pyroscope's ingestion window ...".
+
+	void rejected(const sdk::Profile& profile);
+		/// Counts one profile; logs the first of a run.
+
+	void endRun();
+		/// Logs how many profiles the run had, if any, and starts a new run.
+
+	std::uint64_t total() const;
+		/// Profiles rejected as too old since configure().
+
+private:
+	Poco::Logger& _logger;
+	std::uint64_t _inRun = 0;
+	std::uint64_t _total = 0;
+};
+
+} } // namespace asprof::plugins
+
+#endif // Asprof_Plugins_TooOldProfiles_INCLUDED
