@@ -2,7 +2,7 @@
 #
 # jfr-flamegraph-tests: asprof-jfr flamegraph writes one self-contained HTML
 # page whose embedded tree holds exactly the collapsed output's weights.
-# Checked with tests/jfr/check-flamegraph.js (node); SKIPPED without node.
+# Checked with tests/jfr/check-flamegraph.js (node); SKIPPED (exit 77) without node.
 #
 #   test-flamegraph.sh <asprof-jfr> <tests/data dir>
 set -euo pipefail
@@ -11,7 +11,7 @@ data=$2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 if ! command -v node > /dev/null 2>&1; then
 	echo "SKIPPED: node is not installed (the flame graph check is a node script)"
-	exit 0
+	exit 77
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

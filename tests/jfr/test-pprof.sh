@@ -14,7 +14,7 @@
 #   * with --threads every sample carries a thread label.
 # The pprof binary: when given but missing, it is built once with tests/jfr/build-pprof.sh (Go and
 # Debian's pprof sources, offline) and cached there. Without one (or without Go), the test prints
-# "SKIPPED: Google pprof not available" and passes.
+# "SKIPPED: Google pprof not available" and exits 77 (CTest: skipped).
 set -uo pipefail
 
 if [[ $# -lt 2 || $# -gt 3 ]]; then
@@ -28,14 +28,14 @@ pprof="${3:-}"
 
 if [[ -z "$pprof" ]]; then
 	echo "SKIPPED: Google pprof not available (no pprof binary given)"
-	exit 0
+	exit 77
 fi
 if [[ ! -x "$pprof" ]]; then
 	bash "$(dirname "${BASH_SOURCE[0]}")/build-pprof.sh" "$pprof"
 	built=$?
 	if [[ "$built" == 3 ]]; then
 		echo "SKIPPED: Google pprof not available (apt-get install golang-go golang-github-google-pprof-dev; scripts/test installs them)"
-		exit 0
+		exit 77
 	elif [[ "$built" != 0 || ! -x "$pprof" ]]; then
 		echo "FAIL: could not build Google pprof into $pprof (tests/jfr/build-pprof.sh)"
 		exit 1
