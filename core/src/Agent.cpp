@@ -1,10 +1,14 @@
 #include "asprof/agent/Agent.h"
 #include "AsyncProfiler.h"
 #include "Delivery.h"
+#include "Endpoint.h"
+#include "HeapTracker.h"
 #include "PluginRegistry.h"
 #include "PollCatch.h"
 #include "ProfilingLoop.h"
+#include "RecordingTap.h"
 #include "SignalMask.h"
+#include "ThreadName.h"
 #include "asprof/agent/Exception.h"
 #include "asprof/sdk/ConfigValue.h"
 #include "Poco/Logger.h"
@@ -42,8 +46,13 @@ public:
 
 	~Impl()
 	{
-		// A control thread stuck in async-profiler may still use the loop.
-		if (_loop && _loop->abandoned()) _loop.release();
+		// A control thread stuck in async-profiler may still use the loop (and its tap).
+		_endpoint.reset();
+		if (_loop && _loop->abandoned())
+		{
+			_loop.release();
+			_tap.release();
+		}
 	}
 
 	void start();
@@ -57,6 +66,8 @@ private:
 	void logStatus(Poco::Util::TimerTask&);
 	void cleanUpAfterFailedStart() noexcept;
 	void setError(const std::string& error);
+	std::unique_ptr<Endpoint> makeEndpoint(const AgentConfig& config);
+	void stopEndpoint(Poco::Timespan timeout) noexcept;
 
 	std::mutex _lifecycle;
 	mutable std::mutex _state;
@@ -64,7 +75,10 @@ private:
 	std::string _lastError;        // _state
 	std::string _library;          // _state
 	std::shared_ptr<Delivery> _delivery;   // _state (replaced at start)
+	std::unique_ptr<RecordingTap> _tap;    // _state (replaced at start): loop -> tap -> delivery
+	std::unique_ptr<HeapTracker> _heap;    // _state (replaced at start): null unless nativeMem and the endpoint
 	std::unique_ptr<ProfilingLoop> _loop;  // _state (replaced at start)
+	std::unique_ptr<Endpoint> _endpoint;   // _state (replaced at start): null when [endpoint] listen is empty
 	std::unique_ptr<Poco::Util::Timer> _statusTimer; // _lifecycle
 	bool _lastStopComplete = true; // _lifecycle
 };
@@ -84,7 +98,10 @@ void Agent::Impl::start()
 			// it fed, which have released their spools.
 			std::lock_guard<std::mutex> state(_state);
 			_library = profiler.path();
+			_endpoint.reset();
 			_loop.reset();
+			_heap.reset();
+			_tap.reset();
 			_delivery.reset();
 		}
 		// The command names its clock, so the PollCatch hooks read the one
@@ -94,19 +111,40 @@ void Agent::Impl::start()
 		PluginRegistry registry(config.pluginDir);
 		auto delivery = std::make_shared<Delivery>(config, registry);
 		delivery->start();
+		// The tap shows the endpoint (and the live heap) what goes to delivery.
+		auto tap = std::make_unique<RecordingTap>(*delivery);
+		std::unique_ptr<HeapTracker> heap;
+		if (!config.endpoint.listen.empty() && !config.profiler.nativeMem.empty())
+		{
+			heap = std::make_unique<HeapTracker>(config.endpoint.heapMaxAllocations);
+			HeapTracker* tracker = heap.get();
+			tap->setObserver([tracker](const FinishedRecording& finished) { tracker->offer(finished); });
+			heap->start();
+		}
 		// A final stop abandoned at its deadline that ends later frees async-profiler again.
-		auto loop = std::make_unique<ProfilingLoop>(profiler, config.profiler, config.reportingInterval, config.tempDir, *delivery,
+		auto loop = std::make_unique<ProfilingLoop>(profiler, config.profiler, config.reportingInterval, config.tempDir, *tap,
 			[]() { profilerInUse = false; });
 		{
 			std::lock_guard<std::mutex> state(_state);
 			_delivery = delivery;
+			_tap = std::move(tap);
+			_heap = std::move(heap);
 			_loop = std::move(loop);
+		}
+		// Listening before the first recording: a window asked for meanwhile gets a 503.
+		auto endpoint = makeEndpoint(config);
+		{
+			std::lock_guard<std::mutex> state(_state);
+			_endpoint = std::move(endpoint);
 		}
 		_loop->start();
 		if (_config.statusLogInterval > Poco::Timespan(0))
 		{
 			long intervalMs = static_cast<long>(_config.statusLogInterval.totalMilliseconds());
-			_statusTimer.reset(new Poco::Util::Timer);
+			{
+				ThreadNameScope named("asprof-status"); // Poco's Timer starts its thread now
+				_statusTimer.reset(new Poco::Util::Timer);
+			}
 			_statusTimer->scheduleAtFixedRate(new Poco::Util::TimerTaskAdapter<Impl>(*this, &Impl::logStatus), intervalMs, intervalMs);
 		}
 		{
@@ -125,6 +163,32 @@ void Agent::Impl::start()
 	}
 }
 
+std::unique_ptr<Endpoint> Agent::Impl::makeEndpoint(const AgentConfig& config)
+{
+	if (config.endpoint.listen.empty()) return nullptr;
+	EndpointBorrowed borrowed;
+	ProfilingLoop* loop = _loop.get();
+	borrowed.rotate = [loop](Poco::Timespan timeout) { return loop->rotateOnRequest(timeout); };
+	borrowed.tap = _tap.get();
+	borrowed.heap = _heap.get();
+	borrowed.status = [this]() { return status(); };
+	auto endpoint = std::make_unique<Endpoint>(config.endpoint, config.profiler, std::move(borrowed));
+	endpoint->start();
+	return endpoint;
+}
+
+// First of all at stop: no request may use the loop, the tap or the heap
+// once they stop.
+void Agent::Impl::stopEndpoint(Poco::Timespan timeout) noexcept
+{
+	Endpoint* endpoint = nullptr;
+	{
+		std::lock_guard<std::mutex> state(_state);
+		endpoint = _endpoint.get();
+	}
+	if (endpoint) endpoint->stop(std::min(timeout, EndpointService::ROTATION_TIMEOUT + Poco::Timespan(1, 0)));
+}
+
 void Agent::Impl::setError(const std::string& error)
 {
 	std::lock_guard<std::mutex> state(_state);
@@ -133,15 +197,26 @@ void Agent::Impl::setError(const std::string& error)
 
 void Agent::Impl::cleanUpAfterFailedStart() noexcept
 {
+	stopEndpoint(Poco::Timespan(1, 0));
+	std::unique_ptr<Endpoint> endpoint;
 	std::unique_ptr<ProfilingLoop> loop;
+	std::unique_ptr<HeapTracker> heap;
+	std::unique_ptr<RecordingTap> tap;
 	std::shared_ptr<Delivery> delivery;
 	{
 		std::lock_guard<std::mutex> state(_state);
+		endpoint = std::move(_endpoint);
 		loop = std::move(_loop);
+		heap = std::move(_heap);
+		tap = std::move(_tap);
 		delivery = std::move(_delivery);
 	}
-	if (loop && loop->abandoned()) loop.release();
+	endpoint.reset();
+	bool abandoned = loop && loop->abandoned();
+	if (abandoned) loop.release();
 	loop.reset();
+	if (heap) heap->stop(Poco::Timespan(0));
+	if (abandoned) tap.release(); // the loop may still hold it
 	Poco::Timestamp deadline;
 	deadline += Poco::Timespan(1, 0); // reporters already started get a moment for stop()
 	if (delivery) delivery->stop(deadline);
@@ -156,9 +231,11 @@ bool Agent::Impl::stop(Poco::Timespan timeout) noexcept
 	deadline += timeout;
 	if (_statusTimer) _statusTimer->cancel(true);
 	_statusTimer.reset();
+	stopEndpoint(timeout);
 	// Only stop() and start() replace these, and both hold _lifecycle.
 	bool complete = _loop->stop(timeout);
 	complete = _delivery->stop(deadline) && complete;
+	if (_heap) _heap->stop(Poco::Timespan(0));
 	{
 		std::lock_guard<std::mutex> state(_state);
 		_running = false;
@@ -205,9 +282,29 @@ AgentStatus Agent::Impl::status() const
 		status.profilerErrors = stats.profilerErrors;
 		status.bytesRecorded = stats.bytesRecorded;
 		status.recordingsLost = stats.recordingsLost;
+		status.requestedRotations = stats.requestedRotations;
 		if (!stats.lastError.empty()) status.lastError = stats.lastError;
 	}
 	if (_delivery) status.lanes = _delivery->status();
+	if (_endpoint)
+	{
+		const EndpointCounters& counters = _endpoint->counters();
+		status.endpointAddress = _endpoint->address();
+		status.endpointRequests = counters.requests;
+		status.endpointUnauthorized = counters.unauthorized;
+		status.endpointWindows = counters.windows;
+		status.endpointWindowsRefused = counters.windowsRefused;
+	}
+	if (_heap)
+	{
+		HeapTrackerStatistics heap = _heap->statistics();
+		status.heapRecordings = heap.applied;
+		status.heapFailed = heap.failed;
+		status.heapDropped = heap.dropped;
+		status.heapLiveAllocations = heap.heap.liveAllocations;
+		status.heapLiveBytes = heap.heap.liveBytes;
+		status.heapEvicted = heap.heap.evicted;
+	}
 	return status;
 }
 

@@ -1,7 +1,9 @@
 #include "asprof/agent/AgentConfig.h"
 #include "IniText.h"
+#include "ListenAddress.h"
 #include "ProfilerArguments.h"
 #include "SectionContext.h"
+#include "SmallFile.h"
 #include "asprof/agent/Exception.h"
 #include "asprof/sdk/ConfigValue.h"
 #include "Poco/NumberFormatter.h"
@@ -16,12 +18,7 @@
 #include "Poco/DOM/Element.h"
 #include "Poco/DOM/NamedNodeMap.h"
 #include "Poco/SAX/XMLReader.h"
-#include <cerrno>
-#include <cstring>
-#include <fcntl.h>
 #include <sstream>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace asprof {
 namespace agent {
@@ -43,7 +40,7 @@ void checkSectionNames(const Poco::Util::AbstractConfiguration& config, const st
 	config.keys(top);
 	for (const auto& name : top)
 	{
-		if (name == "agent" || name == "profiler") continue;
+		if (name == "agent" || name == "profiler" || name == "endpoint") continue;
 		if (name == "reporter" || name == "metadata")
 		{
 			Poco::Util::AbstractConfiguration::Keys instances;
@@ -61,7 +58,7 @@ void checkSectionNames(const Poco::Util::AbstractConfiguration& config, const st
 				throw ConfigException(source + ": " + name + " = ... must be given in [agent], not as a top-level key");
 			continue;
 		}
-		throw ConfigException(source + ": unknown section [" + name + "]; expected [agent], [profiler], [reporter.<name>] or [metadata.<name>]");
+		throw ConfigException(source + ": unknown section [" + name + "]; expected [agent], [profiler], [endpoint], [reporter.<name>] or [metadata.<name>]");
 	}
 }
 
@@ -158,31 +155,46 @@ void readProfilerSection(AgentConfig& result)
 	section.checkUnknownKeys();
 }
 
-// Why not a stream: a FIFO, a device or /dev/zero would block or never end,
-// and the host waits for the agent's start. Opened without blocking, checked
-// on the descriptor, read up to a cap.
+void readEndpointSection(AgentConfig& result)
+{
+	SectionContext section(result.configuration, "endpoint", result.source, "asprof.agent");
+	EndpointSettings& endpoint = result.endpoint;
+	endpoint.listen = getString(section, "listen", endpoint.listen);
+	endpoint.allowRemote = getBool(section, "allowRemote", endpoint.allowRemote);
+	endpoint.token = getSecret(section, "token");
+	endpoint.tokenFile = getString(section, "tokenFile", endpoint.tokenFile);
+	if (!endpoint.token.empty() && !endpoint.tokenFile.empty())
+		throwBadValue(section, "tokenFile", endpoint.tokenFile, "token = or tokenFile =, not both");
+	if (!endpoint.tokenFile.empty() && endpoint.tokenFile[0] != '/')
+		throwBadValue(section, "tokenFile", endpoint.tokenFile, "an absolute file path");
+	endpoint.maxSeconds = static_cast<int>(getInt(section, "maxSeconds", endpoint.maxSeconds, 1, 3600));
+	endpoint.threads = static_cast<int>(getInt(section, "threads", endpoint.threads, 2, 64));
+	endpoint.requestTimeout = getDuration(section, "requestTimeout", endpoint.requestTimeout);
+	if (endpoint.requestTimeout < Timespan(100 * Timespan::MILLISECONDS) || endpoint.requestTimeout > Timespan(10 * Timespan::MINUTES))
+		throwBadValue(section, "requestTimeout", sdk::ConfigValue::formatDuration(endpoint.requestTimeout), "a duration from 100ms to 10m");
+	endpoint.heapMaxAllocations = static_cast<std::size_t>(getInt(section, "heapMaxAllocations",
+		static_cast<std::int64_t>(endpoint.heapMaxAllocations), 1, 100000000));
+	section.checkUnknownKeys();
+	if (endpoint.listen.empty()) return;
+	Poco::Net::SocketAddress address;
+	try
+	{
+		address = parseListenAddress(endpoint.listen);
+	}
+	catch (Poco::InvalidArgumentException& e)
+	{
+		throwBadValue(section, "listen", endpoint.listen, "empty (off) or host:port with an IP address or localhost, e.g. 127.0.0.1:6060 (" +
+			e.message() + ")");
+	}
+	if (!endpoint.allowRemote && !isLoopback(address))
+		throwBadValue(section, "listen", endpoint.listen, "a loopback address (127.0.0.1, [::1], localhost): the endpoint serves profiles "
+			"of this process; to listen on other interfaces set allowRemote = yes (and a token)");
+}
+
 std::string readConfigFile(const std::string& path)
 {
-	int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) throw ConfigException("cannot read agent configuration " + path + ": " + std::strerror(errno));
-	struct stat st;
-	std::string text;
 	std::string problem;
-	if (::fstat(fd, &st) != 0) problem = std::strerror(errno);
-	else if (S_ISDIR(st.st_mode)) problem = "it is a directory";
-	else if (!S_ISREG(st.st_mode)) problem = std::string("it is not a regular file (") + (S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISSOCK(st.st_mode) ? "a socket" : "a device") + ")";
-	else if (static_cast<std::size_t>(st.st_size) > MAX_CONFIG_SIZE) problem = "it is larger than 1 MiB (" + std::to_string(st.st_size) + " bytes)";
-	char buffer[8192];
-	while (problem.empty())
-	{
-		ssize_t n = ::read(fd, buffer, sizeof(buffer));
-		if (n < 0 && errno == EINTR) continue;
-		if (n < 0) problem = std::strerror(errno);
-		if (n <= 0) break;
-		text.append(buffer, static_cast<std::size_t>(n));
-		if (text.size() > MAX_CONFIG_SIZE) problem = "it is larger than 1 MiB";
-	}
-	::close(fd);
+	std::string text = readSmallFile(path, MAX_CONFIG_SIZE, "1 MiB", problem);
 	if (!problem.empty()) throw ConfigException("cannot read agent configuration " + path + ": " + problem);
 	return text;
 }
@@ -313,6 +325,7 @@ AgentConfig AgentConfig::fromConfiguration(Poco::AutoPtr<Poco::Util::AbstractCon
 		readAgentSection(result);
 		checkMetadataSectionsUsed(result);
 		readProfilerSection(result);
+		readEndpointSection(result);
 		return result;
 	});
 }

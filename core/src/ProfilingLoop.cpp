@@ -2,9 +2,11 @@
 #include "AsyncProfiler.h"
 #include "PollCatch.h"
 #include "SignalMask.h"
+#include "ThreadName.h"
 #include "asprof/agent/Exception.h"
 #include "Poco/Event.h"
 #include "Poco/Logger.h"
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <unistd.h>
@@ -117,7 +119,10 @@ ProfilingLoop::~ProfilingLoop()
 
 void ProfilingLoop::start()
 {
-	_timer.reset(new Poco::Util::Timer);
+	{
+		ThreadNameScope named("asprof-control"); // Poco's Timer starts its thread now
+		_timer.reset(new Poco::Util::Timer);
+	}
 	// Shared with the task: if async-profiler hangs, the task outlives this call.
 	auto error = std::make_shared<std::string>();
 	bool finished = runOnControlThread([this, error]() {
@@ -143,6 +148,8 @@ void ProfilingLoop::start()
 	long intervalMs = static_cast<long>(_interval.totalMilliseconds());
 	_tickTask = Poco::makeAuto<FunctionTask>([this]() { tick(true); });
 	_timer->scheduleAtFixedRate(_tickTask, intervalMs, intervalMs);
+	Poco::FastMutex::ScopedLock lock(_requestMutex);
+	_acceptingRequests = true;
 }
 
 void ProfilingLoop::startFirst()
@@ -164,8 +171,15 @@ void ProfilingLoop::startFirst()
 bool ProfilingLoop::stop(Poco::Timespan timeout) noexcept
 {
 	if (!_timer) return true;
+	{
+		// No request is scheduled after this; one already queued finds
+		// _finalTickStarted and does not restart the profiler.
+		Poco::FastMutex::ScopedLock lock(_requestMutex);
+		_acceptingRequests = false;
+	}
 	if (_tickTask) _tickTask->cancel();
 	bool finished = runOnControlThread([this]() {
+		_finalTickStarted = true;
 		PollCatch::disable(); // before the profiler stops: no poll spans it
 		tick(false);
 		finalTickDone();
@@ -219,6 +233,28 @@ bool ProfilingLoop::abandoned() const
 bool ProfilingLoop::rotateNow(Poco::Timespan timeout)
 {
 	return runOnControlThread([this]() { tick(true); }, timeout);
+}
+
+std::uint64_t ProfilingLoop::rotateOnRequest(Poco::Timespan timeout)
+{
+	// Shared with the task: it may run after this call gave up waiting.
+	auto inProgress = std::make_shared<std::atomic<std::uint64_t>>(0);
+	auto task = Poco::makeAuto<FunctionTask>([this, inProgress]() {
+		if (_finalTickStarted) return;
+		tick(true);
+		{
+			Poco::FastMutex::ScopedLock lock(_statsMutex);
+			++_stats.requestedRotations;
+		}
+		*inProgress = _profiling ? _currentSeq : 0;
+	});
+	{
+		Poco::FastMutex::ScopedLock lock(_requestMutex);
+		if (!_acceptingRequests || !_timer) return 0;
+		_timer->schedule(task, Poco::Clock());
+	}
+	if (!task->done.tryWait(static_cast<long>(std::max<Poco::Timespan::TimeDiff>(timeout.totalMilliseconds(), 1)))) return 0;
+	return *inProgress;
 }
 
 bool ProfilingLoop::runOnControlThread(std::function<void()> function, Poco::Timespan timeout)

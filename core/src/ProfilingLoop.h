@@ -52,6 +52,7 @@ struct LoopStatistics
 	std::uint64_t bytesRecorded = 0;
 	std::int64_t lastGapNanos = 0; ///< from stop returning to start being called
 	std::uint64_t recordingsLost = 0; ///< stop failed, or finished after stop() gave up on it: never delivered
+	std::uint64_t requestedRotations = 0; ///< rotations run for rotateOnRequest() (also counted in rotations)
 	std::string lastError;
 };
 
@@ -84,6 +85,16 @@ public:
 	bool rotateNow(Poco::Timespan timeout);
 		/// Runs one rotation now, on the control thread, and waits for it.
 		/// For tests and benchmarks.
+
+	std::uint64_t rotateOnRequest(Poco::Timespan timeout);
+		/// Asks the control thread for one extra rotation, served between
+		/// its own (the control thread never waits for the caller), and waits
+		/// up to timeout for it. Returns the seq of the recording in progress
+		/// after it: every recording with that seq or later is handed to
+		/// delivery after this call returned, every earlier one before. 0
+		/// when the rotation did not run in time, the loop is stopping or
+		/// stopped, or async-profiler is not recording. Any thread; cheap
+		/// for the control thread (one tick, as at every interval).
 
 	LoopStatistics statistics() const;
 
@@ -123,6 +134,10 @@ private:
 	bool _abandoned = false; // guarded by _handOffMutex
 	bool _finalTickDone = false; // guarded by _handOffMutex
 	std::function<void()> _onLateFinish;
+
+	Poco::FastMutex _requestMutex;  // orders rotateOnRequest() against stop()
+	bool _acceptingRequests = false; // guarded by _requestMutex
+	bool _finalTickStarted = false;  // control thread
 
 	mutable Poco::FastMutex _statsMutex;
 	LoopStatistics _stats;

@@ -76,6 +76,18 @@ struct ASPROF_AGENT_API AgentStatus
 	std::uint64_t bytesRecorded = 0;  ///< total size of the handed-over recordings
 	std::uint64_t recordingsLost = 0; ///< never handed to delivery: async-profiler's stop failed, or the
 	                                  ///< final stop ended after stop() had given up on it
+	std::uint64_t requestedRotations = 0; ///< rotations run for endpoint windows (also in rotations)
+	std::string endpointAddress;      ///< where the [endpoint] listens ("127.0.0.1:6060"); empty when off
+	std::uint64_t endpointRequests = 0;      ///< requests the endpoint received
+	std::uint64_t endpointUnauthorized = 0;  ///< 401 answers: missing or wrong bearer token
+	std::uint64_t endpointWindows = 0;       ///< ?seconds= profile windows served
+	std::uint64_t endpointWindowsRefused = 0; ///< 429 answers: another window was open
+	std::uint64_t heapRecordings = 0;  ///< recordings folded into the live heap (nativeMem with the endpoint)
+	std::uint64_t heapFailed = 0;      ///< recordings the live heap could not read (logged)
+	std::uint64_t heapDropped = 0;     ///< recordings not folded: the live heap's queue was full
+	std::uint64_t heapLiveAllocations = 0; ///< sampled allocations live now
+	std::uint64_t heapLiveBytes = 0;   ///< their bytes
+	std::uint64_t heapEvicted = 0;     ///< live allocations forgotten at [endpoint] heapMaxAllocations
 	std::string lastError;            ///< last error of the agent itself
 	std::string library;              ///< the async-profiler library in use (resolved path)
 	std::vector<LaneStatus> lanes;

@@ -38,6 +38,20 @@ struct ASPROF_AGENT_API ProfilerSettings
 		/// followed by nativemem, log=stderr and the extra arguments.
 };
 
+struct EndpointSettings
+	/// The [endpoint] section: the optional pull endpoint (Go's
+	/// /debug/pprof conventions, docs/endpoint.md). Off unless listen is set.
+{
+	std::string listen;              ///< "host:port" (an IP address or localhost; port 0 = any free port); empty = off
+	bool allowRemote = false;        ///< a listen address that is not loopback needs yes
+	std::string token;               ///< bearer token required on every request; empty = none. Never logged
+	std::string tokenFile;           ///< or a file holding it, read at start (trailing white space trimmed)
+	int maxSeconds = 60;             ///< the longest ?seconds= window
+	int threads = 4;                 ///< server threads at most
+	Poco::Timespan requestTimeout = Poco::Timespan(10 * Poco::Timespan::SECONDS); ///< receive/send timeout of a connection
+	std::size_t heapMaxAllocations = 1000000; ///< live heap cap (jfr::LiveHeap::DEFAULT_MAX_ALLOCATIONS)
+};
+
 struct ASPROF_AGENT_API AgentConfig
 	/// The parsed [agent] and [profiler] sections, plus the whole
 	/// configuration for the plugin instance sections ([reporter.X],
@@ -64,6 +78,7 @@ struct ASPROF_AGENT_API AgentConfig
 	std::string tempDir;                         ///< empty: $TMPDIR or /tmp
 	Poco::Timespan statusLogInterval = Poco::Timespan(10 * Poco::Timespan::MINUTES); ///< 0 = off
 	ProfilerSettings profiler;
+	EndpointSettings endpoint;                   ///< [endpoint]
 	Poco::AutoPtr<Poco::Util::AbstractConfiguration> configuration;
 		///< Everything that was parsed, for the plugin sections. Never null.
 
@@ -90,7 +105,7 @@ struct ASPROF_AGENT_API AgentConfig
 
 	static AgentConfig fromConfiguration(Poco::AutoPtr<Poco::Util::AbstractConfiguration> config, const std::string& sourceName);
 		/// Parses any Poco configuration whose top-level keys are agent,
-		/// profiler, reporter and metadata (e.g. a view of an application's
+		/// profiler, endpoint, reporter and metadata (e.g. a view of an application's
 		/// configuration).
 };
 

@@ -60,7 +60,7 @@ class ASPROF_JFR_API LiveHeap
 	/// read. Concurrent add()s are applied one after the other.
 {
 public:
-	static const std::size_t DEFAULT_MAX_ALLOCATIONS = 1000000;
+	static constexpr std::size_t DEFAULT_MAX_ALLOCATIONS = 1000000;
 
 	explicit LiveHeap(std::size_t maxAllocations = DEFAULT_MAX_ALLOCATIONS);
 	~LiveHeap();

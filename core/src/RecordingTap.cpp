@@ -1,0 +1,74 @@
+#include "RecordingTap.h"
+#include "FileRecording.h"
+#include "Poco/Exception.h"
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace asprof {
+namespace agent {
+
+RecordingTap::RecordingTap(RecordingSink& next):
+	_next(next)
+{
+}
+
+void RecordingTap::accept(FinishedRecording&& finished)
+{
+	{
+		Poco::FastMutex::ScopedLock lock(_mutex);
+		if (_capturing) _captured.push_back(finished); // shares the file
+	}
+	if (_observer)
+	{
+		try
+		{
+			_observer(finished);
+		}
+		catch (...)
+		{
+			// The observer counts its own failures; delivery must go on.
+		}
+	}
+	_next.accept(std::move(finished));
+}
+
+void RecordingTap::setObserver(Observer observer)
+{
+	_observer = std::move(observer);
+}
+
+void RecordingTap::beginCapture()
+{
+	Poco::FastMutex::ScopedLock lock(_mutex);
+	_captured.clear();
+	_capturing = true;
+}
+
+std::vector<FinishedRecording> RecordingTap::endCapture()
+{
+	Poco::FastMutex::ScopedLock lock(_mutex);
+	_capturing = false;
+	std::vector<FinishedRecording> captured;
+	captured.swap(_captured);
+	return captured;
+}
+
+}
+} // namespace asprof::agent
+
+namespace asprof {
+namespace agent {
+
+jfr::Input openForReading(const FinishedRecording& finished)
+{
+	auto* file = dynamic_cast<const FileRecording*>(finished.recording.get());
+	if (!file || file->fd() < 0) throw Poco::IllegalStateException("recording " + std::to_string(finished.seq) + " is not an open file");
+	int fd = ::fcntl(file->fd(), F_DUPFD_CLOEXEC, 0);
+	if (fd < 0) throw Poco::SystemException("cannot read recording " + std::to_string(finished.seq) + ": " + std::strerror(errno));
+	return jfr::Input::fromDescriptor(fd, "recording " + std::to_string(finished.seq));
+}
+
+}
+} // namespace asprof::agent
