@@ -5,6 +5,7 @@
 #include "HeapTracker.h"
 #include "PluginRegistry.h"
 #include "PollCatch.h"
+#include "ProfilerArguments.h"
 #include "ProfilingLoop.h"
 #include "RecordingTap.h"
 #include "SignalMask.h"
@@ -114,7 +115,11 @@ void Agent::Impl::start()
 		// The tap shows the endpoint (and the live heap) what goes to delivery.
 		auto tap = std::make_unique<RecordingTap>(*delivery);
 		std::unique_ptr<HeapTracker> heap;
-		if (!config.endpoint.listen.empty() && !config.profiler.nativeMem.empty())
+		bool noFree = ProfilerArguments::lastValue(config.profiler.extraArgs, "nofree").has_value();
+		if (!config.profiler.nativeMem.empty() && noFree)
+			logger().warning("[profiler] extraArgs has nofree: async-profiler records no frees, so every sampled allocation "
+				"looks live: no live heap (/debug/pprof/heap answers 404), and leak reports of these recordings are meaningless");
+		if (!config.endpoint.listen.empty() && !config.profiler.nativeMem.empty() && !noFree)
 		{
 			heap = std::make_unique<HeapTracker>(config.endpoint.heapMaxAllocations);
 			HeapTracker* tracker = heap.get();

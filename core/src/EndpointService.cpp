@@ -1,5 +1,6 @@
 #include "EndpointService.h"
 #include "HeapTracker.h"
+#include "ProfilerArguments.h"
 #include "RecordingTap.h"
 #include "asprof/jfr/PprofConvert.h"
 #include "Poco/JSON/Object.h"
@@ -290,6 +291,10 @@ void EndpointService::serveHeap(Poco::Net::HTTPServerResponse& response)
 		return sendText(response, HTTPResponse::HTTP_NOT_FOUND,
 			"no live heap: native memory profiling is off; set [profiler] nativeMem "
 			"(e.g. nativeMem = 512k) in agent.ini");
+	if (ProfilerArguments::lastValue(_profiler.extraArgs, "nofree"))
+		return sendText(response, HTTPResponse::HTTP_NOT_FOUND,
+			"no live heap: [profiler] extraArgs has nofree, so async-profiler records no frees and every sampled "
+			"allocation would look live; /debug/pprof/allocs still answers");
 	if (!enter()) return sendText(response, HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "the agent is stopping");
 	std::ostringstream out;
 	try

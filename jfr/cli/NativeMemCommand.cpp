@@ -4,6 +4,7 @@
 #include "Poco/JSON/Object.h"
 #include <algorithm>
 #include <cstdio>
+#include <iostream>
 #include <map>
 
 namespace asprof {
@@ -84,7 +85,9 @@ void writeText(std::ostream& out, const Options& options, const StackTotals& sta
 		out << "Leaks (allocated and never freed within the files given, tail " << options.tail << "): ";
 	else
 		out << "Allocations: ";
-	out << totals.allocations << (options.leak ? " allocations, " : " events, ") << totals.bytes << " bytes, " << stacks.entries.size()
+	const bool one = totals.allocations == 1;
+	out << totals.allocations << (options.leak ? (one ? " allocation, " : " allocations, ") : (one ? " event, " : " events, ")) << totals.bytes
+		<< " bytes, " << stacks.entries.size()
 		<< (stacks.entries.size() == 1 ? " distinct stack\n" : " distinct stacks\n");
 	for (const auto& entry : stacks.entries)
 	{
@@ -127,6 +130,8 @@ int runNativeMem(const Options& options)
 	StackTotals stacks;
 	collect(options, stacks);
 	stacks.sort();
+	if (stacks.entries.empty() && !options.leak)
+		std::cerr << "asprof-jfr: warning: no profiler.Malloc event in the input: record with nativemem= (the agent: [profiler] nativeMem)\n";
 	writeOutput(options, [&](std::ostream& out) {
 		if (options.json)
 			writeJson(out, options, stacks);

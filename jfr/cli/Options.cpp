@@ -167,7 +167,7 @@ Options Options::parse(const std::vector<std::string>& arguments)
 		if (!options.tailGiven) options.tail = 0;
 	}
 	if (options.leak && options.event != "nativemem") throw UsageError("--leak needs --nativemem");
-	if (options.tailGiven && !options.leak) throw UsageError("--tail needs --leak");
+	if (options.tailGiven && !options.leak) throw UsageError(nativemem ? "--tail needs --leaks" : "--tail needs --leak");
 	if ((options.command == "flamegraph" || options.command == "pprof") && (options.output.empty() || options.output == "-"))
 		throw UsageError(options.command + " needs -o FILE");
 	return options;

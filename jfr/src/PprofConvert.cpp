@@ -217,7 +217,10 @@ std::vector<PprofProfile> convertEachEvent(const Input& recording, std::vector<s
 	std::vector<PprofProfile> profiles;
 	for (auto& feed : feeds)
 	{
-		if (feed.collector.eventsCollected() > 0) profiles.push_back(feed.finish(gzip));
+		// Frees alone (async-profiler records every free, samples mallocs) are no allocation profile.
+		if (feed.collector.eventsCollected() == 0) continue;
+		PprofProfile profile = feed.finish(gzip);
+		if (profile.samples > 0) profiles.push_back(std::move(profile));
 	}
 	return profiles;
 }

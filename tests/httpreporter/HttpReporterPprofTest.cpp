@@ -116,6 +116,7 @@ class HttpReporterPprofTest: public DirectTestFixture
 	CPPUNIT_TEST(testRetrySendsOnlyThePartsNotYetTakenAndDoesNotConvertAgain);
 	CPPUNIT_TEST(testAFailedPartFailsTheProfileNamingThatPart);
 	CPPUNIT_TEST(testTooOldProfilesFailOnceEachAndAreCountedInOneLogLine);
+	CPPUNIT_TEST(testATooOldProfileRefusedOverARetryCountsOnce);
 	CPPUNIT_TEST(testARecordingWithoutSamplesSendsNothing);
 	CPPUNIT_TEST(testAnUnreadableRecordingFailsWithoutSending);
 	CPPUNIT_TEST(testConfigErrorsNameTheKey);
@@ -270,6 +271,20 @@ public:
 		reporter->stop();
 		CPPUNIT_ASSERT_EQUAL(std::size_t(1), log.count("Pyroscope refused 3 profile(s) as older than its ingestion window"));
 		CPPUNIT_ASSERT_EQUAL(std::size_t(2), log.count("Pyroscope refused"));
+	}
+
+	// One profile whose parts are refused over two report() calls (cpu too
+	// old, wall 503, then wall too old) is one profile refused, not two.
+	void testATooOldProfileRefusedOverARetryCountsOnce()
+	{
+		LoopbackServer server(scripted({{"/ingest", {422, 503, 422}}}, "profile is outside of ingestion window"));
+		auto reporter = startHttpReporter({{"url", server.url("")}, {"appName", "checkout"}});
+		const Profile profile = makeProfile("cpu-wall.jfr");
+		CPPUNIT_ASSERT(reporter->report(profile).status == Status::Retry);
+		const ReportResult second = reporter->report(profile);
+		CPPUNIT_ASSERT_MESSAGE(second.message, second.status == Status::Fail);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(3), server.requestCount());
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), reporter->tooOldProfiles().total());
 	}
 
 	void testARecordingWithoutSamplesSendsNothing()

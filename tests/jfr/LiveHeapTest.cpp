@@ -12,6 +12,7 @@
 #include "TestSupport.h"
 #include "asprof/jfr/JfrError.h"
 #include "asprof/jfr/LiveHeap.h"
+#include "asprof/jfr/PprofConvert.h"
 #include "cppunit/extensions/HelperMacros.h"
 #include "Poco/File.h"
 #include "Poco/InflatingStream.h"
@@ -92,6 +93,7 @@ class LiveHeapTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testCapOfEqualSizesKeepsTheOldest);
 	CPPUNIT_TEST(testCorruptRecordingLeavesTheTableUnchanged);
 	CPPUNIT_TEST(testRecordingWithoutNativeMemoryOnlyCounts);
+	CPPUNIT_TEST(testFreesWithoutMallocsAreNoAllocationProfile);
 	CPPUNIT_TEST(testClearForgetsEverything);
 	CPPUNIT_TEST(testProfileIsGzippedAndDeclaresGoHeapSampleTypes);
 	CPPUNIT_TEST(testWritePprofWhileAddingSeesWholeRecordings);
@@ -254,6 +256,23 @@ public:
 		CPPUNIT_ASSERT_EQUAL(before.recordings + 1, after.recordings);
 		after.recordings = before.recordings;
 		CPPUNIT_ASSERT_EQUAL(describe(before), describe(after));
+	}
+
+	// freeonly.jfr: 1000 frees of blocks allocated before the recording
+	// started, no malloc (README): no live allocation, no allocation
+	// profile to upload (async-profiler records every free).
+	void testFreesWithoutMallocsAreNoAllocationProfile()
+	{
+		LiveHeap heap;
+		add(heap, "nativemem/freeonly.jfr");
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), heap.stats().liveAllocations);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1000), heap.stats().unmatchedFrees);
+		for (const auto& profile : convertEachEvent(Input::open(dataFile("nativemem/freeonly.jfr"))))
+			CPPUNIT_ASSERT_MESSAGE(kindName(profile.kind), profile.kind != PprofWriter::Kind::Alloc);
+		bool alloc = false;
+		for (const auto& profile : convertEachEvent(Input::open(dataFile("nativemem.jfr"))))
+			alloc = alloc || (profile.kind == PprofWriter::Kind::Alloc && profile.samples == 1313);
+		CPPUNIT_ASSERT(alloc);
 	}
 
 	void testClearForgetsEverything()

@@ -47,8 +47,10 @@ ASPROF_JFR_API PprofProfile convertToPprof(const std::vector<const Input*>& inpu
 ASPROF_JFR_API std::vector<PprofProfile> convertEachEvent(const Input& recording, std::vector<std::string>* warnings = nullptr,
 	bool gzip = true);
 	/// One profile per event type the recording holds, in this order: Cpu,
-	/// Wall, Alloc (native memory), each only when it has events; read in
-	/// one pass. What a reporter uploads per recording. Throws JfrError.
+	/// Wall, Alloc (native memory), each only when it has samples (a
+	/// recording of frees without a sampled malloc has no Alloc profile);
+	/// read in one pass. What a reporter uploads per recording. Throws
+	/// JfrError.
 
 } } // namespace asprof::jfr
 

@@ -168,11 +168,26 @@ sdk::ReportResult HttpReporter::send(const HttpRequest& request, const std::stri
 
 void HttpReporter::logWarnings(const std::vector<std::string>& warnings)
 {
-	// A conversion's warning (an unfinished chunk, no interval setting) may repeat every interval: once each.
+	// A conversion's warning (an unfinished chunk, no interval setting) may
+	// repeat every interval: each kind is logged the first time, then counted
+	// (every 100th repeat logged again with the count), so none goes silent.
 	for (const auto& warning : warnings)
 	{
-		if (_warningsLogged.size() < 64 && _warningsLogged.insert(warning).second)
-			_logger->warning("pprof conversion: %s (logged once)", warning);
+		// "recording of profile N: <what>": the kind is <what> without numbers.
+		std::string kind;
+		for (char c : warning.substr(warning.find(": ") == std::string::npos ? 0 : warning.find(": ") + 2))
+		{
+			if (c < '0' || c > '9') kind += c;
+		}
+		if (_warningsSeen.size() >= 64 && _warningsSeen.count(kind) == 0)
+		{
+			_logger->warning("pprof conversion: %s", warning); // too many kinds to count: each logged
+			continue;
+		}
+		std::uint64_t& seen = _warningsSeen[kind];
+		if (seen++ % 100 == 0)
+			_logger->warning("pprof conversion: %s (%s)", warning,
+				seen == 1 ? std::string("first of its kind") : std::to_string(seen) + " of this kind so far");
 	}
 }
 

@@ -16,6 +16,7 @@
 #include "asprof/plugins/HttpClient.h"
 #include "asprof/sdk/Reporter.h"
 #include <memory>
+#include <map>
 #include <set>
 #include <string>
 
@@ -126,7 +127,7 @@ private:
 	std::unique_ptr<HttpClient> _http;
 	std::unique_ptr<TokenFile> _tokenFile;
 	std::set<std::string> _droppedLabelsLogged;
-	std::set<std::string> _warningsLogged;
+	std::map<std::string, std::uint64_t> _warningsSeen; ///< conversion warnings by kind (digits left out), at most 64 kinds
 	std::unique_ptr<PprofDelivery> _pprof;
 	std::unique_ptr<TooOldProfiles> _tooOld;
 };

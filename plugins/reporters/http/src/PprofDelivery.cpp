@@ -3,6 +3,8 @@
 #include "Poco/Exception.h"
 #include <cerrno>
 #include <cstring>
+#include <ostream>
+#include <streambuf>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -21,22 +23,50 @@ struct DescriptorGuard
 	}
 };
 
-// libasprof-jfr reads an Input with pread(): the recording goes into a memory
-// file (never the disk: it may be full, the recording is in memory anyway).
+// An ostream writing to a descriptor, for Recording::copyTo.
+class DescriptorBuffer: public std::streambuf
+{
+public:
+	explicit DescriptorBuffer(int fd): _fd(fd)
+	{
+	}
+
+protected:
+	std::streamsize xsputn(const char* data, std::streamsize size) override
+	{
+		std::streamsize written = 0;
+		while (written < size)
+		{
+			const ssize_t count = ::write(_fd, data + written, static_cast<std::size_t>(size - written));
+			if (count < 0 && errno == EINTR) continue;
+			if (count <= 0) return written;
+			written += count;
+		}
+		return written;
+	}
+
+	int_type overflow(int_type c) override
+	{
+		if (traits_type::eq_int_type(c, traits_type::eof())) return traits_type::not_eof(c);
+		const char byte = traits_type::to_char_type(c);
+		return xsputn(&byte, 1) == 1 ? c : traits_type::eof();
+	}
+
+private:
+	int _fd;
+};
+
+// libasprof-jfr reads an Input with pread(): the recording (the SDK lends
+// it as a stream) is streamed into a memory file, never onto the heap and
+// never onto a disk that may be full.
 jfr::Input memoryInput(const sdk::Profile& profile)
 {
 	const std::string name = "recording of profile " + std::to_string(profile.seq);
 	DescriptorGuard file{::memfd_create("asprof-pprof", MFD_CLOEXEC)};
 	if (file.fd < 0) throw Poco::FileException("memfd_create for the " + name + ": " + std::strerror(errno), errno);
-	const std::string data = profile.recording->readAll();
-	std::size_t written = 0;
-	while (written < data.size())
-	{
-		const ssize_t count = ::write(file.fd, data.data() + written, data.size() - written);
-		if (count < 0 && errno == EINTR) continue;
-		if (count <= 0) throw Poco::FileException("copying the " + name + " into memory: " + std::strerror(errno), errno);
-		written += static_cast<std::size_t>(count);
-	}
+	DescriptorBuffer buffer(file.fd);
+	std::ostream out(&buffer);
+	profile.recording->copyTo(out); // throws WriteFileException when out fails (ENOMEM, ENOSPC)
 	const int fd = file.fd;
 	file.fd = -1;                                // the Input owns it now, even when it throws
 	return jfr::Input::fromDescriptor(fd, name); // measures the size: after the copy

@@ -32,6 +32,11 @@ std::string TooOldProfiles::message(const std::string& what)
 
 void TooOldProfiles::rejected(const sdk::Profile& profile)
 {
+	// A profile sent in parts (one pprof per event type) may be refused over
+	// several report() calls: it counts once.
+	const std::string key = std::to_string(profile.pid) + "/" + std::to_string(profile.seq) + "/" + std::to_string(profile.start.epochMicroseconds());
+	if (key == _lastRejected) return;
+	_lastRejected = key;
 	++_total;
 	if (_inRun++ > 0) return;
 	_logger.warning("Pyroscope refused profile %s of %s as older than its ingestion window (validation.reject-older-than, "
@@ -43,7 +48,8 @@ void TooOldProfiles::rejected(const sdk::Profile& profile)
 void TooOldProfiles::endRun()
 {
 	if (_inRun == 0) return;
-	_logger.warning("Pyroscope refused %s profile(s) as older than its ingestion window; they are dropped", std::to_string(_inRun));
+	_logger.warning("Pyroscope refused %s profile(s) as older than its ingestion window; what it refused is dropped, not sent again",
+		std::to_string(_inRun));
 	_inRun = 0;
 }
 

@@ -41,7 +41,8 @@ public:
 		/// The Fail message: "<what>: ... older than Pyroscope's ingestion window ...".
 
 	void rejected(const sdk::Profile& profile);
-		/// Counts one profile; logs the first of a run.
+		/// Counts one profile (once, however many of its parts or report()
+		/// calls were refused); logs the first of a run.
 
 	void endRun();
 		/// Logs how many profiles the run had, if any, and starts a new run.
@@ -53,6 +54,7 @@ private:
 	Poco::Logger& _logger;
 	std::uint64_t _inRun = 0;
 	std::uint64_t _total = 0;
+	std::string _lastRejected; ///< pid/seq/start of the profile counted last
 };
 
 } } // namespace asprof::plugins
