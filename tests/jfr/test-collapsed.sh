@@ -28,21 +28,9 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/asprof-jfr-collapsed.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 # Each run is bounded: a hang is a failure, not a stuck CI job.
 run_limit=120
-passed=0
-failed=0
+# shellcheck source=tests/jfr/checks.sh
+source "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 divergent=0
-
-pass()
-{
-	passed=$((passed + 1))
-	echo "ok         $*"
-}
-
-fail()
-{
-	failed=$((failed + 1))
-	echo "FAIL       $*"
-}
 
 # input_of <stem>: the path of tests/data/<stem>.jfr, or of one made by an "input" line.
 input_of()

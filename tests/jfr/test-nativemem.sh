@@ -21,20 +21,8 @@ data="$2"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/asprof-jfr-nativemem.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
-passed=0
-failed=0
-
-pass()
-{
-	passed=$((passed + 1))
-	echo "ok    $*"
-}
-
-fail()
-{
-	failed=$((failed + 1))
-	echo "FAIL  $*"
-}
+# shellcheck source=tests/jfr/checks.sh
+source "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 
 # expect <expected file> <asprof-jfr nativemem arguments...> (inputs relative to tests/data)
 expect()

@@ -47,20 +47,8 @@ trap 'rm -rf "$work"' EXIT
 # pprof keeps nothing in $HOME: no symbolization, no downloads, no history.
 export PPROF_TMPDIR="$work" PPROF_BINARY_PATH=/nonexistent HOME="$work"
 run_limit=120
-passed=0
-failed=0
-
-pass()
-{
-	passed=$((passed + 1))
-	echo "ok    $*"
-}
-
-fail()
-{
-	failed=$((failed + 1))
-	echo "FAIL  $*"
-}
+# shellcheck source=tests/jfr/checks.sh
+source "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 
 # The recordings' sampling intervals in ns, as their jdk.ActiveSetting events say (jfr print):
 # async-profiler's interval= and wall= options.
