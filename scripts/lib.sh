@@ -67,7 +67,7 @@ asprof_release_arch()
 
 asprof_is_installed()
 {
-	dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'
+	dpkg -s "$1" 2>/dev/null | grep '^Status: install ok installed' > /dev/null
 }
 
 # Installs the build dependencies plus any packages given, when some are missing.
