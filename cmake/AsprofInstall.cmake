@@ -5,7 +5,14 @@ set(ASPROF_CMAKE_INSTALL_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/asprof-agent)
 install(EXPORT asprof-agentTargets NAMESPACE asprof:: DESTINATION ${ASPROF_CMAKE_INSTALL_DIR})
 configure_package_config_file(cmake/asprof-agentConfig.cmake.in ${PROJECT_BINARY_DIR}/asprof-agentConfig.cmake
   INSTALL_DESTINATION ${ASPROF_CMAKE_INSTALL_DIR} PATH_VARS ASPROF_PLUGIN_INSTALL_DIR)
-write_basic_package_version_file(${PROJECT_BINARY_DIR}/asprof-agentConfigVersion.cmake COMPATIBILITY SameMajorVersion)
+# Before 1.0 a minor release may break the API and the SDK ABI: 0.2 does not
+# satisfy find_package(asprof-agent 0.1). From 1.0 on, the major decides.
+if(PROJECT_VERSION_MAJOR EQUAL 0)
+  set(ASPROF_VERSION_COMPATIBILITY SameMinorVersion)
+else()
+  set(ASPROF_VERSION_COMPATIBILITY SameMajorVersion)
+endif()
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/asprof-agentConfigVersion.cmake COMPATIBILITY ${ASPROF_VERSION_COMPATIBILITY})
 install(FILES ${PROJECT_BINARY_DIR}/asprof-agentConfig.cmake ${PROJECT_BINARY_DIR}/asprof-agentConfigVersion.cmake
   cmake/AsprofPlugin.cmake cmake/plugin.map DESTINATION ${ASPROF_CMAKE_INSTALL_DIR})
 
@@ -28,6 +35,11 @@ install(FILES README.md LICENSE CHANGELOG.md DESTINATION ${CMAKE_INSTALL_DOCDIR}
 install(DIRECTORY docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/docs FILES_MATCHING PATTERN "*.md")
 install(DIRECTORY examples/custom-reporter DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 
+# CPack writes its configuration into the top build directory: a subproject
+# would replace the including project's. Packages are built from our own tree.
+if(NOT ASPROF_IS_TOP_LEVEL)
+  return()
+endif()
 set(CPACK_PACKAGE_NAME asprof-agent)
 set(CPACK_PACKAGE_VENDOR "asprof-agent authors")
 set(CPACK_PACKAGE_CONTACT "asprof-agent maintainers <maintainers@asprof-agent.invalid>")
