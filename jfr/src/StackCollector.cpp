@@ -2,7 +2,10 @@
 #include "asprof/jfr/JfrError.h"
 #include "asprof/jfr/Reader.h"
 #include "FrameNamer.h"
+#include "EventSlices.h"
 #include "JavaOrder.h"
+#include "LeakMatcher.h"
+#include "SliceSamples.h"
 #include "Poco/RegularExpression.h"
 #include <algorithm>
 #include <exception>
@@ -32,19 +35,19 @@ struct SampleKey
 	}
 };
 
-struct Allocation
+// The stack (and thread) of --leak's mallocs, one per distinct pair and chunk.
+struct Site
 {
-	std::int64_t time = 0;
-	std::int32_t tid = 0;
 	std::int32_t stackId = 0;
-	std::int64_t size = 0;
+	std::int32_t tid = 0;
 	const Stack* resolved = nullptr;
 };
 
-struct PendingAllocation
+struct Free
 {
-	Allocation allocation;
-	std::uint64_t address = 0;
+	std::uint64_t address;
+	std::int64_t time;
+	std::uint32_t offset;
 };
 
 // The field indexes of one sample event type in this chunk.
@@ -66,12 +69,24 @@ std::int32_t javaInt(std::uint64_t value)
 	return static_cast<std::int32_t>(static_cast<std::uint32_t>(value));
 }
 
-} // namespace
-
-SampleSink::~SampleSink() = default;
-
-struct StackCollector::Impl
+// Thrown out of Reader::readChunk by a collector that has read the chunk's
+// events itself, in slices: the reader need not walk them again.
+struct ChunkReadInSlices
 {
+};
+
+// --leak reads a chunk in one pass (frees kept until its end), or in two:
+// its mallocs, then its frees, matched as they come (collectStacks).
+enum class LeakPass
+{
+	Both,
+	Mallocs,
+	Frees
+};
+
+class Collector: public RecordingVisitor
+{
+public:
 	CollectOptions options;
 	SampleSink& sink;
 	std::unique_ptr<Poco::RegularExpression> include;
@@ -96,14 +111,18 @@ struct StackCollector::Impl
 	std::int64_t toTicks = std::numeric_limits<std::int64_t>::max();
 	java::Aggregator<SampleKey> aggregator;
 	std::map<std::pair<std::int32_t, std::int32_t>, const Stack*> resolvedStacks;
-	std::vector<PendingAllocation> chunkAllocations;
 
-	// Across chunks, for --leak.
-	java::LongHashMap<Allocation> live;
+	// For --leak: sites per chunk, the live allocations across chunks.
+	LeakPass leakPass = LeakPass::Both;
+	std::unordered_map<std::uint64_t, std::uint32_t> chunkSites;
+	std::vector<Site> sites;
+	std::vector<Free> chunkFrees;
+	LeakMatcher leaks;
+	std::uint64_t chunkOffset = 0;
 	std::int64_t minTime = std::numeric_limits<std::int64_t>::max();
 	std::int64_t maxTime = std::numeric_limits<std::int64_t>::min();
 
-	Impl(const CollectOptions& collectOptions, SampleSink& sampleSink): options(collectOptions), sink(sampleSink)
+	Collector(const CollectOptions& collectOptions, SampleSink& sampleSink): options(collectOptions), sink(sampleSink)
 	{
 		include = compile(options.include);
 		exclude = compile(options.exclude);
@@ -210,9 +229,258 @@ struct StackCollector::Impl
 	std::int64_t toChunkTicks(const Chunk& chunk, std::int64_t nanos) const
 	{
 		const ChunkHeader& header = chunk.header();
-		return static_cast<std::int64_t>(static_cast<double>(nanos - header.startNanos) * (static_cast<double>(header.ticksPerSecond) / 1e9)) +
+		return static_cast<std::int64_t>(
+				   static_cast<double>(nanos - header.startNanos) * (static_cast<double>(header.ticksPerSecond) / 1e9)) +
 			header.startTicks;
 	}
+
+	std::uint32_t site(const Chunk& chunk, std::int32_t stackId, std::int32_t tid)
+	{
+		std::int32_t threadKey = options.threads ? tid : 0;
+		std::uint64_t key = (std::uint64_t(static_cast<std::uint32_t>(stackId)) << 32) | static_cast<std::uint32_t>(threadKey);
+		auto known = chunkSites.emplace(key, static_cast<std::uint32_t>(sites.size()));
+		if (known.second) sites.push_back(Site{stackId, threadKey, resolve(chunk, stackId, tid)});
+		return known.first->second;
+	}
+
+	// The event's position in its chunk: what orders events of equal time.
+	std::uint32_t offsetInChunk(const Event& event) const
+	{
+		return static_cast<std::uint32_t>(event.offset() - chunkOffset);
+	}
+
+	// Whether the event counts, and as what (not --leak); value(index):
+	// the integer of the field at index (0 for -1).
+	template <class Values>
+	bool toSample(const SampleFields& fields, const Values& value, Sample& sample) const
+	{
+		auto time = static_cast<std::int64_t>(value(fields.time));
+		if (time < fromTicks || time > toTicks) return false;
+		sample.tid = options.threads ? javaInt(value(fields.thread)) : 0;
+		sample.stackId = javaInt(value(fields.stack));
+		if (options.event == CollectOptions::Event::NativeMem)
+		{
+			sample.samples = 1;
+			sample.value = fields.malloc ? static_cast<std::int64_t>(value(fields.size)) : 0;
+			return true;
+		}
+		if (!stateAccepted(value(fields.state))) return false;
+		sample.samples = fields.samples >= 0 ? javaInt(value(fields.samples)) : 1;
+		sample.value = sample.samples;
+		return true;
+	}
+
+	void add(const Sample& sample)
+	{
+		std::uint32_t hash = static_cast<std::uint32_t>(sample.stackId) + static_cast<std::uint32_t>(sample.tid) * 31u;
+		aggregator.add(SampleKey{sample.stackId, sample.tid, nullptr}, hash, sample.samples, sample.value);
+	}
+
+	// collectStacks: a chunk is read in up to sliceThreads slices at once,
+	// each at least SLICE_BYTES (each thread costs a buffer and its sums).
+	static const std::uint64_t SLICE_BYTES = 1 << 20;
+	static const unsigned MAX_SLICES = 16;
+	const Input* sliceInput = nullptr;
+	unsigned sliceThreads = 1;
+
+	void beginChunk(const Chunk& chunk) override;
+	bool wants(const Chunk& chunk, const Type& type) override;
+	void event(const Chunk& chunk, const Event& event) override;
+	void endChunk(const Chunk& chunk) override;
+	void finish();
+
+private:
+	bool readInSlices(const Chunk& chunk);
+	void emitChunk(const Chunk& chunk);
+	void leakEvent(
+		const Chunk& chunk, const Event& event, const SampleFields& fields, std::int64_t time, std::int32_t tid, std::int32_t stackId);
+};
+
+void Collector::beginChunk(const Chunk& chunk)
+{
+	smallFields.assign(smallFields.size(), SampleFields());
+	largeFields.clear();
+	fromTicks = options.fromNanos ? toChunkTicks(chunk, *options.fromNanos) : std::numeric_limits<std::int64_t>::min();
+	toTicks = options.toNanos ? toChunkTicks(chunk, *options.toNanos) : std::numeric_limits<std::int64_t>::max();
+	if (leakPass == LeakPass::Frees) return; // the same chunk again
+	++chunkIndex;
+	namer.beginChunk();
+	resolvedStacks.clear();
+	chunkSites.clear();
+	chunkFrees.clear();
+	aggregator.clear();
+	prepareStates(chunk);
+	chunkOffset = chunk.header().offset;
+	if (options.leak && chunk.header().size > std::numeric_limits<std::uint32_t>::max())
+		throw JfrError(chunk.inputName(), chunk.header().index, chunkOffset, "--leak reads chunks of up to 4 GiB");
+	if (readInSlices(chunk))
+	{
+		emitChunk(chunk);
+		throw ChunkReadInSlices();
+	}
+}
+
+// The chunk's events in slices read at once, each summed on its own,
+// then added slice after slice; false (nothing added) when the chunk is
+// small, has event types off the fast path, or could not be split.
+bool Collector::readInSlices(const Chunk& chunk)
+{
+	auto count = static_cast<unsigned>(std::min<std::uint64_t>({sliceThreads, MAX_SLICES, chunk.header().size / SLICE_BYTES}));
+	if (options.leak || count < 2 || !sliceInput) return false;
+	std::vector<const Type*> wanted(smallFields.size(), nullptr);
+	for (const auto& type : chunk.metadata().types())
+	{
+		if (type->id <= 1 || type->fields.empty() || !wants(chunk, *type)) continue; // 0, 1: metadata, checkpoints
+		if (type->id >= wanted.size() || !type->integersOnly) return false;
+		wanted[type->id] = type.get();
+	}
+	std::vector<SliceSamples> slices(count);
+	std::vector<std::uint64_t> validFrom;
+	bool read = EventSlices::read(*sliceInput, chunk, count,
+		[&](unsigned index, std::uint64_t begin, std::uint64_t stop, EventSlices::Slice& met) {
+			SliceSamples& slice = slices[index];
+			return EventSlices::readEvents(*sliceInput, chunk.header(), begin, stop, wanted, met,
+				[&](const Type& type, const std::uint64_t* values, std::uint64_t position) {
+					auto value = [values](int field) { return field < 0 ? 0 : values[field]; };
+					Sample sample;
+					if (!toSample(smallFields[type.id], value, sample)) return;
+					// What a slice read first may precede its first true event: kept aside.
+					if (met.patch)
+						slice.addPatch(sample);
+					else if (index > 0 && position - begin < EventSlices::EARLY_BYTES)
+						slice.addEarly(position, sample);
+					else
+						slice.add(sample);
+				});
+		},
+		validFrom);
+	if (!read) return false;
+	for (std::size_t index = 0; index < slices.size(); ++index)
+	{
+		for (const auto& early : slices[index].early())
+		{
+			if (early.first < validFrom[index]) continue;
+			++collected;
+			add(early.second);
+		}
+		collected += slices[index].events();
+		for (const Sample& sum : slices[index].sums()) add(sum);
+		collected += slices[index].patch().size();
+		for (const Sample& patched : slices[index].patch()) add(patched);
+	}
+	return true;
+}
+
+bool Collector::wants(const Chunk&, const Type& type)
+{
+	SampleFields fields;
+	fields.time = type.fieldIndex("startTime");
+	fields.thread = type.fieldIndex("sampledThread") >= 0 ? type.fieldIndex("sampledThread") : type.fieldIndex("eventThread");
+	fields.stack = type.fieldIndex("stackTrace");
+	if (options.event == CollectOptions::Event::NativeMem)
+	{
+		fields.malloc = type.name == "profiler.Malloc" && leakPass != LeakPass::Frees;
+		fields.free = type.name == "profiler.Free" && leakPass != LeakPass::Mallocs;
+		if (!fields.malloc && !fields.free) return false;
+		fields.address = type.fieldIndex("address");
+		fields.size = fields.malloc ? type.fieldIndex("size") : -1;
+	}
+	else
+	{
+		bool wall = type.name == "profiler.WallClockSample";
+		if (!wall && type.name != "jdk.ExecutionSample" && type.name != "jdk.NativeMethodSample") return false;
+		fields.state = type.fieldIndex("state");
+		fields.samples = wall ? type.fieldIndex("samples") : -1;
+	}
+	fieldsFor(type.id) = fields;
+	return true;
+}
+
+void Collector::event(const Chunk& chunk, const Event& event)
+{
+	const SampleFields& fields = fieldsFor(event.type().id);
+	auto value = [&event](int index) { return event.value(index).integer; };
+	if (options.leak)
+	{
+		auto time = static_cast<std::int64_t>(value(fields.time));
+		if (time < fromTicks || time > toTicks) return;
+		++collected;
+		leakEvent(chunk, event, fields, time, javaInt(value(fields.thread)), javaInt(value(fields.stack)));
+		return;
+	}
+	Sample sample;
+	if (!toSample(fields, value, sample)) return;
+	++collected;
+	add(sample);
+}
+
+void Collector::leakEvent(
+	const Chunk& chunk, const Event& event, const SampleFields& fields, std::int64_t time, std::int32_t tid, std::int32_t stackId)
+{
+	minTime = std::min(minTime, time);
+	maxTime = std::max(maxTime, time);
+	std::uint64_t address = event.value(fields.address).integer;
+	if (fields.malloc)
+	{
+		auto size = static_cast<std::int64_t>(event.value(fields.size).integer);
+		// An empty malloc removes, as a free does: no site needed.
+		leaks.addMalloc(address, time, offsetInChunk(event), size, size > 0 ? site(chunk, stackId, tid) : 0);
+	}
+	else if (leakPass == LeakPass::Frees)
+		leaks.addFree(address, time, offsetInChunk(event));
+	else
+		chunkFrees.push_back(Free{address, time, offsetInChunk(event)});
+}
+
+void Collector::endChunk(const Chunk& chunk)
+{
+	if (options.leak)
+	{
+		// MallocLeakAggregator.afterChunk: in time order, a malloc makes its
+		// address live, a free ends it.
+		if (leakPass != LeakPass::Frees) leaks.endMallocs();
+		for (const Free& free : chunkFrees) leaks.addFree(free.address, free.time, free.offset);
+		chunkFrees.clear();
+		chunkFrees.shrink_to_fit();
+		if (leakPass != LeakPass::Mallocs) leaks.endChunk();
+		return;
+	}
+	emitChunk(chunk);
+}
+
+void Collector::emitChunk(const Chunk& chunk)
+{
+	aggregator.forEach([&](const java::Aggregator<SampleKey>::Slot& slot) {
+		const Stack* stack = resolve(chunk, slot.key.stackId, slot.key.tid);
+		if (stack) emit(*stack, slot.samples, slot.value);
+	});
+}
+
+void Collector::finish()
+{
+	if (!options.leak) return;
+	// Allocations in the last tail of the span are too young to call leaks.
+	auto cutoff =
+		static_cast<std::int64_t>(static_cast<double>(minTime) * options.tail + static_cast<double>(maxTime) * (1.0 - options.tail));
+	aggregator.clear();
+	leaks.forEachLive(cutoff, [&](std::uint32_t index, std::int64_t size) {
+		const Site& allocated = sites[index];
+		std::uint32_t hash = static_cast<std::uint32_t>(allocated.stackId) + static_cast<std::uint32_t>(allocated.tid) * 31u;
+		aggregator.add(SampleKey{allocated.stackId, allocated.tid, allocated.resolved}, hash, 1, size);
+	});
+	aggregator.forEach([&](const java::Aggregator<SampleKey>::Slot& slot) {
+		if (slot.key.resolved) emit(*slot.key.resolved, slot.samples, slot.value);
+	});
+	leaks.clear();
+}
+
+} // namespace
+
+SampleSink::~SampleSink() = default;
+
+struct StackCollector::Impl: Collector
+{
+	using Collector::Collector;
 };
 
 StackCollector::StackCollector(const CollectOptions& options, SampleSink& sink): _impl(new Impl(options, sink))
@@ -228,143 +496,47 @@ std::uint64_t StackCollector::eventsCollected() const
 
 void StackCollector::beginChunk(const Chunk& chunk)
 {
-	Impl& impl = *_impl;
-	++impl.chunkIndex;
-	impl.smallFields.assign(impl.smallFields.size(), SampleFields());
-	impl.largeFields.clear();
-	impl.namer.beginChunk();
-	impl.resolvedStacks.clear();
-	impl.chunkAllocations.clear();
-	impl.aggregator.clear();
-	impl.prepareStates(chunk);
-	impl.fromTicks = impl.options.fromNanos ? impl.toChunkTicks(chunk, *impl.options.fromNanos) : std::numeric_limits<std::int64_t>::min();
-	impl.toTicks = impl.options.toNanos ? impl.toChunkTicks(chunk, *impl.options.toNanos) : std::numeric_limits<std::int64_t>::max();
+	_impl->beginChunk(chunk);
 }
 
-bool StackCollector::wants(const Chunk&, const Type& type)
+bool StackCollector::wants(const Chunk& chunk, const Type& type)
 {
-	Impl& impl = *_impl;
-	SampleFields fields;
-	fields.time = type.fieldIndex("startTime");
-	fields.thread = type.fieldIndex("sampledThread") >= 0 ? type.fieldIndex("sampledThread") : type.fieldIndex("eventThread");
-	fields.stack = type.fieldIndex("stackTrace");
-	if (impl.options.event == CollectOptions::Event::NativeMem)
-	{
-		fields.malloc = type.name == "profiler.Malloc";
-		fields.free = type.name == "profiler.Free";
-		if (!fields.malloc && !fields.free) return false;
-		fields.address = type.fieldIndex("address");
-		fields.size = fields.malloc ? type.fieldIndex("size") : -1;
-	}
-	else
-	{
-		bool wall = type.name == "profiler.WallClockSample";
-		if (!wall && type.name != "jdk.ExecutionSample" && type.name != "jdk.NativeMethodSample") return false;
-		fields.state = type.fieldIndex("state");
-		fields.samples = wall ? type.fieldIndex("samples") : -1;
-	}
-	impl.fieldsFor(type.id) = fields;
-	return true;
+	return _impl->wants(chunk, type);
 }
 
-void StackCollector::event(const Chunk&, const Event& event)
+void StackCollector::event(const Chunk& chunk, const Event& event)
 {
-	Impl& impl = *_impl;
-	const SampleFields& fields = impl.fieldsFor(event.type().id);
-	auto time = static_cast<std::int64_t>(event.value(fields.time).integer);
-	if (time < impl.fromTicks || time > impl.toTicks) return;
-	std::int32_t tid = javaInt(event.value(fields.thread).integer);
-	std::int32_t stackId = javaInt(event.value(fields.stack).integer);
-	if (impl.options.event == CollectOptions::Event::NativeMem)
-	{
-		std::int64_t size = fields.malloc ? static_cast<std::int64_t>(event.value(fields.size).integer) : 0;
-		++impl.collected;
-		if (impl.options.leak)
-		{
-			PendingAllocation pending;
-			pending.allocation = Allocation{time, tid, stackId, size, nullptr};
-			pending.address = event.value(fields.address).integer;
-			impl.chunkAllocations.push_back(pending);
-			impl.minTime = std::min(impl.minTime, time);
-			impl.maxTime = std::max(impl.maxTime, time);
-			return;
-		}
-		std::uint32_t hash = static_cast<std::uint32_t>(stackId) + (impl.options.threads ? static_cast<std::uint32_t>(tid) * 31u : 0u);
-		impl.aggregator.add(SampleKey{stackId, impl.options.threads ? tid : 0, nullptr}, hash, 1, size);
-		return;
-	}
-	if (!impl.stateAccepted(event.value(fields.state).integer)) return;
-	std::int64_t samples = fields.samples >= 0 ? javaInt(event.value(fields.samples).integer) : 1;
-	++impl.collected;
-	std::uint32_t hash = static_cast<std::uint32_t>(stackId) + (impl.options.threads ? static_cast<std::uint32_t>(tid) * 31u : 0u);
-	impl.aggregator.add(SampleKey{stackId, impl.options.threads ? tid : 0, nullptr}, hash, samples, samples);
+	_impl->event(chunk, event);
 }
 
 void StackCollector::endChunk(const Chunk& chunk)
 {
-	Impl& impl = *_impl;
-	if (impl.options.leak)
-	{
-		// MallocLeakAggregator.afterChunk: in time order, a malloc makes its
-		// address live, a free ends it.
-		std::stable_sort(impl.chunkAllocations.begin(), impl.chunkAllocations.end(),
-			[](const PendingAllocation& a, const PendingAllocation& b) { return a.allocation.time < b.allocation.time; });
-		for (auto& pending : impl.chunkAllocations)
-		{
-			if (pending.allocation.size > 0)
-			{
-				pending.allocation.resolved = impl.resolve(chunk, pending.allocation.stackId, pending.allocation.tid);
-				impl.live.put(pending.address, pending.allocation);
-			}
-			else
-			{
-				impl.live.remove(pending.address);
-			}
-		}
-		impl.chunkAllocations.clear();
-		return;
-	}
-	impl.aggregator.forEach([&](const java::Aggregator<SampleKey>::Slot& slot) {
-		const Stack* stack = impl.resolve(chunk, slot.key.stackId, slot.key.tid);
-		if (stack) impl.emit(*stack, slot.samples, slot.value);
-	});
+	_impl->endChunk(chunk);
 }
 
 void StackCollector::finish()
 {
-	Impl& impl = *_impl;
-	if (!impl.options.leak) return;
-	// Allocations in the last tail of the span are too young to call leaks.
-	auto cutoff = static_cast<std::int64_t>(static_cast<double>(impl.minTime) * impl.options.tail +
-		static_cast<double>(impl.maxTime) * (1.0 - impl.options.tail));
-	impl.aggregator.clear();
-	impl.live.forEach([&](const Allocation& allocation) {
-		if (allocation.time > cutoff) return;
-		std::uint32_t hash = static_cast<std::uint32_t>(allocation.stackId) + (impl.options.threads ? static_cast<std::uint32_t>(allocation.tid) * 31u : 0u);
-		impl.aggregator.add(SampleKey{allocation.stackId, impl.options.threads ? allocation.tid : 0, allocation.resolved}, hash, 1, allocation.size);
-	});
-	impl.aggregator.forEach([&](const java::Aggregator<SampleKey>::Slot& slot) {
-		if (slot.key.resolved) impl.emit(*slot.key.resolved, slot.samples, slot.value);
-	});
-	impl.live.clear();
+	_impl->finish();
 }
 
 namespace {
 
-// What one chunk's collector emitted, kept until the chunks before it are merged.
-struct BufferedStacks: SampleSink
+// Counts a chunk's mallocs from the event headers alone (nothing decoded):
+// --leak then keeps them in one block of exactly their size.
+struct MallocCounter: RecordingVisitor
 {
-	struct Entry
-	{
-		std::vector<const NamedFrame*> stack;
-		std::int64_t samples;
-		std::int64_t value;
-	};
-	std::vector<Entry> entries;
+	std::uint64_t mallocType = ~std::uint64_t(0);
+	std::size_t mallocs = 0;
 
-	void add(const std::vector<const NamedFrame*>& stack, std::int64_t samples, std::int64_t value) override
+	bool wants(const Chunk&, const Type& type) override
 	{
-		entries.push_back(Entry{stack, samples, value});
+		if (type.name == "profiler.Malloc") mallocType = type.id;
+		return false;
+	}
+
+	void skipped(const Chunk&, const Type& type, std::uint64_t) override
+	{
+		if (type.id == mallocType) ++mallocs;
 	}
 };
 
@@ -372,27 +544,22 @@ struct ChunkTask
 {
 	const Input* input = nullptr;
 	ChunkHeader header;
-	BufferedStacks buffer;
-	std::unique_ptr<StackCollector> collector; // owns the frames buffer points to
-	std::exception_ptr error;
 };
 
 } // namespace
 
-std::vector<std::string> collectStacks(const std::vector<const Input*>& inputs, const CollectOptions& options, SampleSink& sink, unsigned threads)
+std::vector<std::string> collectStacks(
+	const std::vector<const Input*>& inputs, const CollectOptions& options, SampleSink& sink, unsigned threads)
 {
 	std::vector<std::string> warnings;
-	std::vector<std::unique_ptr<ChunkTask>> tasks;
+	std::vector<ChunkTask> tasks;
 	for (const Input* input : inputs)
 	{
 		std::vector<ChunkHeader> headers = Reader(*input, true).chunkHeaders();
 		std::uint64_t end = 0;
 		for (const auto& header : headers)
 		{
-			auto task = std::make_unique<ChunkTask>();
-			task->input = input;
-			task->header = header;
-			tasks.push_back(std::move(task));
+			tasks.push_back(ChunkTask{input, header});
 			end = header.offset + header.size;
 		}
 		if (end < input->size())
@@ -402,56 +569,33 @@ std::vector<std::string> collectStacks(const std::vector<const Input*>& inputs, 
 		}
 	}
 	if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-	if (options.leak || threads == 1 || tasks.size() < 2)
+	Collector collector(options, sink);
+	for (const ChunkTask& task : tasks)
 	{
-		StackCollector collector(options, sink);
-		for (const auto& task : tasks) Reader(*task->input).readChunk(task->header, collector);
-		collector.finish();
-		return warnings;
-	}
-	// Up to threads chunks decoded at once; merged into sink in file order,
-	// frames re-interned so that equal frames stay one object for the sink.
-	NamedFrameSet frames;
-	std::vector<const NamedFrame*> stack;
-	for (std::size_t first = 0; first < tasks.size(); first += threads)
-	{
-		std::size_t last = std::min(tasks.size(), first + threads);
-		std::vector<std::thread> workers;
-		for (std::size_t i = first; i < last; ++i)
+		if (options.leak)
 		{
-			ChunkTask& task = *tasks[i];
-			task.collector = std::make_unique<StackCollector>(options, task.buffer);
-			workers.emplace_back([&task]() {
-				try
-				{
-					Reader(*task.input).readChunk(task.header, *task.collector);
-				}
-				catch (...)
-				{
-					task.error = std::current_exception();
-				}
-			});
+			// Each chunk thrice: its mallocs counted, read, then its frees, never stored.
+			MallocCounter counter;
+			Reader(*task.input).readChunk(task.header, counter);
+			collector.leaks.reserve(counter.mallocs);
+			collector.leakPass = LeakPass::Mallocs;
+			Reader(*task.input).readChunk(task.header, collector);
+			collector.leakPass = LeakPass::Frees;
+			Reader(*task.input).readChunk(task.header, collector);
+			continue;
 		}
-		for (auto& worker : workers) worker.join();
-		for (std::size_t i = first; i < last; ++i)
+		// A chunk after the other, each (but small ones) read by all threads at once.
+		collector.sliceInput = task.input;
+		collector.sliceThreads = threads;
+		try
 		{
-			ChunkTask& task = *tasks[i];
-			if (task.error) std::rethrow_exception(task.error);
-			std::unordered_map<const NamedFrame*, const NamedFrame*> global;
-			for (const auto& entry : task.buffer.entries)
-			{
-				stack.clear();
-				for (const NamedFrame* frame : entry.stack)
-				{
-					auto known = global.find(frame);
-					if (known == global.end()) known = global.emplace(frame, &*frames.insert(*frame).first).first;
-					stack.push_back(known->second);
-				}
-				sink.add(stack, entry.samples, entry.value);
-			}
-			tasks[i].reset();
+			Reader(*task.input).readChunk(task.header, collector);
+		}
+		catch (const ChunkReadInSlices&)
+		{
 		}
 	}
+	collector.finish();
 	return warnings;
 }
 

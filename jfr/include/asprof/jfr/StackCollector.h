@@ -115,12 +115,13 @@ ASPROF_JFR_API std::vector<std::string> collectStacks(const std::vector<const In
 	SampleSink& sink, unsigned threads = 0);
 	/// Collects the stacks of every chunk of every input into sink, exactly
 	/// as one StackCollector reading them one after the other would (same
-	/// stacks, same order), decoding up to threads chunks at once (0: the
-	/// machine's cores). Large recordings are several chunks (async-profiler
-	/// cuts one every 100 MB by default), so this is what makes them fast.
-	/// --leak follows allocations from chunk to chunk: read in one thread.
-	/// An unfinished last chunk of an input is left out; the returned list
-	/// holds a warning for each. Throws JfrError.
+	/// stacks, same order). A chunk of 2 MB or more is decoded by up to
+	/// threads threads at once (0: the machine's cores), each taking a byte
+	/// slice and summing in first-seen order, so the slices add up to the
+	/// single-thread result. --leak keeps only the sampled mallocs: each
+	/// chunk's mallocs are read first, then its frees, each matched on
+	/// arrival and never stored. An unfinished last chunk of an input is
+	/// left out; the returned list holds a warning for each. Throws JfrError.
 
 } } // namespace asprof::jfr
 

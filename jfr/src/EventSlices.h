@@ -1,0 +1,186 @@
+//
+// EventSlices.h
+//
+// One chunk's events read by several threads at once, each a slice of its
+// bytes (internal: what collectStacks uses to read a large chunk).
+//
+
+#ifndef Asprof_Jfr_EventSlices_INCLUDED
+#define Asprof_Jfr_EventSlices_INCLUDED
+
+#include "asprof/jfr/Chunk.h"
+#include "asprof/jfr/Input.h"
+#include "asprof/jfr/Metadata.h"
+#include "asprof/jfr/JfrError.h"
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace asprof {
+namespace jfr {
+
+class EventSlices
+	/// Events carry no marks to find them by, only their sizes: a slice
+	/// after the first starts at the first offset past its share of the
+	/// chunk from which a run of events reads plausibly, to the chunk's end
+	/// or for RUN events. That is only a guess, checked afterwards: the
+	/// slice before it reads on to the first event boundary past its share,
+	/// and then (a patch, read after the threads are done) on until it meets
+	/// one of the boundaries the slice met in its first EARLY_BYTES (a wrong
+	/// guess falls into step with the true events within a few of them):
+	/// what the slice read before that boundary does not count. Otherwise,
+	/// on an error or
+	/// an uncompressed chunk read() returns false: nothing of the slices
+	/// counts, the caller reads the chunk as usual (and meets its errors
+	/// there, with the usual messages).
+{
+public:
+	static constexpr int RUN = 64;
+	static constexpr std::uint64_t EARLY_BYTES = 64 << 10;
+
+	struct Slice
+		/// What a slice met: the boundaries of its events in its first
+		/// EARLY_BYTES, ascending.
+	{
+		std::vector<std::uint64_t> early;
+		bool patch = false; ///< read() reading on where this slice ended, up to the next one's events
+	};
+
+	using ReadSlice = std::function<std::uint64_t(unsigned slice, std::uint64_t begin, std::uint64_t stop, Slice& met)>;
+		/// Reads the slice's events from begin until the first event
+		/// boundary at or after stop (readEvents) and returns that boundary.
+		/// Runs on its own thread; throws to give up.
+
+	static bool read(const Input& input, const Chunk& chunk, unsigned slices, const ReadSlice& readSlice,
+		std::vector<std::uint64_t>& validFrom);
+		/// Splits the chunk's events into this many slices, reads them at
+		/// once; true when together they read exactly the chunk's events,
+		/// each slice's from validFrom[slice] on.
+
+	template <class Sink>
+	static std::uint64_t readEvents(const Input& input, const ChunkHeader& header, std::uint64_t begin, std::uint64_t stop,
+		const std::vector<const Type*>& wanted, Slice& met, Sink&& sink);
+		/// Reads events from begin until the first boundary at or after
+		/// stop: those whose type id has a Type in wanted (each field one
+		/// compressed integer or a byte: Type::integersOnly) go to
+		/// sink(type, values, position) with their field values; the rest are passed
+		/// over. Straight from blocks of the input, no Cursor: throws
+		/// JfrError where the Reader would fail (and for an event over
+		/// BLOCK bytes).
+
+private:
+	static constexpr std::size_t BLOCK = 256 << 10;
+
+	class Block
+		/// The input's bytes in blocks, read on as a slice goes.
+	{
+	public:
+		Block(const Input& input, const ChunkHeader& header);
+
+		const std::uint8_t* at(std::uint64_t position, std::uint64_t length)
+			/// The bytes [position, position + length), from the buffer if there.
+		{
+			if (position >= _start && position + length <= _start + _filled) return _bytes.data() + (position - _start);
+			return refill(position, length);
+		}
+
+		[[noreturn]] void fail(std::uint64_t position) const;
+
+	private:
+		const std::uint8_t* refill(std::uint64_t position, std::uint64_t length);
+
+		const Input& _input;
+		const ChunkHeader& _header;
+		std::vector<std::uint8_t> _bytes;
+		std::uint64_t _start = 0;
+		std::uint64_t _filled = 0;
+	};
+
+	static bool varlong(const std::uint8_t*& next, const std::uint8_t* end, std::uint64_t& value)
+		/// As Cursor::readVarlong: up to 9 bytes, the ninth taking 8 bits;
+		/// false when it runs past end.
+	{
+		std::uint64_t result = 0;
+		if (end - next >= 9)
+		{
+			// All nine bytes there: no bound to check on the way.
+			for (int i = 0; i < 8; ++i)
+			{
+				std::uint8_t byte = next[i];
+				result |= static_cast<std::uint64_t>(byte & 0x7f) << (7 * i);
+				if (byte < 0x80)
+				{
+					next += i + 1;
+					value = result;
+					return true;
+				}
+			}
+			value = result | static_cast<std::uint64_t>(next[8]) << 56;
+			next += 9;
+			return true;
+		}
+		for (int i = 0; i < 8; ++i)
+		{
+			if (next >= end) return false;
+			std::uint8_t byte = *next++;
+			result |= static_cast<std::uint64_t>(byte & 0x7f) << (7 * i);
+			if (byte < 0x80)
+			{
+				value = result;
+				return true;
+			}
+		}
+		if (next >= end) return false;
+		value = result | static_cast<std::uint64_t>(*next++) << 56;
+		return true;
+	}
+};
+
+template <class Sink>
+std::uint64_t EventSlices::readEvents(const Input& input, const ChunkHeader& header, std::uint64_t begin, std::uint64_t stop,
+	const std::vector<const Type*>& wanted, Slice& met, Sink&& sink)
+{
+	const std::uint64_t chunkEnd = header.offset + header.size;
+	Block block(input, header);
+	std::vector<std::uint64_t> values;
+	std::uint64_t position = begin;
+	while (position < stop)
+	{
+		if (position - begin < EARLY_BYTES) met.early.push_back(position);
+		std::uint64_t headerBytes = std::min<std::uint64_t>(18, chunkEnd - position);
+		const std::uint8_t* start = block.at(position, headerBytes);
+		const std::uint8_t* next = start;
+		std::uint64_t size = 0;
+		std::uint64_t type = 0;
+		if (!varlong(next, start + headerBytes, size) || !varlong(next, start + headerBytes, type) || size == 0 ||
+			size > chunkEnd - position || static_cast<std::uint64_t>(next - start) > size)
+			block.fail(position);
+		const Type* eventType = type < wanted.size() ? wanted[type] : nullptr;
+		if (eventType)
+		{
+			auto fieldOffset = next - start;
+			start = block.at(position, size);
+			next = start + fieldOffset;
+			const std::uint8_t* end = start + size;
+			std::size_t count = eventType->fields.size();
+			if (values.size() < count) values.resize(count);
+			for (std::size_t f = 0; f < count; ++f)
+			{
+				Field::Encoding encoding = eventType->fields[f].encoding;
+				bool read = encoding != Field::Encoding::Boolean && encoding != Field::Encoding::Byte
+					? varlong(next, end, values[f])
+					: next < end && (values[f] = *next++, true);
+				if (!read) block.fail(position);
+			}
+			sink(*eventType, values.data(), position);
+		}
+		position += size;
+	}
+	return position;
+}
+
+} } // namespace asprof::jfr
+
+#endif // Asprof_Jfr_EventSlices_INCLUDED
