@@ -11,6 +11,7 @@
 #include "Poco/Net/ServerSocket.h"
 #include "Poco/String.h"
 #include "Poco/ThreadPool.h"
+#include <fcntl.h>
 
 namespace asprof {
 namespace agent {
@@ -98,6 +99,9 @@ void Endpoint::start()
 	{
 		Poco::Net::SocketAddress address = parseListenAddress(_settings.listen);
 		socket.bind(address, true, false); // never SO_REUSEPORT: no one else may share the port
+		// A program the host execs (a wrapper's real program) must not inherit
+		// the port: it would hold it after the agent stops.
+		::fcntl(socket.impl()->sockfd(), F_SETFD, FD_CLOEXEC);
 		socket.listen(MAX_QUEUED_CONNECTIONS);
 		_address = socket.address().toString();
 	}

@@ -7,10 +7,14 @@
 #include "Poco/Logger.h"
 #include "Poco/Net/HTMLForm.h"
 #include "Poco/Net/HTTPResponse.h"
+#include "Poco/Net/HTTPServerRequestImpl.h"
+#include "Poco/Net/StreamSocket.h"
 #include "Poco/NumberParser.h"
 #include "Poco/String.h"
 #include "Poco/URI.h"
+#include <algorithm>
 #include <chrono>
+#include <fcntl.h>
 #include <sstream>
 
 namespace asprof {
@@ -126,17 +130,36 @@ const EndpointCounters& EndpointService::counters() const
 	return _counters;
 }
 
+namespace {
+
+// The request target for a log line, as sent (never parsed: it may be
+// malformed): up to the query, at most 200 characters, no control characters.
+std::string loggable(const std::string& target)
+{
+	std::string text = target.substr(0, std::min(target.find('?'), std::string::size_type(200)));
+	for (char& c : text)
+	{
+		if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+	}
+	return text;
+}
+
+} // namespace
+
 void EndpointService::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) noexcept
 {
 	++_counters.requests;
 	try
 	{
+		// Not inherited by a program the host execs (the listening socket is not either).
+		if (auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request))
+			::fcntl(impl->socket().impl()->sockfd(), F_SETFD, FD_CLOEXEC);
 		route(request, response);
 	}
 	catch (std::exception& e)
 	{
 		std::string reason = dynamic_cast<Poco::Exception*>(&e) ? static_cast<Poco::Exception&>(e).displayText() : std::string(e.what());
-		logger().error("endpoint: %s %s failed: %s", request.getMethod(), Poco::URI(request.getURI()).getPath(), reason);
+		logger().error("endpoint: %s %s failed: %s", request.getMethod(), loggable(request.getURI()), reason);
 		try
 		{
 			if (!response.sent()) sendText(response, HTTPResponse::HTTP_INTERNAL_SERVER_ERROR, "internal error: " + reason);
@@ -166,18 +189,31 @@ void EndpointService::route(Poco::Net::HTTPServerRequest& request, Poco::Net::HT
 		sendText(response, HTTPResponse::HTTP_METHOD_NOT_ALLOWED, "method not allowed: use GET");
 		return;
 	}
-	std::string path = Poco::URI(request.getURI()).getPath();
+	std::string path;
+	bool seconds = false;
+	try
+	{
+		path = Poco::URI(request.getURI()).getPath();
+		seconds = Poco::Net::HTMLForm(request).has("seconds");
+	}
+	catch (Poco::Exception& e)
+	{
+		// A bad percent escape, more than 100 query fields...: the client's fault.
+		sendText(response, HTTPResponse::HTTP_BAD_REQUEST, "bad request: " + e.displayText());
+		return;
+	}
+	// Go's default window is 30 s; never more than the configured maximum.
+	const int defaultSeconds = std::min(30, _settings.maxSeconds);
 	if (path == "/debug/pprof/profile")
-		serveWindow(request, response, jfr::CollectOptions::Event::Cpu, 30);
+		serveWindow(request, response, jfr::CollectOptions::Event::Cpu, defaultSeconds);
 	else if (path == "/debug/pprof/wall")
-		serveWindow(request, response, jfr::CollectOptions::Event::Wall, 30);
+		serveWindow(request, response, jfr::CollectOptions::Event::Wall, defaultSeconds);
 	else if (path == "/debug/pprof/heap")
 		serveHeap(response);
 	else if (path == "/debug/pprof/allocs")
 	{
-		Poco::Net::HTMLForm form(request);
-		if (form.has("seconds"))
-			serveWindow(request, response, jfr::CollectOptions::Event::NativeMem, 30);
+		if (seconds)
+			serveWindow(request, response, jfr::CollectOptions::Event::NativeMem, defaultSeconds);
 		else
 			serveHeap(response);
 	}
@@ -274,9 +310,13 @@ EndpointService::RecordedWindow EndpointService::recordWindow(int seconds)
 		return recorded;
 	}
 	recorded.end = completed ? _borrowed.rotate(ROTATION_TIMEOUT) : 0;
-	recorded.recordings = _borrowed.tap->endCapture();
+	bool overflowed = false;
+	recorded.recordings = _borrowed.tap->endCapture(&overflowed);
 	leave();
-	if (recorded.first == 0)
+	if (overflowed)
+		recorded.problem = "the window spanned more than " + std::to_string(RecordingTap::MAX_CAPTURED) +
+			" recordings (reportingInterval is short for seconds=" + std::to_string(seconds) + "): ask for fewer seconds";
+	else if (recorded.first == 0)
 		recorded.problem = "the profiler could not start the window (see /status lastError)";
 	else if (!completed)
 		recorded.problem = "the agent is stopping";
@@ -294,7 +334,7 @@ void EndpointService::serveHeap(Poco::Net::HTTPServerResponse& response)
 	if (ProfilerArguments::lastValue(_profiler.extraArgs, "nofree"))
 		return sendText(response, HTTPResponse::HTTP_NOT_FOUND,
 			"no live heap: [profiler] extraArgs has nofree, so async-profiler records no frees and every sampled "
-			"allocation would look live; /debug/pprof/allocs still answers");
+			"allocation would look live; /debug/pprof/allocs?seconds=N still answers");
 	if (!enter()) return sendText(response, HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "the agent is stopping");
 	std::ostringstream out;
 	try
@@ -376,7 +416,7 @@ void EndpointService::close(Poco::Timespan timeout)
 void EndpointService::sendText(Poco::Net::HTTPServerResponse& response, int status, const std::string& text)
 {
 	std::string body = text + "\n";
-	response.setStatus(static_cast<HTTPResponse::HTTPStatus>(status));
+	response.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(status));
 	response.setContentType("text/plain; charset=utf-8");
 	response.set("X-Content-Type-Options", "nosniff");
 	response.setContentLength(static_cast<std::streamsize>(body.size()));

@@ -18,7 +18,10 @@ void RecordingTap::accept(FinishedRecording&& finished)
 {
 	{
 		Poco::FastMutex::ScopedLock lock(_mutex);
-		if (_capturing) _captured.push_back(finished); // shares the file
+		if (_capturing && _captured.size() < MAX_CAPTURED)
+			_captured.push_back(finished); // shares the file
+		else if (_capturing)
+			_overflowed = true;
 	}
 	if (_observer)
 	{
@@ -43,13 +46,15 @@ void RecordingTap::beginCapture()
 {
 	Poco::FastMutex::ScopedLock lock(_mutex);
 	_captured.clear();
+	_overflowed = false;
 	_capturing = true;
 }
 
-std::vector<FinishedRecording> RecordingTap::endCapture()
+std::vector<FinishedRecording> RecordingTap::endCapture(bool* overflowed)
 {
 	Poco::FastMutex::ScopedLock lock(_mutex);
 	_capturing = false;
+	if (overflowed) *overflowed = _overflowed;
 	std::vector<FinishedRecording> captured;
 	captured.swap(_captured);
 	return captured;

@@ -41,8 +41,13 @@ public:
 	/// Keeps every recording handed off from now on, until endCapture().
 	/// One capture at a time (the endpoint serialises windows).
 
-	std::vector<FinishedRecording> endCapture();
-	/// The recordings kept since beginCapture(), in hand-off order.
+	std::vector<FinishedRecording> endCapture(bool* overflowed = nullptr);
+	/// The recordings kept since beginCapture(), in hand-off order. At
+	/// most MAX_CAPTURED are kept (each holds a descriptor and its file);
+	/// *overflowed says whether more came (the window is then incomplete
+	/// and must not be answered).
+
+	static constexpr std::size_t MAX_CAPTURED = 64;
 
 private:
 	RecordingSink& _next;
@@ -50,6 +55,7 @@ private:
 	Poco::FastMutex _mutex;
 	bool _capturing = false;                  // _mutex
 	std::vector<FinishedRecording> _captured; // _mutex
+	bool _overflowed = false;                 // _mutex
 };
 
 jfr::Input openForReading(const FinishedRecording& finished);

@@ -10,9 +10,15 @@
 #include "Poco/JSON/Object.h"
 #include "Poco/Message.h"
 #include "Poco/Net/ServerSocket.h"
+#include "Poco/Net/StreamSocket.h"
 #include "Poco/JSON/Parser.h"
 #include "Poco/NumberParser.h"
+#include <arpa/inet.h>
+#include <dirent.h>
 #include <cppunit/extensions/HelperMacros.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <future>
 #include <iostream>
 #include <set>
@@ -30,6 +36,18 @@ using asprof::test::waitUntil;
 namespace {
 
 const std::string LISTEN = "listen = 127.0.0.1:0\n";
+
+// Sends text as is (a request no HTTP client would build) and returns the answer.
+std::string rawRequest(const std::string& address, const std::string& text)
+{
+	Poco::Net::StreamSocket socket(Poco::Net::SocketAddress{address});
+	socket.setReceiveTimeout(Poco::Timespan(30, 0));
+	socket.sendBytes(text.data(), static_cast<int>(text.size()));
+	std::string answer;
+	char buffer[4096];
+	for (int n; (n = socket.receiveBytes(buffer, sizeof(buffer))) > 0;) answer.append(buffer, static_cast<std::size_t>(n));
+	return answer;
+}
 
 bool contains(const std::string& text, const std::string& part)
 {
@@ -88,6 +106,9 @@ class EndpointTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testTokenFileIsReadAtStart);
 	CPPUNIT_TEST(testRemoteListenRefusedWithoutAllowRemote);
 	CPPUNIT_TEST(testHeapIs404WithoutNativeMem);
+	CPPUNIT_TEST(testMalformedTargetsAre400AndTheHostLives);
+	CPPUNIT_TEST(testSocketsAreNotInheritedByExec);
+	CPPUNIT_TEST(testWindowOverMoreRecordingsThanKeptIsRefused);
 	CPPUNIT_TEST(testHeapServedFromNativeMemRecordings);
 	CPPUNIT_TEST(testUnreadableRecordingIsCountedLoggedOnceAndDeliveryGoesOn);
 	CPPUNIT_TEST(testHeapCapEvictsAndLogsOnce);
@@ -308,6 +329,75 @@ public:
 		CPPUNIT_ASSERT_EQUAL(404, httpGet(address, "/debug/pprof/allocs?seconds=1").status);
 		CPPUNIT_ASSERT_EQUAL(404, httpGet(address, "/debug/pprof/nothing").status);
 		agent.stop();
+	}
+
+	// A bad percent escape in the path or the fragment, an absolute target
+	// with a broken host, too many query fields: 400 with a reason, never an
+	// exception out of the handler (which would terminate the host).
+	void testMalformedTargetsAre400AndTheHostLives()
+	{
+		TemporaryDirectory dir;
+		Agent agent(AgentConfig::fromIni(endpointIni(LISTEN, "", dir.path()), "test.ini"));
+		agent.start();
+		std::string address = agent.status().endpointAddress;
+		std::string manyFields = "/debug/pprof/profile?seconds=1";
+		for (int i = 0; i < 150; ++i) manyFields += "&f" + std::to_string(i) + "=1";
+		for (const std::string& target : std::vector<std::string>{"/%zz", "/debug/pprof/%", "/x%1", "/debug/pprof/profile?seconds=1#%zz",
+				 "http://evil/%zz", "http://[::1", manyFields})
+		{
+			std::string answer = rawRequest(address, "GET " + target + " HTTP/1.0\r\n\r\n");
+			CPPUNIT_ASSERT_MESSAGE(target + " -> " + answer, answer.compare(0, 24, "HTTP/1.0 400 Bad Request") == 0);
+		}
+		HttpAnswer status = httpGet(address, "/status");
+		CPPUNIT_ASSERT_EQUAL(200, status.status);
+		CPPUNIT_ASSERT_MESSAGE(rawRequest(address, "GET /nothing HTTP/1.0\r\n\r\n"),
+			rawRequest(address, "GET /nothing HTTP/1.0\r\n\r\n").compare(0, 22, "HTTP/1.0 404 Not Found") == 0);
+		agent.stop();
+	}
+
+	// The listening socket (and each accepted one) is close-on-exec: a
+	// program the host execs must not hold the port.
+	void testSocketsAreNotInheritedByExec()
+	{
+		TemporaryDirectory dir;
+		Agent agent(AgentConfig::fromIni(endpointIni(LISTEN, "", dir.path()), "test.ini"));
+		agent.start();
+		Poco::Net::SocketAddress address(agent.status().endpointAddress);
+		int listening = 0;
+		std::vector<std::string> names;
+		if (DIR* fds = ::opendir("/proc/self/fd"))
+		{
+			while (dirent* entry = ::readdir(fds)) names.push_back(entry->d_name);
+			::closedir(fds);
+		}
+		for (const auto& name : names)
+		{
+			if (name[0] < '0' || name[0] > '9') continue;
+			int fd = std::atoi(name.c_str());
+			sockaddr_storage bound;
+			socklen_t length = sizeof(bound);
+			if (::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length) != 0) continue;
+			if (bound.ss_family != AF_INET || ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port) != address.port()) continue;
+			++listening;
+			CPPUNIT_ASSERT_MESSAGE("fd " + name + " is inherited by exec", (::fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0);
+		}
+		CPPUNIT_ASSERT_EQUAL(1, listening);
+		agent.stop();
+	}
+
+	// Every recording of a window holds a descriptor until the answer: at
+	// most RecordingTap's 64, else 503 with the reason (not the host's last
+	// descriptors).
+	void testWindowOverMoreRecordingsThanKeptIsRefused()
+	{
+		TemporaryDirectory dir;
+		Agent agent(AgentConfig::fromIni(endpointIni(LISTEN, "", dir.path(), "100ms"), "test.ini"));
+		agent.start();
+		HttpAnswer window = httpGet(agent.status().endpointAddress, "/debug/pprof/profile?seconds=8");
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(window.body, 503, window.status);
+		CPPUNIT_ASSERT_MESSAGE(window.body, contains(window.body, "more than 64 recordings"));
+		agent.stop();
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), agent.status().recordingsLost);
 	}
 
 	void testHeapServedFromNativeMemRecordings()
