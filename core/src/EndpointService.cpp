@@ -228,7 +228,7 @@ void EndpointService::route(Poco::Net::HTTPServerRequest& request, Poco::Net::HT
 bool EndpointService::authorized(const Poco::Net::HTTPServerRequest& request) const
 {
 	if (_token.empty()) return true;
-	const std::string& header = request.get("Authorization", "");
+	const std::string header = request.get("Authorization", std::string()); // a copy: get() returns its default argument by reference
 	const std::string prefix = "Bearer ";
 	if (header.size() <= prefix.size() || Poco::icompare(header.substr(0, prefix.size()), prefix) != 0) return false;
 	return sameSecret(header.substr(prefix.size()), _token);
