@@ -478,7 +478,9 @@ void Collector::finish()
 
 SampleSink::~SampleSink() = default;
 
-struct StackCollector::Impl: Collector
+// Hidden: a nested class takes its enclosing class's visibility, and StackCollector
+// is exported; its pimpl (polymorphic since it is a Collector) is not API.
+struct __attribute__((visibility("hidden"))) StackCollector::Impl: Collector
 {
 	using Collector::Collector;
 };
