@@ -8,6 +8,7 @@
 #include "cppunit/extensions/TestFactoryRegistry.h"
 #include "Poco/ConsoleChannel.h"
 #include "Poco/Logger.h"
+#include <cstdlib>
 #include <iostream>
 
 int main(int argc, char** argv)
@@ -22,7 +23,10 @@ int main(int argc, char** argv)
 	controller.addListener(&progress);
 	CppUnit::TestRunner runner;
 	CppUnit::Test* all = CppUnit::TestFactoryRegistry::getRegistry().makeTest();
-	runner.addTest(argc > 1 ? all->findTest(argv[1]) : all);
+	// One test or suite by name: the first argument, else ASPROF_TEST_SUITE
+	// (how ctest runs one runner's suites in processes of their own).
+	const char* only = argc > 1 ? argv[1] : std::getenv("ASPROF_TEST_SUITE");
+	runner.addTest(only && *only ? all->findTest(only) : all);
 	runner.run(controller);
 	CppUnit::CompilerOutputter outputter(&result, std::cerr);
 	outputter.write();
