@@ -10,21 +10,24 @@
 
 #include "TestSupport.h"
 #include "Poco/File.h"
-#include "Poco/Pipe.h"
-#include "Poco/PipeStream.h"
 #include "Poco/Process.h"
-#include "Poco/StreamCopier.h"
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
+#include <cstring>
+#include <map>
 #include <mutex>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
-#include <sys/wait.h>
 #include <vector>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace asprof {
 namespace test {
@@ -41,6 +44,9 @@ struct ChildRun
 		return "exit " + std::to_string(exitCode) + "\nstdout:\n" + out + "stderr:\n" + err;
 	}
 };
+
+inline ChildRun runChild(const std::string& program, const std::vector<std::string>& args, const Poco::Process::Env& env,
+	std::chrono::seconds deadline = std::chrono::seconds(90));
 
 inline std::string describeHungProcess(int pid)
 	/// What each thread of a process that does not finish is doing: its
@@ -65,15 +71,9 @@ inline std::string describeHungProcess(int pid)
 	}
 	if (Poco::File("/usr/bin/gdb").exists())
 	{
-		Poco::Pipe out;
-		Poco::ProcessHandle gdb = Poco::Process::launch("/usr/bin/timeout",
-			{"60", "/usr/bin/gdb", "-p", std::to_string(pid), "-batch", "-nx", "-ex", "thread apply all bt"}, std::string(), nullptr, &out, &out);
-		out.close(Poco::Pipe::CLOSE_WRITE);
-		Poco::PipeInputStream in(out);
-		std::string backtraces;
-		Poco::StreamCopier::copyToString(in, backtraces);
-		gdb.wait();
-		text += backtraces;
+		ChildRun gdb = runChild("/usr/bin/timeout",
+			{"60", "/usr/bin/gdb", "-p", std::to_string(pid), "-batch", "-nx", "-ex", "thread apply all bt"}, {}, std::chrono::seconds(90));
+		text += gdb.out + gdb.err;
 	}
 	return text;
 }
@@ -95,17 +95,82 @@ inline void killProcessTree(int pid)
 	::kill(pid, SIGKILL);
 }
 
+inline std::string readAll(int fd)
+	/// Reads fd to its end and closes it.
+{
+	std::string text;
+	char buffer[4096];
+	for (;;)
+	{
+		ssize_t n = ::read(fd, buffer, sizeof(buffer));
+		if (n > 0) text.append(buffer, static_cast<std::size_t>(n));
+		else if (n == 0 || errno != EINTR) break;
+	}
+	::close(fd);
+	return text;
+}
+
 inline ChildRun runChild(const std::string& program, const std::vector<std::string>& args, const Poco::Process::Env& env,
-	std::chrono::seconds deadline = std::chrono::seconds(90))
+	std::chrono::seconds deadline)
 	/// Runs program with env added to this process's environment and waits
 	/// for it. A child still running at the deadline is described (see
 	/// describeHungProcess) into err, killed, and reported as exit code -2:
 	/// a hang fails the test that met it, never the whole runner by timeout.
+	///
+	/// Safe from many threads at once: the child is made by posix_spawn (no
+	/// allocation between fork and exec, which under a sanitizer's allocator
+	/// could deadlock on a lock another thread held at fork), and its pipes
+	/// are close-on-exec, so a child never inherits another run's pipe and
+	/// holds that run's reader until the child itself ends.
 {
-	Poco::Pipe out;
-	Poco::Pipe err;
-	Poco::ProcessHandle process = Poco::Process::launch(program, args, std::string(), nullptr, &out, &err, env);
 	ChildRun result;
+	int out[2];
+	int err[2];
+	if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe2: " + std::string(std::strerror(errno)));
+	if (::pipe2(err, O_CLOEXEC) != 0)
+	{
+		::close(out[0]);
+		::close(out[1]);
+		throw std::runtime_error("pipe2: " + std::string(std::strerror(errno)));
+	}
+	std::map<std::string, std::string> environment;
+	for (char** entry = environ; *entry; ++entry)
+	{
+		std::string text(*entry);
+		std::string::size_type equals = text.find('=');
+		if (equals != std::string::npos) environment[text.substr(0, equals)] = text.substr(equals + 1);
+	}
+	for (const auto& entry : env) environment[entry.first] = entry.second;
+	std::vector<std::string> envStrings;
+	for (const auto& entry : environment) envStrings.push_back(entry.first + "=" + entry.second);
+	std::vector<char*> envp;
+	for (auto& entry : envStrings) envp.push_back(&entry[0]);
+	envp.push_back(nullptr);
+	std::vector<std::string> argStrings{program};
+	argStrings.insert(argStrings.end(), args.begin(), args.end());
+	std::vector<char*> argv;
+	for (auto& arg : argStrings) argv.push_back(&arg[0]);
+	argv.push_back(nullptr);
+
+	posix_spawn_file_actions_t actions;
+	::posix_spawn_file_actions_init(&actions);
+	::posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+	::posix_spawn_file_actions_adddup2(&actions, out[1], 1); // dup2 clears close-on-exec on 1 and 2
+	::posix_spawn_file_actions_adddup2(&actions, err[1], 2);
+	pid_t pid = -1;
+	int spawned = ::posix_spawnp(&pid, program.c_str(), &actions, nullptr, argv.data(), envp.data());
+	::posix_spawn_file_actions_destroy(&actions);
+	::close(out[1]);
+	::close(err[1]);
+	if (spawned != 0)
+	{
+		::close(out[0]);
+		::close(err[0]);
+		result.exitCode = 127;
+		result.err = "[runChild] cannot run " + program + ": " + std::strerror(spawned) + "\n";
+		return result;
+	}
+
 	std::mutex mutex;
 	std::condition_variable finished;
 	bool exited = false; // under mutex: the child exited (not yet reaped, so its pid is still its own)
@@ -113,19 +178,15 @@ inline ChildRun runChild(const std::string& program, const std::vector<std::stri
 	std::thread watchdog([&]() {
 		std::unique_lock<std::mutex> lock(mutex);
 		if (finished.wait_for(lock, deadline, [&]() { return exited; })) return;
-		hang = describeHungProcess(process.id());
-		killProcessTree(process.id());
+		hang = describeHungProcess(pid);
+		killProcessTree(pid);
 	});
 	// Drain stderr beside stdout so neither pipe fills up.
-	std::thread errors([&]() {
-		Poco::PipeInputStream in(err);
-		Poco::StreamCopier::copyToString(in, result.err);
-	});
-	Poco::PipeInputStream in(out);
-	Poco::StreamCopier::copyToString(in, result.out);
+	std::thread errors([&]() { result.err = readAll(err[0]); });
+	result.out = readAll(out[0]);
 	errors.join();
 	siginfo_t info;
-	while (::waitid(P_PID, static_cast<id_t>(process.id()), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR)
+	while (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR)
 	{
 	}
 	{
@@ -134,7 +195,12 @@ inline ChildRun runChild(const std::string& program, const std::vector<std::stri
 	}
 	finished.notify_all();
 	watchdog.join();
-	result.exitCode = process.wait();
+	int status = 0;
+	while (::waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	{
+	}
+	if (WIFEXITED(status)) result.exitCode = WEXITSTATUS(status);
+	else if (WIFSIGNALED(status)) result.exitCode = 256 + WTERMSIG(status);
 	if (!hang.empty())
 	{
 		result.exitCode = -2;
