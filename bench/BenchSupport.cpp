@@ -120,4 +120,5 @@ long residentKiB()
 	return 0;
 }
 
-} } // namespace asprof::bench
+} // namespace bench
+} // namespace asprof

@@ -14,19 +14,19 @@
 namespace asprof {
 namespace bench {
 
+/// A series of measurements (e.g. durations in microseconds).
 class Samples
-	/// A series of measurements (e.g. durations in microseconds).
 {
 public:
 	void add(double value);
 
+	/// Allocates room for count samples now (keeps a measurement's own
+	/// memory out of RSS figures taken while it runs).
 	void reserve(std::size_t count);
-		/// Allocates room for count samples now (keeps a measurement's own
-		/// memory out of RSS figures taken while it runs).
 
+	/// The nearest-rank q-quantile: 0.5 the median, 0.9 the p90, 1 the
+	/// maximum. 0 when there are no samples.
 	double quantile(double q) const;
-		/// The nearest-rank q-quantile: 0.5 the median, 0.9 the p90, 1 the
-		/// maximum. 0 when there are no samples.
 
 	double median() const;
 
@@ -36,18 +36,18 @@ private:
 	std::vector<double> _values;
 };
 
+/// A fresh directory under $TMPDIR (or /tmp), removed with its content
+/// on destruction.
 class ScratchDirectory
-	/// A fresh directory under $TMPDIR (or /tmp), removed with its content
-	/// on destruction.
 {
 public:
+	/// Throws Poco::CreateFileException.
 	explicit ScratchDirectory(const std::string& prefix);
-		/// Throws Poco::CreateFileException.
 
 	~ScratchDirectory();
 
 	ScratchDirectory(const ScratchDirectory&) = delete;
-	ScratchDirectory& operator = (const ScratchDirectory&) = delete;
+	ScratchDirectory& operator=(const ScratchDirectory&) = delete;
 
 	const std::string& path() const;
 
@@ -55,23 +55,24 @@ private:
 	std::string _path;
 };
 
+/// The CPU time of all the process's threads so far
+/// (CLOCK_PROCESS_CPUTIME_ID, nanosecond resolution).
 double processCpuMicros();
-	/// The CPU time of all the process's threads so far
-	/// (CLOCK_PROCESS_CPUTIME_ID, nanosecond resolution).
 
+/// getrusage(RUSAGE_SELF).
 rusage resourceUsage();
-	/// getrusage(RUSAGE_SELF).
 
+/// The kernel's (system time's) share of the process CPU used since
+/// before, 0..1. The kernel splits user/system by ticks: approximate.
 double kernelShareSince(const rusage& before);
-	/// The kernel's (system time's) share of the process CPU used since
-	/// before, 0..1. The kernel splits user/system by ticks: approximate.
 
+/// "ext4", "tmpfs", ... for the file system holding path (statfs).
 std::string fileSystemType(const std::string& path);
-	/// "ext4", "tmpfs", ... for the file system holding path (statfs).
 
+/// The process's resident set size now (VmRSS of /proc/self/status), in KiB.
 long residentKiB();
-	/// The process's resident set size now (VmRSS of /proc/self/status), in KiB.
 
-} } // namespace asprof::bench
+} // namespace bench
+} // namespace asprof
 
 #endif // Asprof_Bench_BenchSupport_INCLUDED

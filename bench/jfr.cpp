@@ -180,16 +180,23 @@ int main(int argc, char** argv)
 			}
 			return argv[++i];
 		};
-		if (arg == "--runs") runs = std::max(1, std::atoi(value().c_str()));
-		else if (arg == "--jfrconv") jfrconv = value();
-		else if (arg == "--record") recordTo = value();
-		else if (arg == "--seconds") seconds = std::max(1, std::atoi(value().c_str()));
-		else if (arg == "--library") library = value();
-		else if (!arg.empty() && arg[0] != '-') file = arg;
+		if (arg == "--runs")
+			runs = std::max(1, std::atoi(value().c_str()));
+		else if (arg == "--jfrconv")
+			jfrconv = value();
+		else if (arg == "--record")
+			recordTo = value();
+		else if (arg == "--seconds")
+			seconds = std::max(1, std::atoi(value().c_str()));
+		else if (arg == "--library")
+			library = value();
+		else if (!arg.empty() && arg[0] != '-')
+			file = arg;
 		else
 		{
-			std::fprintf(stderr, "usage: bench-jfr FILE.jfr [--runs N] [--jfrconv PATH]\n"
-								 "       bench-jfr --record FILE.jfr [--seconds S] [--library libasyncProfiler.so]\n");
+			std::fprintf(stderr,
+				"usage: bench-jfr FILE.jfr [--runs N] [--jfrconv PATH]\n"
+				"       bench-jfr --record FILE.jfr [--seconds S] [--library libasyncProfiler.so]\n");
 			return 2;
 		}
 	}

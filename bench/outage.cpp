@@ -24,8 +24,8 @@ namespace {
 
 const char* const SAMPLE_JFR = ASPROF_BENCH_DATA_DIR "/pollcatch.jfr";
 
+/// A backend that is down: every report is a transient failure.
 class DownReporter: public sdk::Reporter
-	/// A backend that is down: every report is a transient failure.
 {
 public:
 	void configure(sdk::PluginContext&) override
@@ -37,7 +37,6 @@ public:
 		return sdk::ReportResult::retry("backend down");
 	}
 };
-
 
 struct OutageResult
 {
@@ -87,8 +86,8 @@ void printScenario(const char* name, const OutageResult& result, const agent::La
 {
 	const agent::LaneStatus& status = result.status;
 	std::printf("  %-10s peak RSS growth %7ld KiB   peak spool %10llu bytes (cap %llu)   %.1f s\n", name, result.peakRssGrowthKiB,
-		static_cast<unsigned long long>(result.peakSpoolBytes), static_cast<unsigned long long>(settings.spoolDir.empty() ? 0 : settings.spoolMaxBytes),
-		result.seconds);
+		static_cast<unsigned long long>(result.peakSpoolBytes),
+		static_cast<unsigned long long>(settings.spoolDir.empty() ? 0 : settings.spoolMaxBytes), result.seconds);
 	std::printf("  %-10s enqueued %llu, spooled %llu, retried %llu, failed %llu, dropped: queue-full %llu, spool-full %llu, at stop %llu; "
 				"left in spool %llu (received %llu = settled %llu)\n",
 		"", static_cast<unsigned long long>(status.enqueued), static_cast<unsigned long long>(status.spooled),
@@ -128,8 +127,9 @@ int main(int argc, char** argv)
 		OutageResult spooled = runOutage(intervals, settings);
 		printScenario("spool", spooled, settings);
 
-		std::printf("RESULT rss_growth_kib=%ld spool_bytes=%llu cap_bytes=%llu\n", std::max(memoryOnly.peakRssGrowthKiB, spooled.peakRssGrowthKiB),
-			static_cast<unsigned long long>(spooled.peakSpoolBytes), static_cast<unsigned long long>(settings.spoolMaxBytes));
+		std::printf("RESULT rss_growth_kib=%ld spool_bytes=%llu cap_bytes=%llu\n",
+			std::max(memoryOnly.peakRssGrowthKiB, spooled.peakRssGrowthKiB), static_cast<unsigned long long>(spooled.peakSpoolBytes),
+			static_cast<unsigned long long>(settings.spoolMaxBytes));
 		return 0;
 	}
 	catch (std::exception& e)

@@ -87,9 +87,9 @@ struct AgentResult
 	std::uint64_t bytesRecorded = 0;
 	std::uint64_t archiveBytes = 0;
 	std::uint64_t archives = 0;
-	long rssAfterWarmUpKiB = 0;  ///< the baseline: libasyncProfiler and the agent set up
+	long rssAfterWarmUpKiB = 0; ///< the baseline: libasyncProfiler and the agent set up
 	long rssHalfwayGrowthKiB = 0;
-	long rssGrowthKiB = 0;       ///< after all rotations, delivered
+	long rssGrowthKiB = 0; ///< after all rotations, delivered
 };
 
 double micros(Clock::duration duration)
@@ -184,9 +184,12 @@ BaselineResult runBaseline(agent::AsyncProfiler& profiler, const agent::Profiler
 std::unique_ptr<agent::Delivery> createDelivery(const std::string& directory, int rotations)
 {
 	std::string ini = "[agent]\npluginDir = " ASPROF_BENCH_PLUGIN_DIR "\nreporter = bench\nmetadata = onprem\n"
-		"labels = service=bench-rotation\n"
-		"[reporter.bench]\ntype = local\nformat = zip\ndirectory = " + directory + "\n"
-		"queueCapacity = " + std::to_string(rotations + 2) + "\n"; // back-to-back rotations: drop nothing
+					  "labels = service=bench-rotation\n"
+					  "[reporter.bench]\ntype = local\nformat = zip\ndirectory = " +
+		directory +
+		"\n"
+		"queueCapacity = " +
+		std::to_string(rotations + 2) + "\n"; // back-to-back rotations: drop nothing
 	agent::AgentConfig config = agent::AgentConfig::fromIni(ini, "<bench-rotation>");
 	agent::PluginRegistry registry(config.pluginDir);
 	return std::make_unique<agent::Delivery>(config, registry);
@@ -373,10 +376,10 @@ void runDeliveryWork(const std::string& jfrPath, int rotations)
 	std::printf("\n  delivery work on the lane's thread, per recording (%s, %.1f KB), thread CPU (µs)\n", jfrPath.c_str(),
 		static_cast<double>(profile.recording->size()) / 1024.0);
 	std::printf("  %-36s %10s %10s %10s   %s\n", "", "median", "p90", "max", "output");
-	std::printf("  %-36s %10.3f %10.3f %10.3f   %.1f KB zip\n", "zip (ProfileArchive)", zip.median(), zip.quantile(0.9),
-		zip.quantile(1.0), static_cast<double>(zipBytes) / 1024.0);
-	std::printf("  %-36s %10.3f %10.3f %10.3f   %.1f KB in %zu gzipped pprof(s)\n", "pprof (http format = pprof|pyroscope)",
-		pprof.median(), pprof.quantile(0.9), pprof.quantile(1.0), static_cast<double>(pprofBytes) / 1024.0, parts);
+	std::printf("  %-36s %10.3f %10.3f %10.3f   %.1f KB zip\n", "zip (ProfileArchive)", zip.median(), zip.quantile(0.9), zip.quantile(1.0),
+		static_cast<double>(zipBytes) / 1024.0);
+	std::printf("  %-36s %10.3f %10.3f %10.3f   %.1f KB in %zu gzipped pprof(s)\n", "pprof (http format = pprof|pyroscope)", pprof.median(),
+		pprof.quantile(0.9), pprof.quantile(1.0), static_cast<double>(pprofBytes) / 1024.0, parts);
 	std::printf("RESULT zip_cpu_us_median=%.3f pprof_cpu_us_median=%.3f pprof_over_zip=%.2f\n", zip.median(), pprof.median(),
 		zip.median() > 0 ? pprof.median() / zip.median() : 0.0);
 }

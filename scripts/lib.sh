@@ -23,10 +23,11 @@ ASPROF_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # openssl: the TLS tests make their certificate authority with the openssl command.
 # abigail-tools: abidw and abidiff, for abi-tests (scripts/abi-check, the SDK's ABI).
+# clang-format: format-tests (scripts/format --check, clang-format 14).
 # golang-go, golang-github-google-pprof-dev: Google's pprof, built offline from these sources
 # by jfr-pprof-tests (tests/jfr/build-pprof.sh) to read back what asprof-jfr pprof writes.
 ASPROF_BUILD_PACKAGES=(build-essential cmake pkg-config libpoco-dev libcppunit-dev openssl abigail-tools
-	golang-go golang-github-google-pprof-dev)
+	clang-format golang-go golang-github-google-pprof-dev)
 
 # The pinned official async-profiler release (checksums as pinned by Bazel's repositories.bzl).
 ASPROF_AP_VERSION=4.1

@@ -108,8 +108,8 @@ bool programSelected(const std::string& patterns, const char* argv0)
 {
 	char exe[PATH_MAX];
 	ssize_t length = ::readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	std::string names[2] = {length > 0 ? baseName(std::string(exe, static_cast<std::size_t>(length))) : std::string(),
-		argv0 ? baseName(argv0) : std::string()};
+	std::string names[2] = {
+		length > 0 ? baseName(std::string(exe, static_cast<std::size_t>(length))) : std::string(), argv0 ? baseName(argv0) : std::string()};
 	for (const auto& pattern : asprof::sdk::ConfigValue::parseList(patterns))
 	{
 		for (const auto& name : names)

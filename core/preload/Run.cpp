@@ -27,19 +27,18 @@ namespace {
 
 const int LAUNCHER_ERROR = 125; // like env(1), nice(1), timeout(1)
 
-const char* const USAGE =
-	"usage: asprof-agent-run [OPTIONS] [--] PROGRAM [ARGUMENT...]\n"
-	"Runs PROGRAM profiled by asprof-agent (LD_PRELOAD mode).\n"
-	"  --config FILE          agent configuration (default: $ASPROF_AGENT_CONFIG)\n"
-	"  --programs GLOB,...    profile the first process whose executable or argv[0]\n"
-	"                         name matches (default: PROGRAM's own process)\n"
-	"  --start-delay DURATION start the agent this long after the program starts\n"
-	"                         (default 100ms; an image that execs sooner never starts it)\n"
-	"  --inherit              every descendant that loads the library runs an agent too\n"
-	"                         (with --programs: every matching one)\n"
-	"  --preload FILE         the preload library (default: next to this launcher)\n"
-	"  --help                 this text\n"
-	"Problems with the profiler never stop PROGRAM: it then runs unprofiled.\n";
+const char* const USAGE = "usage: asprof-agent-run [OPTIONS] [--] PROGRAM [ARGUMENT...]\n"
+						  "Runs PROGRAM profiled by asprof-agent (LD_PRELOAD mode).\n"
+						  "  --config FILE          agent configuration (default: $ASPROF_AGENT_CONFIG)\n"
+						  "  --programs GLOB,...    profile the first process whose executable or argv[0]\n"
+						  "                         name matches (default: PROGRAM's own process)\n"
+						  "  --start-delay DURATION start the agent this long after the program starts\n"
+						  "                         (default 100ms; an image that execs sooner never starts it)\n"
+						  "  --inherit              every descendant that loads the library runs an agent too\n"
+						  "                         (with --programs: every matching one)\n"
+						  "  --preload FILE         the preload library (default: next to this launcher)\n"
+						  "  --help                 this text\n"
+						  "Problems with the profiler never stop PROGRAM: it then runs unprofiled.\n";
 
 struct Options
 {
@@ -87,8 +86,11 @@ Options parseOptions(int argc, char** argv)
 			options.inherit = true;
 			continue;
 		}
-		std::string* value = option == "--config" ? &options.config : option == "--programs" ? &options.programs
-			: option == "--start-delay" ? &options.startDelay : option == "--preload" ? &options.preload : nullptr;
+		std::string* value = option == "--config" ? &options.config
+			: option == "--programs"              ? &options.programs
+			: option == "--start-delay"           ? &options.startDelay
+			: option == "--preload"               ? &options.preload
+												  : nullptr;
 		if (!value) usageError("unknown option " + option);
 		if (i + 1 >= argc) usageError(option + " needs a value");
 		*value = argv[++i];
@@ -153,8 +155,10 @@ bool prepareEnvironment(const Options& options)
 	::unsetenv("ASPROF_AGENT_OWNER");
 	::unsetenv("ASPROF_AGENT_PROGRAMS");
 	// Exec keeps the pid: PROGRAM, and whatever it execs, is this process.
-	if (options.programs.empty()) ::setenv("ASPROF_AGENT_OWNER", std::to_string(::getpid()).c_str(), 1);
-	else ::setenv("ASPROF_AGENT_PROGRAMS", options.programs.c_str(), 1);
+	if (options.programs.empty())
+		::setenv("ASPROF_AGENT_OWNER", std::to_string(::getpid()).c_str(), 1);
+	else
+		::setenv("ASPROF_AGENT_PROGRAMS", options.programs.c_str(), 1);
 	if (!options.startDelay.empty()) ::setenv("ASPROF_AGENT_START_DELAY", options.startDelay.c_str(), 1);
 	if (options.inherit) ::setenv("ASPROF_AGENT_INHERIT", "1", 1);
 	return true;

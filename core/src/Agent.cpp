@@ -35,10 +35,10 @@ Poco::Logger& logger()
 
 // Hidden: a nested class takes its enclosing class's visibility, and
 // Agent is exported (asprof/agent/Export.h); its pimpl is not API.
+/// Two locks: _lifecycle serialises start() and stop() (a stop holds it
+/// for the whole flush); _state guards what status() reads, and is only
+/// ever held briefly, so status() never waits for a flush.
 class __attribute__((visibility("hidden"))) Agent::Impl
-	/// Two locks: _lifecycle serialises start() and stop() (a stop holds it
-	/// for the whole flush); _state guards what status() reads, and is only
-	/// ever held briefly, so status() never waits for a flush.
 {
 public:
 	explicit Impl(AgentConfig config): _config(std::move(config))
@@ -72,16 +72,16 @@ private:
 
 	std::mutex _lifecycle;
 	mutable std::mutex _state;
-	bool _running = false;         // _state
-	std::string _lastError;        // _state
-	std::string _library;          // _state
-	std::shared_ptr<Delivery> _delivery;   // _state (replaced at start)
-	std::unique_ptr<RecordingTap> _tap;    // _state (replaced at start): loop -> tap -> delivery
-	std::unique_ptr<HeapTracker> _heap;    // _state (replaced at start): null unless nativeMem and the endpoint
-	std::unique_ptr<ProfilingLoop> _loop;  // _state (replaced at start)
-	std::unique_ptr<Endpoint> _endpoint;   // _state (replaced at start): null when [endpoint] listen is empty
+	bool _running = false;                           // _state
+	std::string _lastError;                          // _state
+	std::string _library;                            // _state
+	std::shared_ptr<Delivery> _delivery;             // _state (replaced at start)
+	std::unique_ptr<RecordingTap> _tap;              // _state (replaced at start): loop -> tap -> delivery
+	std::unique_ptr<HeapTracker> _heap;              // _state (replaced at start): null unless nativeMem and the endpoint
+	std::unique_ptr<ProfilingLoop> _loop;            // _state (replaced at start)
+	std::unique_ptr<Endpoint> _endpoint;             // _state (replaced at start): null when [endpoint] listen is empty
 	std::unique_ptr<Poco::Util::Timer> _statusTimer; // _lifecycle
-	bool _lastStopComplete = true; // _lifecycle
+	bool _lastStopComplete = true;                   // _lifecycle
 };
 
 void Agent::Impl::start()
@@ -117,7 +117,8 @@ void Agent::Impl::start()
 		std::unique_ptr<HeapTracker> heap;
 		bool noFree = ProfilerArguments::lastValue(config.profiler.extraArgs, "nofree").has_value();
 		if (!config.profiler.nativeMem.empty() && noFree)
-			logger().warning("[profiler] extraArgs has nofree: async-profiler records no frees, so every sampled allocation "
+			logger().warning(
+				"[profiler] extraArgs has nofree: async-profiler records no frees, so every sampled allocation "
 				"looks live: no live heap (/debug/pprof/heap answers 404), and leak reports of these recordings are meaningless");
 		if (!config.endpoint.listen.empty() && !config.profiler.nativeMem.empty() && !noFree)
 		{
@@ -127,8 +128,8 @@ void Agent::Impl::start()
 			heap->start();
 		}
 		// A final stop abandoned at its deadline that ends later frees async-profiler again.
-		auto loop = std::make_unique<ProfilingLoop>(profiler, config.profiler, config.reportingInterval, config.tempDir, *tap,
-			[]() { profilerInUse = false; });
+		auto loop = std::make_unique<ProfilingLoop>(
+			profiler, config.profiler, config.reportingInterval, config.tempDir, *tap, []() { profilerInUse = false; });
 		{
 			std::lock_guard<std::mutex> state(_state);
 			_delivery = delivery;
@@ -263,11 +264,13 @@ void Agent::Impl::logStatus(Poco::Util::TimerTask&)
 		std::to_string(status.emptyRecordings), std::to_string(status.profilerErrors));
 	for (const auto& lane : status.lanes)
 	{
-		logger().information("status %s: %s delivered, %s retried, %s failed, dropped %s queue-full / %s expired / %s spool-full / %s corrupt, "
-			"%s queued, spool %s entries %s bytes%s", lane.name, std::to_string(lane.delivered), std::to_string(lane.retried),
-			std::to_string(lane.failed), std::to_string(lane.droppedQueueFull), std::to_string(lane.droppedExpired),
-			std::to_string(lane.droppedSpoolFull), std::to_string(lane.droppedCorrupt), std::to_string(lane.queued),
-			std::to_string(lane.spoolEntries), std::to_string(lane.spoolBytes), lane.lastError.empty() ? std::string() : ", last error: " + lane.lastError);
+		logger().information(
+			"status %s: %s delivered, %s retried, %s failed, dropped %s queue-full / %s expired / %s spool-full / %s corrupt, "
+			"%s queued, spool %s entries %s bytes%s",
+			lane.name, std::to_string(lane.delivered), std::to_string(lane.retried), std::to_string(lane.failed),
+			std::to_string(lane.droppedQueueFull), std::to_string(lane.droppedExpired), std::to_string(lane.droppedSpoolFull),
+			std::to_string(lane.droppedCorrupt), std::to_string(lane.queued), std::to_string(lane.spoolEntries),
+			std::to_string(lane.spoolBytes), lane.lastError.empty() ? std::string() : ", last error: " + lane.lastError);
 	}
 }
 
@@ -352,4 +355,5 @@ const AgentConfig& Agent::config() const
 	return _impl->_config;
 }
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof

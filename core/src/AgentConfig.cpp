@@ -50,7 +50,8 @@ void checkSectionNames(const Poco::Util::AbstractConfiguration& config, const st
 				Poco::Util::AbstractConfiguration::Keys keys;
 				config.keys(name + "." + instance, keys);
 				if (keys.empty())
-					throw ConfigException(source + ": " + name + "." + instance + " is not a section; expected [" + name + "." + instance + "] with a type = key");
+					throw ConfigException(source + ": " + name + "." + instance + " is not a section; expected [" + name + "." + instance +
+						"] with a type = key");
 			}
 			// (In XML an element with children is also a property; only a bare
 			// top-level value without instances is a misplaced key.)
@@ -58,7 +59,8 @@ void checkSectionNames(const Poco::Util::AbstractConfiguration& config, const st
 				throw ConfigException(source + ": " + name + " = ... must be given in [agent], not as a top-level key");
 			continue;
 		}
-		throw ConfigException(source + ": unknown section [" + name + "]; expected [agent], [profiler], [endpoint], [reporter.<name>] or [metadata.<name>]");
+		throw ConfigException(
+			source + ": unknown section [" + name + "]; expected [agent], [profiler], [endpoint], [reporter.<name>] or [metadata.<name>]");
 	}
 }
 
@@ -67,7 +69,6 @@ void checkExtraArgs(SectionContext& section, const std::string& extraArgs)
 	std::string refusal = ProfilerArguments::refusal(extraArgs);
 	if (!refusal.empty()) throwBadValue(section, "extraArgs", extraArgs, refusal);
 }
-
 
 // A [metadata.X] section that [agent] metadata does not reach would never be
 // read, let alone checked: a typo there would go unnoticed.
@@ -95,13 +96,15 @@ void readAgentSection(AgentConfig& result)
 	SectionContext section(result.configuration, "agent", result.source, "asprof.agent");
 	result.library = getString(section, "library", result.library);
 	if (result.library.empty() || (result.library.find('/') != std::string::npos && result.library[0] != '/'))
-		throwBadValue(section, "library", result.library, "a library name (searched like dlopen, never in the current directory) or an absolute path");
+		throwBadValue(section, "library", result.library,
+			"a library name (searched like dlopen, never in the current directory) or an absolute path");
 	result.pluginDir = getString(section, "pluginDir", result.pluginDir);
 	if (!result.pluginDir.empty() && result.pluginDir[0] != '/')
 		throwBadValue(section, "pluginDir", result.pluginDir, "an absolute directory path");
 	result.reportingInterval = getDuration(section, "reportingInterval", result.reportingInterval);
 	if (result.reportingInterval < MIN_REPORTING_INTERVAL || result.reportingInterval > MAX_REPORTING_INTERVAL)
-		throwBadValue(section, "reportingInterval", sdk::ConfigValue::formatDuration(result.reportingInterval), "a duration from 100ms to 24h");
+		throwBadValue(
+			section, "reportingInterval", sdk::ConfigValue::formatDuration(result.reportingInterval), "a duration from 100ms to 24h");
 	static const Poco::RegularExpression instanceName("^[A-Za-z0-9_-]+$");
 	result.reporter = getString(section, "reporter", result.reporter);
 	if (!instanceName.match(result.reporter))
@@ -109,7 +112,8 @@ void readAgentSection(AgentConfig& result)
 	std::string metadata = getString(section, "metadata", "auto");
 	result.metadata = sdk::ConfigValue::parseList(metadata);
 	if (result.metadata.empty())
-		throwBadValue(section, "metadata", metadata, "auto, or a list of [metadata.<name>] sections or metadata types (empty is not a list)");
+		throwBadValue(
+			section, "metadata", metadata, "auto, or a list of [metadata.<name>] sections or metadata types (empty is not a list)");
 	for (const auto& name : result.metadata)
 	{
 		if (!instanceName.match(name))
@@ -128,7 +132,8 @@ void readAgentSection(AgentConfig& result)
 		throwBadValue(section, "metadataTimeout", sdk::ConfigValue::formatDuration(result.metadataTimeout), "a duration up to 10m");
 	result.statusLogInterval = getDuration(section, "statusLogInterval", result.statusLogInterval);
 	if (result.statusLogInterval != Timespan(0) && result.statusLogInterval < Timespan(Timespan::SECONDS))
-		throwBadValue(section, "statusLogInterval", sdk::ConfigValue::formatDuration(result.statusLogInterval), "0 (off) or a duration of at least 1s");
+		throwBadValue(section, "statusLogInterval", sdk::ConfigValue::formatDuration(result.statusLogInterval),
+			"0 (off) or a duration of at least 1s");
 	section.checkUnknownKeys();
 }
 
@@ -142,14 +147,17 @@ void readProfilerSection(AgentConfig& result)
 		throwBadValue(section, "cpuInterval", sdk::ConfigValue::formatDuration(profiler.cpuInterval), "a duration from 100us to 60s");
 	profiler.wallInterval = getDuration(section, "wallInterval", profiler.wallInterval);
 	// async-profiler takes wall= in whole milliseconds.
-	if (profiler.wallInterval != Timespan(0) && (profiler.wallInterval < Timespan(Timespan::MILLISECONDS) ||
-		profiler.wallInterval > Timespan(60 * Timespan::SECONDS) || profiler.wallInterval.totalMicroseconds() % 1000 != 0))
-		throwBadValue(section, "wallInterval", sdk::ConfigValue::formatDuration(profiler.wallInterval), "0 (off) or a whole number of milliseconds from 1ms to 60s");
+	if (profiler.wallInterval != Timespan(0) &&
+		(profiler.wallInterval < Timespan(Timespan::MILLISECONDS) || profiler.wallInterval > Timespan(60 * Timespan::SECONDS) ||
+			profiler.wallInterval.totalMicroseconds() % 1000 != 0))
+		throwBadValue(section, "wallInterval", sdk::ConfigValue::formatDuration(profiler.wallInterval),
+			"0 (off) or a whole number of milliseconds from 1ms to 60s");
 	profiler.cstack = getChoice(section, "cstack", profiler.cstack, {"dwarf", "fp", "lbr", "vm", "vmx", "no"});
 	profiler.nativeMem = getString(section, "nativeMem", profiler.nativeMem);
 	static const Poco::RegularExpression nativeMem("^[0-9]+[kKmMgG]?$");
 	if (!profiler.nativeMem.empty() && !nativeMem.match(profiler.nativeMem))
-		throwBadValue(section, "nativeMem", profiler.nativeMem, "empty (off) or an allocation sampling interval in bytes such as 0, 512k or 10m");
+		throwBadValue(
+			section, "nativeMem", profiler.nativeMem, "empty (off) or an allocation sampling interval in bytes such as 0, 512k or 10m");
 	profiler.extraArgs = getString(section, "extraArgs", profiler.extraArgs);
 	checkExtraArgs(section, profiler.extraArgs);
 	section.checkUnknownKeys();
@@ -172,8 +180,8 @@ void readEndpointSection(AgentConfig& result)
 	endpoint.requestTimeout = getDuration(section, "requestTimeout", endpoint.requestTimeout);
 	if (endpoint.requestTimeout < Timespan(100 * Timespan::MILLISECONDS) || endpoint.requestTimeout > Timespan(10 * Timespan::MINUTES))
 		throwBadValue(section, "requestTimeout", sdk::ConfigValue::formatDuration(endpoint.requestTimeout), "a duration from 100ms to 10m");
-	endpoint.heapMaxAllocations = static_cast<std::size_t>(getInt(section, "heapMaxAllocations",
-		static_cast<std::int64_t>(endpoint.heapMaxAllocations), 1, 100000000));
+	endpoint.heapMaxAllocations = static_cast<std::size_t>(
+		getInt(section, "heapMaxAllocations", static_cast<std::int64_t>(endpoint.heapMaxAllocations), 1, 100000000));
 	section.checkUnknownKeys();
 	if (endpoint.listen.empty()) return;
 	Poco::Net::SocketAddress address;
@@ -183,11 +191,12 @@ void readEndpointSection(AgentConfig& result)
 	}
 	catch (Poco::InvalidArgumentException& e)
 	{
-		throwBadValue(section, "listen", endpoint.listen, "empty (off) or host:port with an IP address or localhost, e.g. 127.0.0.1:6060 (" +
-			e.message() + ")");
+		throwBadValue(section, "listen", endpoint.listen,
+			"empty (off) or host:port with an IP address or localhost, e.g. 127.0.0.1:6060 (" + e.message() + ")");
 	}
 	if (!endpoint.allowRemote && !isLoopback(address))
-		throwBadValue(section, "listen", endpoint.listen, "a loopback address (127.0.0.1, [::1], localhost): the endpoint serves profiles "
+		throwBadValue(section, "listen", endpoint.listen,
+			"a loopback address (127.0.0.1, [::1], localhost): the endpoint serves profiles "
 			"of this process; to listen on other interfaces set allowRemote = yes (and a token)");
 }
 
@@ -258,7 +267,8 @@ AgentConfig AgentConfig::load(const std::string& path)
 	// An INI section without keys ("[agent]" alone) is no key to Poco, but it
 	// is a deliberate choice of the defaults.
 	if (xml ? top.empty() : Poco::trim(IniText::prepare(text, path)).empty())
-		throw ConfigException(path + ": the configuration file is empty (no section, no key); refusing to run on the built-in "
+		throw ConfigException(path +
+			": the configuration file is empty (no section, no key); refusing to run on the built-in "
 			"defaults unasked. Write at least an [agent] section (see etc/agent.ini)");
 	return config;
 }
@@ -282,7 +292,8 @@ AgentConfig AgentConfig::fromIni(const std::string& text, const std::string& sou
 	for (const auto& key : top)
 	{
 		if (config->hasProperty(key))
-			throw ConfigException(sourceName + ": " + key + " = " + config->getRawString(key) + " is outside any section; put it under [agent] or [profiler]");
+			throw ConfigException(sourceName + ": " + key + " = " + config->getRawString(key) +
+				" is outside any section; put it under [agent] or [profiler]");
 	}
 	return fromConfiguration(config, sourceName);
 }
@@ -330,4 +341,5 @@ AgentConfig AgentConfig::fromConfiguration(Poco::AutoPtr<Poco::Util::AbstractCon
 	});
 }
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof

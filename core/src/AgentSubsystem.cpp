@@ -45,11 +45,12 @@ const std::string& AgentSubsystem::configSource() const
 
 void AgentSubsystem::defineOptions(Poco::Util::OptionSet& options)
 {
-	options.addOption(Poco::Util::Option("asprof-config", "", "read the profiling agent's configuration from FILE (INI, or XML if it ends in .xml)")
-		.required(false)
-		.repeatable(false)
-		.argument("FILE")
-		.callback(Poco::Util::OptionCallback<AgentSubsystem>(this, &AgentSubsystem::handleConfigOption)));
+	options.addOption(
+		Poco::Util::Option("asprof-config", "", "read the profiling agent's configuration from FILE (INI, or XML if it ends in .xml)")
+			.required(false)
+			.repeatable(false)
+			.argument("FILE")
+			.callback(Poco::Util::OptionCallback<AgentSubsystem>(this, &AgentSubsystem::handleConfigOption)));
 }
 
 void AgentSubsystem::handleConfigOption(const std::string&, const std::string& value)
@@ -109,4 +110,5 @@ void AgentSubsystem::uninitialize()
 	if (_agent) _agent->stop();
 }
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof

@@ -45,8 +45,7 @@ std::string searchPathDescription()
 
 std::vector<std::string> AsyncProfiler::installDirectories()
 {
-	return {"/opt/async-profiler/lib", "/usr/local/lib/async-profiler", "/usr/local/lib", "/usr/lib/async-profiler",
-		"/usr/lib"};
+	return {"/opt/async-profiler/lib", "/usr/local/lib/async-profiler", "/usr/local/lib", "/usr/lib/async-profiler", "/usr/lib"};
 }
 
 AsyncProfiler& AsyncProfiler::load(const std::string& library)
@@ -77,8 +76,8 @@ AsyncProfiler& AsyncProfiler::load(const std::string& library)
 		std::unique_ptr<AsyncProfiler> profiler(new AsyncProfiler(std::move(shared), resolved));
 		return *(registry()[library] = std::move(profiler));
 	}
-	throw AgentException("cannot load async-profiler library '" + library + "': " +
-		(firstError.empty() ? std::string("not found") : firstError) + ". Searched: " + searchPathDescription() +
+	throw AgentException("cannot load async-profiler library '" + library +
+		"': " + (firstError.empty() ? std::string("not found") : firstError) + ". Searched: " + searchPathDescription() +
 		". Install async-profiler (https://github.com/async-profiler/async-profiler/releases) and set "
 		"library = /path/to/libasyncProfiler.so in the [agent] section of agent.ini");
 }
@@ -90,8 +89,8 @@ std::string AsyncProfiler::resolve(Poco::SharedLibrary& library, const std::stri
 	{
 		if (!library.hasSymbol(symbol))
 		{
-			throw AgentException("async-profiler library '" + requested + "' (" + library.getPath() +
-				") lacks the required symbol " + symbol + "; it is not libasyncProfiler.so or is older than 3.0");
+			throw AgentException("async-profiler library '" + requested + "' (" + library.getPath() + ") lacks the required symbol " +
+				symbol + "; it is not libasyncProfiler.so or is older than 3.0");
 		}
 	}
 	Dl_info info;
@@ -122,7 +121,7 @@ namespace {
 
 struct ExitHooks
 {
-	std::recursive_mutex mutex; // recursive: a hook may remove itself
+	std::recursive_mutex mutex;  // recursive: a hook may remove itself
 	std::atomic<pid_t> owner{0}; // the process that added them
 	std::uint64_t lastId = 0;
 	std::map<std::uint64_t, AsyncProfiler::ExitHook> hooks;
@@ -203,4 +202,5 @@ bool AsyncProfiler::hasJfrEvents() const
 	return _hasJfrEvents;
 }
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof

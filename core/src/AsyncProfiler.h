@@ -17,53 +17,54 @@
 namespace asprof {
 namespace agent {
 
+/// One loaded async-profiler library. Loaded once per process and never
+/// unloaded (async-profiler installs signal handlers and threads that
+/// would crash the host after a dlclose); asprof_init() runs exactly once.
+///
+/// execute() must only be called from the agent's control thread.
 class AsyncProfiler
-	/// One loaded async-profiler library. Loaded once per process and never
-	/// unloaded (async-profiler installs signal handlers and threads that
-	/// would crash the host after a dlclose); asprof_init() runs exactly once.
-	///
-	/// execute() must only be called from the agent's control thread.
 {
 public:
+	/// Returns the process-wide binding for library, loading it on first
+	/// use. A bare name is searched like dlopen (RUNPATH, LD_LIBRARY_PATH,
+	/// ld.so.cache, system dirs) and then in the usual install directories
+	/// (see installDirectories()); the current directory is never searched.
+	/// Throws AgentException naming the library, the search path used and
+	/// how to set library = in agent.ini.
 	static AsyncProfiler& load(const std::string& library);
-		/// Returns the process-wide binding for library, loading it on first
-		/// use. A bare name is searched like dlopen (RUNPATH, LD_LIBRARY_PATH,
-		/// ld.so.cache, system dirs) and then in the usual install directories
-		/// (see installDirectories()); the current directory is never searched.
-		/// Throws AgentException naming the library, the search path used and
-		/// how to set library = in agent.ini.
 
+	/// /opt/async-profiler/lib, /usr/local/lib, /usr/lib/async-profiler, ...
 	static std::vector<std::string> installDirectories();
-		/// /opt/async-profiler/lib, /usr/local/lib, /usr/lib/async-profiler, ...
 
+	/// Runs an asprof command. Returns an empty string on success,
+	/// otherwise async-profiler's error string, verbatim.
 	std::string execute(const std::string& command);
-		/// Runs an asprof command. Returns an empty string on success,
-		/// otherwise async-profiler's error string, verbatim.
 
+	/// The file the library was loaded from (absolute).
 	const std::string& path() const;
-		/// The file the library was loaded from (absolute).
 
 	bool hasThreadLocalData() const;
+
+	/// Whether the optional symbols (asprof_get_thread_local_data,
+	/// asprof_register_jfr_event + asprof_emit_jfr_event) exist.
 	bool hasJfrEvents() const;
-		/// Whether the optional symbols (asprof_get_thread_local_data,
-		/// asprof_register_jfr_event + asprof_emit_jfr_event) exist.
 
 	typedef std::function<void()> ExitHook;
 
+	/// Runs hook once at exit() (or return from main), BEFORE async-profiler's
+	/// own exit handler: that handler stops the profiler and deactivates it
+	/// for good, so any stop after it fails with "Profiler is not active".
+	/// (Our handler is registered right after asprof_init(), which registers
+	/// async-profiler's; exit handlers run newest first.) Used to flush a
+	/// running agent's last recording at exit. Hooks run newest first, on
+	/// the thread that called exit(), only in the process that added them
+	/// (never in a forked child). Returns an id for removeExitHook().
 	static std::uint64_t addExitHook(ExitHook hook);
-		/// Runs hook once at exit() (or return from main), BEFORE async-profiler's
-		/// own exit handler: that handler stops the profiler and deactivates it
-		/// for good, so any stop after it fails with "Profiler is not active".
-		/// (Our handler is registered right after asprof_init(), which registers
-		/// async-profiler's; exit handlers run newest first.) Used to flush a
-		/// running agent's last recording at exit. Hooks run newest first, on
-		/// the thread that called exit(), only in the process that added them
-		/// (never in a forked child). Returns an id for removeExitHook().
 
+	/// Forgets a hook. When it returns, the hook is neither running nor
+	/// will it run (it waits for exit hooks already running). Unknown ids
+	/// are ignored.
 	static void removeExitHook(std::uint64_t id);
-		/// Forgets a hook. When it returns, the hook is neither running nor
-		/// will it run (it waits for exit hooks already running). Unknown ids
-		/// are ignored.
 
 private:
 	typedef const char* asprof_error_t;
@@ -84,6 +85,7 @@ private:
 	bool _hasJfrEvents;
 };
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof
 
 #endif // Asprof_Agent_AsyncProfiler_INCLUDED

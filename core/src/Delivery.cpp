@@ -70,4 +70,5 @@ std::vector<LaneStatus> Delivery::status() const
 	return statuses;
 }
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof

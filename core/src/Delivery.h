@@ -21,40 +21,40 @@ namespace agent {
 
 class PluginRegistry;
 
+/// Where the control thread hands finished recordings. Built from the
+/// configuration: the metadata providers (a MetadataResolver), the
+/// ProfileAssembler, the top-level reporter's lane and the lanes of the
+/// children a composite reporter (multi) creates.
+///
+///   accept(finished)  control thread: assembler draft -> top lane's queue
+///   top lane          completes (host metadata), spools, reports
+///   multi's report()  hands the profile to each child's own lane
 class Delivery: public RecordingSink
-	/// Where the control thread hands finished recordings. Built from the
-	/// configuration: the metadata providers (a MetadataResolver), the
-	/// ProfileAssembler, the top-level reporter's lane and the lanes of the
-	/// children a composite reporter (multi) creates.
-	///
-	///   accept(finished)  control thread: assembler draft -> top lane's queue
-	///   top lane          completes (host metadata), spools, reports
-	///   multi's report()  hands the profile to each child's own lane
 {
 public:
+	/// Loads, configures and starts every reporter and metadata plugin.
+	/// Throws ConfigException or PluginException (see PluginFactory).
 	Delivery(const AgentConfig& config, PluginRegistry& registry);
-		/// Loads, configures and starts every reporter and metadata plugin.
-		/// Throws ConfigException or PluginException (see PluginFactory).
 
+	/// stop(now) if not stopped.
 	~Delivery();
-		/// stop(now) if not stopped.
 
+	/// Starts every lane (opens the spools). Throws AgentException naming
+	/// the reporter instance whose lane cannot start (e.g. its spool is
+	/// locked by another agent).
 	void start();
-		/// Starts every lane (opens the spools). Throws AgentException naming
-		/// the reporter instance whose lane cannot start (e.g. its spool is
-		/// locked by another agent).
 
+	/// On the control thread: cheap, never blocks on disk, network or a plugin.
 	void accept(FinishedRecording&& finished) override;
-		/// On the control thread: cheap, never blocks on disk, network or a plugin.
 
+	/// The top-level lane drains first (a composite hands its last
+	/// profiles to its children), then the children side by side, all by
+	/// the same deadline. Returns true when every profile this run
+	/// received was delivered: none failed, dropped or left in a spool.
 	bool stop(const Poco::Timestamp& deadline) noexcept;
-		/// The top-level lane drains first (a composite hands its last
-		/// profiles to its children), then the children side by side, all by
-		/// the same deadline. Returns true when every profile this run
-		/// received was delivered: none failed, dropped or left in a spool.
 
+	/// The top-level lane first, then its children.
 	std::vector<LaneStatus> status() const;
-		/// The top-level lane first, then its children.
 
 private:
 	std::shared_ptr<MetadataResolver> _resolver;
@@ -63,6 +63,7 @@ private:
 	bool _stopped = false;
 };
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof
 
 #endif // Asprof_Agent_Delivery_INCLUDED

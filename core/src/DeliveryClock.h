@@ -16,24 +16,25 @@
 namespace asprof {
 namespace agent {
 
+/// Waits for a backoff. The real clock waits on the lane's condition
+/// variable; a test clock may advance its own time at once.
 class DeliveryClock
-	/// Waits for a backoff. The real clock waits on the lane's condition
-	/// variable; a test clock may advance its own time at once.
 {
 public:
 	using TimePoint = std::chrono::steady_clock::time_point;
 
 	virtual ~DeliveryClock();
 
+	/// std::chrono::steady_clock::now() by default.
 	virtual TimePoint now() const;
-		/// std::chrono::steady_clock::now() by default.
 
-	virtual bool waitUntil(std::unique_lock<std::mutex>& lock, std::condition_variable& wakeUp, TimePoint until,
-		const std::function<bool()>& interrupted);
-		/// Waits (lock held on entry and exit, released while waiting) until
-		/// `until` or until interrupted() holds. Returns interrupted().
+	/// Waits (lock held on entry and exit, released while waiting) until
+	/// `until` or until interrupted() holds. Returns interrupted().
+	virtual bool waitUntil(
+		std::unique_lock<std::mutex>& lock, std::condition_variable& wakeUp, TimePoint until, const std::function<bool()>& interrupted);
 };
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof
 
 #endif // Asprof_Agent_DeliveryClock_INCLUDED

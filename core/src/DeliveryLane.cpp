@@ -54,10 +54,10 @@ std::string describeSpoolError() noexcept
 	}
 }
 
+/// Logs each distinct cause once at error level (repeats at debug), and
+/// at most MAX_LOGGED_CAUSES distinct ones. Thread-safe; never called
+/// under the queue's lock.
 class CauseLog
-	/// Logs each distinct cause once at error level (repeats at debug), and
-	/// at most MAX_LOGGED_CAUSES distinct ones. Thread-safe; never called
-	/// under the queue's lock.
 {
 public:
 	explicit CauseLog(Poco::Logger& logger): _logger(logger)
@@ -73,9 +73,11 @@ public:
 			bool overflow = !first && !_full && _logged.size() >= MAX_LOGGED_CAUSES && !_logged.count(cause);
 			if (overflow) _full = true;
 			lock.unlock();
-			if (first) _logger.error(cause);
+			if (first)
+				_logger.error(cause);
 			else if (overflow)
-				_logger.error("more than %s distinct delivery errors; further new ones are logged at debug level", std::to_string(MAX_LOGGED_CAUSES));
+				_logger.error(
+					"more than %s distinct delivery errors; further new ones are logged at debug level", std::to_string(MAX_LOGGED_CAUSES));
 			if (!first) _logger.debug(cause);
 		}
 		catch (...)
@@ -138,7 +140,8 @@ struct DeliveryLane::State
 		{
 			// A plugin called pthread_exit() on this thread: it ends, as asked;
 			// stop counts what it leaves.
-			causes.log(std::string(threadName) + " of lane " + name + ": a plugin ended this thread (pthread_exit); the lane delivers no more");
+			causes.log(
+				std::string(threadName) + " of lane " + name + ": a plugin ended this thread (pthread_exit); the lane delivers no more");
 			threadExited();
 			throw;
 		}
@@ -221,13 +224,13 @@ void DeliveryLane::State::deliver(const ProfileQueue::Item& item)
 			return removeFromSpool(queue.delivered(item, bytes));
 		}
 		case RetryPolicy::Action::Drop:
-			causes.log(std::string(result.status == sdk::ReportResult::Status::Fail ? "dropped a profile: " : "dropped a profile after the last retry: ") +
+			causes.log(std::string(result.status == sdk::ReportResult::Status::Fail ? "dropped a profile: "
+																					: "dropped a profile after the last retry: ") +
 				result.message);
 			return removeFromSpool(queue.failed(item, result.message));
 		case RetryPolicy::Action::Park:
 			return queue.park(item, result.message); // safe on disk: no stop deadline is spent on a backend that is down
-		case RetryPolicy::Action::Retry:
-			break;
+		case RetryPolicy::Action::Retry: break;
 		}
 		if (attempt == 0) causes.log("delivery failed, retrying: " + result.message);
 		if (!queue.stillWanted(item)) return removeFromSpool(queue.failed(item, result.message)); // the spool's caps removed it
@@ -304,12 +307,14 @@ void DeliveryLane::enqueue(std::shared_ptr<const sdk::Profile> profile)
 
 void DeliveryLane::runIntake(std::shared_ptr<State> state)
 {
-	state->run("asprof-intake", [&]() { return state->queue.nextArrival(); }, [&](const ProfileQueue::Item& item) { state->takeIn(item); });
+	state->run(
+		"asprof-intake", [&]() { return state->queue.nextArrival(); }, [&](const ProfileQueue::Item& item) { state->takeIn(item); });
 }
 
 void DeliveryLane::runDelivery(std::shared_ptr<State> state)
 {
-	state->run("asprof-deliver", [&]() { return state->queue.nextDelivery(); }, [&](const ProfileQueue::Item& item) { state->deliver(item); });
+	state->run(
+		"asprof-deliver", [&]() { return state->queue.nextDelivery(); }, [&](const ProfileQueue::Item& item) { state->deliver(item); });
 }
 
 void DeliveryLane::requestStop() noexcept
@@ -430,4 +435,5 @@ LaneStatus DeliveryLane::status() const
 	return status;
 }
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof

@@ -23,8 +23,8 @@ namespace agent {
 
 class ProfileAssembler;
 
+/// Read from the reporter's section by the agent.
 struct LaneSettings
-	/// Read from the reporter's section by the agent.
 {
 	std::size_t queueCapacity = 16;
 	Poco::Timespan retryInitialBackoff = Poco::Timespan(1 * Poco::Timespan::SECONDS);
@@ -36,70 +36,70 @@ struct LaneSettings
 	std::string pluginPath; ///< the reporter's .so, named in messages about it
 };
 
+/// Test seams: the clock backoffs wait on and the backoff's random source.
+/// Null members mean the real ones.
 struct LaneSeams
-	/// Test seams: the clock backoffs wait on and the backoff's random source.
-	/// Null members mean the real ones.
 {
 	std::shared_ptr<DeliveryClock> clock;
 	RetryPolicy::Random random;
 };
 
+/// Delivers profiles to one reporter, in order, so a slow or failing
+/// destination never delays profiling or another lane.
+///
+/// A profile's way through the lane (ProfileQueue keeps the state and
+/// every counter; RetryPolicy decides; this class does the I/O):
+///   enqueue()        control thread: into the queue, nothing else
+///   intake thread    assembler->complete() (host metadata), spool write
+///   delivery thread  spool read-back if needed, Reporter::report()
+///                    through the plugin boundary, then done / drop /
+///                    backoff and retry / park, spool entry removed
+/// Intake and delivery are separate threads so arrivals reach the spool
+/// while a report() is slow.
+///
+/// Without a spool at most queueCapacity profiles wait in memory; when
+/// full the OLDEST is dropped (droppedQueueFull). With a spool (spoolDir)
+/// every profile is written there on arrival and removed once delivered
+/// or failed; what is in the spool at start is replayed first, oldest
+/// first. A report() that throws counts as Fail.
+///
+/// Stop: the lane delivers until the deadline, waiting for the profile in
+/// intake and the one in flight, and never gives up earlier. At the
+/// deadline the threads are abandoned if still busy (they hold their own
+/// state; the reporter is never destroyed under them and its stop() is
+/// then not called), the spool is closed (its lock released) and every
+/// profile left is counted: leftInSpool or droppedAtStop. No exception
+/// ever leaves the lane's threads.
 class DeliveryLane
-	/// Delivers profiles to one reporter, in order, so a slow or failing
-	/// destination never delays profiling or another lane.
-	///
-	/// A profile's way through the lane (ProfileQueue keeps the state and
-	/// every counter; RetryPolicy decides; this class does the I/O):
-	///   enqueue()        control thread: into the queue, nothing else
-	///   intake thread    assembler->complete() (host metadata), spool write
-	///   delivery thread  spool read-back if needed, Reporter::report()
-	///                    through the plugin boundary, then done / drop /
-	///                    backoff and retry / park, spool entry removed
-	/// Intake and delivery are separate threads so arrivals reach the spool
-	/// while a report() is slow.
-	///
-	/// Without a spool at most queueCapacity profiles wait in memory; when
-	/// full the OLDEST is dropped (droppedQueueFull). With a spool (spoolDir)
-	/// every profile is written there on arrival and removed once delivered
-	/// or failed; what is in the spool at start is replayed first, oldest
-	/// first. A report() that throws counts as Fail.
-	///
-	/// Stop: the lane delivers until the deadline, waiting for the profile in
-	/// intake and the one in flight, and never gives up earlier. At the
-	/// deadline the threads are abandoned if still busy (they hold their own
-	/// state; the reporter is never destroyed under them and its stop() is
-	/// then not called), the spool is closed (its lock released) and every
-	/// profile left is counted: leftInSpool or droppedAtStop. No exception
-	/// ever leaves the lane's threads.
 {
 public:
+	/// assembler: completes each profile on the intake thread (the top
+	/// lane); null: profiles arrive complete (a composite's children).
 	DeliveryLane(const std::string& name, std::unique_ptr<sdk::Reporter> reporter, const LaneSettings& settings,
 		std::shared_ptr<const ProfileAssembler> assembler = nullptr, LaneSeams seams = LaneSeams());
-		/// assembler: completes each profile on the intake thread (the top
-		/// lane); null: profiles arrive complete (a composite's children).
 
+	/// stop(0) if still running.
 	~DeliveryLane();
-		/// stop(0) if still running.
 
 	DeliveryLane(const DeliveryLane&) = delete;
-	DeliveryLane& operator = (const DeliveryLane&) = delete;
+	DeliveryLane& operator=(const DeliveryLane&) = delete;
 
+	/// Opens the spool (throws Poco::Exception naming the directory when it
+	/// cannot, e.g. locked by another agent) and starts the threads.
 	void start();
-		/// Opens the spool (throws Poco::Exception naming the directory when it
-		/// cannot, e.g. locked by another agent) and starts the threads.
 
+	/// Queues a profile; never blocks on delivery, disk or a plugin.
 	void enqueue(std::shared_ptr<const sdk::Profile> profile);
-		/// Queues a profile; never blocks on delivery, disk or a plugin.
 
+	/// Tells the lane to take in and deliver what it has, then stop.
 	void requestStop() noexcept;
-		/// Tells the lane to take in and deliver what it has, then stop.
 
+	/// Waits for the lane to finish until deadline, then settles every
+	/// profile left (see above). Returns true when no profile was left.
 	bool awaitStop(const Poco::Timestamp& deadline) noexcept;
-		/// Waits for the lane to finish until deadline, then settles every
-		/// profile left (see above). Returns true when no profile was left.
 
+	/// requestStop() then awaitStop(now + timeout).
 	bool stop(Poco::Timespan timeout) noexcept;
-		/// requestStop() then awaitStop(now + timeout).
 
 	LaneStatus status() const;
 
@@ -121,6 +121,7 @@ private:
 	bool _stopped = false;
 };
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof
 
 #endif // Asprof_Agent_DeliveryLane_INCLUDED

@@ -29,8 +29,7 @@ Poco::Logger& logger()
 class RequestHandler: public Poco::Net::HTTPRequestHandler
 {
 public:
-	explicit RequestHandler(std::shared_ptr<EndpointService> service):
-		_service(std::move(service))
+	explicit RequestHandler(std::shared_ptr<EndpointService> service): _service(std::move(service))
 	{
 	}
 
@@ -46,8 +45,7 @@ private:
 class RequestHandlerFactory: public Poco::Net::HTTPRequestHandlerFactory
 {
 public:
-	explicit RequestHandlerFactory(std::shared_ptr<EndpointService> service):
-		_service(std::move(service))
+	explicit RequestHandlerFactory(std::shared_ptr<EndpointService> service): _service(std::move(service))
 	{
 	}
 
@@ -122,7 +120,8 @@ void Endpoint::start()
 	_server->start();
 	if (!isLoopback(parseListenAddress(_settings.listen)) && _settings.token.empty() && _settings.tokenFile.empty())
 		logger().warning("endpoint: listening on %s, beyond loopback, without a token: anyone who reaches the port can read this "
-			"process's profiles (set [endpoint] token or tokenFile)", _address);
+						 "process's profiles (set [endpoint] token or tokenFile)",
+			_address);
 	logger().information("endpoint: serving http://%s/debug/pprof/%s", _address,
 		std::string(_settings.token.empty() && _settings.tokenFile.empty() ? "" : " (bearer token required)"));
 }
@@ -155,5 +154,5 @@ const EndpointCounters& Endpoint::counters() const
 	return _service ? _service->counters() : none;
 }
 
-}
-} // namespace asprof::agent
+} // namespace agent
+} // namespace asprof

@@ -18,40 +18,40 @@ class ThreadPool;
 namespace Net {
 class HTTPServer;
 }
-}
+} // namespace Poco
 
 namespace asprof {
 namespace agent {
 
-class Endpoint
 /// [endpoint] listen = host:port: a Poco HTTPServer answering Go's
 /// net/http/pprof paths (docs/endpoint.md) from this process's
 /// profiler. Its threads ("asprof-endpoint", at most [endpoint] threads
 /// handling requests, at most 16 connections waiting) never call
 /// async-profiler: a window asks the control thread for a rotation and
 /// waits for it, the control thread never waits for them.
+class Endpoint
 {
 public:
-	Endpoint(const EndpointSettings& settings, const ProfilerSettings& profiler, EndpointBorrowed borrowed);
 	/// Cheap; nothing listens yet.
+	Endpoint(const EndpointSettings& settings, const ProfilerSettings& profiler, EndpointBorrowed borrowed);
 
-	~Endpoint();
 	/// stop() if not stopped.
+	~Endpoint();
 
-	void start();
 	/// Reads tokenFile, binds listen and starts serving. Throws
 	/// ConfigException (tokenFile) or AgentException (the address
 	/// cannot be bound), naming the key or the address, never the token.
+	void start();
 
-	void stop(Poco::Timespan timeout) noexcept;
 	/// Cuts open windows short (503), stops accepting, and waits up to
 	/// timeout until no request uses the profiler, the tap or the heap.
 	/// A request still converting may finish later on the service it
 	/// shares (no borrowed object).
+	void stop(Poco::Timespan timeout) noexcept;
 
-	std::string address() const;
 	/// The bound address, "127.0.0.1:6060" (with the real port when
 	/// listen asked for port 0); empty when not started.
+	std::string address() const;
 
 	const EndpointCounters& counters() const;
 
@@ -67,7 +67,7 @@ private:
 	std::string _address;
 };
 
-}
-} // namespace asprof::agent
+} // namespace agent
+} // namespace asprof
 
 #endif // Asprof_Agent_Endpoint_INCLUDED

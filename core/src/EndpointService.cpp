@@ -433,5 +433,5 @@ void EndpointService::sendProfile(Poco::Net::HTTPServerResponse& response, const
 	response.send().write(data.data(), static_cast<std::streamsize>(data.size()));
 }
 
-}
-} // namespace asprof::agent
+} // namespace agent
+} // namespace asprof

@@ -36,9 +36,9 @@ struct EndpointCounters
 	std::atomic<std::uint64_t> windowsRefused{0}; ///< 429: a window was already open
 };
 
-struct EndpointBorrowed
 /// What the service borrows from the running agent. Used only between
 /// Gate::enter() and leave(), so the agent can take them back at stop.
+struct EndpointBorrowed
 {
 	std::function<std::uint64_t(Poco::Timespan)> rotate; ///< ProfilingLoop::rotateOnRequest
 	RecordingTap* tap = nullptr;
@@ -46,7 +46,6 @@ struct EndpointBorrowed
 	std::function<AgentStatus()> status;
 };
 
-class EndpointService
 /// The request logic, shared (std::shared_ptr) by the server's handler
 /// threads: a handler that outlives Endpoint::stop() still finds it.
 ///
@@ -57,6 +56,7 @@ class EndpointService
 /// exactly those recorded between A and B. Both rotations are ordinary
 /// ticks of the control thread, so every recording still goes to the
 /// reporters, once.
+class EndpointService
 {
 public:
 	static const Poco::Timespan ROTATION_TIMEOUT;
@@ -65,9 +65,9 @@ public:
 
 	void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) noexcept;
 
-	void close(Poco::Timespan timeout);
 	/// Cuts open windows short and waits up to timeout until no request
 	/// uses the borrowed objects; none will afterwards.
+	void close(Poco::Timespan timeout);
 
 	const EndpointCounters& counters() const;
 
@@ -109,7 +109,7 @@ private:
 	int _inside = 0;      // _gateMutex
 };
 
-}
-} // namespace asprof::agent
+} // namespace agent
+} // namespace asprof
 
 #endif // Asprof_Agent_EndpointService_INCLUDED

@@ -8,4 +8,5 @@ POCO_IMPLEMENT_EXCEPTION(AgentException, Poco::RuntimeException, "asprof-agent e
 POCO_IMPLEMENT_EXCEPTION(ConfigException, Poco::DataException, "asprof-agent configuration error")
 POCO_IMPLEMENT_EXCEPTION(PluginException, Poco::RuntimeException, "asprof-agent plugin error")
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof

@@ -147,4 +147,5 @@ void FileRecording::leak() noexcept
 	_fd = -1;
 }
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof

@@ -14,41 +14,41 @@
 namespace asprof {
 namespace agent {
 
+/// An anonymous file (O_TMPFILE, else mkstemp + unlink), mode 0600,
+/// that async-profiler writes through "/proc/self/fd/N".
+///
+/// Reads use pread() at explicit offsets (thread-safe, see
+/// sdk::Recording). The descriptor is closed when the FileRecording is
+/// destroyed, unless leak() was called (when async-profiler may still
+/// write to it).
 class FileRecording final: public sdk::Recording
-	/// An anonymous file (O_TMPFILE, else mkstemp + unlink), mode 0600,
-	/// that async-profiler writes through "/proc/self/fd/N".
-	///
-	/// Reads use pread() at explicit offsets (thread-safe, see
-	/// sdk::Recording). The descriptor is closed when the FileRecording is
-	/// destroyed, unless leak() was called (when async-profiler may still
-	/// write to it).
 {
 public:
+	/// Creates an empty anonymous file in directory (an empty string means
+	/// $TMPDIR or /tmp). Throws Poco::FileException naming the directory
+	/// and the reason when it cannot.
 	static std::unique_ptr<FileRecording> create(const std::string& directory);
-		/// Creates an empty anonymous file in directory (an empty string means
-		/// $TMPDIR or /tmp). Throws Poco::FileException naming the directory
-		/// and the reason when it cannot.
 
+	/// Creates an anonymous recording holding a copy of the given file.
+	/// For tests, tools and replay. Throws Poco::FileException.
 	static std::unique_ptr<FileRecording> fromFile(const std::string& path);
-		/// Creates an anonymous recording holding a copy of the given file.
-		/// For tests, tools and replay. Throws Poco::FileException.
 
 	~FileRecording() override;
 
+	/// Returns the file descriptor, or -1 after leak().
 	int fd() const;
-		/// Returns the file descriptor, or -1 after leak().
 
+	/// Returns "/proc/self/fd/N", the name async-profiler writes to.
 	std::string path() const;
-		/// Returns "/proc/self/fd/N", the name async-profiler writes to.
 
 	std::uint64_t size() const override;
 	std::string readAll() const override;
 	void copyTo(std::ostream& out) const override;
 
+	/// Forgets the descriptor without closing it. Used after a failed
+	/// async-profiler stop: the profiler may still write to the file, so
+	/// the number must never be reused for another file.
 	void leak() noexcept;
-		/// Forgets the descriptor without closing it. Used after a failed
-		/// async-profiler stop: the profiler may still write to the file, so
-		/// the number must never be reused for another file.
 
 private:
 	explicit FileRecording(int fd);
@@ -56,6 +56,7 @@ private:
 	int _fd;
 };
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof
 
 #endif // Asprof_Agent_FileRecording_INCLUDED

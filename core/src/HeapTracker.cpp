@@ -17,10 +17,7 @@ Poco::Logger& logger()
 
 } // namespace
 
-HeapTracker::HeapTracker(std::size_t maxAllocations):
-	_maxAllocations(maxAllocations),
-	_heap(maxAllocations),
-	_thread("asprof-heap")
+HeapTracker::HeapTracker(std::size_t maxAllocations): _maxAllocations(maxAllocations), _heap(maxAllocations), _thread("asprof-heap")
 {
 }
 
@@ -113,9 +110,11 @@ void HeapTracker::apply(const FinishedRecording& finished)
 	}
 	// Logged when reading starts failing and when it works again, not per
 	// recording (each message names its recording and offset).
-	if (!error.empty() && !_failing) logger().error("live heap: cannot read %s (further failures are only counted, in heapFailed): %s",
-		"recording " + std::to_string(finished.seq), error);
-	else if (error.empty() && _failing) logger().information("live heap: recording %s read again", std::to_string(finished.seq));
+	if (!error.empty() && !_failing)
+		logger().error("live heap: cannot read %s (further failures are only counted, in heapFailed): %s",
+			"recording " + std::to_string(finished.seq), error);
+	else if (error.empty() && _failing)
+		logger().information("live heap: recording %s read again", std::to_string(finished.seq));
 	_failing = !error.empty();
 	if (heap.evicted > 0 && !_capLogged)
 	{
@@ -142,5 +141,5 @@ HeapTrackerStatistics HeapTracker::statistics() const
 	return stats;
 }
 
-}
-} // namespace asprof::agent
+} // namespace agent
+} // namespace asprof

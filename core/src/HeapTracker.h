@@ -29,7 +29,6 @@ struct HeapTrackerStatistics
 	jfr::LiveHeapStats heap;
 };
 
-class HeapTracker: public Poco::Runnable
 /// With [profiler] nativeMem on: the live heap /debug/pprof/heap serves.
 /// offer() (control thread) queues a finished recording and returns at
 /// once; the thread "asprof-heap" folds it into the LiveHeap, in order.
@@ -38,6 +37,7 @@ class HeapTracker: public Poco::Runnable
 /// and allocations). A recording that cannot be read is logged (each
 /// distinct error once) and counted. When the heap first evicts an
 /// allocation at its cap, that is logged once.
+class HeapTracker: public Poco::Runnable
 {
 public:
 	static const std::size_t QUEUE_CAPACITY = 8;
@@ -46,13 +46,14 @@ public:
 	~HeapTracker() override;
 
 	void start();
-	void stop(Poco::Timespan timeout) noexcept;
+
 	/// Applies what is queued until timeout, then drops the rest.
+	void stop(Poco::Timespan timeout) noexcept;
 
 	void offer(const FinishedRecording& finished) noexcept;
 
-	void writePprof(std::ostream& out) const;
 	/// The live heap, gzipped pprof (jfr::LiveHeap::writePprof).
+	void writePprof(std::ostream& out) const;
 
 	HeapTrackerStatistics statistics() const;
 
@@ -73,7 +74,7 @@ private:
 	Poco::Thread _thread;
 };
 
-}
-} // namespace asprof::agent
+} // namespace agent
+} // namespace asprof
 
 #endif // Asprof_Agent_HeapTracker_INCLUDED

@@ -43,25 +43,26 @@ public:
 		{
 			auto c = static_cast<unsigned char>(line[i]);
 			if (c == '\t' || (c == '\r' && i + 1 == line.size()) || (c >= 0x20 && c != 0x7f)) continue;
-			fail("control character 0x" + Poco::NumberFormatter::formatHex(c, 2) + " in the line; only printable text and tabs are allowed");
+			fail(
+				"control character 0x" + Poco::NumberFormatter::formatHex(c, 2) + " in the line; only printable text and tabs are allowed");
 		}
 	}
 
 	void header(const std::string& line)
 	{
 		std::size_t close = line.find(']');
-		if (close == std::string::npos)
-			fail("'" + line + "' is not a section header: the closing ] is missing");
+		if (close == std::string::npos) fail("'" + line + "' is not a section header: the closing ] is missing");
 		if (!Poco::trim(line.substr(close + 1)).empty())
 			fail("'" + line + "' has text after the closing ]; put keys on lines of their own");
 		_section = Poco::trim(line.substr(1, close - 1));
 		static const Poco::RegularExpression instance("^(reporter|metadata)\\.[A-Za-z0-9_-]+$", Poco::RegularExpression::RE_CASELESS);
 		std::string lower = Poco::toLower(_section);
-		if (_section.empty())
-			fail("[] has no section name; expected [agent], [profiler], [reporter.<name>] or [metadata.<name>]");
+		if (_section.empty()) fail("[] has no section name; expected [agent], [profiler], [reporter.<name>] or [metadata.<name>]");
 		if ((lower.rfind("reporter.", 0) == 0 || lower.rfind("metadata.", 0) == 0) && !instance.match(_section))
-			fail("[" + _section + "] is not a valid instance section; expected [" + lower.substr(0, 8) + ".<name>] with a name of letters, digits, _ or -");
-		remember(_sections, lower, "section [" + _section + "] appears twice", "merge the two: the later keys would silently replace the earlier");
+			fail("[" + _section + "] is not a valid instance section; expected [" + lower.substr(0, 8) +
+				".<name>] with a name of letters, digits, _ or -");
+		remember(_sections, lower, "section [" + _section + "] appears twice",
+			"merge the two: the later keys would silently replace the earlier");
 	}
 
 	void key(const std::string& line)
@@ -110,12 +111,15 @@ std::string IniText::prepare(const std::string& text, const std::string& source)
 		checker.setLine(number);
 		checker.checkCharacters(line);
 		std::string content = Poco::trim(stripComment(line));
-		if (!content.empty() && content[0] == '[') checker.header(content);
-		else if (!content.empty()) checker.key(content);
+		if (!content.empty() && content[0] == '[')
+			checker.header(content);
+		else if (!content.empty())
+			checker.key(content);
 		out += content;
 		out += '\n';
 	}
 	return out;
 }
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof

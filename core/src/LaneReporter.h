@@ -14,11 +14,11 @@
 namespace asprof {
 namespace agent {
 
+/// Hands each profile to the child's OWN delivery lane and returns Ok at
+/// once: the child retries, spools and fails on its own, so one slow or
+/// failing destination never delays another, and a destination that
+/// already has a profile never receives it twice.
 class LaneReporter: public sdk::Reporter
-	/// Hands each profile to the child's OWN delivery lane and returns Ok at
-	/// once: the child retries, spools and fails on its own, so one slow or
-	/// failing destination never delays another, and a destination that
-	/// already has a profile never receives it twice.
 {
 public:
 	explicit LaneReporter(std::shared_ptr<DeliveryLane> lane): _lane(std::move(lane))
@@ -46,6 +46,7 @@ private:
 	std::shared_ptr<DeliveryLane> _lane;
 };
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof
 
 #endif // Asprof_Agent_LaneReporter_INCLUDED

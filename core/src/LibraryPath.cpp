@@ -28,7 +28,7 @@ const std::int32_t CACHE_OWN_FLAGS = 0x0303; // libc6, x86-64
 #elif defined(__aarch64__)
 const std::int32_t CACHE_OWN_FLAGS = 0x0a03; // libc6, AArch64
 #else
-const std::int32_t CACHE_OWN_FLAGS = 0;      // any libc6 entry
+const std::int32_t CACHE_OWN_FLAGS = 0; // any libc6 entry
 #endif
 
 std::uint32_t readUint32(const std::string& data, std::size_t offset)
@@ -98,8 +98,10 @@ std::vector<std::string> LibraryPath::searchDirectories(const std::string& ldLib
 		std::string::size_type end = ldLibraryPath.find_first_of(":;", start);
 		if (end == std::string::npos) end = ldLibraryPath.size();
 		std::string component = ldLibraryPath.substr(start, end - start);
-		if (!component.empty() && component[0] == '/') dirs.push_back(component);
-		else if (skipped) skipped->push_back(component);
+		if (!component.empty() && component[0] == '/')
+			dirs.push_back(component);
+		else if (skipped)
+			skipped->push_back(component);
 		start = end + 1;
 	}
 	std::string own = agentDirectory();
@@ -143,7 +145,8 @@ std::vector<std::string> LibraryPath::candidates(const std::string& library, con
 	if (library.find('/') != std::string::npos)
 	{
 		if (library[0] != '/')
-			throw AgentException("library '" + library + "' is a relative path; refusing to load code relative to the current directory. Give an absolute path or a bare name");
+			throw AgentException("library '" + library +
+				"' is a relative path; refusing to load code relative to the current directory. Give an absolute path or a bare name");
 		return {library};
 	}
 	const char* ldLibraryPath = std::getenv("LD_LIBRARY_PATH");
@@ -151,8 +154,9 @@ std::vector<std::string> LibraryPath::candidates(const std::string& library, con
 	std::vector<std::string> dirs = searchDirectories(ldLibraryPath ? ldLibraryPath : "", &skipped);
 	for (const auto& component : skipped)
 	{
-		Poco::Logger::get("asprof.agent").warning("LD_LIBRARY_PATH component '%s' is %s; not searched for %s (the agent never loads code from the current directory)",
-			component, std::string(component.empty() ? "empty (the current directory to ld.so)" : "relative"), library);
+		Poco::Logger::get("asprof.agent")
+			.warning("LD_LIBRARY_PATH component '%s' is %s; not searched for %s (the agent never loads code from the current directory)",
+				component, std::string(component.empty() ? "empty (the current directory to ld.so)" : "relative"), library);
 	}
 	std::vector<std::string> found;
 	for (const auto& dir : dirs) addIfFile(found, dir + "/" + library);
@@ -162,4 +166,5 @@ std::vector<std::string> LibraryPath::candidates(const std::string& library, con
 	return found;
 }
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof

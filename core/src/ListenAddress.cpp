@@ -44,5 +44,5 @@ bool isLoopback(const Poco::Net::SocketAddress& address)
 	return host.isIPv4Mapped() && Poco::Net::IPAddress(host.toString().substr(host.toString().rfind(':') + 1)).isLoopback();
 }
 
-}
-} // namespace asprof::agent
+} // namespace agent
+} // namespace asprof

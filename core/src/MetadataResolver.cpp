@@ -163,4 +163,5 @@ sdk::HostMetadata MetadataResolver::resolve()
 	return unknown();
 }
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof

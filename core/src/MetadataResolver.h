@@ -18,18 +18,18 @@
 namespace asprof {
 namespace agent {
 
+/// Tries the configured providers in order, once, and caches the first
+/// answer. A provider that throws, or answers with control characters in
+/// its kind, fields or labels, is logged and the next one is tried;
+/// when none answers, the built-in onprem fallback (the hostname) is used.
+///
+/// Detection runs on its own thread (asprof-metadata), started by start()
+/// or by the first resolve(). resolve() waits for it at most `timeout`:
+/// a provider that hangs never holds delivery hostage; profiles go out
+/// with kind "unknown" (and the hostname) until detection ends, which is
+/// logged once. A thread stuck in a provider is abandoned, never joined.
+/// Thread-safe; never throws a provider's exception.
 class MetadataResolver
-	/// Tries the configured providers in order, once, and caches the first
-	/// answer. A provider that throws, or answers with control characters in
-	/// its kind, fields or labels, is logged and the next one is tried;
-	/// when none answers, the built-in onprem fallback (the hostname) is used.
-	///
-	/// Detection runs on its own thread (asprof-metadata), started by start()
-	/// or by the first resolve(). resolve() waits for it at most `timeout`:
-	/// a provider that hangs never holds delivery hostage; profiles go out
-	/// with kind "unknown" (and the hostname) until detection ends, which is
-	/// logged once. A thread stuck in a provider is abandoned, never joined.
-	/// Thread-safe; never throws a provider's exception.
 {
 public:
 	struct Candidate
@@ -39,25 +39,24 @@ public:
 		sdk::KeyValueList labels; ///< [metadata.<name>] labels, added after the provider's own
 	};
 
-	explicit MetadataResolver(std::vector<Candidate> candidates = {},
-		Poco::Timespan timeout = Poco::Timespan(5 * Poco::Timespan::SECONDS));
+	explicit MetadataResolver(std::vector<Candidate> candidates = {}, Poco::Timespan timeout = Poco::Timespan(5 * Poco::Timespan::SECONDS));
 
+	/// Before start() or the first resolve() only.
 	void setCandidates(std::vector<Candidate> candidates);
-		/// Before start() or the first resolve() only.
 
+	/// Begins detection in the background; later calls do nothing.
 	void start();
-		/// Begins detection in the background; later calls do nothing.
 
+	/// The detected metadata, waiting at most the timeout (from this call)
+	/// for detection to end; unknown() when it has not. After one call has
+	/// waited the whole timeout, the next ones return at once.
 	sdk::HostMetadata resolve();
-		/// The detected metadata, waiting at most the timeout (from this call)
-		/// for detection to end; unknown() when it has not. After one call has
-		/// waited the whole timeout, the next ones return at once.
 
+	/// kind "onprem" with the hostname field.
 	static sdk::HostMetadata fallback();
-		/// kind "onprem" with the hostname field.
 
+	/// kind "unknown" with the hostname field: detection still running.
 	static sdk::HostMetadata unknown();
-		/// kind "unknown" with the hostname field: detection still running.
 
 private:
 	struct State;
@@ -67,6 +66,7 @@ private:
 	Poco::Timespan _timeout;
 };
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof
 
 #endif // Asprof_Agent_MetadataResolver_INCLUDED

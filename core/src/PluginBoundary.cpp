@@ -50,7 +50,8 @@ std::string describeCurrentException() noexcept
 	}
 }
 
-ASPROF_CATCHES_FORCED_UNWIND sdk::ReportResult reportGuarded(sdk::Reporter& reporter, const sdk::Profile& profile, const std::string& pluginName)
+ASPROF_CATCHES_FORCED_UNWIND sdk::ReportResult reportGuarded(
+	sdk::Reporter& reporter, const sdk::Profile& profile, const std::string& pluginName)
 {
 	try
 	{
@@ -73,4 +74,5 @@ ASPROF_CATCHES_FORCED_UNWIND sdk::ReportResult reportGuarded(sdk::Reporter& repo
 	}
 }
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof

@@ -26,19 +26,19 @@
 namespace asprof {
 namespace agent {
 
+/// Inside a catch block: displayText() for a Poco::Exception, what() for a
+/// std::exception, "an unknown exception" for anything else. Never
+/// throws, even for an exception whose what() is null or throws itself.
 std::string describeCurrentException() noexcept;
-	/// Inside a catch block: displayText() for a Poco::Exception, what() for a
-	/// std::exception, "an unknown exception" for anything else. Never
-	/// throws, even for an exception whose what() is null or throws itself.
 
+/// Runs function(); returns an empty string, or the description of
+/// whatever it threw. Throws nothing, with one exception on purpose: the
+/// forced unwinding of a plugin that calls pthread_exit() (or is
+/// cancelled) passes through, so that the thread ends as the plugin asked
+/// (swallowing it would abort the process). Agent threads that run plugin
+/// code account for their own end when it passes.
 template <class Function>
 ASPROF_CATCHES_FORCED_UNWIND std::string callGuarded(Function&& function)
-	/// Runs function(); returns an empty string, or the description of
-	/// whatever it threw. Throws nothing, with one exception on purpose: the
-	/// forced unwinding of a plugin that calls pthread_exit() (or is
-	/// cancelled) passes through, so that the thread ends as the plugin asked
-	/// (swallowing it would abort the process). Agent threads that run plugin
-	/// code account for their own end when it passes.
 {
 	try
 	{
@@ -56,12 +56,13 @@ ASPROF_CATCHES_FORCED_UNWIND std::string callGuarded(Function&& function)
 	}
 }
 
+/// reporter.report(profile); an exception becomes a Fail result whose
+/// message names the plugin and the exception's text:
+/// "<pluginName> threw from report(): <text>". Like callGuarded, lets only
+/// a forced unwind (pthread_exit) through.
 sdk::ReportResult reportGuarded(sdk::Reporter& reporter, const sdk::Profile& profile, const std::string& pluginName);
-	/// reporter.report(profile); an exception becomes a Fail result whose
-	/// message names the plugin and the exception's text:
-	/// "<pluginName> threw from report(): <text>". Like callGuarded, lets only
-	/// a forced unwind (pthread_exit) through.
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof
 
 #endif // Asprof_Agent_PluginBoundary_INCLUDED

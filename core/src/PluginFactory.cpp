@@ -92,8 +92,8 @@ PluginFactory::~PluginFactory()
 // Agent::start() must return within startTimeout whatever they do. Past the
 // deadline the thread is abandoned, never joined: it owns what it uses
 // (function holds it), and the caller leaks the plugin instance.
-void PluginFactory::callPluginBefore(int depth, const std::string& what, const std::string& pluginPath,
-	std::function<void()> function, bool& abandoned) const
+void PluginFactory::callPluginBefore(
+	int depth, const std::string& what, const std::string& pluginPath, std::function<void()> function, bool& abandoned) const
 {
 	std::chrono::steady_clock::time_point deadline = _deadline - depth * NESTED_MARGIN;
 	if (std::chrono::steady_clock::now() >= deadline)
@@ -162,8 +162,8 @@ PluginFactory::Section PluginFactory::resolveSection(const std::string& kind, co
 		// No section: the name doubles as the type, with the plugin's defaults.
 		if (!_registry.hasPlugin(kind, instanceName))
 		{
-			throw ConfigException(_config.source + ": [agent] names " + kind + " '" + instanceName + "', but there is no [" +
-				section.name + "] section and no " + kind + " plugin of that type (" + _registry.pluginPath(kind, instanceName) + ")");
+			throw ConfigException(_config.source + ": [agent] names " + kind + " '" + instanceName + "', but there is no [" + section.name +
+				"] section and no " + kind + " plugin of that type (" + _registry.pluginPath(kind, instanceName) + ")");
 		}
 		section.type = instanceName;
 		return section;
@@ -171,8 +171,8 @@ PluginFactory::Section PluginFactory::resolveSection(const std::string& kind, co
 	section.type = _config.configuration->getString(section.name + ".type", "");
 	if (section.type.empty())
 	{
-		throw ConfigException(_config.source + ": [" + section.name + "] type is required but not set; expected the plugin type, e.g. type = " +
-			(kind == "reporter" ? "local" : "onprem"));
+		throw ConfigException(_config.source + ": [" + section.name +
+			"] type is required but not set; expected the plugin type, e.g. type = " + (kind == "reporter" ? "local" : "onprem"));
 	}
 	section.library = _config.configuration->getString(section.name + ".library", "");
 	if (!section.library.empty() && section.library[0] != '/')
@@ -180,8 +180,8 @@ PluginFactory::Section PluginFactory::resolveSection(const std::string& kind, co
 	return section;
 }
 
-std::vector<std::shared_ptr<DeliveryLane>> PluginFactory::buildLanes(const std::string& instanceName,
-	std::shared_ptr<const ProfileAssembler> assembler)
+std::vector<std::shared_ptr<DeliveryLane>> PluginFactory::buildLanes(
+	const std::string& instanceName, std::shared_ptr<const ProfileAssembler> assembler)
 {
 	_lanes.clear();
 	_pendingStarts.clear();
@@ -202,7 +202,8 @@ void PluginFactory::startReporters()
 		bool abandoned = false;
 		try
 		{
-			callPluginBefore(0, "start() of [" + pending.section + "]", pending.pluginPath, [reporter] { reporter->start(); }, abandoned);
+			callPluginBefore(
+				0, "start() of [" + pending.section + "]", pending.pluginPath, [reporter] { reporter->start(); }, abandoned);
 		}
 		catch (...)
 		{
@@ -234,8 +235,7 @@ void PluginFactory::enterInstance(const std::string& instanceName, const std::st
 	for (const auto& name : _creating) chain += name + " -> ";
 	for (const auto& name : _creating)
 	{
-		if (name == instanceName)
-			throw ConfigException(_config.source + ": reporters form a cycle: " + chain + instanceName);
+		if (name == instanceName) throw ConfigException(_config.source + ": reporters form a cycle: " + chain + instanceName);
 	}
 	auto reached = _reachedFrom.find(instanceName);
 	if (reached != _reachedFrom.end())
@@ -256,7 +256,8 @@ SectionContext::ReporterFactory PluginFactory::childFactory(const std::string& p
 			std::lock_guard<std::mutex> lock(gate->mutex);
 			factory = gate->factory;
 			if (!factory || std::chrono::steady_clock::now() >= factory->_deadline)
-				throw PluginException("[reporter." + parent + "] cannot create reporter instance " + child + ": the agent's start was given up at startTimeout");
+				throw PluginException("[reporter." + parent + "] cannot create reporter instance " + child +
+					": the agent's start was given up at startTimeout");
 			++gate->active;
 		}
 		struct Leave
@@ -276,7 +277,8 @@ SectionContext::ReporterFactory PluginFactory::childFactory(const std::string& p
 std::unique_ptr<sdk::Reporter> PluginFactory::createChild(const std::string& instanceName, const std::string& parent, int depth)
 {
 	if (depth > MAX_NESTING)
-		throw ConfigException(_config.source + ": [reporter." + instanceName + "] reporters nest deeper than " + std::to_string(MAX_NESTING) + " levels (a cycle?)");
+		throw ConfigException(_config.source + ": [reporter." + instanceName + "] reporters nest deeper than " +
+			std::to_string(MAX_NESTING) + " levels (a cycle?)");
 	Instance child = createReporter(instanceName, "[reporter." + parent + "]", depth);
 	auto lane = std::make_shared<DeliveryLane>(instanceName, std::move(child.reporter), child.laneSettings);
 	_lanes.push_back(lane);
@@ -290,9 +292,11 @@ void PluginFactory::readLaneSettings(SectionContext& context, LaneSettings& sett
 	settings.retryMaxBackoff = getDuration(context, "retryMaxBackoff", settings.retryMaxBackoff);
 	settings.retryMaxAttempts = static_cast<int>(getInt(context, "retryMaxAttempts", 8, 1, 1000));
 	if (settings.retryInitialBackoff < Poco::Timespan(1000))
-		throwBadValue(context, "retryInitialBackoff", sdk::ConfigValue::formatDuration(settings.retryInitialBackoff), "a duration of at least 1ms");
+		throwBadValue(
+			context, "retryInitialBackoff", sdk::ConfigValue::formatDuration(settings.retryInitialBackoff), "a duration of at least 1ms");
 	if (settings.retryMaxBackoff < settings.retryInitialBackoff)
-		throwBadValue(context, "retryMaxBackoff", sdk::ConfigValue::formatDuration(settings.retryMaxBackoff), "a duration not below retryInitialBackoff");
+		throwBadValue(context, "retryMaxBackoff", sdk::ConfigValue::formatDuration(settings.retryMaxBackoff),
+			"a duration not below retryInitialBackoff");
 	settings.spoolDir = getString(context, "spoolDir", "");
 	if (!settings.spoolDir.empty() && settings.spoolDir[0] != '/')
 		throwBadValue(context, "spoolDir", settings.spoolDir, "an absolute directory path");
@@ -311,8 +315,8 @@ PluginFactory::Instance PluginFactory::createReporter(const std::string& instanc
 	instance.laneSettings.pluginPath = pluginPath;
 	instance.reporter = _registry.createReporter(section.type, section.library);
 
-	auto context = std::make_shared<SectionContext>(_config.configuration, section.name, _config.source, "asprof.reporter." + instanceName,
-		childFactory(instanceName, depth));
+	auto context = std::make_shared<SectionContext>(
+		_config.configuration, section.name, _config.source, "asprof.reporter." + instanceName, childFactory(instanceName, depth));
 	context->markKnown("type");
 	context->markKnown("library");
 	callPlugin("reading the lane settings", pluginPath, [&]() { readLaneSettings(*context, instance.laneSettings); });
@@ -320,7 +324,8 @@ PluginFactory::Instance PluginFactory::createReporter(const std::string& instanc
 	bool abandoned = false;
 	try
 	{
-		callPluginBefore(depth, "configure() of [" + section.name + "]", pluginPath, [reporter, context] { reporter->configure(*context); }, abandoned);
+		callPluginBefore(
+			depth, "configure() of [" + section.name + "]", pluginPath, [reporter, context] { reporter->configure(*context); }, abandoned);
 	}
 	catch (...)
 	{
@@ -372,7 +377,9 @@ std::vector<MetadataResolver::Candidate> PluginFactory::createMetadataCandidates
 			bool abandoned = false;
 			try
 			{
-				callPluginBefore(0, "configure() of [" + section.name + "]", pluginPath, [provider, context] { provider->configure(*context); }, abandoned);
+				callPluginBefore(
+					0, "configure() of [" + section.name + "]", pluginPath, [provider, context] { provider->configure(*context); },
+					abandoned);
 			}
 			catch (...)
 			{
@@ -394,4 +401,5 @@ std::vector<MetadataResolver::Candidate> PluginFactory::createMetadataCandidates
 	return candidates;
 }
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof

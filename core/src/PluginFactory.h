@@ -28,48 +28,48 @@ namespace agent {
 class PluginRegistry;
 class ProfileAssembler;
 
+/// Creates plugin instances from their sections: type picks the plugin
+/// (the instance name doubles as the type when there is no section),
+/// library = overrides the file. The plugin's configure() sees only its
+/// section; keys nobody read are reported as unknown.
+///
+/// Every reporter instance becomes a DeliveryLane here, and only here:
+/// the top-level one, and each child a composite reporter (multi) asks
+/// for through PluginContext::createReporter, which gets a LaneReporter
+/// handing profiles to the child's own lane.
 class PluginFactory
-	/// Creates plugin instances from their sections: type picks the plugin
-	/// (the instance name doubles as the type when there is no section),
-	/// library = overrides the file. The plugin's configure() sees only its
-	/// section; keys nobody read are reported as unknown.
-	///
-	/// Every reporter instance becomes a DeliveryLane here, and only here:
-	/// the top-level one, and each child a composite reporter (multi) asks
-	/// for through PluginContext::createReporter, which gets a LaneReporter
-	/// handing profiles to the child's own lane.
 {
 public:
+	/// The start deadline (now + [agent] startTimeout) begins here.
 	PluginFactory(const AgentConfig& config, PluginRegistry& registry);
-		/// The start deadline (now + [agent] startTimeout) begins here.
 
+	/// Waits for a plugin call abandoned at the deadline that is still
+	/// creating a child instance (bounded by the same deadline).
 	~PluginFactory();
-		/// Waits for a plugin call abandoned at the deadline that is still
-		/// creating a child instance (bounded by the same deadline).
 
-	std::vector<std::shared_ptr<DeliveryLane>> buildLanes(const std::string& instanceName,
-		std::shared_ptr<const ProfileAssembler> assembler);
-		/// Loads and configures the reporter instance and every child it
-		/// creates, each with its own (not yet started) lane, then starts
-		/// them, children first; the top-level lane (fed by the assembler)
-		/// is last. Throws ConfigException or PluginException naming the
-		/// section, the .so and the reason; among the reasons: an instance
-		/// reached twice (through nested multi reporters) or in a cycle, a
-		/// [reporter.X] section no instance uses ("unused section"), and a
-		/// configure() or start() that has not returned by the deadline
-		/// (its thread is abandoned, never joined, and its instance leaked).
+	/// Loads and configures the reporter instance and every child it
+	/// creates, each with its own (not yet started) lane, then starts
+	/// them, children first; the top-level lane (fed by the assembler)
+	/// is last. Throws ConfigException or PluginException naming the
+	/// section, the .so and the reason; among the reasons: an instance
+	/// reached twice (through nested multi reporters) or in a cycle, a
+	/// [reporter.X] section no instance uses ("unused section"), and a
+	/// configure() or start() that has not returned by the deadline
+	/// (its thread is abandoned, never joined, and its instance leaked).
+	std::vector<std::shared_ptr<DeliveryLane>> buildLanes(
+		const std::string& instanceName, std::shared_ptr<const ProfileAssembler> assembler);
 
+	/// The [agent] metadata list, with auto expanded to ecs (only when
+	/// ECS_CONTAINER_METADATA_URI_V4 is set), ec2, onprem. A plugin that
+	/// cannot be loaded or configured (also: whose configure() has not
+	/// returned by the deadline) is logged and skipped; a configuration
+	/// error (bad value, unknown key) throws ConfigException like any other.
 	std::vector<MetadataResolver::Candidate> createMetadataCandidates();
-		/// The [agent] metadata list, with auto expanded to ecs (only when
-		/// ECS_CONTAINER_METADATA_URI_V4 is set), ec2, onprem. A plugin that
-		/// cannot be loaded or configured (also: whose configure() has not
-		/// returned by the deadline) is logged and skipped; a configuration
-		/// error (bad value, unknown key) throws ConfigException like any other.
 
 private:
 	struct Section
 	{
-		std::string name;     // "reporter.local"
+		std::string name; // "reporter.local"
 		std::string type;
 		std::string library;
 	};
@@ -82,14 +82,14 @@ private:
 
 	struct PendingStart
 	{
-		sdk::Reporter* reporter;  // owned by its lane
+		sdk::Reporter* reporter; // owned by its lane
 		std::string section;
 		std::string pluginPath;
 	};
 
+	/// How a plugin thread reaches the factory to create a child; an
+	/// abandoned one must not outlive it.
 	struct ChildGate
-		/// How a plugin thread reaches the factory to create a child; an
-		/// abandoned one must not outlive it.
 	{
 		std::mutex mutex;
 		std::condition_variable idle;
@@ -105,8 +105,8 @@ private:
 	void enterInstance(const std::string& instanceName, const std::string& parent);
 	void checkUnusedReporterSections() const;
 	void startReporters();
-	void callPluginBefore(int depth, const std::string& what, const std::string& pluginPath,
-		std::function<void()> function, bool& abandoned) const;
+	void callPluginBefore(
+		int depth, const std::string& what, const std::string& pluginPath, std::function<void()> function, bool& abandoned) const;
 
 	const AgentConfig& _config;
 	PluginRegistry& _registry;
@@ -118,6 +118,7 @@ private:
 	std::vector<std::string> _creating;              // the chain being configured
 };
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof
 
 #endif // Asprof_Agent_PluginFactory_INCLUDED

@@ -86,7 +86,8 @@ std::string fixedString(const ElfReader& reader, const char* field, std::size_t 
 	for (char c : text)
 	{
 		auto byte = static_cast<unsigned char>(c);
-		if (byte < 0x20 || byte >= 0x7f) reader.refuse(std::string("its plugin note is malformed (") + what + " holds a byte that is not printable ASCII)");
+		if (byte < 0x20 || byte >= 0x7f)
+			reader.refuse(std::string("its plugin note is malformed (") + what + " holds a byte that is not printable ASCII)");
 	}
 	return text;
 }
@@ -159,7 +160,7 @@ PluginNote PluginNote::read(int fd, const std::string& path)
 	if (!noteSection)
 	{
 		reader.refuse("not a plugin of this SDK: it has no plugin note (section " ASPROF_PLUGIN_NOTE_SECTION
-			"); build it with ASPROF_REPORTER_PLUGIN or ASPROF_METADATA_PLUGIN from asprof/sdk/Plugin.h of SDK ABI " +
+					  "); build it with ASPROF_REPORTER_PLUGIN or ASPROF_METADATA_PLUGIN from asprof/sdk/Plugin.h of SDK ABI " +
 			std::to_string(ASPROF_SDK_ABI_VERSION) + " (plugins built with SDK ABI 1 have none)");
 	}
 	AsprofPluginNote raw;
@@ -173,7 +174,9 @@ PluginNote PluginNote::read(int fd, const std::string& path)
 		reader.refuse("its plugin note has layout " + std::to_string(raw.layout) +
 			", newer than this agent reads (1): the plugin was built with a newer SDK; use an agent of that version");
 	}
-	if (noteSection->sh_size != sizeof(raw)) reader.refuse("its plugin note is malformed (" + std::to_string(noteSection->sh_size) + " bytes, layout 1 has " + std::to_string(sizeof(raw)) + ")");
+	if (noteSection->sh_size != sizeof(raw))
+		reader.refuse("its plugin note is malformed (" + std::to_string(noteSection->sh_size) + " bytes, layout 1 has " +
+			std::to_string(sizeof(raw)) + ")");
 	reader.read(noteSection->sh_offset, &raw, sizeof(raw), "plugin note");
 
 	PluginNote note;
@@ -211,12 +214,11 @@ std::string PluginNote::mismatch(const PluginNote& expected) const
 		theirs += (theirs.empty() ? "" : " and ") + plugin;
 		ours += (ours.empty() ? "" : " and ") + agent;
 	};
-	if (abiVersion != expected.abiVersion)
-		add("SDK ABI " + std::to_string(abiVersion), "SDK ABI " + std::to_string(expected.abiVersion));
-	if ((pocoVersion >> 16) != (expected.pocoVersion >> 16))
-		add("Poco " + pocoText(pocoVersion), "Poco " + pocoText(expected.pocoVersion));
+	if (abiVersion != expected.abiVersion) add("SDK ABI " + std::to_string(abiVersion), "SDK ABI " + std::to_string(expected.abiVersion));
+	if ((pocoVersion >> 16) != (expected.pocoVersion >> 16)) add("Poco " + pocoText(pocoVersion), "Poco " + pocoText(expected.pocoVersion));
 	if (cxxAbi != expected.cxxAbi) add(cxxAbiText(cxxAbi), cxxAbiText(expected.cxxAbi));
 	return theirs.empty() ? theirs : "built with " + theirs + ", this agent with " + ours;
 }
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof

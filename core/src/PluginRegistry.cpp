@@ -53,8 +53,8 @@ PluginNote checkPluginNote(int fd, const std::string& path, const std::string& k
 	if (!mismatch.empty())
 	{
 		::close(fd);
-		throw PluginException("refusing plugin " + path + ": " + mismatch + "; rebuild the plugin against this agent's SDK (plugin: " +
-			note.builtWith() + "; agent: " + expected.builtWith() + ")");
+		throw PluginException("refusing plugin " + path + ": " + mismatch +
+			"; rebuild the plugin against this agent's SDK (plugin: " + note.builtWith() + "; agent: " + expected.builtWith() + ")");
 	}
 	if (note.kind != kind || note.type != type)
 	{
@@ -103,7 +103,8 @@ std::string loadPathFor(const std::string& path, int fd)
 }
 
 template <class Base>
-std::unique_ptr<Base> createInstance(const std::string& path, int fd, const std::string& kind, const std::string& type, const std::string& manifestPrefix)
+std::unique_ptr<Base> createInstance(
+	const std::string& path, int fd, const std::string& kind, const std::string& type, const std::string& manifestPrefix)
 {
 	PluginNote note = checkPluginNote(fd, path, kind, type);
 	std::string loadPath = loadPathFor(path, fd);
@@ -121,8 +122,7 @@ std::unique_ptr<Base> createInstance(const std::string& path, int fd, const std:
 	const auto* manifest = loader.findManifest(loadPath);
 	if (!manifest) throw PluginException("plugin " + path + " has no " + manifestName + " manifest");
 	auto it = manifest->find(type);
-	if (it == manifest->end())
-		throw PluginException("plugin " + path + " does not export a " + kind + " named '" + type + "'");
+	if (it == manifest->end()) throw PluginException("plugin " + path + " does not export a " + kind + " named '" + type + "'");
 	try
 	{
 		return std::unique_ptr<Base>(it->create());
@@ -139,8 +139,7 @@ std::unique_ptr<Base> createInstance(const std::string& path, int fd, const std:
 
 } // namespace
 
-PluginRegistry::PluginRegistry(const std::string& pluginDir):
-	_pluginDir(pluginDir.empty() ? defaultPluginDir() : pluginDir)
+PluginRegistry::PluginRegistry(const std::string& pluginDir): _pluginDir(pluginDir.empty() ? defaultPluginDir() : pluginDir)
 {
 }
 
@@ -196,8 +195,7 @@ int PluginRegistry::openPlugin(const std::string& kind, const std::string& type,
 int PluginRegistry::openTrustedDirectory(const std::string& path)
 {
 	char canonical[PATH_MAX];
-	if (!::realpath(path.c_str(), canonical))
-		throw PluginException("cannot use plugin directory " + path + ": " + std::strerror(errno));
+	if (!::realpath(path.c_str(), canonical)) throw PluginException("cannot use plugin directory " + path + ": " + std::strerror(errno));
 	int directory = ::open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (directory < 0) throw PluginException(std::string("cannot open /: ") + std::strerror(errno));
 	std::string walked;
@@ -226,14 +224,16 @@ int PluginRegistry::openTrustedDirectory(const std::string& path)
 
 int PluginRegistry::openTrusted(const std::string& path)
 {
-	if (path.empty() || path[0] != '/' || path.back() == '/') throw PluginException("plugin library " + path + " must be an absolute file path");
+	if (path.empty() || path[0] != '/' || path.back() == '/')
+		throw PluginException("plugin library " + path + " must be an absolute file path");
 	Poco::Path file(path);
 	int directory = openTrustedDirectory(file.parent().toString());
 	int fd = ::openat(directory, file.getFileName().c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	int openError = errno;
 	::close(directory);
 	if (fd < 0 && openError == ELOOP)
-		throw PluginException("refusing plugin " + path + ": it is a symbolic link; name the file itself (plugins are opened without following links)");
+		throw PluginException(
+			"refusing plugin " + path + ": it is a symbolic link; name the file itself (plugins are opened without following links)");
 	if (fd < 0) throw PluginException("cannot use plugin " + path + ": " + std::strerror(openError));
 	try
 	{
@@ -261,7 +261,8 @@ void PluginRegistry::checkOpenFile(int fd, const std::string& path, bool directo
 		throw PluginException("refusing plugin " + what + ": it is writable by other users (mode " +
 			Poco::format("%04o", static_cast<unsigned>(st.st_mode & 07777)) + "); chmod go-w it");
 	if (st.st_uid != 0 && st.st_uid != ::geteuid())
-		throw PluginException("refusing plugin " + what + ": owned by uid " + std::to_string(st.st_uid) + ", neither root nor this process's user");
+		throw PluginException(
+			"refusing plugin " + what + ": owned by uid " + std::to_string(st.st_uid) + ", neither root nor this process's user");
 }
 
 std::unique_ptr<sdk::Reporter> PluginRegistry::createReporter(const std::string& type, const std::string& library)
@@ -276,4 +277,5 @@ std::unique_ptr<sdk::MetadataProvider> PluginRegistry::createMetadataProvider(co
 	return createInstance<sdk::MetadataProvider>(path, openPlugin("metadata", type, library), "metadata", type, "MetadataV");
 }
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof

@@ -112,4 +112,5 @@ void PollCatch::disable() noexcept
 	publish(nullptr);
 }
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof

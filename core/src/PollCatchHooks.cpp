@@ -118,7 +118,7 @@ inline void end(const PollCatchTarget* target, const asprof_pollcatch_poll* poll
 } // namespace
 
 void share(const PollCatchTarget* target);
-	// Sets this copy's hooks to a copy of target (nullptr: off).
+// Sets this copy's hooks to a copy of target (nullptr: off).
 
 namespace {
 
@@ -153,7 +153,8 @@ void PollCatch::publish(const PollCatchTarget* target) noexcept
 	if (shared && !sameObject) shared(target);
 }
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof
 
 using asprof::agent::currentTarget;
 using asprof::agent::PollCatchTarget;

@@ -53,4 +53,5 @@ sdk::Profile ProfileAssembler::complete(const sdk::Profile& draft) const
 	return profile;
 }
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof

@@ -189,8 +189,10 @@ void ProfileQueue::park(const Item& item, const std::string& error)
 	_counters.lastError = error;
 	if (Entry* entry = find(item, State::InFlight))
 	{
-		if (entry->evicted) settleLoss(_entries.find(item.ticket), entry->evictedAs);
-		else entry->state = State::Ready;
+		if (entry->evicted)
+			settleLoss(_entries.find(item.ticket), entry->evictedAs);
+		else
+			entry->state = State::Ready;
 	}
 	_parked = true;
 	_changed.notify_all();
@@ -226,8 +228,10 @@ void ProfileQueue::close(const std::function<bool(const std::string&)>& inSpool)
 	if (_closed) return;
 	for (const auto& entry : _entries)
 	{
-		if (!entry.second.spoolId.empty() && inSpool && inSpool(entry.second.spoolId)) ++_counters.leftInSpool;
-		else ++_counters.droppedAtStop;
+		if (!entry.second.spoolId.empty() && inSpool && inSpool(entry.second.spoolId))
+			++_counters.leftInSpool;
+		else
+			++_counters.droppedAtStop;
 	}
 	_entries.clear();
 	_bySpoolId.clear();
@@ -319,4 +323,5 @@ std::string ProfileQueue::finish(Entries::iterator it)
 	return spoolId;
 }
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof

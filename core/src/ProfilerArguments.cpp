@@ -5,18 +5,17 @@
 namespace asprof {
 namespace agent {
 
-const char* const ProfilerArguments::ALLOWED[] = {"alloc", "live", "lock", "nativelock", "nofree", "tlab", "threads", "sched",
-	"record-cpu", "alluser", "jstackdepth", "features", "include", "exclude", "filter", "clock", "mcache", "proc", "nobatch",
-	"memlimit", nullptr};
+const char* const ProfilerArguments::ALLOWED[] = {"alloc", "live", "lock", "nativelock", "nofree", "tlab", "threads", "sched", "record-cpu",
+	"alluser", "jstackdepth", "features", "include", "exclude", "filter", "clock", "mcache", "proc", "nobatch", "memlimit", nullptr};
 
 namespace {
 
 // What the agent sets itself, or what would break the rotation or the host:
 // named in the error, so that "File=" is not just "not allowed".
-const char* const OWNED[] = {"start", "resume", "stop", "dump", "check", "status", "meminfo", "metrics", "list", "version",
-	"file", "log", "loglevel", "quiet", "event", "interval", "wall", "cpu", "all", "cstack", "nativemem", "jfr", "jfropts",
-	"jfrsync", "collapsed", "flamegraph", "tree", "flat", "traces", "summary", "otlp", "loop", "timeout", "chunksize",
-	"chunktime", "server", "fdtransfer", "signal", nullptr};
+const char* const OWNED[] = {"start", "resume", "stop", "dump", "check", "status", "meminfo", "metrics", "list", "version", "file", "log",
+	"loglevel", "quiet", "event", "interval", "wall", "cpu", "all", "cstack", "nativemem", "jfr", "jfropts", "jfrsync", "collapsed",
+	"flamegraph", "tree", "flat", "traces", "summary", "otlp", "loop", "timeout", "chunksize", "chunktime", "server", "fdtransfer",
+	"signal", nullptr};
 
 // async-profiler's notion of a name: the low five bits of each character.
 std::vector<int> nameCode(const std::string& name)
@@ -67,10 +66,12 @@ std::string ProfilerArguments::refusal(const std::string& extraArgs)
 		std::string::size_type equals = item.find('=');
 		std::string name = item.substr(0, equals);
 		if (!nameForm.match(name) || (equals != std::string::npos && !valueForm.match(item.substr(equals + 1))))
-			return "async-profiler arguments name[=value] separated by commas, such as alloc=2m,threads (\"" + item + "\" is not one: "
+			return "async-profiler arguments name[=value] separated by commas, such as alloc=2m,threads (\"" + item +
+				"\" is not one: "
 				"a name is letters and -, at most 12; a value has no spaces, quotes or control characters)";
 		if (const char* owned = findName(OWNED, name))
-			return "no " + name + " (async-profiler reads it as " + owned + ", which the agent sets itself or which would break the "
+			return "no " + name + " (async-profiler reads it as " + owned +
+				", which the agent sets itself or which would break the "
 				"rotation; use the [profiler] keys)";
 		if (!findName(ALLOWED, name))
 			return "only the async-profiler arguments " + allowedList() + " (\"" + name + "\" is not one of them)";
@@ -90,4 +91,5 @@ std::optional<std::string> ProfilerArguments::lastValue(const std::string& extra
 	return value;
 }
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof

@@ -11,8 +11,7 @@ std::string buildArguments(const ProfilerSettings& settings, const std::string* 
 {
 	std::string args = "event=" + settings.event;
 	args += ",interval=" + std::to_string(settings.cpuInterval.totalMicroseconds() * 1000);
-	if (settings.wallInterval.totalMicroseconds() > 0)
-		args += ",wall=" + std::to_string(settings.wallInterval.totalMilliseconds()) + "ms";
+	if (settings.wallInterval.totalMicroseconds() > 0) args += ",wall=" + std::to_string(settings.wallInterval.totalMilliseconds()) + "ms";
 	args += ",jfr,cstack=" + settings.cstack;
 	if (file) args += ",file=" + *file;
 	if (!settings.nativeMem.empty()) args += ",nativemem=" + settings.nativeMem;
@@ -34,4 +33,5 @@ std::string ProfilerSettings::startCommand(const std::string& file) const
 	return "start," + buildArguments(*this, &file);
 }
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof

@@ -69,7 +69,8 @@ bool holdsCompleteJfr(const FileRecording& recording)
 	{
 		unsigned char header[32];
 		if (size - offset < HEADER_SIZE) return false;
-		if (::pread(recording.fd(), header, sizeof(header), static_cast<off_t>(offset)) != static_cast<ssize_t>(sizeof(header))) return false;
+		if (::pread(recording.fd(), header, sizeof(header), static_cast<off_t>(offset)) != static_cast<ssize_t>(sizeof(header)))
+			return false;
 		std::uint64_t chunkSize = bigEndian64(header + 8);
 		std::uint64_t constantPool = bigEndian64(header + 16);
 		std::uint64_t metadata = bigEndian64(header + 24);
@@ -101,8 +102,8 @@ bool finishedByProfilerItself(const std::string& stopError, const FileRecording&
 
 RecordingSink::~RecordingSink() = default;
 
-ProfilingLoop::ProfilingLoop(AsyncProfiler& profiler, const ProfilerSettings& settings, Poco::Timespan interval,
-	const std::string& tempDir, RecordingSink& delivery, std::function<void()> onLateFinish):
+ProfilingLoop::ProfilingLoop(AsyncProfiler& profiler, const ProfilerSettings& settings, Poco::Timespan interval, const std::string& tempDir,
+	RecordingSink& delivery, std::function<void()> onLateFinish):
 	_profiler(profiler),
 	_settings(settings),
 	_interval(interval),
@@ -125,16 +126,18 @@ void ProfilingLoop::start()
 	}
 	// Shared with the task: if async-profiler hangs, the task outlives this call.
 	auto error = std::make_shared<std::string>();
-	bool finished = runOnControlThread([this, error]() {
-		try
-		{
-			startFirst();
-		}
-		catch (Poco::Exception& e)
-		{
-			*error = e.displayText();
-		}
-	}, FIRST_START_TIMEOUT);
+	bool finished = runOnControlThread(
+		[this, error]() {
+			try
+			{
+				startFirst();
+			}
+			catch (Poco::Exception& e)
+			{
+				*error = e.displayText();
+			}
+		},
+		FIRST_START_TIMEOUT);
 	if (!finished)
 	{
 		abandon();
@@ -178,12 +181,14 @@ bool ProfilingLoop::stop(Poco::Timespan timeout) noexcept
 		_acceptingRequests = false;
 	}
 	if (_tickTask) _tickTask->cancel();
-	bool finished = runOnControlThread([this]() {
-		_finalTickStarted = true;
-		PollCatch::disable(); // before the profiler stops: no poll spans it
-		tick(false);
-		finalTickDone();
-	}, timeout);
+	bool finished = runOnControlThread(
+		[this]() {
+			_finalTickStarted = true;
+			PollCatch::disable(); // before the profiler stops: no poll spans it
+			tick(false);
+			finalTickDone();
+		},
+		timeout);
 	if (finished || !abandonUnlessDone())
 	{
 		_timer->cancel(true);
@@ -291,8 +296,10 @@ void ProfilingLoop::tick(bool restart)
 
 	std::string stopError;
 	Poco::Timestamp end;
-	if (_profiling) stopError = _profiler.execute("stop");
-	else if (_profilerMayBeActive) _profiler.execute("stop"); // state unknown after a failure; "not active" is fine
+	if (_profiling)
+		stopError = _profiler.execute("stop");
+	else if (_profilerMayBeActive)
+		_profiler.execute("stop"); // state unknown after a failure; "not active" is fine
 	_profilerMayBeActive = !stopError.empty();
 	auto stopReturned = std::chrono::steady_clock::now();
 	end.update();
@@ -329,8 +336,8 @@ void ProfilingLoop::tick(bool restart)
 	if (!wasProfiling || !finished) return;
 	if (!stopError.empty() && finishedByProfilerItself(stopError, *finished))
 	{
-		logger().information("async-profiler had already stopped (at exit?); recording %s is complete and is delivered",
-			std::to_string(finishedSeq));
+		logger().information(
+			"async-profiler had already stopped (at exit?); recording %s is complete and is delivered", std::to_string(finishedSeq));
 	}
 	else if (!stopError.empty())
 	{
@@ -395,8 +402,10 @@ void ProfilingLoop::recordError(const std::string& message)
 		_stats.lastError = message;
 	}
 	// Log each distinct error once in a row, not once per interval.
-	if (repeated) logger().debug(message);
-	else logger().error(message);
+	if (repeated)
+		logger().debug(message);
+	else
+		logger().error(message);
 }
 
 LoopStatistics ProfilingLoop::statistics() const
@@ -405,4 +414,5 @@ LoopStatistics ProfilingLoop::statistics() const
 	return _stats;
 }
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof

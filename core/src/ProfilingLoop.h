@@ -23,8 +23,8 @@ namespace agent {
 
 class AsyncProfiler;
 
+/// One interval's recording, handed from the control thread to delivery.
 struct FinishedRecording
-	/// One interval's recording, handed from the control thread to delivery.
 {
 	std::uint64_t seq = 0;
 	Poco::Timestamp start;
@@ -32,15 +32,15 @@ struct FinishedRecording
 	std::shared_ptr<sdk::Recording> recording;
 };
 
+/// Where the loop hands finished recordings: Delivery in the agent.
 class RecordingSink
-	/// Where the loop hands finished recordings: Delivery in the agent.
 {
 public:
 	virtual ~RecordingSink();
 
+	/// On the control thread, after the next recording has started: must
+	/// return at once (no disk, network or plugin call).
 	virtual void accept(FinishedRecording&& finished) = 0;
-		/// On the control thread, after the next recording has started: must
-		/// return at once (no disk, network or plugin call).
 };
 
 struct LoopStatistics
@@ -50,59 +50,59 @@ struct LoopStatistics
 	std::uint64_t emptyRecordings = 0;
 	std::uint64_t profilerErrors = 0;
 	std::uint64_t bytesRecorded = 0;
-	std::int64_t lastGapNanos = 0; ///< from stop returning to start being called
-	std::uint64_t recordingsLost = 0; ///< stop failed, or finished after stop() gave up on it: never delivered
+	std::int64_t lastGapNanos = 0;        ///< from stop returning to start being called
+	std::uint64_t recordingsLost = 0;     ///< stop failed, or finished after stop() gave up on it: never delivered
 	std::uint64_t requestedRotations = 0; ///< rotations run for rotateOnRequest() (also counted in rotations)
 	std::string lastError;
 };
 
+/// Owns the agent's control thread (a Poco::Util::Timer), the ONLY thread
+/// that calls async-profiler. Every interval tick() runs:
+///   stop -> start on the recording prepared beforehand -> hand-off.
+/// The next recording file and its start command are prepared before
+/// stop, so nothing but two clock reads lies between stop and start.
+/// A failed stop leaks the recording's descriptor on purpose.
 class ProfilingLoop
-	/// Owns the agent's control thread (a Poco::Util::Timer), the ONLY thread
-	/// that calls async-profiler. Every interval tick() runs:
-	///   stop -> start on the recording prepared beforehand -> hand-off.
-	/// The next recording file and its start command are prepared before
-	/// stop, so nothing but two clock reads lies between stop and start.
-	/// A failed stop leaks the recording's descriptor on purpose.
 {
 public:
-	ProfilingLoop(AsyncProfiler& profiler, const ProfilerSettings& settings, Poco::Timespan interval,
-		const std::string& tempDir, RecordingSink& delivery, std::function<void()> onLateFinish = nullptr);
-		/// Each non-empty finished recording goes to delivery.accept().
-		/// onLateFinish runs on the control thread when a final stop that
-		/// stop() gave up on ends after all: async-profiler is free again.
+	/// Each non-empty finished recording goes to delivery.accept().
+	/// onLateFinish runs on the control thread when a final stop that
+	/// stop() gave up on ends after all: async-profiler is free again.
+	ProfilingLoop(AsyncProfiler& profiler, const ProfilerSettings& settings, Poco::Timespan interval, const std::string& tempDir,
+		RecordingSink& delivery, std::function<void()> onLateFinish = nullptr);
 	~ProfilingLoop();
 
+	/// Starts the control thread and the first recording, and schedules
+	/// the rotations. Throws AgentException with async-profiler's error
+	/// and the command when the profiler refuses to start.
 	void start();
-		/// Starts the control thread and the first recording, and schedules
-		/// the rotations. Throws AgentException with async-profiler's error
-		/// and the command when the profiler refuses to start.
 
+	/// Runs the final tick on the control thread: stop, hand off the last
+	/// recording, no restart. Returns false if that did not finish within
+	/// timeout (the control thread is then abandoned, never joined).
 	bool stop(Poco::Timespan timeout) noexcept;
-		/// Runs the final tick on the control thread: stop, hand off the last
-		/// recording, no restart. Returns false if that did not finish within
-		/// timeout (the control thread is then abandoned, never joined).
 
+	/// Runs one rotation now, on the control thread, and waits for it.
+	/// For tests and benchmarks.
 	bool rotateNow(Poco::Timespan timeout);
-		/// Runs one rotation now, on the control thread, and waits for it.
-		/// For tests and benchmarks.
 
+	/// Asks the control thread for one extra rotation, served between
+	/// its own (the control thread never waits for the caller), and waits
+	/// up to timeout for it. Returns the seq of the recording in progress
+	/// after it: every recording with that seq or later is handed to
+	/// delivery after this call returned, every earlier one before. 0
+	/// when the rotation did not run in time, the loop is stopping or
+	/// stopped, or async-profiler is not recording. Any thread; cheap
+	/// for the control thread (one tick, as at every interval).
 	std::uint64_t rotateOnRequest(Poco::Timespan timeout);
-		/// Asks the control thread for one extra rotation, served between
-		/// its own (the control thread never waits for the caller), and waits
-		/// up to timeout for it. Returns the seq of the recording in progress
-		/// after it: every recording with that seq or later is handed to
-		/// delivery after this call returned, every earlier one before. 0
-		/// when the rotation did not run in time, the loop is stopping or
-		/// stopped, or async-profiler is not recording. Any thread; cheap
-		/// for the control thread (one tick, as at every interval).
 
 	LoopStatistics statistics() const;
 
+	/// True when start() or stop() gave up on a control thread stuck in
+	/// async-profiler. That thread may still wake up and use this object,
+	/// so its owner must then never destroy it (delivery is no longer
+	/// called).
 	bool abandoned() const;
-		/// True when start() or stop() gave up on a control thread stuck in
-		/// async-profiler. That thread may still wake up and use this object,
-		/// so its owner must then never destroy it (delivery is no longer
-		/// called).
 
 private:
 	void abandon();
@@ -131,11 +131,11 @@ private:
 	bool _profilerMayBeActive = false; // after a failed stop or start
 
 	mutable Poco::FastMutex _handOffMutex;
-	bool _abandoned = false; // guarded by _handOffMutex
+	bool _abandoned = false;     // guarded by _handOffMutex
 	bool _finalTickDone = false; // guarded by _handOffMutex
 	std::function<void()> _onLateFinish;
 
-	Poco::FastMutex _requestMutex;  // orders rotateOnRequest() against stop()
+	Poco::FastMutex _requestMutex;   // orders rotateOnRequest() against stop()
 	bool _acceptingRequests = false; // guarded by _requestMutex
 	bool _finalTickStarted = false;  // control thread
 
@@ -146,6 +146,7 @@ private:
 	std::unique_ptr<Poco::Util::Timer> _timer; // last: destroyed (joined) first
 };
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof
 
 #endif // Asprof_Agent_ProfilingLoop_INCLUDED

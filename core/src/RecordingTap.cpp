@@ -9,8 +9,7 @@
 namespace asprof {
 namespace agent {
 
-RecordingTap::RecordingTap(RecordingSink& next):
-	_next(next)
+RecordingTap::RecordingTap(RecordingSink& next): _next(next)
 {
 }
 
@@ -60,8 +59,8 @@ std::vector<FinishedRecording> RecordingTap::endCapture(bool* overflowed)
 	return captured;
 }
 
-}
-} // namespace asprof::agent
+} // namespace agent
+} // namespace asprof
 
 namespace asprof {
 namespace agent {
@@ -75,5 +74,5 @@ jfr::Input openForReading(const FinishedRecording& finished)
 	return jfr::Input::fromDescriptor(fd, "recording " + std::to_string(finished.seq));
 }
 
-}
-} // namespace asprof::agent
+} // namespace agent
+} // namespace asprof

@@ -13,8 +13,8 @@ DeliveryClock::TimePoint DeliveryClock::now() const
 	return std::chrono::steady_clock::now();
 }
 
-bool DeliveryClock::waitUntil(std::unique_lock<std::mutex>& lock, std::condition_variable& wakeUp, TimePoint until,
-	const std::function<bool()>& interrupted)
+bool DeliveryClock::waitUntil(
+	std::unique_lock<std::mutex>& lock, std::condition_variable& wakeUp, TimePoint until, const std::function<bool()>& interrupted)
 {
 	return wakeUp.wait_until(lock, until, interrupted);
 }
@@ -57,4 +57,5 @@ Poco::Timespan RetryPolicy::backoff(int attempt, const std::optional<Poco::Times
 	return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(fraction * static_cast<double>(ceiling)));
 }
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof

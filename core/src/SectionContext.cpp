@@ -8,8 +8,8 @@
 namespace asprof {
 namespace agent {
 
-SectionContext::SectionContext(Poco::AutoPtr<Poco::Util::AbstractConfiguration> root, const std::string& section,
-	const std::string& source, const std::string& loggerName, ReporterFactory reporterFactory):
+SectionContext::SectionContext(Poco::AutoPtr<Poco::Util::AbstractConfiguration> root, const std::string& section, const std::string& source,
+	const std::string& loggerName, ReporterFactory reporterFactory):
 	_config(new TrackingConfiguration(root, section)),
 	_section(section),
 	_instance(section.substr(section.find('.') == std::string::npos ? 0 : section.find('.') + 1)),
@@ -78,10 +78,13 @@ void SectionContext::checkUnknownKeys() const
 	{
 		std::string message = _source + ": [" + _section + "] unknown key " + key;
 		std::string suggestion = _config->suggestion(key);
-		if (!suggestion.empty()) message += " (did you mean " + suggestion + "?)";
-		else message += "; known keys: " + _config->knownKeys();
+		if (!suggestion.empty())
+			message += " (did you mean " + suggestion + "?)";
+		else
+			message += "; known keys: " + _config->knownKeys();
 		throw ConfigException(message);
 	}
 }
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof

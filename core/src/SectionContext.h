@@ -17,16 +17,16 @@
 namespace asprof {
 namespace agent {
 
+/// Gives a plugin instance (or the agent's own [agent] and [profiler]
+/// sections) its section, with the SDK's typed getters, and records the
+/// keys read so that checkUnknownKeys() can name every key nobody used.
 class SectionContext: public sdk::PluginContext
-	/// Gives a plugin instance (or the agent's own [agent] and [profiler]
-	/// sections) its section, with the SDK's typed getters, and records the
-	/// keys read so that checkUnknownKeys() can name every key nobody used.
 {
 public:
 	using ReporterFactory = std::function<std::unique_ptr<sdk::Reporter>(const std::string&)>;
 
-	SectionContext(Poco::AutoPtr<Poco::Util::AbstractConfiguration> root, const std::string& section,
-		const std::string& source, const std::string& loggerName, ReporterFactory reporterFactory = nullptr);
+	SectionContext(Poco::AutoPtr<Poco::Util::AbstractConfiguration> root, const std::string& section, const std::string& source,
+		const std::string& loggerName, ReporterFactory reporterFactory = nullptr);
 
 	const std::string& instanceName() const override;
 	const std::string& sectionName() const override;
@@ -36,19 +36,19 @@ public:
 	std::unique_ptr<sdk::Reporter> createReporter(const std::string& instanceName) const override;
 	std::string agentVersion() const override;
 
+	/// The section's labels = name=value list, checked: labels end up in
+	/// object keys, HTTP headers and JSON, so each name and value must be
+	/// one line of text. Throws Poco::InvalidArgumentException naming the
+	/// file, section and key. The agent reads labels for [agent] and for
+	/// every [metadata.<name>] (a provider never reads them itself).
 	sdk::KeyValueList readLabels() const;
-		/// The section's labels = name=value list, checked: labels end up in
-		/// object keys, HTTP headers and JSON, so each name and value must be
-		/// one line of text. Throws Poco::InvalidArgumentException naming the
-		/// file, section and key. The agent reads labels for [agent] and for
-		/// every [metadata.<name>] (a provider never reads them itself).
 
+	/// Declares a key that the agent itself handles (e.g. type).
 	void markKnown(const std::string& key);
-		/// Declares a key that the agent itself handles (e.g. type).
 
+	/// Throws ConfigException naming the source, section and the first
+	/// unknown key (with a case-corrected suggestion when there is one).
 	void checkUnknownKeys() const;
-		/// Throws ConfigException naming the source, section and the first
-		/// unknown key (with a case-corrected suggestion when there is one).
 
 private:
 	Poco::AutoPtr<TrackingConfiguration> _config;
@@ -59,6 +59,7 @@ private:
 	ReporterFactory _reporterFactory;
 };
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof
 
 #endif // Asprof_Agent_SectionContext_INCLUDED

@@ -32,4 +32,5 @@ void blockAgentThreadSignals() noexcept
 	pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof

@@ -46,5 +46,5 @@ std::string readSmallFile(const std::string& path, std::size_t maxSize, const st
 	return text;
 }
 
-}
-} // namespace asprof::agent
+} // namespace agent
+} // namespace asprof

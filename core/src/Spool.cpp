@@ -130,8 +130,8 @@ Spool::~Spool()
 
 std::string Spool::makeId(const sdk::Profile& profile)
 {
-	return Poco::NumberFormatter::format0(profile.start.epochMicroseconds() / 1000, 16) + "-" + std::to_string(profile.pid) +
-		"-" + Poco::NumberFormatter::format0(static_cast<Poco::UInt64>(profile.seq), 10);
+	return Poco::NumberFormatter::format0(profile.start.epochMicroseconds() / 1000, 16) + "-" + std::to_string(profile.pid) + "-" +
+		Poco::NumberFormatter::format0(static_cast<Poco::UInt64>(profile.seq), 10);
 }
 
 std::string Spool::fileName(const std::string& id, const std::string& extension)
@@ -230,8 +230,10 @@ void Spool::indexEntries()
 	{
 		// A .jfr without its .json was never committed (crash between the two renames).
 		if (_entries.count(id)) continue;
-		if (isRegularFile(_directoryFd, fileName(id, ".jfr"))) ::unlinkat(_directoryFd, fileName(id, ".jfr").c_str(), 0);
-		else leftAlone.push_back(fileName(id, ".jfr"));
+		if (isRegularFile(_directoryFd, fileName(id, ".jfr")))
+			::unlinkat(_directoryFd, fileName(id, ".jfr").c_str(), 0);
+		else
+			leftAlone.push_back(fileName(id, ".jfr"));
 	}
 	for (auto& entry : _entries)
 	{
@@ -488,8 +490,9 @@ Spool::Evicted Spool::enforceCapsLocked(std::uint64_t incomingBytes)
 	}
 	if (!evicted.expired.empty() || !evicted.overCap.empty())
 	{
-		logger().warning("spool %s: removed %s expired and %s over-cap entries (caps: %s, %s)", _directory, std::to_string(evicted.expired.size()),
-			std::to_string(evicted.overCap.size()), std::to_string(_maxBytes) + " bytes", sdk::ConfigValue::formatDuration(_maxAge));
+		logger().warning("spool %s: removed %s expired and %s over-cap entries (caps: %s, %s)", _directory,
+			std::to_string(evicted.expired.size()), std::to_string(evicted.overCap.size()), std::to_string(_maxBytes) + " bytes",
+			sdk::ConfigValue::formatDuration(_maxAge));
 	}
 	return evicted;
 }
@@ -514,4 +517,5 @@ std::uint64_t Spool::bytes() const
 	return _bytes;
 }
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof

@@ -94,14 +94,18 @@ void checkPrivate(int fd, const std::string& directory)
 	if (info.st_uid != ::geteuid())
 	{
 		throw Poco::IOException("spool directory " + directory + " is owned by uid " + std::to_string(info.st_uid) +
-			", not by this process's user (uid " + std::to_string(::geteuid()) + "); give the agent a directory of its own", EPERM);
+				", not by this process's user (uid " + std::to_string(::geteuid()) + "); give the agent a directory of its own",
+			EPERM);
 	}
 	if ((info.st_mode & (S_IWGRP | S_IWOTH)) != 0)
 	{
 		char mode[8];
 		std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(info.st_mode & 07777));
-		throw Poco::IOException("spool directory " + directory + " is writable by group or others (mode " + mode + "): anyone who can write there could plant or replace entries; "
-			"make it private (chmod 700 " + directory + ")", EPERM);
+		throw Poco::IOException("spool directory " + directory + " is writable by group or others (mode " + mode +
+				"): anyone who can write there could plant or replace entries; "
+				"make it private (chmod 700 " +
+				directory + ")",
+			EPERM);
 	}
 }
 
@@ -166,4 +170,6 @@ std::unique_ptr<FileRecording> readRecording(int directoryFd, const std::string&
 	}
 }
 
-} } } // namespace asprof::agent::spoolfiles
+} // namespace spoolfiles
+} // namespace agent
+} // namespace asprof

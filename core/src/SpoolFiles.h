@@ -20,40 +20,42 @@ namespace asprof {
 namespace agent {
 namespace spoolfiles {
 
+/// Throws Poco::IOException(what, strerror(errno), errno).
 [[noreturn]] void throwErrno(const std::string& what);
-	/// Throws Poco::IOException(what, strerror(errno), errno).
 
+/// A file name fit for a log line: control characters as \xNN, cut at maxLength.
 std::string printable(const std::string& name, std::size_t maxLength = 64);
-	/// A file name fit for a log line: control characters as \xNN, cut at maxLength.
 
+/// Writes everything, retrying EINTR; throws naming path.
 void writeAll(int fd, const char* data, std::size_t size, const std::string& path);
-	/// Writes everything, retrying EINTR; throws naming path.
 
+/// 16 unpredictable hex digits, for temporary names nobody can plant in advance.
 std::string randomHex();
-	/// 16 unpredictable hex digits, for temporary names nobody can plant in advance.
 
+/// The names in the directory (without . and ..).
 std::vector<std::string> listNames(int directoryFd, const std::string& directory);
-	/// The names in the directory (without . and ..).
 
+/// True for a regular file (a link is not followed); its size in *size.
 bool isRegularFile(int directoryFd, const std::string& name, std::uint64_t* size = nullptr);
-	/// True for a regular file (a link is not followed); its size in *size.
 
+/// Throws Poco::IOException (EPERM) unless the open directory belongs to
+/// this process's user and nobody else can write to it; the message says
+/// how to fix it.
 void checkPrivate(int fd, const std::string& directory);
-	/// Throws Poco::IOException (EPERM) unless the open directory belongs to
-	/// this process's user and nobody else can write to it; the message says
-	/// how to fix it.
 
+/// Opens for reading with O_NOFOLLOW | O_NONBLOCK; throws
+/// Poco::DataFormatException for a link or anything but a regular file.
 int openEntryFile(int directoryFd, const std::string& name, struct stat& info);
-	/// Opens for reading with O_NOFOLLOW | O_NONBLOCK; throws
-	/// Poco::DataFormatException for a link or anything but a regular file.
 
+/// An entry's JSON, at most 1 MiB (larger: Poco::DataFormatException).
 std::string readMetadata(int directoryFd, const std::string& name);
-	/// An entry's JSON, at most 1 MiB (larger: Poco::DataFormatException).
 
+/// A private copy of a spooled recording, which must start with the JFR
+/// magic (else Poco::DataFormatException).
 std::unique_ptr<FileRecording> readRecording(int directoryFd, const std::string& name);
-	/// A private copy of a spooled recording, which must start with the JFR
-	/// magic (else Poco::DataFormatException).
 
-} } } // namespace asprof::agent::spoolfiles
+} // namespace spoolfiles
+} // namespace agent
+} // namespace asprof
 
 #endif // Asprof_Agent_SpoolFiles_INCLUDED

@@ -15,5 +15,5 @@ ThreadNameScope::~ThreadNameScope()
 	if (_saved) ::pthread_setname_np(::pthread_self(), _previous);
 }
 
-}
-} // namespace asprof::agent
+} // namespace agent
+} // namespace asprof

@@ -13,11 +13,11 @@
 namespace asprof {
 namespace agent {
 
-class ThreadNameScope
 /// Gives the calling thread another name (at most 15 characters) for
 /// the scope and restores the old one: a thread inherits its creator's
 /// name on Linux, so the threads a library starts meanwhile carry it,
 /// and so do the ones those threads start later (a server's pool).
+class ThreadNameScope
 {
 public:
 	explicit ThreadNameScope(const char* name) noexcept;
@@ -31,7 +31,7 @@ private:
 	bool _saved;
 };
 
-}
-} // namespace asprof::agent
+} // namespace agent
+} // namespace asprof
 
 #endif // Asprof_Agent_ThreadName_INCLUDED

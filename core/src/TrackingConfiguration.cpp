@@ -105,4 +105,5 @@ std::string TrackingConfiguration::knownKeys() const
 	return keys;
 }
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof

@@ -17,27 +17,27 @@
 namespace asprof {
 namespace agent {
 
+/// Wraps one section of a configuration. Every key read (get, has) and
+/// every prefix enumerated is recorded, so that after a component has
+/// read its settings, unknownKeys() lists what the user wrote that nobody
+/// understood: typos that would otherwise silently disable a feature.
 class TrackingConfiguration: public Poco::Util::AbstractConfiguration
-	/// Wraps one section of a configuration. Every key read (get, has) and
-	/// every prefix enumerated is recorded, so that after a component has
-	/// read its settings, unknownKeys() lists what the user wrote that nobody
-	/// understood: typos that would otherwise silently disable a feature.
 {
 public:
 	TrackingConfiguration(Poco::AutoPtr<Poco::Util::AbstractConfiguration> root, const std::string& section);
 
+	/// Declares a key as known without reading it.
 	void markKnown(const std::string& key);
-		/// Declares a key as known without reading it.
 
+	/// Returns the keys (relative to the section) that hold a value but
+	/// were never read and are not below an enumerated prefix.
 	std::vector<std::string> unknownKeys() const;
-		/// Returns the keys (relative to the section) that hold a value but
-		/// were never read and are not below an enumerated prefix.
 
+	/// Returns a known key that differs only in case, or an empty string.
 	std::string suggestion(const std::string& unknownKey) const;
-		/// Returns a known key that differs only in case, or an empty string.
 
+	/// The keys read so far, comma-separated, for error messages.
 	std::string knownKeys() const;
-		/// The keys read so far, comma-separated, for error messages.
 
 protected:
 	bool getRaw(const std::string& key, std::string& value) const override;
@@ -55,6 +55,7 @@ private:
 	mutable std::set<std::string> _enumeratedPrefixes;
 };
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof
 
 #endif // Asprof_Agent_TrackingConfiguration_INCLUDED

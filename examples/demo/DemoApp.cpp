@@ -72,11 +72,12 @@ protected:
 	{
 		ServerApplication::defineOptions(options);
 		options.addOption(Poco::Util::Option("duration", "", "run for SECONDS, then stop cleanly (flushing the last profile)")
-			.argument("SECONDS").binding("demo.duration"));
-		options.addOption(Poco::Util::Option("help", "h", "print this help").callback(
-			Poco::Util::OptionCallback<DemoApp>(this, &DemoApp::handleHelp)));
-		options.addOption(Poco::Util::Option("version", "", "print the version").callback(
-			Poco::Util::OptionCallback<DemoApp>(this, &DemoApp::handleVersion)));
+							  .argument("SECONDS")
+							  .binding("demo.duration"));
+		options.addOption(
+			Poco::Util::Option("help", "h", "print this help").callback(Poco::Util::OptionCallback<DemoApp>(this, &DemoApp::handleHelp)));
+		options.addOption(Poco::Util::Option("version", "", "print the version")
+							  .callback(Poco::Util::OptionCallback<DemoApp>(this, &DemoApp::handleVersion)));
 	}
 
 	void handleHelp(const std::string&, const std::string&)
@@ -108,8 +109,8 @@ protected:
 		Poco::Timestamp started;
 		asprof::demo::Workload workload;
 		workload.start();
-		std::cout << "asprof-demo: profiling with " << _subsystem->agent()->status().library << " (config: "
-			<< _subsystem->configSource() << ")" << std::endl;
+		std::cout << "asprof-demo: profiling with " << _subsystem->agent()->status().library << " (config: " << _subsystem->configSource()
+				  << ")" << std::endl;
 		int duration = config().getInt("demo.duration", 0);
 		if (duration > 0)
 		{
@@ -136,8 +137,8 @@ protected:
 		asprof::agent::AgentStatus status = agent.status();
 		for (const auto& lane : status.lanes)
 		{
-			std::cout << "asprof-demo: reporter " << lane.name << ": " << lane.delivered << " profiles delivered, "
-				<< lane.failed << " failed, " << lane.dropped() << " dropped, " << lane.leftInSpool << " left in the spool" << std::endl;
+			std::cout << "asprof-demo: reporter " << lane.name << ": " << lane.delivered << " profiles delivered, " << lane.failed
+					  << " failed, " << lane.dropped() << " dropped, " << lane.leftInSpool << " left in the spool" << std::endl;
 		}
 		const asprof::agent::AgentConfig& config = agent.config();
 		std::string section = "reporter." + config.reporter;

@@ -34,7 +34,7 @@ void Workload::start()
 	_stop = false;
 	_threads.emplace_back([this]() {
 		volatile double sink = asprof_demo_cpu_burn(&_stop);
-		(void) sink;
+		(void)sink;
 	});
 	_threads.emplace_back([this]() { asprof_demo_sleepy_wait(&_stop); });
 }
@@ -46,4 +46,5 @@ void Workload::stop()
 	_threads.clear();
 }
 
-} } // namespace asprof::demo
+} // namespace demo
+} // namespace asprof

@@ -14,9 +14,9 @@
 namespace asprof {
 namespace demo {
 
+/// One CPU-bound thread (asprof_demo_cpu_burn) and one thread that
+/// mostly sleeps (asprof_demo_sleepy_wait), until stop().
 class Workload
-	/// One CPU-bound thread (asprof_demo_cpu_burn) and one thread that
-	/// mostly sleeps (asprof_demo_sleepy_wait), until stop().
 {
 public:
 	void start();
@@ -27,6 +27,7 @@ private:
 	std::vector<std::thread> _threads;
 };
 
-} } // namespace asprof::demo
+} // namespace demo
+} // namespace asprof
 
 #endif // Asprof_Demo_Workload_INCLUDED

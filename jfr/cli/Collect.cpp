@@ -136,4 +136,6 @@ int runCollapsed(const Options& options)
 	return 0;
 }
 
-} } } // namespace asprof::jfr::cli
+} // namespace cli
+} // namespace jfr
+} // namespace asprof

@@ -29,4 +29,6 @@ int runFlameGraph(const Options& options)
 	return 0;
 }
 
-} } } // namespace asprof::jfr::cli
+} // namespace cli
+} // namespace jfr
+} // namespace asprof

@@ -86,9 +86,8 @@ void writeText(std::ostream& out, const Options& options, const StackTotals& sta
 	else
 		out << "Allocations: ";
 	const bool one = totals.allocations == 1;
-	out << totals.allocations << (options.leak ? (one ? " allocation, " : " allocations, ") : (one ? " event, " : " events, ")) << totals.bytes
-		<< " bytes, " << stacks.entries.size()
-		<< (stacks.entries.size() == 1 ? " distinct stack\n" : " distinct stacks\n");
+	out << totals.allocations << (options.leak ? (one ? " allocation, " : " allocations, ") : (one ? " event, " : " events, "))
+		<< totals.bytes << " bytes, " << stacks.entries.size() << (stacks.entries.size() == 1 ? " distinct stack\n" : " distinct stacks\n");
 	for (const auto& entry : stacks.entries)
 	{
 		out << "\n"
@@ -131,7 +130,8 @@ int runNativeMem(const Options& options)
 	collect(options, stacks);
 	stacks.sort();
 	if (stacks.entries.empty() && !options.leak)
-		std::cerr << "asprof-jfr: warning: no profiler.Malloc event in the input: record with nativemem= (the agent: [profiler] nativeMem)\n";
+		std::cerr
+			<< "asprof-jfr: warning: no profiler.Malloc event in the input: record with nativemem= (the agent: [profiler] nativeMem)\n";
 	writeOutput(options, [&](std::ostream& out) {
 		if (options.json)
 			writeJson(out, options, stacks);
@@ -141,6 +141,6 @@ int runNativeMem(const Options& options)
 	return 0;
 }
 
-}
-}
-} // namespace asprof::jfr::cli
+} // namespace cli
+} // namespace jfr
+} // namespace asprof

@@ -97,9 +97,12 @@ Options Options::parse(const std::vector<std::string>& arguments)
 		if (nativemem && (option == "--cpu" || option == "--wall" || option == "--nativemem" || option == "--total" || option == "--title"))
 			throw UsageError(option + " does not apply to nativemem");
 		if (!nativemem && option == "--leaks") throw UsageError("--leaks applies to nativemem only (elsewhere: --nativemem --leak)");
-		if (option == "--json") options.json = true;
-		else if (option == "--samples") options.samples = true;
-		else if (option == "--include-non-pollcatch") options.includeNonPollcatch = true;
+		if (option == "--json")
+			options.json = true;
+		else if (option == "--samples")
+			options.samples = true;
+		else if (option == "--include-non-pollcatch")
+			options.includeNonPollcatch = true;
 		else if (option == "--stack-depth")
 		{
 			char* end = nullptr;
@@ -114,7 +117,8 @@ Options Options::parse(const std::vector<std::string>& arguments)
 			eventGiven = true;
 			options.event = option.substr(2);
 		}
-		else if (option == "--leak" || option == "--leaks") options.leak = true;
+		else if (option == "--leak" || option == "--leaks")
+			options.leak = true;
 		else if (option == "--tail")
 		{
 			// A ratio (0.1) or a percentage (10%), as the converter takes it.
@@ -126,19 +130,27 @@ Options Options::parse(const std::vector<std::string>& arguments)
 				throw UsageError("--tail " + value + ": expected a ratio from 0 to 1 (0.1) or a percentage (10%)");
 			options.tailGiven = true;
 		}
-		else if (option == "--threads") options.threads = true;
-		else if (option == "--total") options.total = true;
-		else if (option == "--from") options.from = value;
-		else if (option == "--to") options.to = value;
-		else if (option == "-I" || option == "--include") options.include = value;
-		else if (option == "-X" || option == "--exclude") options.exclude = value;
-		else if (option == "-o" || option == "--output") options.output = value;
+		else if (option == "--threads")
+			options.threads = true;
+		else if (option == "--total")
+			options.total = true;
+		else if (option == "--from")
+			options.from = value;
+		else if (option == "--to")
+			options.to = value;
+		else if (option == "-I" || option == "--include")
+			options.include = value;
+		else if (option == "-X" || option == "--exclude")
+			options.exclude = value;
+		else if (option == "-o" || option == "--output")
+			options.output = value;
 		else if (option == "--title")
 		{
 			if (options.command != "flamegraph") throw UsageError("--title applies to flamegraph only");
 			options.title = value;
 		}
-		else throw UsageError("unknown option " + option);
+		else
+			throw UsageError("unknown option " + option);
 	}
 	if (options.command == "longpolls" && options.inputs.size() > 1)
 	{
@@ -173,4 +185,6 @@ Options Options::parse(const std::vector<std::string>& arguments)
 	return options;
 }
 
-} } } // namespace asprof::jfr::cli
+} // namespace cli
+} // namespace jfr
+} // namespace asprof

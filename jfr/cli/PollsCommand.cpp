@@ -23,7 +23,8 @@ void readPolls(const Options& options, PollCatch& polls)
 		if (reader.unfinished()) std::cerr << "asprof-jfr: warning: " << reader.unfinished()->message() << "\n";
 	}
 	if (polls.malformed() > 0)
-		std::cerr << "asprof-jfr: warning: " << polls.malformed() << " " << PollCatch::EVENT_TYPE << " event(s) without a 16-byte before/after payload left out\n";
+		std::cerr << "asprof-jfr: warning: " << polls.malformed() << " " << PollCatch::EVENT_TYPE
+				  << " event(s) without a 16-byte before/after payload left out\n";
 }
 
 std::string isoTime(std::int64_t nanos)
@@ -100,8 +101,10 @@ int runLongPolls(const Options& options)
 				else
 				{
 					out << "[" << isoTime(sample.timeNanos) << "] thread " << threadLabel(sample.thread, sample.tid);
-					if (poll) out << " - poll of " << micros(poll->durationNanos) << "us\n";
-					else out << " - not in a poll\n";
+					if (poll)
+						out << " - poll of " << micros(poll->durationNanos) << "us\n";
+					else
+						out << " - not in a poll\n";
 					printStack(out, sample.stack, options.stackDepth);
 				}
 				first = false;
@@ -117,8 +120,9 @@ int runLongPolls(const Options& options)
 			if (!longEnough(static_cast<std::int64_t>(i))) continue;
 			if (options.json)
 			{
-				out << (first ? "\n" : ",\n") << "{\"thread\":" << json(poll.thread) << ",\"tid\":" << poll.tid << ",\"start_ns\":" << poll.startNanos
-					<< ",\"duration_ns\":" << poll.durationNanos << ",\"samples\":" << poll.samples << ",\"stack\":";
+				out << (first ? "\n" : ",\n") << "{\"thread\":" << json(poll.thread) << ",\"tid\":" << poll.tid
+					<< ",\"start_ns\":" << poll.startNanos << ",\"duration_ns\":" << poll.durationNanos << ",\"samples\":" << poll.samples
+					<< ",\"stack\":";
 				jsonStack(out, poll.stack, options.stackDepth);
 				out << "}";
 			}
@@ -143,7 +147,8 @@ int runTimeline(const Options& options)
 	std::int64_t origin = 0;
 	bool haveOrigin = false;
 	for (const auto& poll : polls) origin = haveOrigin ? std::min(origin, poll.startNanos) : poll.startNanos, haveOrigin = true;
-	for (const auto& sample : result.samples()) origin = haveOrigin ? std::min(origin, sample.timeNanos) : sample.timeNanos, haveOrigin = true;
+	for (const auto& sample : result.samples())
+		origin = haveOrigin ? std::min(origin, sample.timeNanos) : sample.timeNanos, haveOrigin = true;
 	// Chrome's Trace Event Format: times in microseconds (fractions allowed).
 	auto timestamp = [&](std::int64_t nanos) {
 		char text[32];
@@ -151,7 +156,8 @@ int runTimeline(const Options& options)
 		return std::string(text);
 	};
 	writeOutput(options, [&](std::ostream& out) {
-		out << "{\"displayTimeUnit\":\"ms\",\"otherData\":{\"origin_epoch_ns\":" << origin << ",\"producer\":\"asprof-jfr timeline\"},\n\"traceEvents\":[";
+		out << "{\"displayTimeUnit\":\"ms\",\"otherData\":{\"origin_epoch_ns\":" << origin
+			<< ",\"producer\":\"asprof-jfr timeline\"},\n\"traceEvents\":[";
 		bool first = true;
 		auto next = [&]() -> std::ostream& {
 			out << (first ? "\n" : ",\n");
@@ -164,22 +170,23 @@ int runTimeline(const Options& options)
 		next() << "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"tid\":0,\"args\":{\"name\":\"profiled process\"}}";
 		for (const auto& thread : threads)
 		{
-			next() << "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":" << thread.first << ",\"args\":{\"name\":"
-				   << json(thread.second.empty() ? "tid " + std::to_string(thread.first) : thread.second) << "}}";
+			next() << "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":" << thread.first
+				   << ",\"args\":{\"name\":" << json(thread.second.empty() ? "tid " + std::to_string(thread.first) : thread.second) << "}}";
 		}
 		for (const auto& poll : polls)
 		{
-			next() << "{\"name\":\"poll\",\"cat\":\"pollcatch\",\"ph\":\"X\",\"pid\":1,\"tid\":" << poll.tid << ",\"ts\":" << timestamp(poll.startNanos)
-				   << ",\"dur\":" << timestamp(origin + poll.durationNanos) << ",\"args\":{\"duration_us\":" << micros(poll.durationNanos)
-				   << ",\"samples\":" << poll.samples << ",\"stack\":";
+			next() << "{\"name\":\"poll\",\"cat\":\"pollcatch\",\"ph\":\"X\",\"pid\":1,\"tid\":" << poll.tid
+				   << ",\"ts\":" << timestamp(poll.startNanos) << ",\"dur\":" << timestamp(origin + poll.durationNanos)
+				   << ",\"args\":{\"duration_us\":" << micros(poll.durationNanos) << ",\"samples\":" << poll.samples << ",\"stack\":";
 			jsonStack(out, poll.stack, options.stackDepth);
 			out << "}}";
 		}
 		for (const auto& sample : result.samples())
 		{
 			std::string name = sample.stack.empty() ? std::string(sample.wall ? "wall sample" : "cpu sample") : sample.stack.front();
-			next() << "{\"name\":" << json(name) << ",\"cat\":" << (sample.wall ? "\"wall\"" : "\"cpu\"") << ",\"ph\":\"i\",\"s\":\"t\",\"pid\":1,\"tid\":"
-				   << sample.tid << ",\"ts\":" << timestamp(sample.timeNanos) << ",\"args\":{\"stack\":";
+			next() << "{\"name\":" << json(name) << ",\"cat\":" << (sample.wall ? "\"wall\"" : "\"cpu\"")
+				   << ",\"ph\":\"i\",\"s\":\"t\",\"pid\":1,\"tid\":" << sample.tid << ",\"ts\":" << timestamp(sample.timeNanos)
+				   << ",\"args\":{\"stack\":";
 			jsonStack(out, sample.stack, options.stackDepth);
 			out << "}}";
 		}
@@ -188,4 +195,6 @@ int runTimeline(const Options& options)
 	return 0;
 }
 
-} } } // namespace asprof::jfr::cli
+} // namespace cli
+} // namespace jfr
+} // namespace asprof

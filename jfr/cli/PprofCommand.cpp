@@ -19,4 +19,6 @@ int runPprof(const Options& options)
 	return 0;
 }
 
-} } } // namespace asprof::jfr::cli
+} // namespace cli
+} // namespace jfr
+} // namespace asprof

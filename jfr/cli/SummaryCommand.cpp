@@ -46,7 +46,8 @@ void printText(const Summary& summary, std::ostream& out)
 	std::size_t width = 10;
 	for (const auto& event : summary.events) width = std::max(width, event.first.size());
 	out << "\n  " << std::left << std::setw(static_cast<int>(width)) << "event type" << std::right << std::setw(12) << "count"
-		<< std::setw(16) << "bytes" << "\n";
+		<< std::setw(16) << "bytes"
+		<< "\n";
 	// Most frequent first, as `jfr summary` does; equal counts by name.
 	std::vector<std::pair<std::string, Summary::EventType>> events(summary.events.begin(), summary.events.end());
 	std::stable_sort(events.begin(), events.end(), [](const auto& a, const auto& b) { return a.second.count > b.second.count; });
@@ -107,4 +108,6 @@ int runSummary(const Options& options, std::ostream& out)
 	return 0;
 }
 
-} } } // namespace asprof::jfr::cli
+} // namespace cli
+} // namespace jfr
+} // namespace asprof

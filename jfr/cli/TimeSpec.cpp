@@ -16,7 +16,8 @@ const std::int64_t ABSOLUTE_MS = 1500000000000LL; // the converter's cut between
 
 [[noreturn]] void bad(const std::string& option, const std::string& text)
 {
-	throw UsageError(option + " " + text + ": expected milliseconds (12000, -5000), a duration (30s, 500ms), "
+	throw UsageError(option + " " + text +
+		": expected milliseconds (12000, -5000), a duration (30s, 500ms), "
 		"HH:MM[:SS[.mmm]] or YYYY-MM-DDTHH:MM[:SS[.mmm]] (UTC)");
 }
 
@@ -80,4 +81,6 @@ std::int64_t resolveTime(const std::string& text, const std::string& option, std
 	return time.timestamp().epochMicroseconds() * 1000;
 }
 
-} } } // namespace asprof::jfr::cli
+} // namespace cli
+} // namespace jfr
+} // namespace asprof

@@ -54,4 +54,5 @@ std::int64_t Chunk::ticksToNanos(std::int64_t ticks) const
 	return _header.startNanos + static_cast<std::int64_t>(static_cast<double>(ticks - _header.startTicks) * nanosPerTick);
 }
 
-} } // namespace asprof::jfr
+} // namespace jfr
+} // namespace asprof

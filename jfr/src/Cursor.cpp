@@ -79,8 +79,10 @@ std::uint64_t Cursor::readVarlongSlow()
 
 std::uint64_t Cursor::readFixed(int bytes)
 {
-	if (_next + static_cast<std::size_t>(bytes) > _filled) refill(static_cast<std::size_t>(bytes));
-	else if (position() + static_cast<std::uint64_t>(bytes) > _limit) refill(static_cast<std::size_t>(bytes));
+	if (_next + static_cast<std::size_t>(bytes) > _filled)
+		refill(static_cast<std::size_t>(bytes));
+	else if (position() + static_cast<std::uint64_t>(bytes) > _limit)
+		refill(static_cast<std::size_t>(bytes));
 	std::uint64_t result = 0;
 	for (int i = 0; i < bytes; ++i) result = result << 8 | static_cast<std::uint8_t>(_buffer[_next + static_cast<std::size_t>(i)]);
 	_next += static_cast<std::size_t>(bytes);
@@ -122,8 +124,10 @@ void Cursor::skip(std::uint64_t length)
 {
 	if (length > remaining()) fail("skipping " + std::to_string(length) + " bytes runs past the end of its event or chunk");
 	std::uint64_t target = position() + length;
-	if (target <= _bufferStart + _filled) _next = static_cast<std::size_t>(target - _bufferStart);
-	else seek(target, _limit);
+	if (target <= _bufferStart + _filled)
+		_next = static_cast<std::size_t>(target - _bufferStart);
+	else
+		seek(target, _limit);
 }
 
 std::uint64_t Cursor::readCount(const char* what, std::uint64_t minBytesEach)
@@ -131,8 +135,11 @@ std::uint64_t Cursor::readCount(const char* what, std::uint64_t minBytesEach)
 	std::uint64_t at = position();
 	std::uint64_t count = readVarlong();
 	if (minBytesEach > 0 && count > remaining() / minBytesEach)
-		failAt(at, std::string("a count of ") + std::to_string(count) + " " + what + " cannot fit in the " + std::to_string(remaining()) + " bytes left");
+		failAt(at,
+			std::string("a count of ") + std::to_string(count) + " " + what + " cannot fit in the " + std::to_string(remaining()) +
+				" bytes left");
 	return count;
 }
 
-} } // namespace asprof::jfr
+} // namespace jfr
+} // namespace asprof

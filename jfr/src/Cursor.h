@@ -18,19 +18,19 @@
 namespace asprof {
 namespace jfr {
 
+/// Reads from [position, limit) of an Input through a buffer. Every read
+/// checks the limit first: bad input can only make it throw JfrError
+/// (naming the input, the chunk and the offset), never read past the
+/// limit or allocate more than the bytes that remain before it.
+/// compressed selects JFR's compressed integers (LEB128) or big-endian
+/// fixed-size ones, as the chunk header's features say.
 class Cursor
-	/// Reads from [position, limit) of an Input through a buffer. Every read
-	/// checks the limit first: bad input can only make it throw JfrError
-	/// (naming the input, the chunk and the offset), never read past the
-	/// limit or allocate more than the bytes that remain before it.
-	/// compressed selects JFR's compressed integers (LEB128) or big-endian
-	/// fixed-size ones, as the chunk header's features say.
 {
 public:
 	Cursor(const Input& input, int chunk, bool compressed);
 
+	/// Moves to position; reads may go up to limit (exclusive).
 	void seek(std::uint64_t position, std::uint64_t limit);
-		/// Moves to position; reads may go up to limit (exclusive).
 
 	std::uint64_t position() const
 	{
@@ -47,11 +47,11 @@ public:
 		return _limit - position();
 	}
 
+	/// A narrower (or wider, up to the chunk) limit at the same position.
 	void setLimit(std::uint64_t limit);
-		/// A narrower (or wider, up to the chunk) limit at the same position.
 
+	/// Throws JfrError at the current position.
 	[[noreturn]] void fail(const std::string& problem) const;
-		/// Throws JfrError at the current position.
 
 	[[noreturn]] void failAt(std::uint64_t offset, const std::string& problem) const;
 
@@ -61,9 +61,9 @@ public:
 		return static_cast<std::uint8_t>(_buffer[_next++]);
 	}
 
+	/// A compressed long (up to 9 bytes, the ninth taking 8 bits), or a
+	/// big-endian 8-byte long when integers are not compressed.
 	std::uint64_t readVarlong()
-		/// A compressed long (up to 9 bytes, the ninth taking 8 bits), or a
-		/// big-endian 8-byte long when integers are not compressed.
 	{
 		if (!_compressed) return readFixed(8);
 		// Fast path: decode what is buffered below the limit; only a varint
@@ -89,27 +89,27 @@ public:
 		return readVarlongSlow();
 	}
 
+	/// An int, short or char: compressed, or big-endian of fixedBytes.
 	std::uint64_t readInt(int fixedBytes)
-		/// An int, short or char: compressed, or big-endian of fixedBytes.
 	{
 		return _compressed ? readVarlong() : readFixed(fixedBytes);
 	}
 
+	/// A big-endian unsigned integer of 1 to 8 bytes.
 	std::uint64_t readFixed(int bytes);
-		/// A big-endian unsigned integer of 1 to 8 bytes.
 
 	float readFloat();
 	double readDouble();
 
+	/// Exactly length bytes (checked against the limit before allocating).
 	void readBytes(std::string& out, std::uint64_t length);
-		/// Exactly length bytes (checked against the limit before allocating).
 
 	void skip(std::uint64_t length);
 
+	/// A count that must fit in the bytes that remain (each element
+	/// taking at least minBytesEach): an absurd count is an error naming
+	/// what, never a huge allocation.
 	std::uint64_t readCount(const char* what, std::uint64_t minBytesEach = 1);
-		/// A count that must fit in the bytes that remain (each element
-		/// taking at least minBytesEach): an absurd count is an error naming
-		/// what, never a huge allocation.
 
 private:
 	void refill(std::size_t needed);
@@ -126,6 +126,7 @@ private:
 	std::uint64_t _inputSize = 0;
 };
 
-} } // namespace asprof::jfr
+} // namespace jfr
+} // namespace asprof
 
 #endif // Asprof_Jfr_Cursor_INCLUDED

@@ -52,9 +52,12 @@ void readUtf16(Cursor& cursor, std::string& out)
 			appendUtf8(out, 0xfffd);
 			pendingHigh = 0;
 		}
-		if (unit >= 0xd800 && unit <= 0xdbff) pendingHigh = unit;
-		else if (unit >= 0xdc00 && unit <= 0xdfff) appendUtf8(out, 0xfffd);
-		else appendUtf8(out, unit);
+		if (unit >= 0xd800 && unit <= 0xdbff)
+			pendingHigh = unit;
+		else if (unit >= 0xdc00 && unit <= 0xdfff)
+			appendUtf8(out, 0xfffd);
+		else
+			appendUtf8(out, unit);
 	}
 	if (pendingHigh != 0) appendUtf8(out, 0xfffd);
 }
@@ -199,4 +202,5 @@ void readField(Cursor& cursor, const Field& field, Value& out, int depth)
 	out.count = count;
 }
 
-} } // namespace asprof::jfr
+} // namespace jfr
+} // namespace asprof

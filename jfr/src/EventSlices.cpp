@@ -172,4 +172,5 @@ bool EventSlices::read(
 	return ended == end;
 }
 
-} } // namespace asprof::jfr
+} // namespace jfr
+} // namespace asprof

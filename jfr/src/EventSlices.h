@@ -21,66 +21,66 @@
 namespace asprof {
 namespace jfr {
 
+/// Events carry no marks to find them by, only their sizes: a slice
+/// after the first starts at the first offset past its share of the
+/// chunk from which a run of events reads plausibly, to the chunk's end
+/// or for RUN events. That is only a guess, checked afterwards: the
+/// slice before it reads on to the first event boundary past its share,
+/// and then (a patch, read after the threads are done) on until it meets
+/// one of the boundaries the slice met in its first EARLY_BYTES (a wrong
+/// guess falls into step with the true events within a few of them):
+/// what the slice read before that boundary does not count. Otherwise,
+/// on an error or
+/// an uncompressed chunk read() returns false: nothing of the slices
+/// counts, the caller reads the chunk as usual (and meets its errors
+/// there, with the usual messages).
 class EventSlices
-	/// Events carry no marks to find them by, only their sizes: a slice
-	/// after the first starts at the first offset past its share of the
-	/// chunk from which a run of events reads plausibly, to the chunk's end
-	/// or for RUN events. That is only a guess, checked afterwards: the
-	/// slice before it reads on to the first event boundary past its share,
-	/// and then (a patch, read after the threads are done) on until it meets
-	/// one of the boundaries the slice met in its first EARLY_BYTES (a wrong
-	/// guess falls into step with the true events within a few of them):
-	/// what the slice read before that boundary does not count. Otherwise,
-	/// on an error or
-	/// an uncompressed chunk read() returns false: nothing of the slices
-	/// counts, the caller reads the chunk as usual (and meets its errors
-	/// there, with the usual messages).
 {
 public:
 	static constexpr int RUN = 64;
 	static constexpr std::uint64_t EARLY_BYTES = 64 << 10;
 
+	/// What a slice met: the boundaries of its events in its first
+	/// EARLY_BYTES, ascending.
 	struct Slice
-		/// What a slice met: the boundaries of its events in its first
-		/// EARLY_BYTES, ascending.
 	{
 		std::vector<std::uint64_t> early;
 		bool patch = false; ///< read() reading on where this slice ended, up to the next one's events
 	};
 
+	/// Reads the slice's events from begin until the first event
+	/// boundary at or after stop (readEvents) and returns that boundary.
+	/// Runs on its own thread; throws to give up.
 	using ReadSlice = std::function<std::uint64_t(unsigned slice, std::uint64_t begin, std::uint64_t stop, Slice& met)>;
-		/// Reads the slice's events from begin until the first event
-		/// boundary at or after stop (readEvents) and returns that boundary.
-		/// Runs on its own thread; throws to give up.
 
-	static bool read(const Input& input, const Chunk& chunk, unsigned slices, const ReadSlice& readSlice,
-		std::vector<std::uint64_t>& validFrom);
-		/// Splits the chunk's events into this many slices, reads them at
-		/// once; true when together they read exactly the chunk's events,
-		/// each slice's from validFrom[slice] on.
+	/// Splits the chunk's events into this many slices, reads them at
+	/// once; true when together they read exactly the chunk's events,
+	/// each slice's from validFrom[slice] on.
+	static bool read(
+		const Input& input, const Chunk& chunk, unsigned slices, const ReadSlice& readSlice, std::vector<std::uint64_t>& validFrom);
 
+	/// Reads events from begin until the first boundary at or after
+	/// stop: those whose type id has a Type in wanted (each field one
+	/// compressed integer or a byte: Type::integersOnly) go to
+	/// sink(type, values, position) with their field values; the rest are passed
+	/// over. Straight from blocks of the input, no Cursor: throws
+	/// JfrError where the Reader would fail (and for an event over
+	/// BLOCK bytes).
 	template <class Sink>
 	static std::uint64_t readEvents(const Input& input, const ChunkHeader& header, std::uint64_t begin, std::uint64_t stop,
 		const std::vector<const Type*>& wanted, Slice& met, Sink&& sink);
-		/// Reads events from begin until the first boundary at or after
-		/// stop: those whose type id has a Type in wanted (each field one
-		/// compressed integer or a byte: Type::integersOnly) go to
-		/// sink(type, values, position) with their field values; the rest are passed
-		/// over. Straight from blocks of the input, no Cursor: throws
-		/// JfrError where the Reader would fail (and for an event over
-		/// BLOCK bytes).
 
 private:
 	static constexpr std::size_t BLOCK = 256 << 10;
 
+	/// The input's bytes in blocks, read on as a slice goes.
 	class Block
-		/// The input's bytes in blocks, read on as a slice goes.
 	{
 	public:
 		Block(const Input& input, const ChunkHeader& header);
 
+		/// The bytes [position, position + length), from the buffer if there.
 		const std::uint8_t* at(std::uint64_t position, std::uint64_t length)
-			/// The bytes [position, position + length), from the buffer if there.
 		{
 			if (position >= _start && position + length <= _start + _filled) return _bytes.data() + (position - _start);
 			return refill(position, length);
@@ -98,9 +98,9 @@ private:
 		std::uint64_t _filled = 0;
 	};
 
+	/// As Cursor::readVarlong: up to 9 bytes, the ninth taking 8 bits;
+	/// false when it runs past end.
 	static bool varlong(const std::uint8_t*& next, const std::uint8_t* end, std::uint64_t& value)
-		/// As Cursor::readVarlong: up to 9 bytes, the ninth taking 8 bits;
-		/// false when it runs past end.
 	{
 		std::uint64_t result = 0;
 		if (end - next >= 9)
@@ -181,6 +181,7 @@ std::uint64_t EventSlices::readEvents(const Input& input, const ChunkHeader& hea
 	return position;
 }
 
-} } // namespace asprof::jfr
+} // namespace jfr
+} // namespace asprof
 
 #endif // Asprof_Jfr_EventSlices_INCLUDED

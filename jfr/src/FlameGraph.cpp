@@ -41,8 +41,10 @@ std::uint32_t FlameGraph::child(std::uint32_t parent, std::uint32_t title, std::
 	// HashMap.computeIfAbsent grows its table before it looks the key up,
 	// found or not: the table size depends on every call, not just the size.
 	Node& parentNode = _nodes[parent];
-	if (parentNode.table == 0) parentNode.table = 16;
-	else if (parentNode.children.size() > parentNode.table * 3 / 4) parentNode.table *= 2;
+	if (parentNode.table == 0)
+		parentNode.table = 16;
+	else if (parentNode.children.size() > parentNode.table * 3 / 4)
+		parentNode.table *= 2;
 	std::uint64_t lookup = static_cast<std::uint64_t>(parent) << 32 | key;
 	auto found = _childIndex.find(lookup);
 	if (found != _childIndex.end()) return found->second;
@@ -74,9 +76,12 @@ void FlameGraph::add(const std::vector<const NamedFrame*>& stack, std::int64_t s
 		if (type == FrameType::INTERPRETED || type == FrameType::INLINED || type == FrameType::C1_COMPILED) type = FrameType::JIT_COMPILED;
 		node = child(node, title->second, type);
 		Node& folded = _nodes[node];
-		if (frame->type == FrameType::INTERPRETED) folded.interpreted = wrappingAdd(folded.interpreted, ticks);
-		else if (frame->type == FrameType::INLINED) folded.inlined = wrappingAdd(folded.inlined, ticks);
-		else if (frame->type == FrameType::C1_COMPILED) folded.c1 = wrappingAdd(folded.c1, ticks);
+		if (frame->type == FrameType::INTERPRETED)
+			folded.interpreted = wrappingAdd(folded.interpreted, ticks);
+		else if (frame->type == FrameType::INLINED)
+			folded.inlined = wrappingAdd(folded.inlined, ticks);
+		else if (frame->type == FrameType::C1_COMPILED)
+			folded.c1 = wrappingAdd(folded.c1, ticks);
 	}
 	_nodes[node].total = wrappingAdd(_nodes[node].total, ticks);
 	_nodes[node].self = wrappingAdd(_nodes[node].self, ticks);
@@ -100,8 +105,7 @@ std::vector<std::uint32_t> FlameGraph::orderedChildren(const Node& node) const
 	for (std::uint32_t index : node.children) hashes.push_back(keyOf(_nodes[index]));
 	std::vector<std::uint32_t> ordered;
 	ordered.reserve(node.children.size());
-	for (std::size_t position : java::computeIfAbsentOrder(hashes, node.table))
-		ordered.push_back(node.children[position]);
+	for (std::size_t position : java::computeIfAbsentOrder(hashes, node.table)) ordered.push_back(node.children[position]);
 	return ordered;
 }
 
@@ -150,4 +154,5 @@ int FlameGraph::depth() const
 	return _depth;
 }
 
-} } // namespace asprof::jfr
+} // namespace jfr
+} // namespace asprof

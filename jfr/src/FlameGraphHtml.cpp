@@ -14,8 +14,7 @@ namespace {
 class BufferedOutput
 {
 public:
-	explicit BufferedOutput(std::ostream& out):
-		_out(out)
+	explicit BufferedOutput(std::ostream& out): _out(out)
 	{
 	}
 
@@ -220,4 +219,5 @@ void writeFlameGraphHtml(const FlameGraph& graph, std::ostream& out, const std::
 	buffered.flush();
 }
 
-} } // namespace asprof::jfr
+} // namespace jfr
+} // namespace asprof

@@ -449,4 +449,5 @@ const char* const FlameGraphTemplate::SCRIPT = R"FG(</script>
 </html>
 )FG";
 
-} } // namespace asprof::jfr
+} // namespace jfr
+} // namespace asprof

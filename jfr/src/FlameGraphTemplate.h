@@ -10,16 +10,17 @@
 namespace asprof {
 namespace jfr {
 
+/// The page in three pieces, written in this order with the HTML-escaped
+/// title after HEAD and the JSON data (see FlameGraphHtml.h) after BODY.
+/// Nothing in them loads anything from elsewhere.
 struct FlameGraphTemplate
-	/// The page in three pieces, written in this order with the HTML-escaped
-	/// title after HEAD and the JSON data (see FlameGraphHtml.h) after BODY.
-	/// Nothing in them loads anything from elsewhere.
 {
 	static const char* const HEAD;   ///< up to the text of <title>
 	static const char* const BODY;   ///< style, controls, up to the data element's text
 	static const char* const SCRIPT; ///< closes the data element; the viewer's script
 };
 
-} } // namespace asprof::jfr
+} // namespace jfr
+} // namespace asprof
 
 #endif // Asprof_Jfr_FlameGraphTemplate_INCLUDED

@@ -22,12 +22,13 @@ bool isNativeFrame(const Chunk& chunk, std::uint8_t type)
 
 } // namespace
 
-std::size_t NamedFrameHash::operator () (const NamedFrame& frame) const
+std::size_t NamedFrameHash::operator()(const NamedFrame& frame) const
 {
-	return std::hash<std::string>()(frame.name) * 31 + std::hash<std::string>()(frame.library) * 7 + frame.type * 2u + (frame.thread ? 1u : 0u);
+	return std::hash<std::string>()(frame.name) * 31 + std::hash<std::string>()(frame.library) * 7 + frame.type * 2u +
+		(frame.thread ? 1u : 0u);
 }
 
-bool NamedFrameEqual::operator () (const NamedFrame& a, const NamedFrame& b) const
+bool NamedFrameEqual::operator()(const NamedFrame& a, const NamedFrame& b) const
 {
 	return a.type == b.type && a.thread == b.thread && a.name == b.name && a.library == b.library;
 }
@@ -64,9 +65,12 @@ const NamedFrame* FrameNamer::thread(const Chunk& chunk, std::int32_t tid)
 	NamedFrame frame;
 	frame.thread = true;
 	frame.type = FrameType::NATIVE;
-	if (name.empty()) frame.name = "[tid=" + std::to_string(tid) + "]";
-	else if (name.compare(0, 5, "[tid=") == 0) frame.name = name;
-	else frame.name = "[" + name + " tid=" + std::to_string(tid) + "]";
+	if (name.empty())
+		frame.name = "[tid=" + std::to_string(tid) + "]";
+	else if (name.compare(0, 5, "[tid=") == 0)
+		frame.name = name;
+	else
+		frame.name = "[" + name + " tid=" + std::to_string(tid) + "]";
 	return intern(std::move(frame));
 }
 
@@ -122,4 +126,5 @@ const NamedFrame* FrameNamer::method(const Chunk& chunk, std::uint64_t methodId,
 	return result;
 }
 
-} } // namespace asprof::jfr
+} // namespace jfr
+} // namespace asprof

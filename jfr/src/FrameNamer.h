@@ -19,31 +19,32 @@ namespace jfr {
 
 struct NamedFrameHash
 {
-	std::size_t operator () (const NamedFrame& frame) const;
+	std::size_t operator()(const NamedFrame& frame) const;
 };
 
 struct NamedFrameEqual
 {
-	bool operator () (const NamedFrame& a, const NamedFrame& b) const;
+	bool operator()(const NamedFrame& a, const NamedFrame& b) const;
 };
 
 using NamedFrameSet = std::unordered_set<NamedFrame, NamedFrameHash, NamedFrameEqual>;
 
+/// Interns NamedFrames (equal frames are one object for the namer's life)
+/// and names methods and threads of the chunk being read:
+/// JfrConverter.getMethodName (the name cached per chunk by method id,
+/// as there; the frame type is each frame's own) and getThreadName
+/// ("[name tid=N]").
 class FrameNamer
-	/// Interns NamedFrames (equal frames are one object for the namer's life)
-	/// and names methods and threads of the chunk being read:
-	/// JfrConverter.getMethodName (the name cached per chunk by method id,
-	/// as there; the frame type is each frame's own) and getThreadName
-	/// ("[name tid=N]").
 {
 public:
+	/// Forgets the previous chunk's method names (ids are per chunk).
 	void beginChunk();
-		/// Forgets the previous chunk's method names (ids are per chunk).
 
 	const NamedFrame* method(const Chunk& chunk, std::uint64_t methodId, std::uint8_t type);
 	const NamedFrame* thread(const Chunk& chunk, std::int32_t tid);
+
+	/// The thread's name (javaName, else osName), or empty.
 	static std::string threadName(const Chunk& chunk, std::int32_t tid);
-		/// The thread's name (javaName, else osName), or empty.
 
 	const NamedFrame* intern(NamedFrame frame);
 
@@ -53,6 +54,7 @@ private:
 	std::unordered_map<std::uint64_t, const NamedFrame*> _framesByMethodAndType;
 };
 
-} } // namespace asprof::jfr
+} // namespace jfr
+} // namespace asprof
 
 #endif // Asprof_Jfr_FrameNamer_INCLUDED

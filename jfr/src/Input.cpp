@@ -68,8 +68,9 @@ int copyStream(std::istream& in, const std::string& forInput, std::uint64_t limi
 			if (in.gcount() > 0) writeAll(fd, buffer.data(), static_cast<std::size_t>(in.gcount()), forInput);
 			copied += static_cast<std::uint64_t>(in.gcount());
 			if (copied > limit)
-				throw JfrError(forInput, 0, 0, "inflates to more than " + std::to_string(limit) + " bytes (" + std::to_string(limit / 64) +
-					"-odd times its compressed size): not read; unzip it first if it is a real recording");
+				throw JfrError(forInput, 0, 0,
+					"inflates to more than " + std::to_string(limit) + " bytes (" + std::to_string(limit / 64) +
+						"-odd times its compressed size): not read; unzip it first if it is a real recording");
 		}
 		if (in.bad()) throw JfrError(forInput, 0, 0, "cannot read it");
 	}
@@ -138,8 +139,9 @@ int inflateJfrEntry(int zipFd, const std::string& name, std::string& entryName)
 				}
 			}
 			if (jfrEntries != 1)
-				throw JfrError(name, 0, 0, jfrEntries == 0 ? "a zip without a .jfr entry (expected async_profiler_dump_0.jfr)"
-															: "a zip with several .jfr entries and no async_profiler_dump_0.jfr");
+				throw JfrError(name, 0, 0,
+					jfrEntries == 0 ? "a zip without a .jfr entry (expected async_profiler_dump_0.jfr)"
+									: "a zip with several .jfr entries and no async_profiler_dump_0.jfr");
 		}
 		entryName = entry->first;
 		stream.clear();
@@ -243,7 +245,7 @@ Input::Input(Input&& other) noexcept: _fd(other._fd), _name(std::move(other._nam
 	other._fd = -1;
 }
 
-Input& Input::operator = (Input&& other) noexcept
+Input& Input::operator=(Input&& other) noexcept
 {
 	if (this != &other)
 	{
@@ -286,4 +288,5 @@ std::size_t Input::read(std::uint64_t offset, void* buffer, std::size_t length) 
 	return done;
 }
 
-} } // namespace asprof::jfr
+} // namespace jfr
+} // namespace asprof

@@ -33,19 +33,19 @@ inline std::uint32_t spread(std::uint32_t hash)
 	return hash ^ (hash >> 16);
 }
 
+/// Long.hashCode()
 inline std::uint32_t longHash(std::uint64_t value)
-	/// Long.hashCode()
 {
 	return static_cast<std::uint32_t>(value ^ (value >> 32));
 }
 
+/// The iteration order of Integer keys added, in the given order, by
+/// computeIfAbsent() into a table now of capacity slots. It links a new
+/// key at the HEAD of its bucket, and grows the table before each call
+/// (found or not) when the size already exceeds 3/4 of it; a resize
+/// keeps the order within a bucket. So: bucket by bucket, each in
+/// reverse insertion order.
 inline std::vector<std::size_t> computeIfAbsentOrder(const std::vector<std::uint32_t>& hashes, std::size_t capacity)
-	/// The iteration order of Integer keys added, in the given order, by
-	/// computeIfAbsent() into a table now of capacity slots. It links a new
-	/// key at the HEAD of its bucket, and grows the table before each call
-	/// (found or not) when the size already exceeds 3/4 of it; a resize
-	/// keeps the order within a bucket. So: bucket by bucket, each in
-	/// reverse insertion order.
 {
 	std::vector<std::size_t> order(hashes.size());
 	std::iota(order.begin(), order.end(), std::size_t(0));
@@ -58,9 +58,9 @@ inline std::vector<std::size_t> computeIfAbsentOrder(const std::vector<std::uint
 	return order;
 }
 
+/// HashMap<Long, Value> with put (replacing in place) and remove.
 template <class Value>
 class LongHashMap
-	/// HashMap<Long, Value> with put (replacing in place) and remove.
 {
 public:
 	void put(std::uint64_t key, const Value& value)
@@ -132,10 +132,10 @@ private:
 	std::size_t _size = 0;
 };
 
+/// EventAggregator: open addressing from 1024 slots, linear probing,
+/// doubling when more than half full; forEach() in slot order.
 template <class Key>
 class Aggregator
-	/// EventAggregator: open addressing from 1024 slots, linear probing,
-	/// doubling when more than half full; forEach() in slot order.
 {
 public:
 	struct Slot
@@ -222,6 +222,8 @@ private:
 	std::size_t _size = 0;
 };
 
-} } } // namespace asprof::jfr::java
+} // namespace java
+} // namespace jfr
+} // namespace asprof
 
 #endif // Asprof_Jfr_JavaOrder_INCLUDED

@@ -27,7 +27,7 @@ JfrError::JfrError(const JfrError& other) = default;
 
 JfrError::~JfrError() noexcept = default;
 
-JfrError& JfrError::operator = (const JfrError& other) = default;
+JfrError& JfrError::operator=(const JfrError& other) = default;
 
 const char* JfrError::name() const noexcept
 {
@@ -69,4 +69,5 @@ const std::string& JfrError::problem() const
 	return _problem;
 }
 
-} } // namespace asprof::jfr
+} // namespace jfr
+} // namespace asprof

@@ -207,8 +207,7 @@ void LeakMatcher::growForPeak(std::size_t sizeBefore, std::size_t sizeAfter)
 	for (std::size_t slice = 0; slice < replayed.size(); ++slice)
 	{
 		std::size_t most = size + slices.puts[slice];
-		if (!replayed[slice])
-			_capacity = capacityFor(most);
+		if (!replayed[slice]) _capacity = capacityFor(most);
 		for (; replayed[slice] && change != replay.end() && slices.of(change->time) == slice; ++change)
 		{
 			if (change->delta < 0)
@@ -290,4 +289,5 @@ void LeakMatcher::clear()
 	_rank = 0;
 }
 
-} } // namespace asprof::jfr
+} // namespace jfr
+} // namespace asprof

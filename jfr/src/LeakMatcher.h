@@ -17,35 +17,37 @@
 namespace asprof {
 namespace jfr {
 
+/// The same as async-profiler's MallocLeakAggregator: per chunk, its
+/// events sorted by time (stably: equal times in file order) replayed
+/// into a HashMap<Long, MallocEvent>, a malloc putting its address (a
+/// live one replaced in place), a free or an empty malloc removing it;
+/// forEachLive() visits the map in HashMap order. But a chunk's mallocs are
+/// given first (addMalloc, then endMallocs), then its frees (addFree,
+/// then endChunk): each free is matched at once to the malloc just
+/// before it at its address, and dropped. The map's iteration order is
+/// kept as (bucket, put order), its capacity from the largest size the
+/// replay reaches. Memory: the chunk's mallocs and the live map; a free
+/// costs nothing.
+///
+/// Events are ordered by (time, offset): offset is the event's position
+/// in its chunk, which must be under 4 GiB.
 class LeakMatcher
-	/// The same as async-profiler's MallocLeakAggregator: per chunk, its
-	/// events sorted by time (stably: equal times in file order) replayed
-	/// into a HashMap<Long, MallocEvent>, a malloc putting its address (a
-	/// live one replaced in place), a free or an empty malloc removing it;
-	/// forEachLive() visits the map in HashMap order. But a chunk's mallocs are
-	/// given first (addMalloc, then endMallocs), then its frees (addFree,
-	/// then endChunk): each free is matched at once to the malloc just
-	/// before it at its address, and dropped. The map's iteration order is
-	/// kept as (bucket, put order), its capacity from the largest size the
-	/// replay reaches. Memory: the chunk's mallocs and the live map; a free
-	/// costs nothing.
-	///
-	/// Events are ordered by (time, offset): offset is the event's position
-	/// in its chunk, which must be under 4 GiB.
 {
 public:
+	/// Room for this many of the next chunk's mallocs (a guess, never a limit).
 	void reserve(std::size_t mallocs);
-		/// Room for this many of the next chunk's mallocs (a guess, never a limit).
+
+	/// site: the caller's index for the stack (and thread) of the malloc.
+	/// A size of 0 or less removes, as a free does.
 	void addMalloc(std::uint64_t address, std::int64_t time, std::uint32_t offset, std::int64_t size, std::uint32_t site);
-		/// site: the caller's index for the stack (and thread) of the malloc.
-		/// A size of 0 or less removes, as a free does.
 	void endMallocs();
 	void addFree(std::uint64_t address, std::int64_t time, std::uint32_t offset);
-	void endChunk();
-		/// Settles the chunk into the live map.
 
+	/// Settles the chunk into the live map.
+	void endChunk();
+
+	/// The live allocations made at or before cutoff, in HashMap order.
 	void forEachLive(std::int64_t cutoff, const std::function<void(std::uint32_t site, std::int64_t size)>& visitor) const;
-		/// The live allocations made at or before cutoff, in HashMap order.
 	void clear();
 
 private:
@@ -55,13 +57,13 @@ private:
 		std::uint32_t offset = 0;
 		std::int32_t delta = 0; ///< growForPeak: +1 a put, -1 a removal
 
-		bool operator < (const Key& other) const
+		bool operator<(const Key& other) const
 		{
 			return time != other.time ? time < other.time : offset < other.offset;
 		}
 	};
+	/// 48 bytes: the keys' parts side by side.
 	struct Malloc
-		/// 48 bytes: the keys' parts side by side.
 	{
 		std::uint64_t address = 0;
 		std::int64_t time = 0;
@@ -96,8 +98,8 @@ private:
 		Live live;
 	};
 
+	/// The chunk's puts and removals counted per slice of its time span.
 	struct Slices
-		/// The chunk's puts and removals counted per slice of its time span.
 	{
 		Slices(const LeakMatcher& matcher, std::size_t count);
 		std::size_t of(std::int64_t time) const;
@@ -115,17 +117,18 @@ private:
 	template <class Visitor>
 	void forEachChange(Visitor visitor) const;
 
-	std::vector<Malloc> _mallocs;                        ///< per chunk; by address, then key, after endMallocs()
-	std::vector<std::uint64_t> _runAddresses;           ///< per chunk: the addresses of _mallocs, once each
-	std::vector<std::uint32_t> _runStarts;              ///< per chunk: where each address's mallocs start; then the end
-	std::vector<std::uint32_t> _runCursors;             ///< per chunk: where each address's last free was looked up
-	std::vector<Malloc> _removals;                      ///< per chunk: empty mallocs, matched as frees
-	std::unordered_map<std::uint64_t, Key> _freedLive;  ///< per chunk: live before it, freed before its mallocs there
+	std::vector<Malloc> _mallocs;                      ///< per chunk; by address, then key, after endMallocs()
+	std::vector<std::uint64_t> _runAddresses;          ///< per chunk: the addresses of _mallocs, once each
+	std::vector<std::uint32_t> _runStarts;             ///< per chunk: where each address's mallocs start; then the end
+	std::vector<std::uint32_t> _runCursors;            ///< per chunk: where each address's last free was looked up
+	std::vector<Malloc> _removals;                     ///< per chunk: empty mallocs, matched as frees
+	std::unordered_map<std::uint64_t, Key> _freedLive; ///< per chunk: live before it, freed before its mallocs there
 	std::unordered_map<std::uint64_t, Live> _live;
 	std::uint64_t _rank = 0;
 	std::size_t _capacity = 16;
 };
 
-} } // namespace asprof::jfr
+} // namespace jfr
+} // namespace asprof
 
 #endif // Asprof_Jfr_LeakMatcher_INCLUDED

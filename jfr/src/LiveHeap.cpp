@@ -33,8 +33,7 @@ struct LiveAllocation
 
 struct LiveHeap::Impl
 {
-	explicit Impl(std::size_t cap):
-		maxAllocations(cap)
+	explicit Impl(std::size_t cap): maxAllocations(cap)
 	{
 	}
 
@@ -166,8 +165,7 @@ struct LiveHeap::Impl
 	}
 };
 
-LiveHeap::LiveHeap(std::size_t maxAllocations):
-	_impl(new Impl(maxAllocations))
+LiveHeap::LiveHeap(std::size_t maxAllocations): _impl(new Impl(maxAllocations))
 {
 }
 
@@ -225,5 +223,5 @@ void LiveHeap::clear()
 	_impl->samplingInterval = 0;
 }
 
-}
-} // namespace asprof::jfr
+} // namespace jfr
+} // namespace asprof

@@ -31,7 +31,8 @@ const std::string& stringAt(Cursor& cursor, const std::vector<std::string>& stri
 	std::uint64_t at = cursor.position();
 	std::uint64_t index = cursor.readVarlong();
 	if (index >= strings.size())
-		cursor.failAt(at, "metadata string index " + std::to_string(index) + " out of range (" + std::to_string(strings.size()) + " strings)");
+		cursor.failAt(
+			at, "metadata string index " + std::to_string(index) + " out of range (" + std::to_string(strings.size()) + " strings)");
 	return strings[static_cast<std::size_t>(index)];
 }
 
@@ -78,9 +79,9 @@ std::uint64_t parseId(Cursor& cursor, std::uint64_t at, const std::string& text,
 Field::Encoding primitiveEncoding(const std::string& name, bool& found)
 {
 	static const std::pair<const char*, Field::Encoding> PRIMITIVES[] = {{"boolean", Field::Encoding::Boolean},
-		{"byte", Field::Encoding::Byte}, {"char", Field::Encoding::Short}, {"short", Field::Encoding::Short},
-		{"int", Field::Encoding::Int}, {"long", Field::Encoding::Long}, {"float", Field::Encoding::Float},
-		{"double", Field::Encoding::Double}, {"java.lang.String", Field::Encoding::String}};
+		{"byte", Field::Encoding::Byte}, {"char", Field::Encoding::Short}, {"short", Field::Encoding::Short}, {"int", Field::Encoding::Int},
+		{"long", Field::Encoding::Long}, {"float", Field::Encoding::Float}, {"double", Field::Encoding::Double},
+		{"java.lang.String", Field::Encoding::String}};
 	for (const auto& primitive : PRIMITIVES)
 	{
 		if (name == primitive.first)
@@ -162,13 +163,14 @@ const Type& Metadata::synthetic(std::uint64_t id, const std::string& name)
 Metadata Metadata::read(Cursor& cursor)
 {
 	std::uint64_t eventStart = cursor.position();
-	cursor.readInt(4); // size, checked by the caller
+	cursor.readInt(4);    // size, checked by the caller
 	cursor.readVarlong(); // type 0
 	cursor.readVarlong(); // start time
 	cursor.readVarlong(); // duration
 	cursor.readVarlong(); // metadata id
 	std::uint64_t stringCount = cursor.readCount("metadata strings");
-	if (stringCount > MAX_STRINGS) cursor.fail("metadata with " + std::to_string(stringCount) + " strings (at most " + std::to_string(MAX_STRINGS) + ")");
+	if (stringCount > MAX_STRINGS)
+		cursor.fail("metadata with " + std::to_string(stringCount) + " strings (at most " + std::to_string(MAX_STRINGS) + ")");
 	std::vector<std::string> strings;
 	Value text;
 	for (std::uint64_t i = 0; i < stringCount; ++i)
@@ -201,7 +203,8 @@ Metadata Metadata::read(Cursor& cursor)
 				field.array = child.attribute("dimension", "0") == "1";
 				type->fields.push_back(std::move(field));
 			}
-			if (metadata._byId.count(type->id)) cursor.failAt(eventStart, "metadata: class id " + std::to_string(type->id) + " declared twice");
+			if (metadata._byId.count(type->id))
+				cursor.failAt(eventStart, "metadata: class id " + std::to_string(type->id) + " declared twice");
 			metadata._byId[type->id] = type.get();
 			metadata._byName[type->name] = type.get();
 			metadata._types.push_back(std::move(type));
@@ -217,7 +220,8 @@ Metadata Metadata::read(Cursor& cursor)
 		{
 			field.type = metadata.byId(field.typeId);
 			if (!field.type)
-				cursor.failAt(eventStart, "metadata: field " + type->name + "." + field.name + " has the undeclared type id " + std::to_string(field.typeId));
+				cursor.failAt(eventStart,
+					"metadata: field " + type->name + "." + field.name + " has the undeclared type id " + std::to_string(field.typeId));
 			bool primitive = false;
 			Field::Encoding encoding = primitiveEncoding(field.type->name, primitive);
 			field.encoding = field.constantPool ? Field::Encoding::Reference : encoding;
@@ -233,9 +237,8 @@ Metadata Metadata::read(Cursor& cursor)
 		for (const auto& type : metadata._types)
 		{
 			if (empty.count(type.get())) continue;
-			bool takesNoBytes = std::all_of(type->fields.begin(), type->fields.end(), [&](const Field& field) {
-				return field.encoding == Field::Encoding::Struct && !field.array && empty.count(field.type);
-			});
+			bool takesNoBytes = std::all_of(type->fields.begin(), type->fields.end(),
+				[&](const Field& field) { return field.encoding == Field::Encoding::Struct && !field.array && empty.count(field.type); });
 			if (takesNoBytes)
 			{
 				empty.insert(type.get());
@@ -246,11 +249,14 @@ Metadata Metadata::read(Cursor& cursor)
 	for (const auto& type : metadata._types)
 	{
 		if (type->fields.size() > MAX_FIELDS)
-			cursor.failAt(eventStart, "metadata: type " + type->name + " has " + std::to_string(type->fields.size()) + " fields (at most " + std::to_string(MAX_FIELDS) + ")");
+			cursor.failAt(eventStart,
+				"metadata: type " + type->name + " has " + std::to_string(type->fields.size()) + " fields (at most " +
+					std::to_string(MAX_FIELDS) + ")");
 		for (const auto& field : type->fields)
 		{
 			if (field.encoding == Field::Encoding::Struct && empty.count(field.type))
-				cursor.failAt(eventStart, "metadata: field " + type->name + "." + field.name + " is a struct that takes no bytes (" + field.type->name + ")");
+				cursor.failAt(eventStart,
+					"metadata: field " + type->name + "." + field.name + " is a struct that takes no bytes (" + field.type->name + ")");
 		}
 	}
 	for (auto& type : metadata._types)
@@ -269,4 +275,5 @@ Metadata Metadata::read(Cursor& cursor)
 	return metadata;
 }
 
-} } // namespace asprof::jfr
+} // namespace jfr
+} // namespace asprof

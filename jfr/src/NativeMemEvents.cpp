@@ -14,8 +14,7 @@ const std::uint64_t MAX_SIZE = std::uint64_t(1) << 48;
 
 } // namespace
 
-NativeMemEvents::NativeMemEvents(std::function<bool(std::uint64_t)> liveBefore):
-	_liveBefore(std::move(liveBefore))
+NativeMemEvents::NativeMemEvents(std::function<bool(std::uint64_t)> liveBefore): _liveBefore(std::move(liveBefore))
 {
 }
 
@@ -233,5 +232,5 @@ std::int64_t NativeMemEvents::endNanos() const
 	return _endNanos;
 }
 
-}
-} // namespace asprof::jfr
+} // namespace jfr
+} // namespace asprof

@@ -128,7 +128,8 @@ struct PollCatch::Impl
 		std::vector<std::uint64_t> mostCount(chunkPolls.size(), 0);
 		std::vector<std::uint64_t> counts(chunkPolls.size(), 0);
 		std::vector<std::int64_t> owner(chunkSamples.size(), -1);
-		std::stable_sort(chunkSamples.begin(), chunkSamples.end(), [](const RawSample& a, const RawSample& b) { return a.ticks < b.ticks; });
+		std::stable_sort(
+			chunkSamples.begin(), chunkSamples.end(), [](const RawSample& a, const RawSample& b) { return a.ticks < b.ticks; });
 		for (std::size_t s = 0; s < chunkSamples.size(); ++s)
 		{
 			const RawSample& sample = chunkSamples[s];
@@ -137,8 +138,9 @@ struct PollCatch::Impl
 			std::size_t begin = thread->second.first;
 			std::size_t end = thread->second.second;
 			// The last poll starting at or before the sample, then back while one could still contain it.
-			auto upper = std::upper_bound(order.begin() + static_cast<std::ptrdiff_t>(begin), order.begin() + static_cast<std::ptrdiff_t>(end),
-				sample.ticks, [&](std::uint64_t ticks, std::size_t index) { return ticks < chunkPolls[index].before; });
+			auto upper =
+				std::upper_bound(order.begin() + static_cast<std::ptrdiff_t>(begin), order.begin() + static_cast<std::ptrdiff_t>(end),
+					sample.ticks, [&](std::uint64_t ticks, std::size_t index) { return ticks < chunkPolls[index].before; });
 			for (std::size_t j = static_cast<std::size_t>(upper - order.begin()); j > begin && maxAfter[j - 1] >= sample.ticks; --j)
 			{
 				std::size_t poll = order[j - 1];
@@ -157,7 +159,8 @@ struct PollCatch::Impl
 		// The chunk's polls into the result, by start; then its samples.
 		std::vector<std::size_t> byStart(chunkPolls.size());
 		for (std::size_t i = 0; i < byStart.size(); ++i) byStart[i] = i;
-		std::stable_sort(byStart.begin(), byStart.end(), [&](std::size_t a, std::size_t b) { return chunkPolls[a].before < chunkPolls[b].before; });
+		std::stable_sort(
+			byStart.begin(), byStart.end(), [&](std::size_t a, std::size_t b) { return chunkPolls[a].before < chunkPolls[b].before; });
 		std::vector<std::int64_t> globalIndex(chunkPolls.size());
 		const double nanosPerTick = 1e9 / static_cast<double>(chunk.header().ticksPerSecond);
 		for (std::size_t index : byStart)
@@ -207,10 +210,14 @@ void PollCatch::beginChunk(const Chunk&)
 bool PollCatch::wants(const Chunk&, const Type& type)
 {
 	Fields fields;
-	if (type.name == "profiler.UserEvent") fields.kind = Fields::Kind::UserEvent;
-	else if (type.name == "jdk.ExecutionSample") fields.kind = Fields::Kind::Sample;
-	else if (type.name == "profiler.WallClockSample") fields.kind = Fields::Kind::WallSample;
-	else return false;
+	if (type.name == "profiler.UserEvent")
+		fields.kind = Fields::Kind::UserEvent;
+	else if (type.name == "jdk.ExecutionSample")
+		fields.kind = Fields::Kind::Sample;
+	else if (type.name == "profiler.WallClockSample")
+		fields.kind = Fields::Kind::WallSample;
+	else
+		return false;
 	fields.time = type.fieldIndex("startTime");
 	fields.thread = type.fieldIndex(fields.kind == Fields::Kind::UserEvent ? "eventThread" : "sampledThread");
 	fields.stack = type.fieldIndex("stackTrace");
@@ -227,7 +234,8 @@ void PollCatch::event(const Chunk& chunk, const Event& event)
 	auto tid = static_cast<std::int64_t>(event.value(fields.thread).integer);
 	if (fields.kind != Fields::Kind::UserEvent)
 	{
-		impl.chunkSamples.push_back(RawSample{tid, event.value(fields.time).integer, event.value(fields.stack).integer, fields.kind == Fields::Kind::WallSample});
+		impl.chunkSamples.push_back(
+			RawSample{tid, event.value(fields.time).integer, event.value(fields.stack).integer, fields.kind == Fields::Kind::WallSample});
 		return;
 	}
 	if (nameOf(chunk, event.type(), fields.type, event.value(fields.type)) != EVENT_TYPE) return;
@@ -268,4 +276,5 @@ std::uint64_t PollCatch::malformed() const
 	return _impl->malformed;
 }
 
-} } // namespace asprof::jfr
+} // namespace jfr
+} // namespace asprof

@@ -21,7 +21,10 @@ class PprofFeed: public RecordingVisitor
 {
 public:
 	PprofFeed(const CollectOptions& options, PprofWriter::Kind kind, std::vector<std::string>* warnings):
-		writer(kind), collector(options, writer), _kind(kind), _warnings(warnings)
+		writer(kind),
+		collector(options, writer),
+		_kind(kind),
+		_warnings(warnings)
 	{
 	}
 
@@ -196,7 +199,8 @@ const char* kindName(PprofWriter::Kind kind)
 	}
 }
 
-PprofProfile convertToPprof(const std::vector<const Input*>& inputs, const CollectOptions& options, std::vector<std::string>* warnings, bool gzip)
+PprofProfile convertToPprof(
+	const std::vector<const Input*>& inputs, const CollectOptions& options, std::vector<std::string>* warnings, bool gzip)
 {
 	PprofFeed feed(options, kindOf(options), warnings);
 	for (const auto* input : inputs) readInto(*input, feed, warnings);
@@ -210,8 +214,8 @@ std::vector<PprofProfile> convertEachEvent(const Input& recording, std::vector<s
 	wall.event = CollectOptions::Event::Wall;
 	CollectOptions alloc;
 	alloc.event = CollectOptions::Event::NativeMem;
-	PprofFeed feeds[3] = {{cpu, PprofWriter::Kind::Cpu, warnings}, {wall, PprofWriter::Kind::Wall, warnings},
-		{alloc, PprofWriter::Kind::Alloc, warnings}};
+	PprofFeed feeds[3] = {
+		{cpu, PprofWriter::Kind::Cpu, warnings}, {wall, PprofWriter::Kind::Wall, warnings}, {alloc, PprofWriter::Kind::Alloc, warnings}};
 	FanOut fanOut({&feeds[0], &feeds[1], &feeds[2]});
 	readInto(recording, fanOut, warnings);
 	std::vector<PprofProfile> profiles;
@@ -225,4 +229,5 @@ std::vector<PprofProfile> convertEachEvent(const Input& recording, std::vector<s
 	return profiles;
 }
 
-} } // namespace asprof::jfr
+} // namespace jfr
+} // namespace asprof

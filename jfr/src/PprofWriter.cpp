@@ -13,37 +13,29 @@ const char* const KERNEL_MAPPING = "[kernel.kallsyms]";
 const char* const COMMENT = "produced by asprof-jfr from an async-profiler recording";
 
 // profile.proto field numbers.
-namespace ProfileField
-{
+namespace ProfileField {
 const std::uint32_t SAMPLE_TYPE = 1, SAMPLE = 2, MAPPING = 3, LOCATION = 4, FUNCTION = 5, STRING_TABLE = 6, TIME_NANOS = 9,
 					DURATION_NANOS = 10, PERIOD_TYPE = 11, PERIOD = 12, COMMENT = 13, DEFAULT_SAMPLE_TYPE = 14;
 }
-namespace ValueTypeField
-{
+namespace ValueTypeField {
 const std::uint32_t TYPE = 1, UNIT = 2;
 }
-namespace SampleField
-{
+namespace SampleField {
 const std::uint32_t LOCATION_ID = 1, VALUE = 2, LABEL = 3;
 }
-namespace LabelField
-{
+namespace LabelField {
 const std::uint32_t KEY = 1, STR = 2;
 }
-namespace MappingField
-{
+namespace MappingField {
 const std::uint32_t ID = 1, FILENAME = 5, HAS_FUNCTIONS = 7;
 }
-namespace LocationField
-{
+namespace LocationField {
 const std::uint32_t ID = 1, MAPPING_ID = 2, LINE = 4;
 }
-namespace LineField
-{
+namespace LineField {
 const std::uint32_t FUNCTION_ID = 1;
 }
-namespace FunctionField
-{
+namespace FunctionField {
 const std::uint32_t ID = 1, NAME = 2, SYSTEM_NAME = 3, FILENAME = 4;
 }
 
@@ -169,7 +161,8 @@ void PprofWriter::merge(const std::vector<const NamedFrame*>& stack, const std::
 	}
 	Sample& merged = _samples[found->second];
 	for (std::size_t i = 0; i < 4; ++i)
-		if (__builtin_add_overflow(merged.values[i], values[i], &merged.values[i])) merged.values[i] = std::numeric_limits<std::int64_t>::max();
+		if (__builtin_add_overflow(merged.values[i], values[i], &merged.values[i]))
+			merged.values[i] = std::numeric_limits<std::int64_t>::max();
 }
 
 std::int64_t PprofWriter::total(int index) const
@@ -191,7 +184,8 @@ void PprofWriter::write(std::ostream& out, bool gzip) const
 		vt.varint(ValueTypeField::UNIT, static_cast<std::uint64_t>(_stringIndex.at(unit)));
 		return vt;
 	};
-	for (std::size_t i = 0; i < names.count; ++i) profile.message(ProfileField::SAMPLE_TYPE, valueType(names.text[2 * i], names.text[2 * i + 1]));
+	for (std::size_t i = 0; i < names.count; ++i)
+		profile.message(ProfileField::SAMPLE_TYPE, valueType(names.text[2 * i], names.text[2 * i + 1]));
 	std::int64_t threadKey = _stringIndex.at("thread");
 	for (const auto& sample : _samples)
 	{
@@ -264,4 +258,5 @@ void PprofWriter::write(std::ostream& out, bool gzip) const
 	deflater.close();
 }
 
-} } // namespace asprof::jfr
+} // namespace jfr
+} // namespace asprof

@@ -15,27 +15,27 @@
 namespace asprof {
 namespace jfr {
 
+/// Appends protobuf fields to a byte string. Nested messages are
+/// written into their own ProtoWriter and added with message().
 class ProtoWriter
-	/// Appends protobuf fields to a byte string. Nested messages are
-	/// written into their own ProtoWriter and added with message().
 {
 public:
+	/// Wire type 0 (int64, uint64, bool); zero values are written too
+	/// only when the caller calls this (proto3 leaves them out).
 	void varint(std::uint32_t field, std::uint64_t value)
-		/// Wire type 0 (int64, uint64, bool); zero values are written too
-		/// only when the caller calls this (proto3 leaves them out).
 	{
 		tag(field, 0);
 		raw(value);
 	}
 
+	/// int64: two's complement as a varint (10 bytes when negative).
 	void signedVarint(std::uint32_t field, std::int64_t value)
-		/// int64: two's complement as a varint (10 bytes when negative).
 	{
 		varint(field, static_cast<std::uint64_t>(value));
 	}
 
+	/// Wire type 2: a string or bytes.
 	void bytes(std::uint32_t field, const std::string& data)
-		/// Wire type 2: a string or bytes.
 	{
 		tag(field, 2);
 		raw(data.size());
@@ -47,8 +47,8 @@ public:
 		bytes(field, nested._data);
 	}
 
+	/// A packed repeated varint field (nothing when values is empty).
 	void packed(std::uint32_t field, const std::vector<std::uint64_t>& values)
-		/// A packed repeated varint field (nothing when values is empty).
 	{
 		if (values.empty()) return;
 		std::string payload;
@@ -90,6 +90,7 @@ private:
 	std::string _data;
 };
 
-} } // namespace asprof::jfr
+} // namespace jfr
+} // namespace asprof
 
 #endif // Asprof_Jfr_ProtoWriter_INCLUDED

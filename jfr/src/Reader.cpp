@@ -27,8 +27,10 @@ ChunkHeader readHeader(const Input& input, std::uint64_t offset, int index, bool
 	unsigned char raw[ChunkHeader::SIZE];
 	std::size_t got = input.read(offset, raw, sizeof(raw));
 	if (got < 4 || std::memcmp(raw, MAGIC, 4) != 0)
-		throw JfrError(input.name(), index, offset, index == 1 ? "not a JFR file (no FLR magic)" : "no chunk header (FLR magic) where the previous chunk ends");
-	if (got < sizeof(raw)) throw JfrError(input.name(), index, offset, "the chunk header is cut short (" + std::to_string(got) + " of 68 bytes)");
+		throw JfrError(input.name(), index, offset,
+			index == 1 ? "not a JFR file (no FLR magic)" : "no chunk header (FLR magic) where the previous chunk ends");
+	if (got < sizeof(raw))
+		throw JfrError(input.name(), index, offset, "the chunk header is cut short (" + std::to_string(got) + " of 68 bytes)");
 	ChunkHeader header;
 	header.index = index;
 	header.offset = offset;
@@ -45,9 +47,11 @@ ChunkHeader readHeader(const Input& input, std::uint64_t offset, int index, bool
 
 	auto fail = [&](const std::string& problem) { throw JfrError(input.name(), index, offset, problem); };
 	if (header.major != 2)
-		fail("JFR version " + std::to_string(header.major) + "." + std::to_string(header.minor) + " is not supported (only 2.x, as async-profiler writes)");
+		fail("JFR version " + std::to_string(header.major) + "." + std::to_string(header.minor) +
+			" is not supported (only 2.x, as async-profiler writes)");
 	// Only what looks like a chunk being written (a valid version) may be left out.
-	if (unfinishedAllowed && index > 1 && (header.size > input.size() - offset || header.constantPoolOffset == 0 || header.metadataOffset == 0))
+	if (unfinishedAllowed && index > 1 &&
+		(header.size > input.size() - offset || header.constantPoolOffset == 0 || header.metadataOffset == 0))
 	{
 		header.size = 0; // the caller stops here
 		return header;
@@ -117,10 +121,14 @@ void readStackTraces(Cursor& cursor, const Type& type, std::uint64_t count, std:
 				{
 					readField(cursor, frameType.fields[k], value, 1);
 					int index = static_cast<int>(k);
-					if (index == methodIndex) frame.method = value.integer;
-					else if (index == lineIndex) frame.line = static_cast<std::int32_t>(value.integer);
-					else if (index == bciIndex) frame.bytecodeIndex = static_cast<std::int32_t>(value.integer);
-					else if (index == typeIndex) frame.type = value.integer;
+					if (index == methodIndex)
+						frame.method = value.integer;
+					else if (index == lineIndex)
+						frame.line = static_cast<std::int32_t>(value.integer);
+					else if (index == bciIndex)
+						frame.bytecodeIndex = static_cast<std::int32_t>(value.integer);
+					else if (index == typeIndex)
+						frame.type = value.integer;
 				}
 				trace.frames.push_back(frame);
 			}
@@ -149,7 +157,8 @@ void readStringPool(Cursor& cursor, const Type& type, std::uint64_t count, std::
 	}
 }
 
-void readPool(Cursor& cursor, const Type& type, std::unordered_map<std::uint64_t, std::unordered_map<std::uint64_t, ConstantPools::Entry>>& generic,
+void readPool(Cursor& cursor, const Type& type,
+	std::unordered_map<std::uint64_t, std::unordered_map<std::uint64_t, ConstantPools::Entry>>& generic,
 	std::unordered_map<std::uint64_t, StackTrace>& stackTraces, std::unordered_map<std::uint64_t, std::string>& symbols,
 	std::unordered_map<std::uint64_t, std::string>& strings)
 {
@@ -224,7 +233,8 @@ void Reader::read(RecordingVisitor& visitor)
 		ChunkHeader header = readHeader(_input, offset, index, _allowUnfinishedLastChunk);
 		if (header.size == 0)
 		{
-			_unfinished = JfrError(_input.name(), index, offset, "an unfinished chunk (a recording still being written, or cut short): left out");
+			_unfinished =
+				JfrError(_input.name(), index, offset, "an unfinished chunk (a recording still being written, or cut short): left out");
 			return;
 		}
 		readChunkAt(offset, index, visitor);
@@ -265,7 +275,8 @@ void Reader::readChunkAt(std::uint64_t offset, int index, RecordingVisitor& visi
 	std::uint64_t type = 0;
 	cursor.seek(offset + header.metadataOffset, chunkEnd);
 	std::uint64_t size = readEventHeader(cursor, chunkEnd, type);
-	if (type != METADATA_EVENT) cursor.failAt(offset + header.metadataOffset, "no metadata event at the metadata offset (type " + std::to_string(type) + ")");
+	if (type != METADATA_EVENT)
+		cursor.failAt(offset + header.metadataOffset, "no metadata event at the metadata offset (type " + std::to_string(type) + ")");
 	cursor.seek(offset + header.metadataOffset, offset + header.metadataOffset + size);
 	chunk._metadata = Metadata::read(cursor);
 
@@ -280,14 +291,17 @@ void Reader::readChunkAt(std::uint64_t offset, int index, RecordingVisitor& visi
 		cursor.seek(checkpoint, chunkEnd);
 		size = readEventHeader(cursor, chunkEnd, type);
 		if (checkpoint + size > below)
-			cursor.failAt(checkpoint, below == chunkEnd ? "the checkpoint runs past the chunk's end" : "the checkpoint chain loops or overlaps (a checkpoint must end before the one pointing to it)");
+			cursor.failAt(checkpoint,
+				below == chunkEnd ? "the checkpoint runs past the chunk's end"
+								  : "the checkpoint chain loops or overlaps (a checkpoint must end before the one pointing to it)");
 		below = checkpoint;
-		if (type != CHECKPOINT_EVENT) cursor.failAt(checkpoint, "no checkpoint event where the chain points (type " + std::to_string(type) + ")");
+		if (type != CHECKPOINT_EVENT)
+			cursor.failAt(checkpoint, "no checkpoint event where the chain points (type " + std::to_string(type) + ")");
 		cursor.setLimit(checkpoint + size);
 		cursor.readVarlong(); // start time
 		cursor.readVarlong(); // duration
 		auto delta = static_cast<std::int64_t>(cursor.readVarlong());
-		cursor.readByte();    // type mask (flush)
+		cursor.readByte(); // type mask (flush)
 		std::uint64_t poolCount = cursor.readCount("constant pools", 2);
 		for (std::uint64_t p = 0; p < poolCount; ++p)
 		{
@@ -326,7 +340,8 @@ void Reader::readChunkAt(std::uint64_t offset, int index, RecordingVisitor& visi
 		{
 			const Type* eventType = chunk._metadata.byId(type);
 			if (!eventType) eventType = &chunk._metadata.synthetic(type, "<type " + std::to_string(type) + ">");
-			bool wanted = type != METADATA_EVENT && type != CHECKPOINT_EVENT && !eventType->fields.empty() && visitor.wants(chunk, *eventType);
+			bool wanted =
+				type != METADATA_EVENT && type != CHECKPOINT_EVENT && !eventType->fields.empty() && visitor.wants(chunk, *eventType);
 			*decision = std::make_pair(eventType, wanted);
 		}
 		const Type& eventType = *decision->first;
@@ -366,4 +381,5 @@ void Reader::readChunkAt(std::uint64_t offset, int index, RecordingVisitor& visi
 	visitor.endChunk(chunk);
 }
 
-} } // namespace asprof::jfr
+} // namespace jfr
+} // namespace asprof

@@ -94,4 +94,5 @@ void SliceSamples::rehash()
 	}
 }
 
-} } // namespace asprof::jfr
+} // namespace jfr
+} // namespace asprof

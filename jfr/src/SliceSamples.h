@@ -16,8 +16,8 @@
 namespace asprof {
 namespace jfr {
 
+/// What one event adds to the aggregation.
 struct Sample
-	/// What one event adds to the aggregation.
 {
 	std::int32_t stackId = 0;
 	std::int32_t tid = 0; ///< 0 without --threads
@@ -25,28 +25,29 @@ struct Sample
 	std::int64_t value = 0;
 };
 
+/// Added slice after slice to a chunk's EventAggregator, in first-seen
+/// order, the sums lay it out exactly as reading the chunk in one go
+/// would (its layout follows the order in which keys first come).
+/// Thread 0 with a small stack id (async-profiler's are below 65536 unless
+/// a recording holds more stacks) is indexed directly; other keys are
+/// hashed. Aligned to a cache line: each thread writes only its own.
 class alignas(64) SliceSamples
-	/// Added slice after slice to a chunk's EventAggregator, in first-seen
-	/// order, the sums lay it out exactly as reading the chunk in one go
-	/// would (its layout follows the order in which keys first come).
-	/// Thread 0 with a small stack id (async-profiler's are below 65536 unless
-	/// a recording holds more stacks) is indexed directly; other keys are
-	/// hashed. Aligned to a cache line: each thread writes only its own.
 {
 public:
 	void add(const Sample& sample);
+
+	/// Kept aside, one by one, with the event's position: the events a
+	/// slice read before it knew where its true events begin.
 	void addEarly(std::uint64_t position, const Sample& sample);
-		/// Kept aside, one by one, with the event's position: the events a
-		/// slice read before it knew where its true events begin.
 
 	const std::vector<std::pair<std::uint64_t, Sample>>& early() const
 	{
 		return _early;
 	}
 
+	/// Kept aside: the events read after the slice's end, up to where
+	/// the next slice's true events begin.
 	void addPatch(const Sample& sample)
-		/// Kept aside: the events read after the slice's end, up to where
-		/// the next slice's true events begin.
 	{
 		_patch.push_back(sample);
 	}
@@ -56,8 +57,8 @@ public:
 		return _patch;
 	}
 
+	/// In first-seen order (call once all are added).
 	const std::vector<Sample>& sums();
-		/// In first-seen order (call once all are added).
 
 	std::uint64_t events() const
 	{
@@ -81,17 +82,18 @@ private:
 		std::int64_t value = 0;
 	};
 
-	std::vector<DirectSum> _direct;      ///< by stack id: one cache line access an event
-	std::vector<std::uint64_t> _seen;    ///< by stack id, a bit each: in _sums already
+	std::vector<DirectSum> _direct;                                          ///< by stack id: one cache line access an event
+	std::vector<std::uint64_t> _seen;                                        ///< by stack id, a bit each: in _sums already
 	std::vector<std::uint32_t> _slots = std::vector<std::uint32_t>(1024, 0); ///< open addressing: index into _sums + 1, or 0
-	int _shift = 64 - 10;                ///< the hash's top bits index _slots
+	int _shift = 64 - 10;                                                    ///< the hash's top bits index _slots
 	std::size_t _hashed = 0;
 	std::vector<std::pair<std::uint64_t, Sample>> _early;
 	std::vector<Sample> _patch;
-	std::vector<Sample> _sums;           ///< keys in first-seen order; a direct one's sums are in _direct until sums()
+	std::vector<Sample> _sums; ///< keys in first-seen order; a direct one's sums are in _direct until sums()
 	std::uint64_t _events = 0;
 };
 
-} } // namespace asprof::jfr
+} // namespace jfr
+} // namespace asprof
 
 #endif // Asprof_Jfr_SliceSamples_INCLUDED

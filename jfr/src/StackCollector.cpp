@@ -29,7 +29,7 @@ struct SampleKey
 	std::int32_t tid = 0;
 	const Stack* resolved = nullptr;
 
-	bool operator == (const SampleKey& other) const
+	bool operator==(const SampleKey& other) const
 	{
 		return stackId == other.stackId && tid == other.tid && resolved == other.resolved;
 	}
@@ -105,7 +105,7 @@ public:
 	{
 		return typeId < smallFields.size() ? smallFields[typeId] : largeFields[typeId];
 	}
-	std::vector<bool> stateWanted;          // by thread state id (small)
+	std::vector<bool> stateWanted; // by thread state id (small)
 	std::unordered_map<std::uint64_t, bool> stateWantedLarge;
 	std::int64_t fromTicks = std::numeric_limits<std::int64_t>::min();
 	std::int64_t toTicks = std::numeric_limits<std::int64_t>::max();
@@ -336,7 +336,8 @@ bool Collector::readInSlices(const Chunk& chunk)
 	}
 	std::vector<SliceSamples> slices(count);
 	std::vector<std::uint64_t> validFrom;
-	bool read = EventSlices::read(*sliceInput, chunk, count,
+	bool read = EventSlices::read(
+		*sliceInput, chunk, count,
 		[&](unsigned index, std::uint64_t begin, std::uint64_t stop, EventSlices::Slice& met) {
 			SliceSamples& slice = slices[index];
 			return EventSlices::readEvents(*sliceInput, chunk.header(), begin, stop, wanted, met,
@@ -567,7 +568,8 @@ std::vector<std::string> collectStacks(
 		if (end < input->size())
 		{
 			warnings.push_back(JfrError(input->name(), static_cast<int>(headers.size()) + 1, end,
-				"an unfinished chunk (a recording still being written, or cut short): left out").message());
+				"an unfinished chunk (a recording still being written, or cut short): left out")
+								   .message());
 		}
 	}
 	if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
@@ -601,4 +603,5 @@ std::vector<std::string> collectStacks(
 	return warnings;
 }
 
-} } // namespace asprof::jfr
+} // namespace jfr
+} // namespace asprof

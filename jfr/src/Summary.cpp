@@ -93,4 +93,5 @@ std::string Summary::profilerVersion() const
 	return it == settings.end() ? std::string() : it->second;
 }
 
-} } // namespace asprof::jfr
+} // namespace jfr
+} // namespace asprof

@@ -14,4 +14,5 @@ std::string Value::utf8() const
 	return out;
 }
 
-} } // namespace asprof::jfr
+} // namespace jfr
+} // namespace asprof

@@ -50,14 +50,22 @@ std::optional<Poco::Timespan> ConfigValue::parseDuration(const std::string& text
 	std::string unit;
 	if (!splitNumber(text, number, unit)) return std::nullopt;
 	std::uint64_t factor = 0;
-	if (unit == "us") factor = 1;
-	else if (unit == "ms") factor = 1000;
-	else if (unit == "s") factor = 1000 * 1000;
-	else if (unit == "m") factor = 60ULL * 1000 * 1000;
-	else if (unit == "h") factor = 3600ULL * 1000 * 1000;
-	else if (unit == "d") factor = 86400ULL * 1000 * 1000;
-	else if (unit.empty() && number == 0) factor = 1;
-	else return std::nullopt;
+	if (unit == "us")
+		factor = 1;
+	else if (unit == "ms")
+		factor = 1000;
+	else if (unit == "s")
+		factor = 1000 * 1000;
+	else if (unit == "m")
+		factor = 60ULL * 1000 * 1000;
+	else if (unit == "h")
+		factor = 3600ULL * 1000 * 1000;
+	else if (unit == "d")
+		factor = 86400ULL * 1000 * 1000;
+	else if (unit.empty() && number == 0)
+		factor = 1;
+	else
+		return std::nullopt;
 	std::uint64_t micros = 0;
 	if (!multiply(number, factor, micros) || micros > static_cast<std::uint64_t>(std::numeric_limits<Poco::Timespan::TimeDiff>::max()))
 		return std::nullopt;
@@ -70,14 +78,22 @@ std::optional<std::uint64_t> ConfigValue::parseSize(const std::string& text)
 	std::string unit;
 	if (!splitNumber(text, number, unit)) return std::nullopt;
 	std::uint64_t factor = 0;
-	if (unit.empty() || unit == "B") factor = 1;
-	else if (unit == "KiB") factor = 1024;
-	else if (unit == "MiB") factor = 1024ULL * 1024;
-	else if (unit == "GiB") factor = 1024ULL * 1024 * 1024;
-	else if (unit == "KB") factor = 1000;
-	else if (unit == "MB") factor = 1000ULL * 1000;
-	else if (unit == "GB") factor = 1000ULL * 1000 * 1000;
-	else return std::nullopt;
+	if (unit.empty() || unit == "B")
+		factor = 1;
+	else if (unit == "KiB")
+		factor = 1024;
+	else if (unit == "MiB")
+		factor = 1024ULL * 1024;
+	else if (unit == "GiB")
+		factor = 1024ULL * 1024 * 1024;
+	else if (unit == "KB")
+		factor = 1000;
+	else if (unit == "MB")
+		factor = 1000ULL * 1000;
+	else if (unit == "GB")
+		factor = 1000ULL * 1000 * 1000;
+	else
+		return std::nullopt;
 	std::uint64_t bytes = 0;
 	if (!multiply(number, factor, bytes)) return std::nullopt;
 	return bytes;
@@ -128,7 +144,11 @@ std::optional<KeyValueList> ConfigValue::parseKeyValueList(const std::string& te
 std::string ConfigValue::formatDuration(const Poco::Timespan& span)
 {
 	const Poco::Timespan::TimeDiff micros = span.totalMicroseconds();
-	struct Unit { const char* name; Poco::Timespan::TimeDiff factor; };
+	struct Unit
+	{
+		const char* name;
+		Poco::Timespan::TimeDiff factor;
+	};
 	static const Unit units[] = {{"h", 3600LL * 1000 * 1000}, {"m", 60LL * 1000 * 1000}, {"s", 1000 * 1000}, {"ms", 1000}};
 	if (micros == 0) return "0";
 	for (const auto& unit : units)
@@ -144,8 +164,10 @@ std::string ConfigValue::printable(const std::string& text, std::size_t maxLengt
 	for (char c : text.substr(0, maxLength))
 	{
 		auto byte = static_cast<unsigned char>(c);
-		if (byte < 0x20 || byte == 0x7f) shown += "\\x" + Poco::NumberFormatter::formatHex(byte, 2);
-		else shown += c;
+		if (byte < 0x20 || byte == 0x7f)
+			shown += "\\x" + Poco::NumberFormatter::formatHex(byte, 2);
+		else
+			shown += c;
 	}
 	return text.size() > maxLength ? shown + "..." : shown;
 }
@@ -155,4 +177,6 @@ bool ConfigValue::hasControlCharacter(const std::string& text)
 	return std::any_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
 }
 
-} } } // namespace asprof::sdk::abi<N>
+} // namespace ASPROF_SDK_ABI_NAMESPACE
+} // namespace sdk
+} // namespace asprof

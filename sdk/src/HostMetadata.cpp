@@ -47,4 +47,6 @@ HostMetadata HostMetadata::onprem(const std::string& hostname)
 	return metadata;
 }
 
-} } } // namespace asprof::sdk::abi<N>
+} // namespace ASPROF_SDK_ABI_NAMESPACE
+} // namespace sdk
+} // namespace asprof

@@ -7,4 +7,6 @@ inline namespace ASPROF_SDK_ABI_NAMESPACE {
 // Out-of-line key function: the one vtable and typeinfo live in libasprof-sdk.
 MetadataProvider::~MetadataProvider() = default;
 
-} } } // namespace asprof::sdk::abi<N>
+} // namespace ASPROF_SDK_ABI_NAMESPACE
+} // namespace sdk
+} // namespace asprof

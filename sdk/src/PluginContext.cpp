@@ -49,7 +49,8 @@ std::string getRequiredString(const PluginContext& context, const std::string& k
 	return value;
 }
 
-std::string getChoice(const PluginContext& context, const std::string& key, const std::string& defaultValue, std::initializer_list<const char*> choices)
+std::string getChoice(
+	const PluginContext& context, const std::string& key, const std::string& defaultValue, std::initializer_list<const char*> choices)
 {
 	std::string value = context.config().getString(key, defaultValue);
 	std::string expected;
@@ -114,4 +115,6 @@ std::string getSecret(const PluginContext& context, const std::string& key)
 	return value;
 }
 
-} } } // namespace asprof::sdk::abi<N>
+} // namespace ASPROF_SDK_ABI_NAMESPACE
+} // namespace sdk
+} // namespace asprof

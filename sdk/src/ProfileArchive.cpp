@@ -83,4 +83,6 @@ std::string ProfileArchive::toString(const Profile& profile)
 	return out.str();
 }
 
-} } } // namespace asprof::sdk::abi<N>
+} // namespace ASPROF_SDK_ABI_NAMESPACE
+} // namespace sdk
+} // namespace asprof

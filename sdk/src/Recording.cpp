@@ -6,4 +6,6 @@ inline namespace ASPROF_SDK_ABI_NAMESPACE {
 
 Recording::~Recording() = default;
 
-} } } // namespace asprof::sdk::abi<N>
+}
+} // namespace sdk
+} // namespace asprof

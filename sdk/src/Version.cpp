@@ -14,4 +14,6 @@ int abiVersion()
 	return ASPROF_SDK_ABI_VERSION;
 }
 
-} } } // namespace asprof::sdk::abi<N>
+} // namespace ASPROF_SDK_ABI_NAMESPACE
+} // namespace sdk
+} // namespace asprof

@@ -132,7 +132,8 @@ public:
 		TemporaryDirectory dir;
 		asprof::test::writeFile(dir.file("control"), "retry");
 		Agent agent(AgentConfig::fromIni(asprof::test::fakeProfilerIni("[reporter.main]\ntype = capture\ndirectory = " + dir.file("out") +
-			"\ncontrolFile = " + dir.file("control") + "\n" + FAST_RETRIES), "test.ini"));
+											 "\ncontrolFile = " + dir.file("control") + "\n" + FAST_RETRIES),
+			"test.ini"));
 		agent.start();
 		CPPUNIT_ASSERT(waitUntil([&]() { return agent.status().recordings >= 5; }));
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), lane(agent, "main").delivered);
@@ -154,10 +155,12 @@ public:
 	{
 		TemporaryDirectory dir;
 		asprof::test::writeFile(dir.file("control"), "fail");
-		Agent agent(AgentConfig::fromIni(asprof::test::fakeProfilerIni(
-			"[reporter.main]\ntype = multi\nlibrary = " ASPROF_BUILD_PLUGIN_DIR "/libasprof-reporter-multi.so\nreporters = good, bad\n"
-			"[reporter.good]\ntype = capture\ndirectory = " + dir.file("good") + "\n" + FAST_RETRIES +
-			"[reporter.bad]\ntype = capture\ndirectory = " + dir.file("bad") + "\ncontrolFile = " + dir.file("control") + "\n"), "test.ini"));
+		Agent agent(AgentConfig::fromIni(asprof::test::fakeProfilerIni("[reporter.main]\ntype = multi\nlibrary = " ASPROF_BUILD_PLUGIN_DIR
+																	   "/libasprof-reporter-multi.so\nreporters = good, bad\n"
+																	   "[reporter.good]\ntype = capture\ndirectory = " +
+											 dir.file("good") + "\n" + FAST_RETRIES + "[reporter.bad]\ntype = capture\ndirectory = " +
+											 dir.file("bad") + "\ncontrolFile = " + dir.file("control") + "\n"),
+			"test.ini"));
 		agent.start();
 		CPPUNIT_ASSERT(waitUntil([&]() { return lane(agent, "good").delivered >= 4 && lane(agent, "bad").failed >= 4; }));
 		asprof::test::writeFile(dir.file("control"), "retry"); // now bad is slow to give up, too
@@ -168,7 +171,7 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::string("main"), status.lanes[0].name);
 		std::vector<std::uint64_t> good = okSeqs(dir.file("good"), ::getpid());
 		std::set<std::uint64_t> unique(good.begin(), good.end());
-		CPPUNIT_ASSERT_EQUAL(good.size(), unique.size()); // never a duplicate
+		CPPUNIT_ASSERT_EQUAL(good.size(), unique.size());                               // never a duplicate
 		CPPUNIT_ASSERT_EQUAL(static_cast<std::size_t>(status.recordings), good.size()); // every profile, despite bad
 		CPPUNIT_ASSERT_EQUAL(status.recordings, lane(agent, "good").delivered);
 		CPPUNIT_ASSERT_EQUAL(status.recordings, lane(agent, "main").delivered);
@@ -217,7 +220,8 @@ public:
 	{
 		TemporaryDirectory dir;
 		Agent agent(AgentConfig::fromIni(asprof::test::fakeProfilerIni("[reporter.main]\ntype = capture\ndirectory = " + dir.file("out") +
-			"\nspoolDir = " + dir.file("spool") + "\n" + FAST_RETRIES), "test.ini"));
+											 "\nspoolDir = " + dir.file("spool") + "\n" + FAST_RETRIES),
+			"test.ini"));
 		for (int run = 0; run < 2; ++run)
 		{
 			agent.start(); // the second time: the first run's spool lock is released
@@ -232,8 +236,10 @@ public:
 	{
 		TemporaryDirectory dir;
 		asprof::test::LogCapture log("asprof.agent", Poco::Message::PRIO_INFORMATION);
-		Agent agent(AgentConfig::fromIni(asprof::test::fakeProfilerIni("[reporter.main]\ntype = capture\ndirectory = " + dir.file("out") + "\n",
-			"statusLogInterval = 1s\n"), "test.ini"));
+		Agent agent(
+			AgentConfig::fromIni(asprof::test::fakeProfilerIni(
+									 "[reporter.main]\ntype = capture\ndirectory = " + dir.file("out") + "\n", "statusLogInterval = 1s\n"),
+				"test.ini"));
 		agent.start();
 		CPPUNIT_ASSERT_MESSAGE(log.text(), waitUntil([&]() { return log.count("status main: ") > 0; }, Poco::Timespan(10, 0)));
 		agent.stop(Poco::Timespan(5, 0));

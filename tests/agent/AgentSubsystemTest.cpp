@@ -12,8 +12,8 @@ using asprof::test::waitUntil;
 
 namespace {
 
+/// Runs main() once: records whether the agent ran and waits for one delivery.
 class TestApp: public Poco::Util::Application
-	/// Runs main() once: records whether the agent ran and waits for one delivery.
 {
 public:
 	explicit TestApp(const std::vector<std::pair<std::string, std::string>>& properties = {}):
@@ -82,8 +82,8 @@ public:
 	void testConfigFileOptionStartsAndStopsTheAgent()
 	{
 		TemporaryDirectory dir;
-		asprof::test::writeFile(dir.file("agent.ini"), asprof::test::fakeProfilerIni(
-			"[reporter.main]\ntype = capture\ndirectory = " + dir.file("out") + "\n"));
+		asprof::test::writeFile(
+			dir.file("agent.ini"), asprof::test::fakeProfilerIni("[reporter.main]\ntype = capture\ndirectory = " + dir.file("out") + "\n"));
 		TestApp app;
 		CPPUNIT_ASSERT_EQUAL(0, runApp(app, {"--asprof-config=" + dir.file("agent.ini")}));
 		CPPUNIT_ASSERT_MESSAGE(app.lastError, app.agentRan);
@@ -98,13 +98,9 @@ public:
 	void testApplicationConfigurationConfiguresTheAgent()
 	{
 		TemporaryDirectory dir;
-		TestApp app({{"asprof.agent.library", ASPROF_FAKE_PROFILER},
-			{"asprof.agent.pluginDir", ASPROF_TEST_PLUGIN_DIR},
-			{"asprof.agent.reportingInterval", "100ms"},
-			{"asprof.agent.reporter", "main"},
-			{"asprof.agent.metadata", "failing"},
-			{"asprof.reporter.main.type", "capture"},
-			{"asprof.reporter.main.directory", dir.path()}});
+		TestApp app({{"asprof.agent.library", ASPROF_FAKE_PROFILER}, {"asprof.agent.pluginDir", ASPROF_TEST_PLUGIN_DIR},
+			{"asprof.agent.reportingInterval", "100ms"}, {"asprof.agent.reporter", "main"}, {"asprof.agent.metadata", "failing"},
+			{"asprof.reporter.main.type", "capture"}, {"asprof.reporter.main.directory", dir.path()}});
 		CPPUNIT_ASSERT_EQUAL(0, runApp(app, {}));
 		CPPUNIT_ASSERT_MESSAGE(app.lastError, app.agentRan);
 		CPPUNIT_ASSERT(app.deliveredInMain >= 1);
@@ -119,7 +115,8 @@ public:
 		TestApp app;
 		CPPUNIT_ASSERT_EQUAL(0, runApp(app, {"--asprof-config=" + dir.file("agent.ini")}));
 		CPPUNIT_ASSERT(!app.agentRan);
-		CPPUNIT_ASSERT(app.lastError.find(dir.file("agent.ini") + ": [agent] reportingInterval = often: expected a duration") != std::string::npos);
+		CPPUNIT_ASSERT(
+			app.lastError.find(dir.file("agent.ini") + ": [agent] reportingInterval = often: expected a duration") != std::string::npos);
 	}
 };
 

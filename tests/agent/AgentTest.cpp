@@ -104,7 +104,8 @@ public:
 	void testRotatesAndDeliversEachRecordingInOrder()
 	{
 		TemporaryDirectory out;
-		Agent agent(AgentConfig::fromIni(asprof::test::fakeProfilerIni(captureSection(out.path()), "labels = service=checkout, env=test\n"), "test.ini"));
+		Agent agent(AgentConfig::fromIni(
+			asprof::test::fakeProfilerIni(captureSection(out.path()), "labels = service=checkout, env=test\n"), "test.ini"));
 		agent.start();
 		CPPUNIT_ASSERT(waitUntil([&]() { return delivered(agent) >= 3; }));
 		CPPUNIT_ASSERT(agent.stop(Poco::Timespan(5, 0)));
@@ -117,7 +118,8 @@ public:
 		{
 			std::string base = out.file(std::to_string(::getpid()) + "-" + std::to_string(seq));
 			CPPUNIT_ASSERT_MESSAGE("recording " + std::to_string(seq), asprof::test::readFile(base + ".jfr") == expected);
-			Poco::JSON::Object::Ptr json = Poco::JSON::Parser().parse(asprof::test::readFile(base + ".json")).extract<Poco::JSON::Object::Ptr>();
+			Poco::JSON::Object::Ptr json =
+				Poco::JSON::Parser().parse(asprof::test::readFile(base + ".json")).extract<Poco::JSON::Object::Ptr>();
 			CPPUNIT_ASSERT_EQUAL(static_cast<Poco::Int64>(seq), json->getValue<Poco::Int64>("seq"));
 			CPPUNIT_ASSERT_EQUAL(Poco::Int64(100), json->getValue<Poco::Int64>("reporting_interval"));
 			CPPUNIT_ASSERT(json->getValue<Poco::Int64>("start") <= json->getValue<Poco::Int64>("end"));
@@ -175,7 +177,8 @@ public:
 	{
 		TemporaryDirectory out;
 		Agent agent(AgentConfig::fromIni(asprof::test::fakeProfilerIni(captureSection(out.path())) +
-			"[profiler]\ncpuInterval = 10ms\nwallInterval = 50ms\nnativeMem = 64k\n", "test.ini"));
+				"[profiler]\ncpuInterval = 10ms\nwallInterval = 50ms\nnativeMem = 64k\n",
+			"test.ini"));
 		agent.start();
 		std::string command = lastStart(_log->file("fake.log"));
 		agent.stop(Poco::Timespan(5, 0));
@@ -233,7 +236,8 @@ public:
 			catch (AgentException& e)
 			{
 				CPPUNIT_ASSERT(contains(e.displayText(), "Fake start failure"));
-				CPPUNIT_ASSERT(contains(e.displayText(), "'start,event=cpu,interval=100000000,wall=1000ms,jfr,cstack=dwarf,file=/proc/self/fd/"));
+				CPPUNIT_ASSERT(
+					contains(e.displayText(), "'start,event=cpu,interval=100000000,wall=1000ms,jfr,cstack=dwarf,file=/proc/self/fd/"));
 			}
 			CPPUNIT_ASSERT(!agent.isRunning());
 			assertEveryProfileAccounted(agent.status());
@@ -355,7 +359,8 @@ public:
 	{
 		TemporaryDirectory out;
 		std::set<std::string> before = threadIds();
-		Agent agent(AgentConfig::fromIni(asprof::test::fakeProfilerIni(captureSection(out.path()), "statusLogInterval = 1s\n"), "test.ini"));
+		Agent agent(
+			AgentConfig::fromIni(asprof::test::fakeProfilerIni(captureSection(out.path()), "statusLogInterval = 1s\n"), "test.ini"));
 		agent.start();
 		CPPUNIT_ASSERT(waitUntil([&]() { return delivered(agent) >= 1; }));
 		std::size_t agentThreads = 0;

@@ -23,8 +23,8 @@ public:
 	void testStopReturnsByItsDeadlineWhenTheProfilerHangs()
 	{
 		TemporaryDirectory out;
-		AgentConfig config = AgentConfig::fromIni(asprof::test::fakeProfilerIni(
-			"[reporter.main]\ntype = capture\ndirectory = " + out.path() + "\n"), "test.ini");
+		AgentConfig config = AgentConfig::fromIni(
+			asprof::test::fakeProfilerIni("[reporter.main]\ntype = capture\ndirectory = " + out.path() + "\n"), "test.ini");
 		config.reportingInterval = Poco::Timespan(3600, 0);
 		FakeProfilerSetting log("ASPROF_FAKE_LOG", out.file("fake.log"));
 		auto agent = std::make_unique<Agent>(config);
@@ -41,31 +41,36 @@ public:
 		// returns, the abandoned control thread must touch nothing that is gone
 		// (ASan in scripts/test --sanitize catches a use after free here).
 		agent.reset();
-		CPPUNIT_ASSERT(asprof::test::waitUntil([&]() {
-			for (const auto& line : asprof::test::readLines(out.file("fake.log")))
-			{
-				if (line.find(" stop-done") != std::string::npos) return true;
-			}
-			return false;
-		}, Poco::Timespan(10, 0)));
+		CPPUNIT_ASSERT(asprof::test::waitUntil(
+			[&]() {
+				for (const auto& line : asprof::test::readLines(out.file("fake.log")))
+				{
+					if (line.find(" stop-done") != std::string::npos) return true;
+				}
+				return false;
+			},
+			Poco::Timespan(10, 0)));
 		CPPUNIT_ASSERT(!Poco::File(out.file("calls.log")).exists()); // the last recording was not reported
 
 		// Once that stop has ended, async-profiler is free again: an agent
 		// starts again in this process.
 		FakeProfilerSetting noHang("ASPROF_FAKE_STOP_DELAY_MS", "0");
 		TemporaryDirectory again;
-		Agent next(AgentConfig::fromIni(asprof::test::fakeProfilerIni("[reporter.main]\ntype = capture\ndirectory = " + again.path() + "\n"), "test.ini"));
-		CPPUNIT_ASSERT(asprof::test::waitUntil([&]() {
-			try
-			{
-				next.start();
-				return true;
-			}
-			catch (Poco::Exception&)
-			{
-				return false;
-			}
-		}, Poco::Timespan(10, 0)));
+		Agent next(AgentConfig::fromIni(
+			asprof::test::fakeProfilerIni("[reporter.main]\ntype = capture\ndirectory = " + again.path() + "\n"), "test.ini"));
+		CPPUNIT_ASSERT(asprof::test::waitUntil(
+			[&]() {
+				try
+				{
+					next.start();
+					return true;
+				}
+				catch (Poco::Exception&)
+				{
+					return false;
+				}
+			},
+			Poco::Timespan(10, 0)));
 		CPPUNIT_ASSERT(asprof::test::waitUntil([&]() { return next.status().lanes.at(0).delivered >= 1; }));
 		CPPUNIT_ASSERT(next.stop(Poco::Timespan(5, 0)));
 	}

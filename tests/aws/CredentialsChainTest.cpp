@@ -226,7 +226,7 @@ public:
 		chain.get();
 		chain.get();
 		CPPUNIT_ASSERT_EQUAL(1, _ecs->requests()); // cached: valid for hours
-		chain.invalidate(); // e.g. S3 answered ExpiredToken
+		chain.invalidate();                        // e.g. S3 answered ExpiredToken
 		CPPUNIT_ASSERT_EQUAL(std::string("ecs"), chain.get().source);
 		CPPUNIT_ASSERT_EQUAL(2, _ecs->requests());
 	}

@@ -251,8 +251,7 @@ void FakeEcsEndpoint::handle(const LoopbackServer::Request& request, LoopbackSer
 	answer(response, 200, _credentials.json(), "application/json");
 }
 
-UnansweredPort::UnansweredPort():
-	_socket(Poco::Net::SocketAddress("127.0.0.1", 0), 64)
+UnansweredPort::UnansweredPort(): _socket(Poco::Net::SocketAddress("127.0.0.1", 0), 64)
 {
 }
 
@@ -299,4 +298,5 @@ ScopedAwsEnvironment::~ScopedAwsEnvironment()
 	if (_hadHome) ::setenv("HOME", _home.c_str(), 1);
 }
 
-} } // namespace asprof::test
+} // namespace test
+} // namespace asprof

@@ -27,16 +27,16 @@ struct FakeCredentials
 	std::string token = "fake-session-token-imds-0001";
 	Poco::Timestamp expiration = Poco::Timestamp() + Poco::Timespan(6 * 3600, 0);
 
+	/// The ECS/IMDS credentials document; with code, a "Code" field too.
 	std::string json(const std::string& code = "") const;
-		/// The ECS/IMDS credentials document; with code, a "Code" field too.
 };
 
+/// Behaves like IMDSv2: PUT /latest/api/token needs
+/// X-aws-ec2-metadata-token-ttl-seconds in 1..21600 (else 400), refuses
+/// X-Forwarded-For (403); GET on the token path is 405; every other GET needs a
+/// token that is known and not expired (else 401). Serves the identity
+/// document and the instance profile's security credentials.
 class FakeImds
-	/// Behaves like IMDSv2: PUT /latest/api/token needs
-	/// X-aws-ec2-metadata-token-ttl-seconds in 1..21600 (else 400), refuses
-	/// X-Forwarded-For (403); GET on the token path is 405; every other GET needs a
-	/// token that is known and not expired (else 401). Serves the identity
-	/// document and the instance profile's security credentials.
 {
 public:
 	FakeImds();
@@ -44,14 +44,14 @@ public:
 
 	std::string endpoint() const; ///< "http://127.0.0.1:<port>"
 
-	void setRole(const std::string& role);                ///< "" = no role attached (404)
+	void setRole(const std::string& role); ///< "" = no role attached (404)
 	void setCredentials(const FakeCredentials& credentials);
-	void setCredentialsCode(const std::string& code);     ///< "Code" of the credentials document
-	void failRequests(int count, int status);             ///< the next count metadata GETs answer status
-	void expireTokens();                                  ///< every token issued so far is now expired
+	void setCredentialsCode(const std::string& code); ///< "Code" of the credentials document
+	void failRequests(int count, int status);         ///< the next count metadata GETs answer status
+	void expireTokens();                              ///< every token issued so far is now expired
 
-	int tokenRequests() const;       ///< successful PUTs
-	int credentialRequests() const;  ///< GETs of the role's credentials answered 200
+	int tokenRequests() const;      ///< successful PUTs
+	int credentialRequests() const; ///< GETs of the role's credentials answered 200
 	int unauthorizedRequests() const;
 	std::string lastRequestedTtl() const;
 	std::vector<std::string> issuedTokens() const;
@@ -75,10 +75,10 @@ private:
 	LoopbackServer _server; // last: stops before the state it serves goes
 };
 
+/// The ECS container credentials endpoint: GET <path> answers the
+/// credentials document; with requireAuthorization, a request whose
+/// Authorization header differs gets 401.
 class FakeEcsEndpoint
-	/// The ECS container credentials endpoint: GET <path> answers the
-	/// credentials document; with requireAuthorization, a request whose
-	/// Authorization header differs gets 401.
 {
 public:
 	explicit FakeEcsEndpoint(const std::string& path = "/v2/credentials/7c1bd6a4-test");
@@ -86,7 +86,7 @@ public:
 
 	std::string host() const; ///< "127.0.0.1:<port>", for CredentialsChainOptions::ecsHost
 	std::string path() const;
-	std::string url() const;  ///< "http://127.0.0.1:<port><path>"
+	std::string url() const; ///< "http://127.0.0.1:<port><path>"
 
 	void requireAuthorization(const std::string& token);
 	void setCredentials(const FakeCredentials& credentials);
@@ -108,9 +108,9 @@ private:
 	LoopbackServer _server; // last: stops before the state it serves goes
 };
 
+/// A listening socket nobody accepts on: connections complete, requests
+/// are never answered (a host that swallows packets after the handshake).
 class UnansweredPort
-	/// A listening socket nobody accepts on: connections complete, requests
-	/// are never answered (a host that swallows packets after the handshake).
 {
 public:
 	UnansweredPort();
@@ -120,15 +120,15 @@ private:
 	Poco::Net::ServerSocket _socket;
 };
 
+/// A loopback port nobody listens on (bound, then released).
 Poco::UInt16 closedLoopbackPort();
-	/// A loopback port nobody listens on (bound, then released).
 
+/// Removes every AWS_* environment variable, optionally sets HOME, and
+/// restores all of them on destruction, so the machine's own configuration
+/// never leaks into a test. Uses setenv(3), which copies: Poco 1.11's
+/// Environment::set hands putenv(3) a std::string whose characters move when
+/// a short (in-place) value is replaced, which leaves a dangling environ entry.
 class ScopedAwsEnvironment
-	/// Removes every AWS_* environment variable, optionally sets HOME, and
-	/// restores all of them on destruction, so the machine's own configuration
-	/// never leaks into a test. Uses setenv(3), which copies: Poco 1.11's
-	/// Environment::set hands putenv(3) a std::string whose characters move when
-	/// a short (in-place) value is replaced, which leaves a dangling environ entry.
 {
 public:
 	explicit ScopedAwsEnvironment(const std::string& home = "");
@@ -140,6 +140,7 @@ private:
 	std::string _home;
 };
 
-} } // namespace asprof::test
+} // namespace test
+} // namespace asprof
 
 #endif // Asprof_Tests_FakeAwsServers_INCLUDED

@@ -20,8 +20,10 @@ static int failed = 0;
 static void check(int ok, const char* what)
 {
 	printf("%s: %s\n", ok ? "ok" : "FAILED", what);
-	if (ok) ++passed;
-	else ++failed;
+	if (ok)
+		++passed;
+	else
+		++failed;
 }
 
 static double now(void)
@@ -55,7 +57,7 @@ static int exitWhileRunning(const char* config, int withHandler)
 		struct timespec pause = {0, 10 * 1000 * 1000};
 		nanosleep(&pause, NULL);
 	}
-	printf("delivered %llu before exit\n", (unsigned long long) status.delivered);
+	printf("delivered %llu before exit\n", (unsigned long long)status.delivered);
 	fflush(stdout);
 	exit(0);
 }
@@ -71,7 +73,7 @@ int main(int argc, char** argv)
 	}
 	check(strlen(asprof_agent_version()) > 0, "asprof_agent_version() is set");
 
-	asprof_agent* agent = (asprof_agent*) 1;
+	asprof_agent* agent = (asprof_agent*)1;
 	check(asprof_agent_start("/nonexistent/agent.ini", &agent) == -1, "a missing config file fails");
 	check(agent == NULL, "... and yields no agent");
 	check(strstr(asprof_agent_last_error(), "/nonexistent/agent.ini") != NULL, "... and the error names the file");

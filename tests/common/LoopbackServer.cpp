@@ -126,8 +126,7 @@ struct LoopbackServer::State
 class LoopbackServer::RequestHandler: public Poco::Net::HTTPRequestHandler
 {
 public:
-	explicit RequestHandler(std::shared_ptr<State> state):
-		_state(std::move(state))
+	explicit RequestHandler(std::shared_ptr<State> state): _state(std::move(state))
 	{
 	}
 
@@ -183,8 +182,7 @@ private:
 class LoopbackServer::HandlerFactory: public Poco::Net::HTTPRequestHandlerFactory
 {
 public:
-	explicit HandlerFactory(std::shared_ptr<State> state):
-		_state(std::move(state))
+	explicit HandlerFactory(std::shared_ptr<State> state): _state(std::move(state))
 	{
 	}
 
@@ -200,9 +198,7 @@ private:
 class LoopbackServer::Engine
 {
 public:
-	Engine(const std::shared_ptr<State>& state, const Options& options):
-		_pool(2, 16),
-		_socket(listeningSocket(options))
+	Engine(const std::shared_ptr<State>& state, const Options& options): _pool(2, 16), _socket(listeningSocket(options))
 	{
 		Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
 		params->setKeepAlive(true);
@@ -226,14 +222,11 @@ public:
 	std::unique_ptr<Poco::Net::HTTPServer> _server;
 };
 
-LoopbackServer::LoopbackServer(Handler handler):
-	LoopbackServer(std::move(handler), Options())
+LoopbackServer::LoopbackServer(Handler handler): LoopbackServer(std::move(handler), Options())
 {
 }
 
-LoopbackServer::LoopbackServer(Handler handler, const Options& options):
-	_state(std::make_shared<State>()),
-	_tls(options.tls.has_value())
+LoopbackServer::LoopbackServer(Handler handler, const Options& options): _state(std::make_shared<State>()), _tls(options.tls.has_value())
 {
 	_state->handler = std::move(handler);
 	_engine = std::make_unique<Engine>(_state, options);
@@ -504,8 +497,8 @@ private:
 		const std::string endlessLine = "X-Drip: 1\r\n";
 		for (std::size_t sent = 0; _options.endless || sent < _options.answer.size(); ++sent)
 		{
-			const char byte = sent < _options.answer.size() ? _options.answer[sent]
-															: endlessLine[(sent - _options.answer.size()) % endlessLine.size()];
+			const char byte =
+				sent < _options.answer.size() ? _options.answer[sent] : endlessLine[(sent - _options.answer.size()) % endlessLine.size()];
 			if (!sendSome(socket, &byte, 1) || pause(_options.dripInterval)) return;
 		}
 	}
@@ -555,8 +548,7 @@ private:
 	std::thread _acceptor; // last: starts once everything above exists
 };
 
-HostileServer::HostileServer(const Options& options):
-	_engine(std::make_unique<Engine>(options))
+HostileServer::HostileServer(const Options& options): _engine(std::make_unique<Engine>(options))
 {
 }
 
@@ -593,9 +585,7 @@ extern "C" void ignoreSignal(int)
 class SignalStorm::Timer
 {
 public:
-	Timer(pthread_t target, const Poco::Timespan& interval):
-		_target(target),
-		_interval(interval)
+	Timer(pthread_t target, const Poco::Timespan& interval): _target(target), _interval(interval)
 	{
 		struct sigaction action = {};
 		action.sa_handler = ignoreSignal;
@@ -641,8 +631,7 @@ private:
 	std::thread _thread;
 };
 
-SignalStorm::SignalStorm(pthread_t target, const Poco::Timespan& interval):
-	_timer(std::make_unique<Timer>(target, interval))
+SignalStorm::SignalStorm(pthread_t target, const Poco::Timespan& interval): _timer(std::make_unique<Timer>(target, interval))
 {
 }
 
@@ -665,8 +654,7 @@ public:
 	bool timedOut = false;
 };
 
-BackgroundCall::BackgroundCall(std::function<void()> call):
-	_state(std::make_shared<State>())
+BackgroundCall::BackgroundCall(std::function<void()> call): _state(std::make_shared<State>())
 {
 	std::shared_ptr<State> state = _state;
 	_thread = std::thread([state, call] {
@@ -732,4 +720,5 @@ bool BackgroundCall::timedOut() const
 	return _state->timedOut;
 }
 
-} } // namespace asprof::test
+} // namespace test
+} // namespace asprof

@@ -222,5 +222,5 @@ std::string S3Harness::nodeDirectory()
 	return ASPROF_TEST_NODE_DIR;
 }
 
-}
-} // namespace asprof::test
+} // namespace test
+} // namespace asprof

@@ -73,8 +73,10 @@ ScopedEnv::ScopedEnv(const std::string& name, const std::string& value): _name(n
 
 ScopedEnv::~ScopedEnv()
 {
-	if (_had) ::setenv(_name.c_str(), _old.c_str(), 1);
-	else ::unsetenv(_name.c_str());
+	if (_had)
+		::setenv(_name.c_str(), _old.c_str(), 1);
+	else
+		::unsetenv(_name.c_str());
 }
 
 namespace {
@@ -245,8 +247,8 @@ sdk::Profile makeProfile(const std::string& jfrFile, std::uint64_t seq)
 	return profile;
 }
 
-std::unique_ptr<agent::SectionContext> makeSectionContext(const std::string& section,
-	const std::vector<std::pair<std::string, std::string>>& keys, const std::string& source)
+std::unique_ptr<agent::SectionContext> makeSectionContext(
+	const std::string& section, const std::vector<std::pair<std::string, std::string>>& keys, const std::string& source)
 {
 	Poco::AutoPtr<Poco::Util::MapConfiguration> root(new Poco::Util::MapConfiguration);
 	root->setString(section + ".type", section.substr(section.find('.') + 1));
@@ -259,13 +261,14 @@ std::unique_ptr<agent::SectionContext> makeSectionContext(const std::string& sec
 std::string fakeProfilerIni(const std::string& reporterSection, const std::string& extraAgentKeys)
 {
 	return "[agent]\n"
-		"library = " ASPROF_FAKE_PROFILER "\n"
-		"pluginDir = " ASPROF_TEST_PLUGIN_DIR "\n"
-		"reportingInterval = 100ms\n"
-		"reporter = main\n"
-		"metadata = onprem\n"
-		"flushTimeout = 5s\n" +
-		extraAgentKeys + "\n"
+		   "library = " ASPROF_FAKE_PROFILER "\n"
+		   "pluginDir = " ASPROF_TEST_PLUGIN_DIR "\n"
+		   "reportingInterval = 100ms\n"
+		   "reporter = main\n"
+		   "metadata = onprem\n"
+		   "flushTimeout = 5s\n" +
+		extraAgentKeys +
+		"\n"
 		"[metadata.onprem]\n"
 		"type = onprem\n"
 		"library = " ASPROF_BUILD_PLUGIN_DIR "/libasprof-metadata-onprem.so\n"
@@ -298,4 +301,5 @@ void assertEveryProfileAccounted(const agent::AgentStatus& status)
 	}
 }
 
-} } // namespace asprof::test
+} // namespace test
+} // namespace asprof

@@ -20,14 +20,14 @@ namespace asprof {
 namespace agent {
 class SectionContext;
 struct AgentStatus;
-}
+} // namespace agent
 namespace test {
 
+/// Polls condition until it holds or timeout passes (never a fixed sleep).
 bool waitUntil(const std::function<bool()>& condition, Poco::Timespan timeout = Poco::Timespan(20, 0));
-	/// Polls condition until it holds or timeout passes (never a fixed sleep).
 
+/// A fresh directory (mode 0755) removed with its content on destruction.
 class TemporaryDirectory
-	/// A fresh directory (mode 0755) removed with its content on destruction.
 {
 public:
 	TemporaryDirectory();
@@ -39,13 +39,13 @@ private:
 	std::string _path;
 };
 
+/// Sets an environment variable and restores it on destruction.
+///
+/// Only for variables no other thread reads meanwhile: setenv(3) racing
+/// getenv(3) is undefined behaviour (ThreadSanitizer reports it). Steer
+/// the fake async-profiler with FakeProfilerSetting instead, and pass
+/// variables for a child process in that child's environment.
 class ScopedEnv
-	/// Sets an environment variable and restores it on destruction.
-	///
-	/// Only for variables no other thread reads meanwhile: setenv(3) racing
-	/// getenv(3) is undefined behaviour (ThreadSanitizer reports it). Steer
-	/// the fake async-profiler with FakeProfilerSetting instead, and pass
-	/// variables for a child process in that child's environment.
 {
 public:
 	ScopedEnv(const std::string& name, const std::string& value);
@@ -57,30 +57,30 @@ private:
 	std::string _old;
 };
 
+/// Sets one setting of the fake libasyncProfiler.so
+/// (tests/fixtures/fake-asprof) in this process, by the name of the
+/// environment variable that would give it to a new process
+/// ("ASPROF_FAKE_LOG", "ASPROF_FAKE_STOP_FAIL", ...), and restores the
+/// previous value on destruction. Settings may nest and may change while
+/// agent threads call into the library: it guards them with its own mutex.
+///
+/// Works on the very library instance an agent gets for
+/// library = ASPROF_FAKE_PROFILER (the same path, so the same dlopen
+/// handle), whether the agent loaded it first or not. The library is
+/// never unloaded (neither is it by the agent). A setting applies from
+/// the library's next call on.
+///
+/// Throws Poco::LibraryLoadException when the library cannot be loaded
+/// or lacks the setter, Poco::InvalidArgumentException for a name it does
+/// not know or a value too long (4 KiB or more).
 class FakeProfilerSetting
-	/// Sets one setting of the fake libasyncProfiler.so
-	/// (tests/fixtures/fake-asprof) in this process, by the name of the
-	/// environment variable that would give it to a new process
-	/// ("ASPROF_FAKE_LOG", "ASPROF_FAKE_STOP_FAIL", ...), and restores the
-	/// previous value on destruction. Settings may nest and may change while
-	/// agent threads call into the library: it guards them with its own mutex.
-	///
-	/// Works on the very library instance an agent gets for
-	/// library = ASPROF_FAKE_PROFILER (the same path, so the same dlopen
-	/// handle), whether the agent loaded it first or not. The library is
-	/// never unloaded (neither is it by the agent). A setting applies from
-	/// the library's next call on.
-	///
-	/// Throws Poco::LibraryLoadException when the library cannot be loaded
-	/// or lacks the setter, Poco::InvalidArgumentException for a name it does
-	/// not know or a value too long (4 KiB or more).
 {
 public:
+	/// Sets name to value.
 	FakeProfilerSetting(const std::string& name, const std::string& value);
-		/// Sets name to value.
 
+	/// Restores the value name had before construction.
 	~FakeProfilerSetting();
-		/// Restores the value name had before construction.
 
 	FakeProfilerSetting(const FakeProfilerSetting&) = delete;
 	FakeProfilerSetting& operator=(const FakeProfilerSetting&) = delete;
@@ -91,16 +91,17 @@ private:
 	std::string _old;
 };
 
+/// Captures what one logger logs (at level and above) while it exists,
+/// then restores the logger's channel and level. Thread-safe.
 class LogCapture
-	/// Captures what one logger logs (at level and above) while it exists,
-	/// then restores the logger's channel and level. Thread-safe.
 {
 public:
 	LogCapture(const std::string& loggerName, int level);
 	~LogCapture();
 	std::string text() const;
+
+	/// How many captured messages contain part.
 	std::size_t count(const std::string& part) const;
-		/// How many captured messages contain part.
 
 private:
 	class Channel;
@@ -110,36 +111,38 @@ private:
 	int _previousLevel;
 };
 
+/// The displayText() of the Poco::Exception action throws, or an empty
+/// string when it throws none.
 std::string errorOf(const std::function<void()>& action);
-	/// The displayText() of the Poco::Exception action throws, or an empty
-	/// string when it throws none.
 
+/// tests/data/<name>
 std::string dataFile(const std::string& name);
-	/// tests/data/<name>
 std::string readFile(const std::string& path);
 void writeFile(const std::string& path, const std::string& content);
+
+/// Sorted names of the regular files in directory (not starting with '.').
 std::vector<std::string> listFiles(const std::string& directory);
-	/// Sorted names of the regular files in directory (not starting with '.').
 std::vector<std::string> readLines(const std::string& path);
 
+/// A complete profile whose recording is a copy of tests/data/<jfrFile>.
 sdk::Profile makeProfile(const std::string& jfrFile, std::uint64_t seq = 1);
-	/// A complete profile whose recording is a copy of tests/data/<jfrFile>.
 
-std::unique_ptr<agent::SectionContext> makeSectionContext(const std::string& section,
-	const std::vector<std::pair<std::string, std::string>>& keys, const std::string& source = "test-agent.ini");
-	/// A plugin context over [section] holding type (the part after the dot)
-	/// and the given keys, as the agent builds it; type counts as known.
+/// A plugin context over [section] holding type (the part after the dot)
+/// and the given keys, as the agent builds it; type counts as known.
+std::unique_ptr<agent::SectionContext> makeSectionContext(
+	const std::string& section, const std::vector<std::pair<std::string, std::string>>& keys, const std::string& source = "test-agent.ini");
 
+/// An agent.ini using the fake async-profiler, the test plugin dir,
+/// a 100ms interval, metadata = onprem, and the given reporter section
+/// (which must define [reporter.main]).
 std::string fakeProfilerIni(const std::string& reporterSection, const std::string& extraAgentKeys = "");
-	/// An agent.ini using the fake async-profiler, the test plugin dir,
-	/// a 100ms interval, metadata = onprem, and the given reporter section
-	/// (which must define [reporter.main]).
 
+/// After Agent::stop(): asserts for every lane that nothing is queued and
+/// received() == settled() (every profile delivered, failed, dropped or
+/// left in the spool), with a message listing the lane's counters.
 void assertEveryProfileAccounted(const agent::AgentStatus& status);
-	/// After Agent::stop(): asserts for every lane that nothing is queued and
-	/// received() == settled() (every profile delivered, failed, dropped or
-	/// left in the spool), with a message listing the lane's counters.
 
-} } // namespace asprof::test
+} // namespace test
+} // namespace asprof
 
 #endif // Asprof_Tests_TestSupport_INCLUDED

@@ -37,9 +37,9 @@ const std::map<AcceptedKeys::PluginType, std::vector<Settings>> PROBES = {
 			{{"reporter.probe.url", PROBE_URL}, {"reporter.probe.format", "zip"}}}},
 };
 
-class RecordingConfiguration: public Poco::Util::MapConfiguration
 /// The root configuration of a probe: remembers every key read (present
 /// or not) and every key enumerated, whoever asked.
+class RecordingConfiguration: public Poco::Util::MapConfiguration
 {
 public:
 	SectionKeys section(const std::string& name) const
@@ -196,5 +196,5 @@ AcceptedKeys AcceptedKeys::probe(const std::string& pluginDir, const std::string
 	return result;
 }
 
-}
-} // namespace asprof::test
+} // namespace test
+} // namespace asprof

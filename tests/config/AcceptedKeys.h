@@ -15,35 +15,36 @@
 namespace asprof {
 namespace test {
 
+/// What the code reads in one kind of section.
 struct SectionKeys
-	/// What the code reads in one kind of section.
 {
-	std::set<std::string> keys;      ///< every key asked for, present or not
-	std::set<std::string> prefixes;  ///< key families enumerated: "headers" stands for headers.<Name>
+	std::set<std::string> keys;     ///< every key asked for, present or not
+	std::set<std::string> prefixes; ///< key families enumerated: "headers" stands for headers.<Name>
 
+	/// key is read, or is <prefix>.<something> of an enumerated prefix.
 	bool accepts(const std::string& key) const;
-		/// key is read, or is <prefix>.<something> of an enumerated prefix.
 };
 
+/// The configuration keys the code accepts, by section kind. Found by
+/// probing, not by listing: AgentConfig, PluginFactory and the real
+/// plugins (from the build's plugin directory, each type configured as
+/// the agent does) read their settings through a configuration that
+/// records every key asked for. TrackingConfiguration refuses any key
+/// nobody asked for, so what was asked for is exactly what is accepted.
 struct AcceptedKeys
-	/// The configuration keys the code accepts, by section kind. Found by
-	/// probing, not by listing: AgentConfig, PluginFactory and the real
-	/// plugins (from the build's plugin directory, each type configured as
-	/// the agent does) read their settings through a configuration that
-	/// records every key asked for. TrackingConfiguration refuses any key
-	/// nobody asked for, so what was asked for is exactly what is accepted.
 {
-	using PluginType = std::pair<std::string, std::string>;  // kind, type
+	using PluginType = std::pair<std::string, std::string>; // kind, type
 
-	std::map<std::string, SectionKeys> fixedSections;  ///< agent, profiler, endpoint
-	std::map<std::string, SectionKeys> agentShare;     ///< reporter, metadata: read by the agent in every instance section
-	std::map<PluginType, SectionKeys> plugins;         ///< the plugin's own keys (its reads less the agent's share)
+	std::map<std::string, SectionKeys> fixedSections; ///< agent, profiler, endpoint
+	std::map<std::string, SectionKeys> agentShare;    ///< reporter, metadata: read by the agent in every instance section
+	std::map<PluginType, SectionKeys> plugins;        ///< the plugin's own keys (its reads less the agent's share)
 
+	/// Throws Poco::Exception when a probe configuration is refused: a
+	/// plugin type that needs a key the probe table does not give it.
 	static AcceptedKeys probe(const std::string& pluginDir, const std::string& testPluginDir);
-		/// Throws Poco::Exception when a probe configuration is refused: a
-		/// plugin type that needs a key the probe table does not give it.
 };
 
-} } // namespace asprof::test
+} // namespace test
+} // namespace asprof
 
 #endif // Asprof_Tests_AcceptedKeys_INCLUDED

@@ -101,5 +101,5 @@ void DocumentedKeys::addKey(const std::string& section, const std::string& key)
 	}
 }
 
-}
-} // namespace asprof::test
+} // namespace test
+} // namespace asprof

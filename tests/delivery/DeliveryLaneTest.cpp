@@ -36,10 +36,10 @@ using asprof::agent::AgentConfig;
 using asprof::agent::DeliveryClock;
 using asprof::agent::DeliveryLane;
 using asprof::agent::LaneSeams;
-using asprof::agent::MetadataResolver;
-using asprof::agent::ProfileAssembler;
 using asprof::agent::LaneSettings;
 using asprof::agent::LaneStatus;
+using asprof::agent::MetadataResolver;
+using asprof::agent::ProfileAssembler;
 using asprof::agent::Spool;
 using asprof::sdk::Profile;
 using asprof::sdk::ReportResult;
@@ -75,8 +75,8 @@ long millisecondsBetween(Clock::time_point from, Clock::time_point to)
 	return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count());
 }
 
+/// One Reporter::report() as the reporter saw it.
 struct Call
-	/// One Reporter::report() as the reporter saw it.
 {
 	std::uint64_t seq = 0;
 	std::string hostKind;
@@ -88,21 +88,21 @@ struct Call
 	bool spoolEntryExisted = false; ///< <spoolDir>/<id>.json was on disk when report() began
 };
 
+/// What the test thread and a TestReporter share: the answers to give, a
+/// gate that holds report() until released, and the record of calls.
+/// Held by shared_ptr so that it outlives a lane thread the lane abandoned.
 class ReporterControl
-	/// What the test thread and a TestReporter share: the answers to give, a
-	/// gate that holds report() until released, and the record of calls.
-	/// Held by shared_ptr so that it outlives a lane thread the lane abandoned.
 {
 public:
+	/// The answer for every call from now on (after any scripted ones).
 	void answer(const ReportResult& result)
-		/// The answer for every call from now on (after any scripted ones).
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
 		_answer = result;
 	}
 
+	/// Answers for the next calls, in order; then answer() applies again.
 	void script(const std::vector<ReportResult>& results)
-		/// Answers for the next calls, in order; then answer() applies again.
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
 		_script.insert(_script.end(), results.begin(), results.end());
@@ -121,24 +121,24 @@ public:
 		_changed.notify_all();
 	}
 
+	/// Lets one held (or the next) call through a closed gate.
 	void releaseOne()
-		/// Lets one held (or the next) call through a closed gate.
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
 		++_permits;
 		_changed.notify_all();
 	}
 
+	/// Runs action on the lane thread inside the number-th report() (from 1).
+	/// Call before the lane starts.
 	void onCall(std::size_t number, std::function<void()> action)
-		/// Runs action on the lane thread inside the number-th report() (from 1).
-		/// Call before the lane starts.
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
 		_actions[number] = std::move(action);
 	}
 
+	/// Call before the lane starts.
 	void checkSpoolEntriesIn(const std::string& directory)
-		/// Call before the lane starts.
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
 		_spoolDir = directory;
@@ -165,8 +165,8 @@ public:
 		});
 	}
 
+	/// True once the reporter is gone, i.e. the lane thread has let go of its state.
 	bool waitUntilDestroyed(std::chrono::milliseconds timeout = std::chrono::seconds(20))
-		/// True once the reporter is gone, i.e. the lane thread has let go of its state.
 	{
 		std::unique_lock<std::mutex> lock(_mutex);
 		return _changed.wait_until(lock, Clock::now() + timeout, [&]() { return _destroyed; });
@@ -178,8 +178,8 @@ public:
 		return _calls;
 	}
 
+	/// The seqs of the calls that were given this answer, in call order.
 	std::vector<std::uint64_t> seqs(Status answer) const
-		/// The seqs of the calls that were given this answer, in call order.
 	{
 		std::vector<std::uint64_t> seqs;
 		for (const auto& call : calls())
@@ -210,7 +210,8 @@ public:
 		call.hostKind = profile.host.kind;
 		call.thread = std::this_thread::get_id();
 		call.entered = Clock::now();
-		if (!_spoolDir.empty()) call.spoolEntryExisted = Poco::File(_spoolDir + "/" + Spool::fileName(Spool::makeId(profile), ".json")).exists();
+		if (!_spoolDir.empty())
+			call.spoolEntryExisted = Poco::File(_spoolDir + "/" + Spool::fileName(Spool::makeId(profile), ".json")).exists();
 		_calls.push_back(call);
 		std::size_t index = _calls.size() - 1;
 		_changed.notify_all();
@@ -263,12 +264,11 @@ private:
 	bool _destroyed = false;
 };
 
+/// Answers as its ReporterControl says.
 class TestReporter: public asprof::sdk::Reporter
-	/// Answers as its ReporterControl says.
 {
 public:
-	explicit TestReporter(std::shared_ptr<ReporterControl> control):
-		_control(std::move(control))
+	explicit TestReporter(std::shared_ptr<ReporterControl> control): _control(std::move(control))
 	{
 	}
 
@@ -281,8 +281,8 @@ public:
 	{
 	}
 
+	/// An action of onCall() may throw through here, as a buggy plugin would.
 	ReportResult report(const Profile& profile) override
-		/// An action of onCall() may throw through here, as a buggy plugin would.
 	{
 		return _control->onReport(profile);
 	}
@@ -296,12 +296,11 @@ private:
 	std::shared_ptr<ReporterControl> _control;
 };
 
+/// Opens the gate when a test leaves early, so no lane thread stays held.
 class OpenGateOnExit
-	/// Opens the gate when a test leaves early, so no lane thread stays held.
 {
 public:
-	explicit OpenGateOnExit(std::shared_ptr<ReporterControl> control):
-		_control(std::move(control))
+	explicit OpenGateOnExit(std::shared_ptr<ReporterControl> control): _control(std::move(control))
 	{
 	}
 
@@ -327,19 +326,19 @@ LaneSettings fastRetries()
 	return settings;
 }
 
+/// Filled by SettleAndCheck; the fixture's tearDown fails on any.
 std::vector<std::string>& accountingViolations()
-	/// Filled by SettleAndCheck; the fixture's tearDown fails on any.
 {
 	static std::vector<std::string> violations;
 	return violations;
 }
 
+/// Deletes a test's lane after stopping it (at once, if the test did not)
+/// and checking the accounting invariant: every profile the lane received
+/// ended in exactly one counter, nothing is still queued.
 struct SettleAndCheck
-	/// Deletes a test's lane after stopping it (at once, if the test did not)
-	/// and checking the accounting invariant: every profile the lane received
-	/// ended in exactly one counter, nothing is still queued.
 {
-	void operator () (DeliveryLane* lane) const
+	void operator()(DeliveryLane* lane) const
 	{
 		lane->stop(Poco::Timespan(0));
 		LaneStatus status = lane->status();
@@ -371,9 +370,9 @@ LanePtr startLane(const std::string& name, const std::shared_ptr<ReporterControl
 	return lane;
 }
 
+/// Records the threads detect() runs on; waits `delay` first (wall-clock
+/// sleep standing for a slow cloud endpoint), or throws when told to.
 class TestMetadata: public asprof::sdk::MetadataProvider
-	/// Records the threads detect() runs on; waits `delay` first (wall-clock
-	/// sleep standing for a slow cloud endpoint), or throws when told to.
 {
 public:
 	TestMetadata(Poco::Timespan delay, bool fails): _delay(delay), _fails(fails)
@@ -406,9 +405,9 @@ private:
 	bool _fails;
 };
 
+/// An assembler whose only metadata provider is a TestMetadata (owned by
+/// the assembler; metadata points at it).
 std::shared_ptr<const ProfileAssembler> assemblerWith(TestMetadata*& metadata, Poco::Timespan delay = Poco::Timespan(0), bool fails = false)
-	/// An assembler whose only metadata provider is a TestMetadata (owned by
-	/// the assembler; metadata points at it).
 {
 	std::vector<MetadataResolver::Candidate> candidates;
 	metadata = new TestMetadata(delay, fails);
@@ -417,9 +416,9 @@ std::shared_ptr<const ProfileAssembler> assemblerWith(TestMetadata*& metadata, P
 	return std::make_shared<const ProfileAssembler>(config, std::make_shared<MetadataResolver>(std::move(candidates)));
 }
 
+/// Time that moves only when a lane waits: a backoff returns at once and
+/// advances the clock by its length, recorded in waits.
 class ManualClock: public DeliveryClock
-	/// Time that moves only when a lane waits: a backoff returns at once and
-	/// advances the clock by its length, recorded in waits.
 {
 public:
 	TimePoint now() const override
@@ -428,7 +427,8 @@ public:
 		return _now;
 	}
 
-	bool waitUntil(std::unique_lock<std::mutex>&, std::condition_variable&, TimePoint until, const std::function<bool()>& interrupted) override
+	bool waitUntil(
+		std::unique_lock<std::mutex>&, std::condition_variable&, TimePoint until, const std::function<bool()>& interrupted) override
 	{
 		if (interrupted()) return true;
 		std::lock_guard<std::mutex> lock(_mutex);
@@ -479,8 +479,8 @@ std::uint64_t entryBytesOnDisk(const std::string& directory)
 	return bytes;
 }
 
+/// What an earlier run left: seqs 1..count in a spool closed again.
 void leaveEntries(const std::string& spoolDir, std::uint64_t count)
-	/// What an earlier run left: seqs 1..count in a spool closed again.
 {
 	Spool spool(spoolDir, 0, Poco::Timespan(0));
 	spool.open();
@@ -916,7 +916,8 @@ public:
 		LaneStatus status = lane->status();
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), status.failed);
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), status.delivered);
-		CPPUNIT_ASSERT_EQUAL(std::size_t(1), log.count("[reporter.throws] (/plugins/libasprof-reporter-broken.so) threw from report(): helper blew up"));
+		CPPUNIT_ASSERT_EQUAL(
+			std::size_t(1), log.count("[reporter.throws] (/plugins/libasprof-reporter-broken.so) threw from report(): helper blew up"));
 	}
 
 	void testExceptionWithANullMessageIsStillJustAFail()
@@ -1096,7 +1097,8 @@ public:
 		}
 		CPPUNIT_ASSERT(expected == spoolFiles(settings.spoolDir));
 		const std::string recording = readFile(dataFile(JFR));
-		for (std::uint64_t seq = 1; seq <= 5; ++seq) CPPUNIT_ASSERT(recording == readFile(settings.spoolDir + "/" + Spool::fileName(spoolId(seq), ".jfr")));
+		for (std::uint64_t seq = 1; seq <= 5; ++seq)
+			CPPUNIT_ASSERT(recording == readFile(settings.spoolDir + "/" + Spool::fileName(spoolId(seq), ".jfr")));
 		CPPUNIT_ASSERT_EQUAL(std::size_t(5), lane->status().spoolEntries);
 
 		control->answer(ReportResult::ok());
@@ -1296,8 +1298,8 @@ public:
 
 		CPPUNIT_ASSERT_EQUAL(text({1, 5}), text(control->allSeqs()));
 		CPPUNIT_ASSERT(spoolFiles(spoolDir).empty());
-		std::vector<std::string> aside = {
-			Spool::fileName(spoolId(2), ".jfr"), Spool::fileName(spoolId(2), ".json"), Spool::fileName(spoolId(3), ".json"), Spool::fileName(spoolId(4), ".jfr"), Spool::fileName(spoolId(4), ".json")};
+		std::vector<std::string> aside = {Spool::fileName(spoolId(2), ".jfr"), Spool::fileName(spoolId(2), ".json"),
+			Spool::fileName(spoolId(3), ".json"), Spool::fileName(spoolId(4), ".jfr"), Spool::fileName(spoolId(4), ".json")};
 		CPPUNIT_ASSERT(aside == listFiles(spoolDir + "/corrupt"));
 		for (std::uint64_t seq = 2; seq <= 4; ++seq) CPPUNIT_ASSERT_EQUAL(std::size_t(1), log.count(spoolId(seq)));
 	}

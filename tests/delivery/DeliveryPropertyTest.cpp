@@ -40,8 +40,8 @@ namespace {
 const std::uint64_t DEFAULT_FIRST_SEED = 20261129;
 const int DEFAULT_SEED_COUNT = 24;
 
+/// Holds hanging calls until opened (after the stop under test).
 class Gate
-	/// Holds hanging calls until opened (after the stop under test).
 {
 public:
 	void wait()
@@ -74,8 +74,8 @@ enum class Behaviour
 	Hang
 };
 
+/// What the test and the lane's plugins share; outlives abandoned threads.
 struct Shared
-	/// What the test and the lane's plugins share; outlives abandoned threads.
 {
 	std::mutex mutex;
 	std::mt19937_64 random;
@@ -86,8 +86,8 @@ struct Shared
 	Behaviour next()
 	{
 		std::lock_guard<std::mutex> lock(mutex);
-		static const Behaviour choices[] = {Behaviour::Ok, Behaviour::Ok, Behaviour::Ok, Behaviour::Retry, Behaviour::Retry, Behaviour::Fail,
-			Behaviour::ThrowStd, Behaviour::ThrowOther, Behaviour::Slow, Behaviour::Hang};
+		static const Behaviour choices[] = {Behaviour::Ok, Behaviour::Ok, Behaviour::Ok, Behaviour::Retry, Behaviour::Retry,
+			Behaviour::Fail, Behaviour::ThrowStd, Behaviour::ThrowOther, Behaviour::Slow, Behaviour::Hang};
 		return choices[random() % (sizeof(choices) / sizeof(choices[0]))];
 	}
 
@@ -164,16 +164,18 @@ private:
 std::string describe(const LaneStatus& status)
 {
 	return "received " + std::to_string(status.received()) + " (enqueued " + std::to_string(status.enqueued) + ", recovered " +
-		std::to_string(status.recovered) + "), delivered " + std::to_string(status.delivered) + ", failed " + std::to_string(status.failed) +
-		", dropped " + std::to_string(status.dropped()) + " (at stop " + std::to_string(status.droppedAtStop) + "), left in spool " +
-		std::to_string(status.leftInSpool) + ", queued " + std::to_string(status.queued);
+		std::to_string(status.recovered) + "), delivered " + std::to_string(status.delivered) + ", failed " +
+		std::to_string(status.failed) + ", dropped " + std::to_string(status.dropped()) + " (at stop " +
+		std::to_string(status.droppedAtStop) + "), left in spool " + std::to_string(status.leftInSpool) + ", queued " +
+		std::to_string(status.queued);
 }
 
 std::size_t entriesOnDisk(const std::string& directory)
 {
 	std::size_t entries = 0;
 	if (!Poco::File(directory).exists()) return 0;
-	for (const auto& name : test::listFiles(directory)) entries += name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0 ? 1 : 0;
+	for (const auto& name : test::listFiles(directory))
+		entries += name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0 ? 1 : 0;
 	return entries;
 }
 
@@ -192,9 +194,11 @@ void runOnce(std::uint64_t seed)
 	if (withSpool) settings.spoolDir = directory.file("spool");
 
 	std::vector<agent::MetadataResolver::Candidate> candidates;
-	candidates.push_back({"random", std::make_unique<RandomMetadata>(shared, shared->below(4) == 0 ? shared->below(300) : 0, shared->below(5) == 0), {}});
+	candidates.push_back(
+		{"random", std::make_unique<RandomMetadata>(shared, shared->below(4) == 0 ? shared->below(300) : 0, shared->below(5) == 0), {}});
 	agent::AgentConfig config = agent::AgentConfig::fromIni("[agent]\n", "property.ini");
-	auto assembler = std::make_shared<const agent::ProfileAssembler>(config, std::make_shared<agent::MetadataResolver>(std::move(candidates)));
+	auto assembler =
+		std::make_shared<const agent::ProfileAssembler>(config, std::make_shared<agent::MetadataResolver>(std::move(candidates)));
 
 	auto lane = std::make_unique<DeliveryLane>("property", std::make_unique<RandomReporter>(shared), settings, assembler);
 	lane->start();
@@ -210,7 +214,8 @@ void runOnce(std::uint64_t seed)
 	auto elapsed = std::chrono::steady_clock::now() - before;
 
 	LaneStatus stopped = lane->status();
-	CPPUNIT_ASSERT_MESSAGE(context + "stop overran its deadline", elapsed < std::chrono::microseconds(deadline.totalMicroseconds()) + std::chrono::seconds(2));
+	CPPUNIT_ASSERT_MESSAGE(
+		context + "stop overran its deadline", elapsed < std::chrono::microseconds(deadline.totalMicroseconds()) + std::chrono::seconds(2));
 	CPPUNIT_ASSERT_EQUAL_MESSAGE(context + describe(stopped), std::uint64_t(profiles), stopped.enqueued);
 	CPPUNIT_ASSERT_EQUAL_MESSAGE(context + describe(stopped), std::size_t(0), stopped.queued);
 	CPPUNIT_ASSERT_EQUAL_MESSAGE(context + describe(stopped), stopped.received(), stopped.settled());
@@ -227,8 +232,8 @@ void runOnce(std::uint64_t seed)
 			shared->destroyed.wait_for(lock, std::chrono::seconds(20), [&]() { return shared->reporterGone; }));
 	}
 	if (!withSpool) return;
-	CPPUNIT_ASSERT_EQUAL_MESSAGE(context + "spool entries vs leftInSpool; " + describe(stopped), std::size_t(stopped.leftInSpool),
-		entriesOnDisk(settings.spoolDir));
+	CPPUNIT_ASSERT_EQUAL_MESSAGE(
+		context + "spool entries vs leftInSpool; " + describe(stopped), std::size_t(stopped.leftInSpool), entriesOnDisk(settings.spoolDir));
 
 	// The next start recovers exactly those, and delivers them.
 	auto replay = std::make_shared<Shared>();

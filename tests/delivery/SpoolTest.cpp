@@ -61,8 +61,8 @@ std::vector<std::string> entryFiles(const std::vector<std::string>& ids)
 	return names;
 }
 
+/// What an earlier run left: seqs 1..count in a spool closed again. Returns their ids.
 std::vector<std::string> leaveEntries(const std::string& spoolDir, std::uint64_t count)
-	/// What an earlier run left: seqs 1..count in a spool closed again. Returns their ids.
 {
 	Spool spool(spoolDir, UNLIMITED_BYTES, UNLIMITED_AGE);
 	spool.open();

@@ -17,7 +17,8 @@ namespace {
 std::string demoIni(const TemporaryDirectory& dir)
 {
 	return "[agent]\nlibrary = " ASPROF_FAKE_PROFILER "\nreportingInterval = 200ms\nmetadata = onprem\n"
-		"[reporter.local]\ntype = local\ndirectory = " + dir.file("profiles") + "\n";
+		   "[reporter.local]\ntype = local\ndirectory = " +
+		dir.file("profiles") + "\n";
 }
 
 std::vector<std::string> profiles(const TemporaryDirectory& dir)
@@ -42,7 +43,8 @@ public:
 		TemporaryDirectory dir;
 		asprof::test::writeFile(dir.file("agent.ini"), demoIni(dir));
 		Poco::Pipe output;
-		Poco::ProcessHandle demo = Poco::Process::launch(ASPROF_DEMO, {"--asprof-config=" + dir.file("agent.ini")}, dir.path(), nullptr, &output, nullptr);
+		Poco::ProcessHandle demo =
+			Poco::Process::launch(ASPROF_DEMO, {"--asprof-config=" + dir.file("agent.ini")}, dir.path(), nullptr, &output, nullptr);
 		CPPUNIT_ASSERT(waitUntil([&]() { return profiles(dir).size() >= 2; }));
 		std::size_t before = profiles(dir).size();
 		::kill(static_cast<pid_t>(demo.id()), SIGTERM);
@@ -52,7 +54,8 @@ public:
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(text, 0, demo.wait());
 		std::vector<std::string> after = profiles(dir);
 		CPPUNIT_ASSERT(after.size() > before); // the final flush wrote the last recording
-		CPPUNIT_ASSERT_MESSAGE(text, text.find(std::to_string(after.size()) + " profiles delivered, 0 failed, 0 dropped") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(
+			text, text.find(std::to_string(after.size()) + " profiles delivered, 0 failed, 0 dropped") != std::string::npos);
 		CPPUNIT_ASSERT_MESSAGE(text, text.find("profiles are in " + dir.file("profiles")) != std::string::npos);
 		for (const auto& name : after) CPPUNIT_ASSERT_MESSAGE(text, text.find("  " + name + "  23524 bytes") != std::string::npos);
 	}
@@ -62,7 +65,8 @@ public:
 		TemporaryDirectory dir;
 		asprof::test::writeFile(dir.file("agent.ini"), demoIni(dir));
 		Poco::Pipe output;
-		Poco::ProcessHandle demo = Poco::Process::launch(ASPROF_DEMO, {"--asprof-config=" + dir.file("agent.ini"), "--duration=1"}, dir.path(), nullptr, &output, nullptr);
+		Poco::ProcessHandle demo = Poco::Process::launch(
+			ASPROF_DEMO, {"--asprof-config=" + dir.file("agent.ini"), "--duration=1"}, dir.path(), nullptr, &output, nullptr);
 		Poco::PipeInputStream in(output);
 		std::string text;
 		Poco::StreamCopier::copyToString(in, text);
@@ -75,12 +79,14 @@ public:
 		TemporaryDirectory dir;
 		asprof::test::writeFile(dir.file("agent.ini"), "[agent]\nreportingInterval = 5\n");
 		Poco::Pipe errors;
-		Poco::ProcessHandle demo = Poco::Process::launch(ASPROF_DEMO, {"--asprof-config=" + dir.file("agent.ini")}, dir.path(), nullptr, nullptr, &errors);
+		Poco::ProcessHandle demo =
+			Poco::Process::launch(ASPROF_DEMO, {"--asprof-config=" + dir.file("agent.ini")}, dir.path(), nullptr, nullptr, &errors);
 		Poco::PipeInputStream in(errors);
 		std::string text;
 		Poco::StreamCopier::copyToString(in, text);
 		CPPUNIT_ASSERT(demo.wait() != 0);
-		CPPUNIT_ASSERT_MESSAGE(text, text.find(dir.file("agent.ini") + ": [agent] reportingInterval = 5: expected a duration") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(
+			text, text.find(dir.file("agent.ini") + ": [agent] reportingInterval = 5: expected a duration") != std::string::npos);
 	}
 
 	// --help and --version print and exit: no agent starts (no library search,

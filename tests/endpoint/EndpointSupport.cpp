@@ -141,5 +141,5 @@ std::string endpointIni(const std::string& endpoint, const std::string& profiler
 		directory + "\n";
 }
 
-}
-} // namespace asprof::test
+} // namespace test
+} // namespace asprof

@@ -23,12 +23,12 @@ struct HttpAnswer
 	std::string header(const std::string& name) const;
 };
 
-HttpAnswer httpGet(const std::string& address, const std::string& path, const std::string& authorization = "");
 /// GET http://<address><path> with a 60 s timeout; throws on a network error.
+HttpAnswer httpGet(const std::string& address, const std::string& path, const std::string& authorization = "");
 
-std::string pprofBinary();
 /// The Google pprof that tests/jfr/build-pprof.sh builds into the build
 /// tree (built now if missing and possible); empty when not available.
+std::string pprofBinary();
 
 struct PprofRaw
 {
@@ -38,18 +38,18 @@ struct PprofRaw
 	std::string text;
 };
 
-PprofRaw pprofRaw(const std::string& pprof, const std::string& profile);
 /// pprof -raw of the profile's bytes; throws when pprof cannot read it.
+PprofRaw pprofRaw(const std::string& pprof, const std::string& profile);
 
-std::string pprofTop(const std::string& pprof, const std::string& profile, const std::string& sampleIndex);
 /// pprof -top -sample_index=<sampleIndex> -unit=byte... output; throws on failure.
+std::string pprofTop(const std::string& pprof, const std::string& profile, const std::string& sampleIndex);
 
-std::string endpointIni(
-	const std::string& endpoint, const std::string& profiler, const std::string& directory, const std::string& interval = "1h");
 /// An agent.ini on the fake async-profiler and the capture reporter
 /// (writing to directory), with the given [endpoint] and [profiler] keys.
+std::string endpointIni(
+	const std::string& endpoint, const std::string& profiler, const std::string& directory, const std::string& interval = "1h");
 
-}
-} // namespace asprof::test
+} // namespace test
+} // namespace asprof
 
 #endif // Asprof_Tests_EndpointSupport_INCLUDED

@@ -342,8 +342,8 @@ public:
 		std::string address = agent.status().endpointAddress;
 		std::string manyFields = "/debug/pprof/profile?seconds=1";
 		for (int i = 0; i < 150; ++i) manyFields += "&f" + std::to_string(i) + "=1";
-		for (const std::string& target : std::vector<std::string>{"/%zz", "/debug/pprof/%", "/x%1", "/debug/pprof/profile?seconds=1#%zz",
-				 "http://evil/%zz", "http://[::1", manyFields})
+		for (const std::string& target : std::vector<std::string>{
+				 "/%zz", "/debug/pprof/%", "/x%1", "/debug/pprof/profile?seconds=1#%zz", "http://evil/%zz", "http://[::1", manyFields})
 		{
 			std::string answer = rawRequest(address, "GET " + target + " HTTP/1.0\r\n\r\n");
 			CPPUNIT_ASSERT_MESSAGE(target + " -> " + answer, answer.compare(0, 24, "HTTP/1.0 400 Bad Request") == 0);
@@ -460,7 +460,8 @@ public:
 		asprof::test::LogCapture logs("asprof.agent", Poco::Message::PRIO_WARNING);
 		TemporaryDirectory dir;
 		FakeProfilerSetting jfr("ASPROF_FAKE_JFR", asprof::test::dataFile("nativemem.jfr"));
-		Agent agent(AgentConfig::fromIni(endpointIni(LISTEN + "heapMaxAllocations = " + std::to_string(cap) + "\n", "nativeMem = 512k", dir.path(), "100ms"),
+		Agent agent(AgentConfig::fromIni(
+			endpointIni(LISTEN + "heapMaxAllocations = " + std::to_string(cap) + "\n", "nativeMem = 512k", dir.path(), "100ms"),
 			"test.ini"));
 		agent.start();
 		CPPUNIT_ASSERT(waitUntil([&]() { return agent.status().heapRecordings >= 3; }));

@@ -33,8 +33,8 @@
 
 using namespace asprof;
 using namespace asprof::agent;
-using asprof::test::TemporaryDirectory;
 using asprof::test::readFile;
+using asprof::test::TemporaryDirectory;
 using asprof::test::waitUntil;
 using asprof::test::writeFile;
 
@@ -72,7 +72,8 @@ std::string xmlError(const std::string& text)
 
 AgentConfig configWith(const std::string& sections, const std::string& agentKeys = "")
 {
-	return AgentConfig::fromIni("[agent]\npluginDir = " + TEST_PLUGINS + "\nmetadata = onprem\nreporter = main\n" + agentKeys + "\n" + sections, "test.ini");
+	return AgentConfig::fromIni(
+		"[agent]\npluginDir = " + TEST_PLUGINS + "\nmetadata = onprem\nreporter = main\n" + agentKeys + "\n" + sections, "test.ini");
 }
 
 std::string buildError(const AgentConfig& config)
@@ -128,10 +129,14 @@ ChildResult runChild(const std::string& program, const std::vector<std::string>&
 	Poco::ProcessHandle handle = Poco::Process::launch("/bin/sh", shellArgs, directory, nullptr, nullptr, nullptr, env);
 	ChildResult result;
 	// isRunning() is true for a zombie; tryWait() reaps.
-	result.exited = waitUntil([&]() {
-		if ((result.status = Poco::Process::tryWait(handle)) != -1) return true;
-		return Poco::File(output.file("out")).exists() && readFile(output.file("out")).find("started") != std::string::npos;
-	}, deadline) && result.status != -1;
+	result.exited =
+		waitUntil(
+			[&]() {
+				if ((result.status = Poco::Process::tryWait(handle)) != -1) return true;
+				return Poco::File(output.file("out")).exists() && readFile(output.file("out")).find("started") != std::string::npos;
+			},
+			deadline) &&
+		result.status != -1;
 	if (result.status == -1)
 	{
 		Poco::Process::kill(handle);
@@ -233,63 +238,78 @@ public:
 		CPPUNIT_ASSERT_MESSAGE("the host waited on a FIFO: " + child.err, child.exited);
 		CPPUNIT_ASSERT(elapsedMs(started) < 5000);
 		CPPUNIT_ASSERT_EQUAL(1, child.status);
-		CPPUNIT_ASSERT_EQUAL("asprof-agent configuration error: cannot read agent configuration " + fifo + ": it is not a regular file (a FIFO)\n", child.err);
+		CPPUNIT_ASSERT_EQUAL(
+			"asprof-agent configuration error: cannot read agent configuration " + fifo + ": it is not a regular file (a FIFO)\n",
+			child.err);
 	}
 
 	void testBlockingConfigureIsRefusedAtStartTimeout()
 	{
 		TemporaryDirectory dir;
-		AgentConfig config = configWith("[reporter.main]\ntype = blocking\nblock = configure\nreleaseFile = " + dir.file("release") + "\n",
-			"startTimeout = 300ms\n");
+		AgentConfig config = configWith(
+			"[reporter.main]\ntype = blocking\nblock = configure\nreleaseFile = " + dir.file("release") + "\n", "startTimeout = 300ms\n");
 		auto started = std::chrono::steady_clock::now();
 		std::string error = buildError(config);
 		long elapsed = elapsedMs(started);
 		writeFile(dir.file("release"), "");
-		CPPUNIT_ASSERT_EQUAL(BLOCKING_REPORTER + ": configure() of [reporter.main] did not return within startTimeout (300ms); "
-			"the instance is refused and the call abandoned", error);
+		CPPUNIT_ASSERT_EQUAL(BLOCKING_REPORTER +
+				": configure() of [reporter.main] did not return within startTimeout (300ms); "
+				"the instance is refused and the call abandoned",
+			error);
 		CPPUNIT_ASSERT_MESSAGE(std::to_string(elapsed) + " ms", elapsed >= 250 && elapsed < 1300);
 	}
 
 	void testBlockingStartIsRefusedAtStartTimeout()
 	{
 		TemporaryDirectory dir;
-		AgentConfig config = configWith("[reporter.main]\ntype = blocking\nblock = start\nreleaseFile = " + dir.file("release") + "\n",
-			"startTimeout = 300ms\n");
+		AgentConfig config = configWith(
+			"[reporter.main]\ntype = blocking\nblock = start\nreleaseFile = " + dir.file("release") + "\n", "startTimeout = 300ms\n");
 		auto started = std::chrono::steady_clock::now();
 		std::string error = buildError(config);
 		long elapsed = elapsedMs(started);
 		writeFile(dir.file("release"), "");
-		CPPUNIT_ASSERT_EQUAL(BLOCKING_REPORTER + ": start() of [reporter.main] did not return within startTimeout (300ms); "
-			"the instance is refused and the call abandoned", error);
+		CPPUNIT_ASSERT_EQUAL(BLOCKING_REPORTER +
+				": start() of [reporter.main] did not return within startTimeout (300ms); "
+				"the instance is refused and the call abandoned",
+			error);
 		CPPUNIT_ASSERT_MESSAGE(std::to_string(elapsed) + " ms", elapsed < 1300);
 	}
 
 	void testBlockingChildOfMultiIsNamed()
 	{
 		TemporaryDirectory dir;
-		AgentConfig config = configWith("[reporter.main]\ntype = multi\nlibrary = " + MULTI_REPORTER + "\nreporters = stuck\n"
-			"[reporter.stuck]\ntype = blocking\nblock = configure\nreleaseFile = " + dir.file("release") + "\n", "startTimeout = 400ms\n");
+		AgentConfig config = configWith("[reporter.main]\ntype = multi\nlibrary = " + MULTI_REPORTER +
+				"\nreporters = stuck\n"
+				"[reporter.stuck]\ntype = blocking\nblock = configure\nreleaseFile = " +
+				dir.file("release") + "\n",
+			"startTimeout = 400ms\n");
 		auto started = std::chrono::steady_clock::now();
 		std::string error = buildError(config);
 		long elapsed = elapsedMs(started);
 		writeFile(dir.file("release"), "");
 		CPPUNIT_ASSERT_EQUAL(MULTI_REPORTER + ": configure() of [reporter.main] failed: asprof-agent plugin error: " + BLOCKING_REPORTER +
-			": configure() of [reporter.stuck] did not return within startTimeout (400ms); the instance is refused and the call abandoned", error);
+				": configure() of [reporter.stuck] did not return within startTimeout (400ms); the instance is refused and the call "
+				"abandoned",
+			error);
 		CPPUNIT_ASSERT_MESSAGE(std::to_string(elapsed) + " ms", elapsed < 1400);
 	}
 
 	void testAgentStartReturnsWithinStartTimeout()
 	{
 		TemporaryDirectory dir;
-		AgentConfig config = AgentConfig::fromIni(test::fakeProfilerIni("[reporter.main]\ntype = blocking\nblock = start\nreleaseFile = " +
-			dir.file("release") + "\n", "startTimeout = 500ms\n"), "test.ini");
+		AgentConfig config = AgentConfig::fromIni(
+			test::fakeProfilerIni(
+				"[reporter.main]\ntype = blocking\nblock = start\nreleaseFile = " + dir.file("release") + "\n", "startTimeout = 500ms\n"),
+			"test.ini");
 		Agent agent(config);
 		auto started = std::chrono::steady_clock::now();
 		std::string error = errorOf([&]() { agent.start(); });
 		long elapsed = elapsedMs(started);
 		writeFile(dir.file("release"), "");
-		CPPUNIT_ASSERT_EQUAL(BLOCKING_REPORTER + ": start() of [reporter.main] did not return within startTimeout (500ms); "
-			"the instance is refused and the call abandoned", error);
+		CPPUNIT_ASSERT_EQUAL(BLOCKING_REPORTER +
+				": start() of [reporter.main] did not return within startTimeout (500ms); "
+				"the instance is refused and the call abandoned",
+			error);
 		CPPUNIT_ASSERT_MESSAGE(std::to_string(elapsed) + " ms", elapsed < 1500);
 		CPPUNIT_ASSERT(!agent.isRunning());
 	}
@@ -297,10 +317,13 @@ public:
 	void testBlockingMetadataConfigureIsSkippedAtStartTimeout()
 	{
 		TemporaryDirectory dir;
-		AgentConfig config = AgentConfig::fromIni("[agent]\npluginDir = " + TEST_PLUGINS + "\nmetadata = host, stuck, late\nstartTimeout = 300ms\n"
-			"[metadata.stuck]\ntype = blocking\nreleaseFile = " + dir.file("release") + "\n[metadata.host]\ntype = onprem\nlibrary = " +
-			BUILD_PLUGINS + "/libasprof-metadata-onprem.so\n[metadata.late]\ntype = onprem\nlibrary = " + BUILD_PLUGINS +
-			"/libasprof-metadata-onprem.so\n", "test.ini");
+		AgentConfig config = AgentConfig::fromIni("[agent]\npluginDir = " + TEST_PLUGINS +
+				"\nmetadata = host, stuck, late\nstartTimeout = 300ms\n"
+				"[metadata.stuck]\ntype = blocking\nreleaseFile = " +
+				dir.file("release") + "\n[metadata.host]\ntype = onprem\nlibrary = " + BUILD_PLUGINS +
+				"/libasprof-metadata-onprem.so\n[metadata.late]\ntype = onprem\nlibrary = " + BUILD_PLUGINS +
+				"/libasprof-metadata-onprem.so\n",
+			"test.ini");
 		test::LogCapture log("asprof.agent", Poco::Message::PRIO_ERROR);
 		PluginRegistry registry(config.pluginDir);
 		auto started = std::chrono::steady_clock::now();
@@ -314,11 +337,14 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::size_t(1), candidates.size());
 		CPPUNIT_ASSERT_EQUAL(std::string("host"), candidates[0].name);
 		CPPUNIT_ASSERT_MESSAGE(std::to_string(elapsed) + " ms", elapsed < 1300);
-		CPPUNIT_ASSERT_EQUAL_MESSAGE(log.text(), std::size_t(1), log.count("metadata stuck disabled: asprof-agent plugin error: " + TEST_PLUGINS +
-			"/libasprof-metadata-blocking.so: configure() of [metadata.stuck] did not return within startTimeout (300ms)"));
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(log.text(), std::size_t(1),
+			log.count("metadata stuck disabled: asprof-agent plugin error: " + TEST_PLUGINS +
+				"/libasprof-metadata-blocking.so: configure() of [metadata.stuck] did not return within startTimeout (300ms)"));
 		// What comes after a call that used up the time is not called at all.
-		CPPUNIT_ASSERT_EQUAL_MESSAGE(log.text(), std::size_t(1), log.count("metadata late disabled: asprof-agent plugin error: " +
-			BUILD_PLUGINS + "/libasprof-metadata-onprem.so: configure() of [metadata.late] not called: the startTimeout (300ms) of this start is used up"));
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(log.text(), std::size_t(1),
+			log.count("metadata late disabled: asprof-agent plugin error: " + BUILD_PLUGINS +
+				"/libasprof-metadata-onprem.so: configure() of [metadata.late] not called: the startTimeout (300ms) of this start is used "
+				"up"));
 	}
 
 	void testStartTimeoutOutOfRangeIsRefused()
@@ -334,17 +360,21 @@ public:
 	{
 		TemporaryDirectory dir;
 		Poco::File(ASPROF_FAKE_PROFILER).copyTo(dir.file("libasyncProfiler.so"));
-		writeFile(dir.file("agent.ini"), "[agent]\nlibrary = libasyncProfiler.so\npluginDir = " + TEST_PLUGINS +
-			"\nmetadata = onprem\nreporter = main\n[reporter.main]\ntype = capture\ndirectory = " + dir.file("out") + "\n");
+		writeFile(dir.file("agent.ini"),
+			"[agent]\nlibrary = libasyncProfiler.so\npluginDir = " + TEST_PLUGINS +
+				"\nmetadata = onprem\nreporter = main\n[reporter.main]\ntype = capture\ndirectory = " + dir.file("out") + "\n");
 		for (const std::string ldLibraryPath : {"/nonexistent:", ":/nonexistent", "."})
 		{
 			// LD_DEBUG=files: the loader says "calling init: <file>" before it runs a constructor.
 			ChildResult child = runChild(ASPROF_TEST_AGENT_RUNNER, {dir.file("agent.ini")}, dir.path(),
 				{{"LD_LIBRARY_PATH", ldLibraryPath}, {"LD_DEBUG", "files"}}, Poco::Timespan(20, 0));
-			CPPUNIT_ASSERT_MESSAGE(ldLibraryPath + ": " + child.err, child.err.find("calling init: ./libasyncProfiler.so") == std::string::npos);
-			CPPUNIT_ASSERT_MESSAGE(ldLibraryPath + ": " + child.err, child.err.find("calling init: libasyncProfiler.so") == std::string::npos);
+			CPPUNIT_ASSERT_MESSAGE(
+				ldLibraryPath + ": " + child.err, child.err.find("calling init: ./libasyncProfiler.so") == std::string::npos);
+			CPPUNIT_ASSERT_MESSAGE(
+				ldLibraryPath + ": " + child.err, child.err.find("calling init: libasyncProfiler.so") == std::string::npos);
 			CPPUNIT_ASSERT_MESSAGE(ldLibraryPath + ": " + child.err, child.err.find("calling init: " + dir.path()) == std::string::npos);
-			CPPUNIT_ASSERT_MESSAGE(child.err, child.err.find("cannot load async-profiler library 'libasyncProfiler.so': not found") != std::string::npos);
+			CPPUNIT_ASSERT_MESSAGE(
+				child.err, child.err.find("cannot load async-profiler library 'libasyncProfiler.so': not found") != std::string::npos);
 		}
 	}
 
@@ -377,8 +407,10 @@ public:
 
 	void testRelativeLibraryPathIsRefused()
 	{
-		CPPUNIT_ASSERT_EQUAL(std::string("library './libasyncProfiler.so' is a relative path; refusing to load code relative to the current "
-			"directory. Give an absolute path or a bare name"), errorOf([]() { LibraryPath::candidates("./libasyncProfiler.so", {}); }));
+		CPPUNIT_ASSERT_EQUAL(
+			std::string("library './libasyncProfiler.so' is a relative path; refusing to load code relative to the current "
+						"directory. Give an absolute path or a bare name"),
+			errorOf([]() { LibraryPath::candidates("./libasyncProfiler.so", {}); }));
 	}
 
 	// ---- 14: the plugin checked is the plugin loaded ----
@@ -392,8 +424,10 @@ public:
 		std::string link = trusted.file("libasprof-reporter-local.so");
 		CPPUNIT_ASSERT_EQUAL(0, ::symlink(target.c_str(), link.c_str()));
 		std::string error = errorOf([&]() { PluginRegistry(trusted.path()).createReporter("local", ""); });
-		CPPUNIT_ASSERT_EQUAL("refusing plugin " + link + ": it is a symbolic link; name the file itself (plugins are opened without "
-			"following links)", error);
+		CPPUNIT_ASSERT_EQUAL("refusing plugin " + link +
+				": it is a symbolic link; name the file itself (plugins are opened without "
+				"following links)",
+			error);
 		CPPUNIT_ASSERT(!isMapped(target));
 	}
 
@@ -467,16 +501,18 @@ public:
 
 	void testExtraArgsAgentOwnedNamesAreRefusedInAnyCase()
 	{
-		const std::string owned = " (async-profiler reads it as %s, which the agent sets itself or which would break the rotation; use the [profiler] keys)";
+		const std::string owned =
+			" (async-profiler reads it as %s, which the agent sets itself or which would break the rotation; use the [profiler] keys)";
 		struct Case
 		{
 			const char* extraArgs;
 			const char* name;
 			const char* readAs;
 		};
-		for (const Case& c : {Case{"threads,File=/path", "File", "file"}, Case{"LOG=/tmp/x", "LOG", "log"}, Case{"Timeout=1", "Timeout", "timeout"},
-			Case{"Interval=1s", "Interval", "interval"}, Case{"fIlE=/x", "fIlE", "file"}, Case{"loop=1m", "loop", "loop"},
-			Case{"EVENT=wall", "EVENT", "event"}, Case{"cpu", "cpu", "cpu"}, Case{"Wall=10ms", "Wall", "wall"}, Case{"CStack=fp", "CStack", "cstack"}})
+		for (const Case& c : {Case{"threads,File=/path", "File", "file"}, Case{"LOG=/tmp/x", "LOG", "log"},
+				 Case{"Timeout=1", "Timeout", "timeout"}, Case{"Interval=1s", "Interval", "interval"}, Case{"fIlE=/x", "fIlE", "file"},
+				 Case{"loop=1m", "loop", "loop"}, Case{"EVENT=wall", "EVENT", "event"}, Case{"cpu", "cpu", "cpu"},
+				 Case{"Wall=10ms", "Wall", "wall"}, Case{"CStack=fp", "CStack", "cstack"}})
 		{
 			std::string expected = "fault.ini: [profiler] extraArgs = " + std::string(c.extraArgs) + ": expected no " + c.name +
 				Poco::replace(owned, std::string("%s"), std::string(c.readAs));
@@ -487,17 +523,23 @@ public:
 	void testExtraArgsOutsideTheAllowlistAreRefused()
 	{
 		std::string allowed = "alloc, live, lock, nativelock, nofree, tlab, threads, sched, record-cpu, alluser, jstackdepth, features, "
-			"include, exclude, filter, clock, mcache, proc, nobatch, memlimit";
-		CPPUNIT_ASSERT_EQUAL("fault.ini: [profiler] extraArgs = threads,Record-CPUx: expected only the async-profiler arguments " + allowed +
-			" (\"Record-CPUx\" is not one of them)", iniError("[profiler]\nextraArgs = threads,Record-CPUx\n"));
-		CPPUNIT_ASSERT_EQUAL(std::string("fault.ini: [profiler] extraArgs = threads,fdtransfer: expected no fdtransfer (async-profiler reads it as "
-			"fdtransfer, which the agent sets itself or which would break the rotation; use the [profiler] keys)"),
+							  "include, exclude, filter, clock, mcache, proc, nobatch, memlimit";
+		CPPUNIT_ASSERT_EQUAL("fault.ini: [profiler] extraArgs = threads,Record-CPUx: expected only the async-profiler arguments " +
+				allowed + " (\"Record-CPUx\" is not one of them)",
+			iniError("[profiler]\nextraArgs = threads,Record-CPUx\n"));
+		CPPUNIT_ASSERT_EQUAL(
+			std::string("fault.ini: [profiler] extraArgs = threads,fdtransfer: expected no fdtransfer (async-profiler reads it as "
+						"fdtransfer, which the agent sets itself or which would break the rotation; use the [profiler] keys)"),
 			iniError("[profiler]\nextraArgs = threads,fdtransfer\n"));
 		CPPUNIT_ASSERT_EQUAL("fault.ini: [profiler] extraArgs = trace=a.b: expected only the async-profiler arguments " + allowed +
-			" (\"trace\" is not one of them)", iniError("[profiler]\nextraArgs = trace=a.b\n"));
-		CPPUNIT_ASSERT_EQUAL(std::string("fault.ini: [profiler] extraArgs = threads, alloc: expected async-profiler arguments name[=value] "
-			"separated by commas, such as alloc=2m,threads (\" alloc\" is not one: a name is letters and -, at most 12; a value has no "
-			"spaces, quotes or control characters)"), iniError("[profiler]\nextraArgs = threads, alloc\n"));
+				" (\"trace\" is not one of them)",
+			iniError("[profiler]\nextraArgs = trace=a.b\n"));
+		CPPUNIT_ASSERT_EQUAL(
+			std::string(
+				"fault.ini: [profiler] extraArgs = threads, alloc: expected async-profiler arguments name[=value] "
+				"separated by commas, such as alloc=2m,threads (\" alloc\" is not one: a name is letters and -, at most 12; a value has no "
+				"spaces, quotes or control characters)"),
+			iniError("[profiler]\nextraArgs = threads, alloc\n"));
 	}
 
 	void testExtraArgsAllowedArgumentsPass()
@@ -512,7 +554,7 @@ public:
 	{
 		TemporaryDirectory dir;
 		const std::string expected = ": the configuration file is empty (no section, no key); refusing to run on the built-in defaults "
-			"unasked. Write at least an [agent] section (see etc/agent.ini)";
+									 "unasked. Write at least an [agent] section (see etc/agent.ini)";
 		for (const std::string text : {"", "\n  \n", "; only a comment\n# and another\n"})
 		{
 			writeFile(dir.file("agent.ini"), text);
@@ -528,7 +570,8 @@ public:
 	{
 		CPPUNIT_ASSERT_EQUAL(std::string("fault.ini: line 2: '[reporter.local' is not a section header: the closing ] is missing"),
 			iniError("[agent]\n[reporter.local\ntype = local\n"));
-		CPPUNIT_ASSERT_EQUAL(std::string("fault.ini: line 1: '[agent] reporter = x' has text after the closing ]; put keys on lines of their own"),
+		CPPUNIT_ASSERT_EQUAL(
+			std::string("fault.ini: line 1: '[agent] reporter = x' has text after the closing ]; put keys on lines of their own"),
 			iniError("[agent] reporter = x\n"));
 	}
 
@@ -540,47 +583,63 @@ public:
 
 	void testDuplicateSectionIsRefused()
 	{
-		CPPUNIT_ASSERT_EQUAL(std::string("fault.ini: line 3: section [Agent] appears twice (first on line 1); merge the two: the later keys "
-			"would silently replace the earlier"), iniError("[agent]\nreporter = a\n[Agent]\nreportingInterval = 5s\n"));
+		CPPUNIT_ASSERT_EQUAL(
+			std::string("fault.ini: line 3: section [Agent] appears twice (first on line 1); merge the two: the later keys "
+						"would silently replace the earlier"),
+			iniError("[agent]\nreporter = a\n[Agent]\nreportingInterval = 5s\n"));
 	}
 
 	void testDuplicateKeyIsRefused()
 	{
 		CPPUNIT_ASSERT_EQUAL(std::string("fault.ini: line 3: [agent] ReportingInterval is set twice (first on line 2); keep one: only the "
-			"last would count"), iniError("[agent]\nreportingInterval = 5s\nReportingInterval = 6s\n"));
+										 "last would count"),
+			iniError("[agent]\nreportingInterval = 5s\nReportingInterval = 6s\n"));
 	}
 
 	void testSectionWithoutInstanceNameIsRefused()
 	{
-		CPPUNIT_ASSERT_EQUAL(std::string("fault.ini: line 2: [reporter.] is not a valid instance section; expected [reporter.<name>] with a "
-			"name of letters, digits, _ or -"), iniError("[agent]\n[reporter.]\ntype = local\n"));
-		CPPUNIT_ASSERT_EQUAL(std::string("fault.ini: line 1: [metadata.a b] is not a valid instance section; expected [metadata.<name>] with "
-			"a name of letters, digits, _ or -"), iniError("[metadata.a b]\ntype = onprem\n"));
+		CPPUNIT_ASSERT_EQUAL(
+			std::string("fault.ini: line 2: [reporter.] is not a valid instance section; expected [reporter.<name>] with a "
+						"name of letters, digits, _ or -"),
+			iniError("[agent]\n[reporter.]\ntype = local\n"));
+		CPPUNIT_ASSERT_EQUAL(
+			std::string("fault.ini: line 1: [metadata.a b] is not a valid instance section; expected [metadata.<name>] with "
+						"a name of letters, digits, _ or -"),
+			iniError("[metadata.a b]\ntype = onprem\n"));
 	}
 
 	void testUnusedReporterSectionIsRefused()
 	{
 		TemporaryDirectory dir;
-		AgentConfig config = configWith("[reporter.main]\ntype = capture\ndirectory = " + dir.path() + "\n[reporter.spare]\ntype = capture\n"
+		AgentConfig config = configWith("[reporter.main]\ntype = capture\ndirectory = " + dir.path() +
+			"\n[reporter.spare]\ntype = capture\n"
 			"directroy = never checked\n");
-		CPPUNIT_ASSERT_EQUAL(std::string("test.ini: unused section [reporter.spare]: neither [agent] reporter (main) nor a multi reporter's "
-			"reporters = names it; remove it or name it"), buildError(config));
+		CPPUNIT_ASSERT_EQUAL(
+			std::string("test.ini: unused section [reporter.spare]: neither [agent] reporter (main) nor a multi reporter's "
+						"reporters = names it; remove it or name it"),
+			buildError(config));
 	}
 
 	void testUnusedMetadataSectionIsRefused()
 	{
-		CPPUNIT_ASSERT_EQUAL(std::string("fault.ini: unused section [metadata.extra]: [agent] metadata = onprem does not name it (auto uses "
-			"ecs, ec2 and onprem); remove it or add it to metadata ="), iniError("[agent]\nmetadata = onprem\n[metadata.extra]\ntype = onprem\n"));
+		CPPUNIT_ASSERT_EQUAL(
+			std::string("fault.ini: unused section [metadata.extra]: [agent] metadata = onprem does not name it (auto uses "
+						"ecs, ec2 and onprem); remove it or add it to metadata ="),
+			iniError("[agent]\nmetadata = onprem\n[metadata.extra]\ntype = onprem\n"));
 		// auto reaches ecs, ec2 and onprem sections.
 		AgentConfig::fromIni("[agent]\nmetadata = auto\n[metadata.ec2]\ntype = ec2\n", "fault.ini");
 	}
 
 	void testEmptyMetadataListIsRefused()
 	{
-		CPPUNIT_ASSERT_EQUAL(std::string("fault.ini: [agent] metadata = : expected auto, or a list of [metadata.<name>] sections or metadata "
-			"types (empty is not a list)"), iniError("[agent]\nmetadata =\n"));
-		CPPUNIT_ASSERT_EQUAL(std::string("fault.ini: [agent] metadata = ,: expected auto, or a list of [metadata.<name>] sections or metadata "
-			"types (empty is not a list)"), iniError("[agent]\nmetadata = ,\n"));
+		CPPUNIT_ASSERT_EQUAL(
+			std::string("fault.ini: [agent] metadata = : expected auto, or a list of [metadata.<name>] sections or metadata "
+						"types (empty is not a list)"),
+			iniError("[agent]\nmetadata =\n"));
+		CPPUNIT_ASSERT_EQUAL(
+			std::string("fault.ini: [agent] metadata = ,: expected auto, or a list of [metadata.<name>] sections or metadata "
+						"types (empty is not a list)"),
+			iniError("[agent]\nmetadata = ,\n"));
 	}
 
 	void testControlCharactersInLabelsAreRefused()
@@ -589,8 +648,10 @@ public:
 			iniError("[agent]\nlabels = a=b\rX-Injected: yes\n"));
 		CPPUNIT_ASSERT_EQUAL(std::string("fault.ini: line 2: control character 0x1B in the line; only printable text and tabs are allowed"),
 			iniError("[agent]\nlabels = a=\x1b[31mred\n"));
-		CPPUNIT_ASSERT_EQUAL(std::string("fault.xml: [agent] labels = a=b\\x0D\\x0AX-Injected: yes: expected labels without control characters "
-			"(CR, LF, tab, ...)"), xmlError("<asprof><agent><labels>a=b&#13;&#10;X-Injected: yes</labels></agent></asprof>"));
+		CPPUNIT_ASSERT_EQUAL(
+			std::string("fault.xml: [agent] labels = a=b\\x0D\\x0AX-Injected: yes: expected labels without control characters "
+						"(CR, LF, tab, ...)"),
+			xmlError("<asprof><agent><labels>a=b&#13;&#10;X-Injected: yes</labels></agent></asprof>"));
 		// A CRLF file is fine: the CR ends the line.
 		CPPUNIT_ASSERT_EQUAL(std::string("env"), AgentConfig::fromIni("[agent]\r\nlabels = env=prod\r\n", "fault.ini").labels.at(0).first);
 	}
@@ -604,17 +665,26 @@ public:
 			provider->configure(*context);
 		};
 		CPPUNIT_ASSERT_EQUAL(std::string("test-agent.ini: [metadata.onprem] hostname = box\\x0D\\x0AX-Injected: yes: expected a host name "
-			"without control characters (CR, LF, tab, ...)"), errorOf([&]() { providerConfigure({{"hostname", "box\r\nX-Injected: yes"}}); }));
-		CPPUNIT_ASSERT_EQUAL(std::string("test-agent.ini: [metadata.onprem] labels = team=a\\x0Ab: expected labels without control characters "
-			"(CR, LF, tab, ...)"), errorOf([&]() { test::makeSectionContext("metadata.onprem", {{"labels", "team=a\nb"}})->readLabels(); }));
+										 "without control characters (CR, LF, tab, ...)"),
+			errorOf([&]() {
+				providerConfigure({{"hostname", "box\r\nX-Injected: yes"}});
+			}));
+		CPPUNIT_ASSERT_EQUAL(
+			std::string("test-agent.ini: [metadata.onprem] labels = team=a\\x0Ab: expected labels without control characters "
+						"(CR, LF, tab, ...)"),
+			errorOf([&]() {
+				test::makeSectionContext("metadata.onprem", {{"labels", "team=a\nb"}})->readLabels();
+			}));
 	}
 
 	void testXmlAttributesAreRefused()
 	{
 		CPPUNIT_ASSERT_EQUAL(std::string("fault.xml: <agent> has the attribute reporter; the agent reads elements only (write "
-			"<reporter>...</reporter> inside it)"), xmlError("<asprof><agent reporter=\"s3\"/></asprof>"));
+										 "<reporter>...</reporter> inside it)"),
+			xmlError("<asprof><agent reporter=\"s3\"/></asprof>"));
 		CPPUNIT_ASSERT_EQUAL(std::string("fault.xml: <asprof> has the attribute version; the agent reads elements only (write "
-			"<version>...</version> inside it)"), xmlError("<asprof version=\"2\"><agent/></asprof>"));
+										 "<version>...</version> inside it)"),
+			xmlError("<asprof version=\"2\"><agent/></asprof>"));
 	}
 
 	void testXmlWrongRootElementIsRefused()
@@ -627,10 +697,13 @@ public:
 	{
 		TemporaryDirectory dir;
 		std::string multi = "type = multi\nlibrary = " + MULTI_REPORTER + "\n";
-		AgentConfig config = configWith("[reporter.main]\n" + multi + "reporters = a, b\n[reporter.a]\n" + multi + "reporters = x\n"
-			"[reporter.b]\n" + multi + "reporters = x\n[reporter.x]\ntype = capture\ndirectory = " + dir.path() + "\n");
+		AgentConfig config = configWith("[reporter.main]\n" + multi + "reporters = a, b\n[reporter.a]\n" + multi +
+			"reporters = x\n"
+			"[reporter.b]\n" +
+			multi + "reporters = x\n[reporter.x]\ntype = capture\ndirectory = " + dir.path() + "\n");
 		CPPUNIT_ASSERT_EQUAL(std::string("test.ini: [reporter.x] is reached twice, from [reporter.a] and from [reporter.b]; every profile "
-			"would be delivered to it twice. Name each reporter instance once"), buildError(config));
+										 "would be delivered to it twice. Name each reporter instance once"),
+			buildError(config));
 	}
 
 	void testReporterCycleIsNamed()

@@ -280,7 +280,8 @@ public:
 		// Every recording that started was delivered. (Rotations that came
 		// after the shutdown found async-profiler gone: their starts were
 		// refused, each counted as a profiler error.)
-		CPPUNIT_ASSERT_EQUAL_MESSAGE(log.text(), fakeCalls(dir, "start,") - static_cast<std::size_t>(status.profilerErrors), profiles(dir).size());
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(
+			log.text(), fakeCalls(dir, "start,") - static_cast<std::size_t>(status.profilerErrors), profiles(dir).size());
 		CPPUNIT_ASSERT_EQUAL(status.recordings, status.lanes.at(0).delivered);
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(log.text(), std::size_t(0), log.count("lost"));
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(log.text(), std::size_t(1), log.count("async-profiler had already stopped"));
@@ -310,8 +311,8 @@ public:
 
 	void testProgramFilterSkipsTimeout()
 	{
-		assertOnlyTargetProfiled(Start::Preload, "/usr/bin/timeout", {"60", ASPROF_PRELOAD_TARGET},
-			{{"ASPROF_AGENT_PROGRAMS", "asprof-test-preload-*"}});
+		assertOnlyTargetProfiled(
+			Start::Preload, "/usr/bin/timeout", {"60", ASPROF_PRELOAD_TARGET}, {{"ASPROF_AGENT_PROGRAMS", "asprof-test-preload-*"}});
 	}
 
 	void testInheritWithProgramFilterSkipsTheIdleShell()
@@ -341,16 +342,17 @@ public:
 
 	void testLauncherWithProgramsProfilesTheProgramBehindTimeout()
 	{
-		assertOnlyTargetProfiled(Start::Launcher, ASPROF_AGENT_RUN, {"--programs", "asprof-test-preload-*", "--", "/usr/bin/timeout", "60",
-			"/bin/sh", "-c", std::string(ASPROF_PRELOAD_TARGET) + "; true"});
+		assertOnlyTargetProfiled(Start::Launcher, ASPROF_AGENT_RUN,
+			{"--programs", "asprof-test-preload-*", "--", "/usr/bin/timeout", "60", "/bin/sh", "-c",
+				std::string(ASPROF_PRELOAD_TARGET) + "; true"});
 	}
 
 	void testLauncherInsideTimeoutProfilesOnlyTheProgram()
 	{
 		TemporaryDirectory dir;
 		writeConfig(dir, ASPROF_FAKE_PROFILER);
-		Run result = runChild("/usr/bin/timeout", {"60", ASPROF_AGENT_RUN, "--config", dir.file("agent.ini"), "--", ASPROF_PRELOAD_TARGET},
-			launcherEnv(dir));
+		Run result = runChild(
+			"/usr/bin/timeout", {"60", ASPROF_AGENT_RUN, "--config", dir.file("agent.ini"), "--", ASPROF_PRELOAD_TARGET}, launcherEnv(dir));
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(result.describe(), 0, result.exitCode);
 		CPPUNIT_ASSERT(profilePids(dir) == std::set<std::string>({targetPid(result)}));
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(result.describe(), std::size_t(1), fakeCalls(dir, "init"));
@@ -363,8 +365,9 @@ public:
 		Run result = runChild(ASPROF_AGENT_RUN, {"--config", dir.file("missing.ini"), "--", ASPROF_PRELOAD_TARGET, "sleep", "1"}, env);
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(result.describe(), 0, result.exitCode);
 		CPPUNIT_ASSERT(result.out.find(" done") != std::string::npos);
-		CPPUNIT_ASSERT_MESSAGE(result.err, result.err.find("asprof-agent-run: cannot use the configuration '" + dir.file("missing.ini") +
-			"': No such file or directory; running the program unprofiled") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(result.err,
+			result.err.find("asprof-agent-run: cannot use the configuration '" + dir.file("missing.ini") +
+				"': No such file or directory; running the program unprofiled") != std::string::npos);
 		Run usage = runChild(ASPROF_AGENT_RUN, {"--config", dir.file("missing.ini")}, env);
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(usage.describe(), 125, usage.exitCode);
 		CPPUNIT_ASSERT(usage.err.find("asprof-agent-run: no PROGRAM given") != std::string::npos);
@@ -409,7 +412,6 @@ public:
 		std::vector<std::string> failures = runShortLivedPrograms(dir, 500, 8);
 		CPPUNIT_ASSERT_MESSAGE(describeFailures(failures, 500), failures.empty());
 	}
-
 };
 
 CPPUNIT_TEST_SUITE_REGISTRATION(PreloadShortLivedTest);

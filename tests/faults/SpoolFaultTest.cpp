@@ -82,8 +82,7 @@ std::string plantEntry(const std::string& spoolDir, std::uint64_t seq, std::int6
 	Profile profile = makeProfile(JFR, seq);
 	std::string id = Spool::makeId(profile);
 	writeFile(entryPath(spoolDir, id, ".jfr"), readFile(dataFile(JFR)));
-	writeFile(entryPath(spoolDir, id, ".json"),
-		entryJson(profile.start.epochMicroseconds(), profile.end.epochMicroseconds(), createdUs));
+	writeFile(entryPath(spoolDir, id, ".json"), entryJson(profile.start.epochMicroseconds(), profile.end.epochMicroseconds(), createdUs));
 	return id;
 }
 
@@ -187,7 +186,7 @@ public:
 		const std::string spoolDir = privateDirectory(parent);
 		std::string kept = plantEntry(spoolDir, 1);
 		std::string orphan = Spool::makeId(makeProfile(JFR, 2));
-		writeFile(entryPath(spoolDir, orphan, ".jfr"), readFile(dataFile(JFR))); // crash between the two renames
+		writeFile(entryPath(spoolDir, orphan, ".jfr"), readFile(dataFile(JFR)));                     // crash between the two renames
 		writeFile(spoolDir + "/.asprof-spool-" + orphan + ".json.0123456789abcdef.tmp", "{\"seq\""); // a write cut short
 		writeFile(spoolDir + "/app-heap.jfr", "heap");
 
@@ -225,9 +224,10 @@ public:
 		std::string planted = plantEntry(spoolDir, 1);
 		Spool spool(spoolDir, UNLIMITED_BYTES, UNLIMITED_AGE);
 		std::string message = openError(spool);
-		CPPUNIT_ASSERT_MESSAGE(message, message.find("spool directory " + spoolDir + " is writable by group or others (mode 0777)") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(
+			message, message.find("spool directory " + spoolDir + " is writable by group or others (mode 0777)") != std::string::npos);
 		CPPUNIT_ASSERT_MESSAGE(message, message.find("chmod 700") != std::string::npos);
-		CPPUNIT_ASSERT(spool.ids().empty()); // nothing planted there is indexed
+		CPPUNIT_ASSERT(spool.ids().empty());                                       // nothing planted there is indexed
 		CPPUNIT_ASSERT(Poco::File(entryPath(spoolDir, planted, ".jfr")).exists()); // nor touched
 	}
 
@@ -249,8 +249,8 @@ public:
 		Spool spool(spoolDir, UNLIMITED_BYTES, UNLIMITED_AGE);
 		std::string message = openError(spool);
 		CPPUNIT_ASSERT_MESSAGE(message,
-			message.find("spool directory " + spoolDir + " is owned by uid 65534, not by this process's user (uid " + std::to_string(::geteuid()) + ")") !=
-				std::string::npos);
+			message.find("spool directory " + spoolDir + " is owned by uid 65534, not by this process's user (uid " +
+				std::to_string(::geteuid()) + ")") != std::string::npos);
 		CPPUNIT_ASSERT(!Poco::File(spoolDir + "/.lock").exists());
 	}
 
@@ -341,8 +341,10 @@ public:
 		bool inTime = finishesInTime(
 			[&]() {
 				spool.open();
-				if (spool.contains(id)) loaded = spool.load(id);
-				else loaded.reset();
+				if (spool.contains(id))
+					loaded = spool.load(id);
+				else
+					loaded.reset();
 			},
 			[&]() { releaseFifoReader(fifo); });
 		CPPUNIT_ASSERT_MESSAGE("a FIFO named like an entry's metadata blocked the spool", inTime);
@@ -375,9 +377,9 @@ public:
 		Profile profile = makeProfile(JFR, 1);
 		std::string id = Spool::makeId(profile);
 		std::vector<std::string> victims;
-		for (const std::string& name : {id + ".jfr.tmp", id + ".json.tmp", id + ".jfr", id + ".json", entryName(id, ".jfr.tmp"),
-				 entryName(id, ".json.tmp"), "." + entryName(id, ".jfr.tmp"), "." + entryName(id, ".json.tmp"), entryName(id, ".jfr"),
-				 entryName(id, ".json")})
+		for (const std::string& name :
+			{id + ".jfr.tmp", id + ".json.tmp", id + ".jfr", id + ".json", entryName(id, ".jfr.tmp"), entryName(id, ".json.tmp"),
+				"." + entryName(id, ".jfr.tmp"), "." + entryName(id, ".json.tmp"), entryName(id, ".jfr"), entryName(id, ".json")})
 		{
 			victims.push_back(plantVictim(parent, "victim-" + std::to_string(victims.size())));
 			CPPUNIT_ASSERT_EQUAL(0, ::symlink(victims.back().c_str(), (spoolDir + "/" + name).c_str()));
@@ -417,7 +419,7 @@ public:
 			std::int64_t startUs, endUs, createdUs;
 		};
 		const std::vector<Case> cases = {
-			{-31000000, -1000000, now},                 // before the epoch: "1969-12-31T23-59-59Z"
+			{-31000000, -1000000, now},                  // before the epoch: "1969-12-31T23-59-59Z"
 			{now - hour, now - 2 * hour, now},           // ends before it starts
 			{631152000000000LL, 631152030000000LL, now}, // 1990: before 2000
 			{now + 47 * hour, now + 48 * hour, now},     // two days ahead

@@ -30,8 +30,8 @@ using asprof::sdk::ReportResult;
 using asprof::test::BackgroundCall;
 using asprof::test::DirectTestFixture;
 using asprof::test::HostileServer;
-using asprof::test::SignalStorm;
 using asprof::test::LoopbackServer;
+using asprof::test::SignalStorm;
 using asprof::test::waitUntil;
 
 namespace {
@@ -88,8 +88,8 @@ void assertCutAtDeadline(const HostileServer::Options& hostile, const Poco::Time
 	CPPUNIT_ASSERT(call->finishedWithin(Poco::Timespan(20, 0)));
 	CPPUNIT_ASSERT_MESSAGE("still waiting 10 s after a " + std::to_string(timeout.totalMilliseconds()) + " ms timeout", finished);
 	CPPUNIT_ASSERT_MESSAGE(call->error(), call->timedOut());
-	CPPUNIT_ASSERT_MESSAGE(std::to_string(call->elapsed().totalMilliseconds()) + " ms",
-		call->elapsed() < timeout + Poco::Timespan(0, 700000));
+	CPPUNIT_ASSERT_MESSAGE(
+		std::to_string(call->elapsed().totalMilliseconds()) + " ms", call->elapsed() < timeout + Poco::Timespan(0, 700000));
 }
 
 } // namespace
@@ -365,9 +365,8 @@ public:
 
 	void testBodyOverTheCapFailsWithoutBeingDelivered()
 	{
-		LoopbackServer server([](const LoopbackServer::Request&, LoopbackServer::Response& response) {
-			response.body = std::string(1000, 'b');
-		});
+		LoopbackServer server(
+			[](const LoopbackServer::Request&, LoopbackServer::Response& response) { response.body = std::string(1000, 'b'); });
 		HttpOptions options;
 		options.maxBodyBytes = 999;
 		HttpClient client(options);
@@ -385,9 +384,8 @@ public:
 
 	void testBodyAtTheCapIsAccepted()
 	{
-		LoopbackServer server([](const LoopbackServer::Request&, LoopbackServer::Response& response) {
-			response.body = std::string(1000, 'b');
-		});
+		LoopbackServer server(
+			[](const LoopbackServer::Request&, LoopbackServer::Response& response) { response.body = std::string(1000, 'b'); });
 		HttpOptions options;
 		options.maxBodyBytes = 1000;
 		HttpClient client(options);

@@ -67,8 +67,7 @@ HttpRequest get(const std::string& url)
 class AcceptingHandler: public Poco::Net::InvalidCertificateHandler
 {
 public:
-	AcceptingHandler():
-		InvalidCertificateHandler(false)
+	AcceptingHandler(): InvalidCertificateHandler(false)
 	{
 	}
 

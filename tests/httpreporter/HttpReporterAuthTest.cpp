@@ -65,7 +65,8 @@ public:
 	{
 		AllLogs logs;
 		LoopbackServer server(asprof::test::answer(401, "token rejected"));
-		auto reporter = startHttpReporter({{"url", server.url("")}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}, {"bearerToken", "glc_s3cr3t-T0ken"}});
+		auto reporter = startHttpReporter(
+			{{"url", server.url("")}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}, {"bearerToken", "glc_s3cr3t-T0ken"}});
 		const ReportResult result = reporter->report(makeProfile("cpu-wall.jfr"));
 		CPPUNIT_ASSERT(result.status == Status::Fail);
 		CPPUNIT_ASSERT_EQUAL(std::string("Bearer glc_s3cr3t-T0ken"), server.requests().at(0).header("Authorization"));
@@ -81,7 +82,8 @@ public:
 		const std::string tokenFile = dir.file("token");
 		writeFile(tokenFile, "token-one\n");
 		LoopbackServer server;
-		auto reporter = startHttpReporter({{"url", server.url("")}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}, {"bearerTokenFile", tokenFile}});
+		auto reporter = startHttpReporter(
+			{{"url", server.url("")}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}, {"bearerTokenFile", tokenFile}});
 		CPPUNIT_ASSERT(reporter->report(makeProfile("cpu-wall.jfr", 1)).isOk());
 		CPPUNIT_ASSERT(reporter->report(makeProfile("cpu-wall.jfr", 2)).isOk());
 
@@ -109,7 +111,8 @@ public:
 		TemporaryDirectory dir;
 		const std::string tokenFile = dir.file("token");
 		LoopbackServer server;
-		auto reporter = startHttpReporter({{"url", server.url("")}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}, {"bearerTokenFile", tokenFile}});
+		auto reporter = startHttpReporter(
+			{{"url", server.url("")}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}, {"bearerTokenFile", tokenFile}});
 		CPPUNIT_ASSERT_EQUAL(std::size_t(1), logs.reporter.count("not there yet")); // said once at configure
 
 		ReportResult result = reporter->report(makeProfile("cpu-wall.jfr"));
@@ -142,8 +145,8 @@ public:
 	void testBasicAuthFromKeys()
 	{
 		LoopbackServer server(asprof::test::answer(403, "nope"));
-		auto reporter = startHttpReporter(
-			{{"url", server.url("")}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}, {"basicAuthUser", "123456"}, {"basicAuthPassword", "glc_p@ss:word"}});
+		auto reporter = startHttpReporter({{"url", server.url("")}, {"format", "pyroscope-jfr"}, {"appName", "checkout"},
+			{"basicAuthUser", "123456"}, {"basicAuthPassword", "glc_p@ss:word"}});
 		const ReportResult result = reporter->report(makeProfile("cpu-wall.jfr"));
 		CPPUNIT_ASSERT(result.status == Status::Fail);
 		CPPUNIT_ASSERT_EQUAL(basic("123456:glc_p@ss:word"), server.requests().at(0).header("Authorization"));
@@ -180,10 +183,12 @@ public:
 		LoopbackServer server;
 		for (const std::string& tokenFile : {std::string("/dev/zero"), fifo})
 		{
-			auto reporter = startHttpReporter({{"url", server.url("")}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}, {"bearerTokenFile", tokenFile}});
+			auto reporter = startHttpReporter(
+				{{"url", server.url("")}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}, {"bearerTokenFile", tokenFile}});
 			const ReportResult result = reporter->report(makeProfile("cpu-wall.jfr"));
 			CPPUNIT_ASSERT(result.status != Status::Ok);
-			CPPUNIT_ASSERT_MESSAGE(result.message, result.message.find("bearerTokenFile " + tokenFile + " is not a regular file") != std::string::npos);
+			CPPUNIT_ASSERT_MESSAGE(
+				result.message, result.message.find("bearerTokenFile " + tokenFile + " is not a regular file") != std::string::npos);
 		}
 		CPPUNIT_ASSERT_EQUAL(std::size_t(0), server.requestCount());
 	}

@@ -82,14 +82,16 @@ public:
 			{{{"url", "ftp://host/x"}, {"appName", "app"}}, "[reporter.http] url = ftp://host/x: expected an http:// or https:// URL"},
 			{{{"url", URL + "/{nope}"}, {"appName", "app"}},
 				"url = " + URL + "/{nope}: expected an http:// or https:// URL (unknown placeholder {nope}"},
-			{{{"url", URL}, {"format", "xml"}}, "[reporter.http] format = xml: expected one of pyroscope | pyroscope-jfr | pprof | raw | zip"},
+			{{{"url", URL}, {"format", "xml"}},
+				"[reporter.http] format = xml: expected one of pyroscope | pyroscope-jfr | pprof | raw | zip"},
 			{{{"url", URL}},
 				"[reporter.http] appName = : expected the application name Pyroscope shows (required with format = pyroscope)"},
 			{{{"url", URL}, {"appName", "my app{x}"}}, "[reporter.http] appName = my app{x}: expected a name of A-Z a-z 0-9 _ . - /"},
 			{{{"url", URL}, {"appName", "app"}, {"method", "GET"}}, "[reporter.http] method = GET: expected one of POST | PUT"},
 			{{{"url", URL}, {"appName", "app"}, {"gzip", "maybe"}}, "[reporter.http] gzip = maybe: expected yes or no"},
 			{{{"url", URL}, {"appName", "app"}, {"timeout", "0s"}}, "[reporter.http] timeout = 0s: expected a duration above 0"},
-			{{{"url", URL}, {"format", "pyroscope-jfr"}, {"appName", "app"}, {"sampleRate", "-1"}}, "[reporter.http] sampleRate = -1: expected an integer from 0"},
+			{{{"url", URL}, {"format", "pyroscope-jfr"}, {"appName", "app"}, {"sampleRate", "-1"}},
+				"[reporter.http] sampleRate = -1: expected an integer from 0"},
 			{{{"url", URL}, {"appName", "app"}, {"headers.Content-Type", "text/plain"}},
 				"[reporter.http] headers.Content-Type (value hidden): expected "
 				"another header: the reporter sets Content-Type"},
@@ -131,7 +133,8 @@ public:
 			{{{"url", secretUrl}, {"basicAuthUser", "u"}},
 				"basicAuthUser = u: expected basicAuthUser/basicAuthPassword or user:password@ in url"},
 			{{{"basicAuthPassword", "pa55word"}}, "basicAuthPassword (value hidden): expected basicAuthUser with it"},
-			{{{"basicAuthUser", "a:pa55word"}, {"basicAuthPassword", "x"}}, "basicAuthUser (value hidden): expected a user name without ':'"},
+			{{{"basicAuthUser", "a:pa55word"}, {"basicAuthPassword", "x"}},
+				"basicAuthUser (value hidden): expected a user name without ':'"},
 			{{{"bearerToken", "tok3n"}, {"headers.Authorization", "Token tok3n"}},
 				"headers.Authorization (value hidden): expected no Authorization header"},
 			{{{"url", "http://user:pa55word@host/{bad}"}}, "url = http://host/{bad}: expected"},
@@ -170,8 +173,8 @@ public:
 	void testUnreadableTlsFilesNameTheKey()
 	{
 		const std::string message = httpConfigError({{"url", URL}, {"appName", "a"}, {"caFile", "/nonexistent/ca.pem"}});
-		CPPUNIT_ASSERT_MESSAGE(
-			message, message.find("test.ini: [reporter.http] caFile = /nonexistent/ca.pem: expected an existing PEM file") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(message,
+			message.find("test.ini: [reporter.http] caFile = /nonexistent/ca.pem: expected an existing PEM file") != std::string::npos);
 	}
 
 	void testUrlTemplateParsesAndExpands()

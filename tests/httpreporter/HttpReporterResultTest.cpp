@@ -33,7 +33,8 @@ namespace {
 
 ReportResult reportTo(LoopbackServer& server)
 {
-	return startHttpReporter({{"url", server.url("")}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}})->report(makeProfile("cpu-wall.jfr"));
+	return startHttpReporter({{"url", server.url("")}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}})
+		->report(makeProfile("cpu-wall.jfr"));
 }
 
 std::unique_ptr<DeliveryLane> startLane(LoopbackServer& server)
@@ -41,8 +42,8 @@ std::unique_ptr<DeliveryLane> startLane(LoopbackServer& server)
 	LaneSettings settings;
 	settings.retryInitialBackoff = Poco::Timespan(5 * Poco::Timespan::MILLISECONDS);
 	settings.retryMaxBackoff = Poco::Timespan(20 * Poco::Timespan::MILLISECONDS);
-	auto lane =
-		std::make_unique<DeliveryLane>("http", startHttpReporter({{"url", server.url("")}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}}), settings, nullptr);
+	auto lane = std::make_unique<DeliveryLane>(
+		"http", startHttpReporter({{"url", server.url("")}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}}), settings, nullptr);
 	lane->start();
 	return lane;
 }
@@ -119,7 +120,8 @@ public:
 			Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
 			port = socket.address().port();
 		}
-		auto reporter = startHttpReporter({{"url", "http://127.0.0.1:" + std::to_string(port)}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}});
+		auto reporter =
+			startHttpReporter({{"url", "http://127.0.0.1:" + std::to_string(port)}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}});
 		const ReportResult result = reporter->report(makeProfile("cpu-wall.jfr"));
 		CPPUNIT_ASSERT_MESSAGE(result.message, result.status == Status::Retry);
 	}
@@ -159,7 +161,8 @@ public:
 			asprof::test::fakeProfilerIni("[profiler]\ncpuInterval = 10ms\n"
 										  "[reporter.main]\ntype = http\nlibrary = " ASPROF_BUILD_PLUGIN_DIR "/libasprof-reporter-http.so\n"
 										  "url = " +
-					pyroscope.url("") + "\nformat = pyroscope-jfr\nappName = demo-app\ntenant = team-a\nheaders.X-Team = blue\nretryInitialBackoff = 10ms\n",
+					pyroscope.url("") +
+					"\nformat = pyroscope-jfr\nappName = demo-app\ntenant = team-a\nheaders.X-Team = blue\nretryInitialBackoff = 10ms\n",
 				"labels = service=demo, env=ci"),
 			"test.ini"));
 		agent.start();
@@ -176,7 +179,8 @@ public:
 		{
 			CPPUNIT_ASSERT_EQUAL(std::string("POST"), request.method);
 			CPPUNIT_ASSERT_EQUAL(std::string("/ingest"), request.uri.substr(0, request.uri.find('?')));
-			CPPUNIT_ASSERT_EQUAL(std::string("demo-app{service=demo,env=ci,rack=r7,hostname=test-host}"), queryParameter(request.uri, "name")); // rack=r7: [metadata.onprem] labels
+			CPPUNIT_ASSERT_EQUAL(std::string("demo-app{service=demo,env=ci,rack=r7,hostname=test-host}"),
+				queryParameter(request.uri, "name")); // rack=r7: [metadata.onprem] labels
 			const long from = std::stol(queryParameter(request.uri, "from"));
 			const long until = std::stol(queryParameter(request.uri, "until"));
 			CPPUNIT_ASSERT(from <= until && until <= now && now - from < 60);

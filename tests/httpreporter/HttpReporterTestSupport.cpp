@@ -229,5 +229,5 @@ const TestCertificates* testCertificates(const std::string& suite)
 	return made.get();
 }
 
-}
-} // namespace asprof::test
+} // namespace test
+} // namespace asprof

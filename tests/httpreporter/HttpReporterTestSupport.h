@@ -22,22 +22,22 @@ namespace test {
 
 using Keys = std::vector<std::pair<std::string, std::string>>;
 
+/// Configures [reporter.http] type = http from keys as the agent does (unknown
+/// keys are an error) and starts it.
 std::unique_ptr<plugins::HttpReporter> startHttpReporter(const Keys& keys);
-	/// Configures [reporter.http] type = http from keys as the agent does (unknown
-	/// keys are an error) and starts it.
 
+/// The message configure() (or the unknown-key check) throws for keys;
+/// fails the test when the keys are accepted.
 std::string httpConfigError(const Keys& keys);
-	/// The message configure() (or the unknown-key check) throws for keys;
-	/// fails the test when the keys are accepted.
 
+/// The bytes of tests/data/cpu-wall.jfr (what makeProfile() reports).
 std::string testJfr();
-	/// The bytes of tests/data/cpu-wall.jfr (what makeProfile() reports).
 
+/// The query of a request-target, split at '&' and '=', percent-decoded, in order.
 std::vector<std::pair<std::string, std::string>> queryParameters(const std::string& target);
-	/// The query of a request-target, split at '&' and '=', percent-decoded, in order.
 
+/// The single parameter of that name; fails the test when absent or repeated.
 std::string queryParameter(const std::string& target, const std::string& name);
-	/// The single parameter of that name; fails the test when absent or repeated.
 
 struct FormPart
 {
@@ -46,26 +46,27 @@ struct FormPart
 	std::string header(const std::string& name) const;
 };
 
+/// A strict RFC 7578 reader: the boundary from contentType
+/// ("multipart/form-data; boundary=<b>"), the body exactly
+/// "--b CRLF part (CRLF --b CRLF part)* CRLF --b-- CRLF". Fails the test otherwise.
 std::vector<FormPart> multipartParts(const std::string& contentType, const std::string& body);
-	/// A strict RFC 7578 reader: the boundary from contentType
-	/// ("multipart/form-data; boundary=<b>"), the body exactly
-	/// "--b CRLF part (CRLF --b CRLF part)* CRLF --b-- CRLF". Fails the test otherwise.
 
+/// Decompresses a gzip stream (Poco::InflatingInputStream).
 std::string gunzip(const std::string& bytes);
-	/// Decompresses a gzip stream (Poco::InflatingInputStream).
 
+/// The labels Pyroscope's /ingest makes of name=..., the parser of
+/// grafana/pyroscope api/model/labelset/labelset.go transcribed (the app
+/// name under "__name__"); an empty map for a name it would reject.
 std::map<std::string, std::string> pyroscopeLabelSet(const std::string& name);
-	/// The labels Pyroscope's /ingest makes of name=..., the parser of
-	/// grafana/pyroscope api/model/labelset/labelset.go transcribed (the app
-	/// name under "__name__"); an empty map for a name it would reject.
 
+/// A handler giving every request the same response.
 LoopbackServer::Handler answer(int status, const std::string& body = "", const HeaderFields& headers = HeaderFields());
-	/// A handler giving every request the same response.
 
+/// One test CA per runner, made on first use; nullptr (with a SKIPPED line)
+/// when the openssl command is missing.
 const TestCertificates* testCertificates(const std::string& suite);
-	/// One test CA per runner, made on first use; nullptr (with a SKIPPED line)
-	/// when the openssl command is missing.
 
-} } // namespace asprof::test
+} // namespace test
+} // namespace asprof
 
 #endif // Asprof_Tests_HttpReporterTestSupport_INCLUDED

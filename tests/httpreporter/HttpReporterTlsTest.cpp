@@ -47,7 +47,8 @@ public:
 		if (!pki) return;
 		LoopbackServer server(LoopbackServer::Handler(), tls(pki->serverTls()));
 		CPPUNIT_ASSERT_EQUAL(std::string("https://"), server.url().substr(0, 8));
-		auto reporter = startHttpReporter({{"url", server.url("")}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}, {"caFile", pki->caFile()}});
+		auto reporter =
+			startHttpReporter({{"url", server.url("")}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}, {"caFile", pki->caFile()}});
 		const ReportResult result = reporter->report(makeProfile("cpu-wall.jfr"));
 		CPPUNIT_ASSERT_MESSAGE(result.message, result.isOk());
 		CPPUNIT_ASSERT(reporter->report(makeProfile("cpu-wall.jfr", 2)).isOk());
@@ -75,7 +76,8 @@ public:
 		const TestCertificates* pki = asprof::test::testCertificates("http-reporter-tests");
 		if (!pki) return;
 		LoopbackServer server(LoopbackServer::Handler(), tls(pki->serverTls(true)));
-		auto reporter = startHttpReporter({{"url", server.url("")}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}, {"caFile", pki->caFile()}});
+		auto reporter =
+			startHttpReporter({{"url", server.url("")}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}, {"caFile", pki->caFile()}});
 		const ReportResult result = reporter->report(makeProfile("cpu-wall.jfr"));
 		// TLS 1.2 shows the server's alert (Fail); TLS 1.3 may only show a reset (Retry).
 		CPPUNIT_ASSERT_MESSAGE(result.message, !result.isOk());
@@ -87,8 +89,8 @@ public:
 		const TestCertificates* pki = asprof::test::testCertificates("http-reporter-tests");
 		if (!pki) return;
 		LoopbackServer server(LoopbackServer::Handler(), tls(pki->serverTls(true)));
-		auto reporter = startHttpReporter({{"url", server.url("")}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}, {"caFile", pki->caFile()},
-			{"clientCert", pki->certificateFile("client")}, {"clientKey", pki->keyFile("client")}});
+		auto reporter = startHttpReporter({{"url", server.url("")}, {"format", "pyroscope-jfr"}, {"appName", "checkout"},
+			{"caFile", pki->caFile()}, {"clientCert", pki->certificateFile("client")}, {"clientKey", pki->keyFile("client")}});
 		const ReportResult result = reporter->report(makeProfile("cpu-wall.jfr"));
 		CPPUNIT_ASSERT_MESSAGE(result.message, result.isOk());
 		CPPUNIT_ASSERT_EQUAL(std::size_t(1), server.requestCount());

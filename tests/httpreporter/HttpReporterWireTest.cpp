@@ -85,7 +85,8 @@ public:
 	void testPyroscopeQueryCarriesNameTimesFormatSpyAndSampleRate()
 	{
 		LoopbackServer server;
-		auto request = reportOnce(server, {{"url", server.url("")}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}}, makeProfile("cpu-wall.jfr"));
+		auto request = reportOnce(
+			server, {{"url", server.url("")}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}}, makeProfile("cpu-wall.jfr"));
 		CPPUNIT_ASSERT_EQUAL(std::string("POST"), request.method);
 		// Every value percent-encoded; start 1742488884.125 s, end 1742488914.125 s; interval=100000000 ns.
 		CPPUNIT_ASSERT_EQUAL(std::string("/ingest?name=checkout%7Bservice%3Dcheckout%2Cenv%3Dtest%2Chostname%3Dtest-host%7D"
@@ -106,7 +107,8 @@ public:
 	void testPyroscopeBodyIsAFormWhoseJfrPartIsTheGzippedRecording()
 	{
 		LoopbackServer server;
-		auto request = reportOnce(server, {{"url", server.url("/")}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}}, makeProfile("cpu-wall.jfr"));
+		auto request = reportOnce(
+			server, {{"url", server.url("/")}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}}, makeProfile("cpu-wall.jfr"));
 		CPPUNIT_ASSERT_EQUAL(std::string("/ingest"), request.uri.substr(0, request.uri.find('?')));
 		CPPUNIT_ASSERT_EQUAL(std::string(), request.header("Content-Encoding")); // Pyroscope would not decode it
 		CPPUNIT_ASSERT_EQUAL(std::to_string(request.body.size()), request.header("Content-Length"));
@@ -133,7 +135,8 @@ public:
 	void testPyroscopeWithoutGzipSendsTheRecordingVerbatim()
 	{
 		LoopbackServer server;
-		auto request = reportOnce(server, {{"url", server.url("")}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}, {"gzip", "no"}}, makeProfile("cpu-wall.jfr"));
+		auto request = reportOnce(server, {{"url", server.url("")}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}, {"gzip", "no"}},
+			makeProfile("cpu-wall.jfr"));
 		auto parts = asprof::test::multipartParts(request.header("Content-Type"), request.body);
 		CPPUNIT_ASSERT_EQUAL(std::size_t(1), parts.size());
 		CPPUNIT_ASSERT(parts[0].body == testJfr());
@@ -148,7 +151,8 @@ public:
 		profile.host.kind = "ec2";
 		profile.host.fields = {{"instanceId", "i-0abc"}, {"region", "eu-west-1"}};
 		asprof::test::LogCapture warnings("asprof.reporter.http", Poco::Message::PRIO_WARNING);
-		auto request = reportOnce(server, {{"url", server.url("")}, {"format", "pyroscope-jfr"}, {"appName", "team/check-out.v2"}}, profile);
+		auto request =
+			reportOnce(server, {{"url", server.url("")}, {"format", "pyroscope-jfr"}, {"appName", "team/check-out.v2"}}, profile);
 
 		const std::string name = queryParameter(request.uri, "name");
 		CPPUNIT_ASSERT_EQUAL(
@@ -169,14 +173,16 @@ public:
 		profile.host.kind = "ecs";
 		profile.host.fields = {{"region", "us-east-1"}, {"taskArn", "arn:aws:ecs:us-east-1:111122223333:task/prod/0f1e"}};
 		profile.profilerArgs = "event=cpu,interval=10ms,jfr";
-		auto reporter = startHttpReporter({{"url", server.url("")}, {"format", "pyroscope-jfr"}, {"appName", "api"}, {"hostLabels", "taskArn, region"}});
+		auto reporter = startHttpReporter(
+			{{"url", server.url("")}, {"format", "pyroscope-jfr"}, {"appName", "api"}, {"hostLabels", "taskArn, region"}});
 		CPPUNIT_ASSERT(reporter->report(profile).isOk());
 		std::string uri = server.requests().back().uri;
 		CPPUNIT_ASSERT_EQUAL(
 			std::string("api{task_arn=arn:aws:ecs:us-east-1:111122223333:task/prod/0f1e,region=us-east-1}"), queryParameter(uri, "name"));
 		CPPUNIT_ASSERT_EQUAL(std::string("100"), queryParameter(uri, "sampleRate"));
 
-		reporter = startHttpReporter({{"url", server.url("")}, {"format", "pyroscope-jfr"}, {"appName", "api"}, {"hostLabels", ""}, {"sampleRate", "250"}});
+		reporter = startHttpReporter(
+			{{"url", server.url("")}, {"format", "pyroscope-jfr"}, {"appName", "api"}, {"hostLabels", ""}, {"sampleRate", "250"}});
 		CPPUNIT_ASSERT(reporter->report(profile).isOk());
 		uri = server.requests().back().uri;
 		CPPUNIT_ASSERT_EQUAL(std::string("api"), queryParameter(uri, "name"));
@@ -186,7 +192,8 @@ public:
 	void testPyroscopeUrlKeepsItsPathAndQuery()
 	{
 		LoopbackServer server;
-		auto reporter = startHttpReporter({{"url", server.url("/pyroscope/?orgId=7")}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}});
+		auto reporter =
+			startHttpReporter({{"url", server.url("/pyroscope/?orgId=7")}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}});
 		CPPUNIT_ASSERT(reporter->report(makeProfile("cpu-wall.jfr")).isOk());
 		CPPUNIT_ASSERT_EQUAL(std::string("/pyroscope/ingest?orgId=7&name="), server.requests().back().uri.substr(0, 31));
 		reporter = startHttpReporter({{"url", server.url("/pyroscope/ingest")}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}});
@@ -253,8 +260,8 @@ public:
 	{
 		LoopbackServer server;
 		auto request = reportOnce(server,
-			{{"url", server.url("")}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}, {"headers.X-Team", "blue team"}, {"headers.X-Request-Source", "agent"},
-				{"tenant", "acme-prod"}},
+			{{"url", server.url("")}, {"format", "pyroscope-jfr"}, {"appName", "checkout"}, {"headers.X-Team", "blue team"},
+				{"headers.X-Request-Source", "agent"}, {"tenant", "acme-prod"}},
 			makeProfile("cpu-wall.jfr"));
 		CPPUNIT_ASSERT_EQUAL(std::string("blue team"), request.header("X-Team"));
 		CPPUNIT_ASSERT_EQUAL(std::string("agent"), request.header("X-Request-Source"));
@@ -264,7 +271,8 @@ public:
 
 		LoopbackServer other;
 		auto own =
-			reportOnce(other, {{"url", other.url("")}, {"format", "pyroscope-jfr"}, {"appName", "a"}, {"headers.User-Agent", "mine/1"}}, makeProfile("cpu-wall.jfr"));
+			reportOnce(other, {{"url", other.url("")}, {"format", "pyroscope-jfr"}, {"appName", "a"}, {"headers.User-Agent", "mine/1"}},
+				makeProfile("cpu-wall.jfr"));
 		CPPUNIT_ASSERT_EQUAL(std::string("mine/1"), own.header("User-Agent"));
 	}
 

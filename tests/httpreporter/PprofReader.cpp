@@ -24,8 +24,7 @@ enum ProfileField
 class Protobuf
 {
 public:
-	explicit Protobuf(const std::string& bytes):
-		_bytes(bytes)
+	explicit Protobuf(const std::string& bytes): _bytes(bytes)
 	{
 	}
 
@@ -206,5 +205,5 @@ std::string pyroscopeMetricName(const DecodedPprof& profile)
 	return name;
 }
 
-}
-} // namespace asprof::test
+} // namespace test
+} // namespace asprof

@@ -24,24 +24,25 @@ struct DecodedPprof
 	std::int64_t period = 0;
 	std::int64_t timeNanos = 0;
 	std::int64_t durationNanos = 0;
-	std::size_t sampleCount = 0;             ///< number of Sample messages
-	std::vector<std::int64_t> totals;        ///< per sample type, the sum of the values
+	std::size_t sampleCount = 0;      ///< number of Sample messages
+	std::vector<std::int64_t> totals; ///< per sample type, the sum of the values
 	std::size_t locations = 0;
 	std::size_t functions = 0;
 
+	/// "samples/count,cpu/nanoseconds"
 	std::string sampleTypeText() const;
-		/// "samples/count,cpu/nanoseconds"
 };
 
+/// Decodes a profile.proto (gunzipped first when it starts with the gzip
+/// magic); fails the test on malformed protobuf or string indexes out of range.
 DecodedPprof decodePprof(const std::string& bytes);
-	/// Decodes a profile.proto (gunzipped first when it starts with the gzip
-	/// magic); fails the test on malformed protobuf or string indexes out of range.
 
+/// The __name__ Pyroscope gives a pprof it ingests through /ingest:
+/// grafana/pyroscope pkg/og/convert/pprof/profile.go, metricName() with the
+/// default sample-type mapping, transcribed.
 std::string pyroscopeMetricName(const DecodedPprof& profile);
-	/// The __name__ Pyroscope gives a pprof it ingests through /ingest:
-	/// grafana/pyroscope pkg/og/convert/pprof/profile.go, metricName() with the
-	/// default sample-type mapping, transcribed.
 
-} } // namespace asprof::test
+} // namespace test
+} // namespace asprof
 
 #endif // Asprof_Tests_PprofReader_INCLUDED

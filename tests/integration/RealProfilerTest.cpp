@@ -45,9 +45,9 @@ const int FULL_INTERVALS = 3;
 const int BUSY_WORKERS = 2;
 const char* const BUSY_FRAME = "asprof_integration_burn";
 
+/// Threads named asprof-it-burn that run asprof_integration_burn from
+/// start() until stop(), and add up the CPU time they got.
 class BusyWorkers
-	/// Threads named asprof-it-burn that run asprof_integration_burn from
-	/// start() until stop(), and add up the CPU time they got.
 {
 public:
 	~BusyWorkers()
@@ -55,8 +55,8 @@ public:
 		stop();
 	}
 
+	/// Starts count workers; returns true once every one of them runs.
 	bool start(int count)
-		/// Starts count workers; returns true once every one of them runs.
 	{
 		for (int i = 0; i < count; ++i) _threads.emplace_back([this]() { burn(); });
 		return waitUntil([&]() { return _running.load() == count; }, Poco::Timespan(30, 0));
@@ -69,8 +69,8 @@ public:
 		_threads.clear();
 	}
 
+	/// The workers' CPU time; complete after stop().
 	long cpuMilliseconds() const
-		/// The workers' CPU time; complete after stop().
 	{
 		return static_cast<long>(_cpuNanos.load() / 1000000);
 	}
@@ -81,7 +81,7 @@ private:
 		pthread_setname_np(pthread_self(), "asprof-it-burn");
 		++_running;
 		volatile double sink = asprof_integration_burn(&_stop);
-		(void) sink;
+		(void)sink;
 		timespec used{};
 		::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &used);
 		_cpuNanos += static_cast<std::uint64_t>(used.tv_sec) * 1000000000 + static_cast<std::uint64_t>(used.tv_nsec);
@@ -93,8 +93,8 @@ private:
 	std::atomic<std::uint64_t> _cpuNanos{0};
 };
 
+/// A recording on disk and the time it covers, from its chunk headers.
 struct RecordingFile
-	/// A recording on disk and the time it covers, from its chunk headers.
 {
 	std::string name;
 	std::uint64_t startNanos = 0; ///< epoch nanoseconds
@@ -211,8 +211,8 @@ Samples ourSamples(const std::string& file)
 	// Every jdk.ExecutionSample is a CPU sample, nothing else is.
 	asprof::jfr::Summary summary = asprof::jfr::Summary::of(input);
 	auto found = summary.events.find("jdk.ExecutionSample");
-	CPPUNIT_ASSERT_EQUAL_MESSAGE(file, found == summary.events.end() ? std::uint64_t(0) : found->second.count,
-		static_cast<std::uint64_t>(counter.samples.total));
+	CPPUNIT_ASSERT_EQUAL_MESSAGE(
+		file, found == summary.events.end() ? std::uint64_t(0) : found->second.count, static_cast<std::uint64_t>(counter.samples.total));
 	return counter.samples;
 }
 

@@ -422,10 +422,14 @@ public:
 	void testBrokenInputsNameFileChunkAndOffset()
 	{
 		std::string truncated = errorOf(dataFile("truncated.jfr"));
-		CPPUNIT_ASSERT_EQUAL(dataFile("truncated.jfr") + ": chunk 1 at byte 0: the chunk size 23524 runs past the end of the file "
-			"(14114 bytes from the chunk's start): a truncated or unfinished recording", truncated);
+		CPPUNIT_ASSERT_EQUAL(dataFile("truncated.jfr") +
+				": chunk 1 at byte 0: the chunk size 23524 runs past the end of the file "
+				"(14114 bytes from the chunk's start): a truncated or unfinished recording",
+			truncated);
 		std::string garbage = errorOf(dataFile("garbage.jfr"));
-		CPPUNIT_ASSERT_EQUAL(dataFile("garbage.jfr") + ": chunk 1 at byte 0: JFR version 62897.25890 is not supported (only 2.x, as async-profiler writes)", garbage);
+		CPPUNIT_ASSERT_EQUAL(
+			dataFile("garbage.jfr") + ": chunk 1 at byte 0: JFR version 62897.25890 is not supported (only 2.x, as async-profiler writes)",
+			garbage);
 
 		TemporaryDirectory dir;
 		std::string text = dir.file("notes.jfr");
@@ -494,7 +498,8 @@ public:
 		{
 			std::string bytes = original;
 			int flips = 1 + static_cast<int>(random.next(8));
-			for (int i = 0; i < flips; ++i) bytes[random.next(static_cast<Poco::UInt32>(bytes.size()))] = static_cast<char>(random.next(256));
+			for (int i = 0; i < flips; ++i)
+				bytes[random.next(static_cast<Poco::UInt32>(bytes.size()))] = static_cast<char>(random.next(256));
 			Input input = memoryInput(bytes, "mutated.jfr");
 			std::string error = readAll(input);
 			if (!error.empty())

@@ -291,7 +291,8 @@ public:
 			ReportResult result = reporter->report(makeProfile("cpu-wall.jfr"));
 			::umask(previous);
 			CPPUNIT_ASSERT(result.isOk());
-			CPPUNIT_ASSERT_EQUAL(static_cast<int>(umaskAndMode.second), static_cast<int>(modeOf(directory.file(PROFILE_NAME + ".jfr")) & 07777));
+			CPPUNIT_ASSERT_EQUAL(
+				static_cast<int>(umaskAndMode.second), static_cast<int>(modeOf(directory.file(PROFILE_NAME + ".jfr")) & 07777));
 		}
 	}
 

@@ -36,8 +36,10 @@ std::unique_ptr<Provider> configured(const std::string& type, const std::vector<
 LoopbackServer::Handler taskEndpoint(const std::string& path)
 {
 	return [path](const LoopbackServer::Request& request, LoopbackServer::Response& response) {
-		if (request.uri != path) response.status = 404;
-		else response.body = TASK;
+		if (request.uri != path)
+			response.status = 404;
+		else
+			response.body = TASK;
 	};
 }
 
@@ -106,8 +108,8 @@ public:
 
 	void testNotOnEc2FailsFast()
 	{
-		auto provider = configured<Ec2MetadataProvider>("ec2",
-			{{"endpoint", "http://127.0.0.1:" + std::to_string(asprof::test::closedLoopbackPort())}});
+		auto provider = configured<Ec2MetadataProvider>(
+			"ec2", {{"endpoint", "http://127.0.0.1:" + std::to_string(asprof::test::closedLoopbackPort())}});
 		auto start = std::chrono::steady_clock::now();
 		CPPUNIT_ASSERT_THROW(provider->detect(), Poco::Exception);
 		CPPUNIT_ASSERT(secondsSince(start) < 5);
@@ -166,10 +168,10 @@ public:
 		asprof::test::FakeImds imds;
 		LoopbackServer ecsDown([](const LoopbackServer::Request&, LoopbackServer::Response& response) { response.status = 500; });
 		asprof::test::ScopedEnv uri("ECS_CONTAINER_METADATA_URI_V4", ecsDown.url("/v4/x"));
-		std::string ini = asprof::test::fakeProfilerIni("[reporter.main]\ntype = capture\ndirectory = " + dir.path() + "\n"
-														 "[metadata.ecs]\ntype = ecs\nlibrary = " ASPROF_BUILD_PLUGIN_DIR "/libasprof-metadata-ecs.so\n"
-														 "[metadata.ec2]\ntype = ec2\nlibrary = " ASPROF_BUILD_PLUGIN_DIR
-														 "/libasprof-metadata-ec2.so\nendpoint = " +
+		std::string ini = asprof::test::fakeProfilerIni("[reporter.main]\ntype = capture\ndirectory = " + dir.path() +
+			"\n"
+			"[metadata.ecs]\ntype = ecs\nlibrary = " ASPROF_BUILD_PLUGIN_DIR "/libasprof-metadata-ecs.so\n"
+			"[metadata.ec2]\ntype = ec2\nlibrary = " ASPROF_BUILD_PLUGIN_DIR "/libasprof-metadata-ec2.so\nendpoint = " +
 			imds.endpoint() + "\n");
 		// A key given twice is refused: replace the fixture's metadata line instead.
 		const std::string fixtureMetadata = "metadata = onprem\n";
@@ -179,8 +181,9 @@ public:
 		agent.start();
 		CPPUNIT_ASSERT(asprof::test::waitUntil([&]() { return agent.status().lanes[0].delivered >= 1; }));
 		agent.stop(Poco::Timespan(5, 0));
-		Poco::JSON::Object::Ptr json = Poco::JSON::Parser().parse(asprof::test::readFile(dir.file(std::to_string(::getpid()) + "-1.json")))
-			.extract<Poco::JSON::Object::Ptr>();
+		Poco::JSON::Object::Ptr json = Poco::JSON::Parser()
+										   .parse(asprof::test::readFile(dir.file(std::to_string(::getpid()) + "-1.json")))
+										   .extract<Poco::JSON::Object::Ptr>();
 		Poco::JSON::Object::Ptr host = json->getObject("host");
 		CPPUNIT_ASSERT_EQUAL(std::string("ec2"), host->getValue<std::string>("kind"));
 		CPPUNIT_ASSERT_EQUAL(std::string("i-0123456789abcdef0"), host->getValue<std::string>("instanceId"));

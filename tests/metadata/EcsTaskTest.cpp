@@ -37,7 +37,8 @@ public:
 		CPPUNIT_ASSERT(names == std::vector<std::string>({"accountId", "region", "taskArn", "clusterArn", "cpuLimit", "memoryLimit"}));
 		CPPUNIT_ASSERT_EQUAL(std::string("111122223333"), host.field("accountId"));
 		CPPUNIT_ASSERT_EQUAL(std::string("us-west-2"), host.field("region"));
-		CPPUNIT_ASSERT_EQUAL(std::string("arn:aws:ecs:us-west-2:111122223333:task/default/e9028f8d5d8e4f258373e7b93ce9a3c3"), host.field("taskArn"));
+		CPPUNIT_ASSERT_EQUAL(
+			std::string("arn:aws:ecs:us-west-2:111122223333:task/default/e9028f8d5d8e4f258373e7b93ce9a3c3"), host.field("taskArn"));
 		CPPUNIT_ASSERT_EQUAL(std::string("arn:aws:ecs:us-west-2:111122223333:cluster/default"), host.field("clusterArn"));
 		CPPUNIT_ASSERT_EQUAL(std::string("0.25"), host.field("cpuLimit"));
 		CPPUNIT_ASSERT_EQUAL(std::string("512"), host.field("memoryLimit"));
@@ -45,8 +46,8 @@ public:
 
 	void testClusterNameBecomesAnArn()
 	{
-		asprof::sdk::HostMetadata host = EcsMetadataProvider::parseTask(
-			R"({"Cluster": "prod", "TaskARN": "arn:aws-cn:ecs:cn-north-1:111122223333:task/prod/abc"})");
+		asprof::sdk::HostMetadata host =
+			EcsMetadataProvider::parseTask(R"({"Cluster": "prod", "TaskARN": "arn:aws-cn:ecs:cn-north-1:111122223333:task/prod/abc"})");
 		CPPUNIT_ASSERT_EQUAL(std::string("arn:aws-cn:ecs:cn-north-1:111122223333:cluster/prod"), host.field("clusterArn"));
 	}
 

@@ -167,8 +167,12 @@ public:
 		PluginRegistry registry(TEST_PLUGINS);
 		std::string error = errorOf([&]() { registry.createReporter("wrongabi", ""); });
 		const std::string abi = std::to_string(ASPROF_SDK_ABI_VERSION);
-		CPPUNIT_ASSERT_MESSAGE(error, contains(error, "refusing plugin " + TEST_PLUGINS + "/libasprof-reporter-wrongabi.so: "
-			"built with SDK ABI 99, this agent with SDK ABI " + abi + "; rebuild the plugin against this agent's SDK"));
+		CPPUNIT_ASSERT_MESSAGE(error,
+			contains(error,
+				"refusing plugin " + TEST_PLUGINS +
+					"/libasprof-reporter-wrongabi.so: "
+					"built with SDK ABI 99, this agent with SDK ABI " +
+					abi + "; rebuild the plugin against this agent's SDK"));
 		CPPUNIT_ASSERT_MESSAGE(error, contains(error, "(plugin: SDK " ASPROF_VERSION_STRING " (ABI 99), Poco "));
 		CPPUNIT_ASSERT_MESSAGE(error, contains(error, "; agent: SDK " ASPROF_VERSION_STRING " (ABI " + abi + "), Poco "));
 	}
@@ -178,22 +182,27 @@ public:
 		PluginRegistry registry(TEST_PLUGINS);
 		std::string error = errorOf([&]() { registry.createReporter("wrongpoco", ""); });
 		std::string ours = std::to_string(POCO_VERSION >> 24) + "." + std::to_string((POCO_VERSION >> 16) & 0xff);
-		CPPUNIT_ASSERT_MESSAGE(error, contains(error, "libasprof-reporter-wrongpoco.so: built with Poco 1.12, this agent with Poco " + ours + ";"));
+		CPPUNIT_ASSERT_MESSAGE(
+			error, contains(error, "libasprof-reporter-wrongpoco.so: built with Poco 1.12, this agent with Poco " + ours + ";"));
 	}
 
 	void testOtherCxxLibraryAbiIsRefused()
 	{
 		PluginRegistry registry(TEST_PLUGINS);
 		std::string error = errorOf([&]() { registry.createReporter("oldcxxabi", ""); });
-		CPPUNIT_ASSERT_MESSAGE(error, contains(error, "libasprof-reporter-oldcxxabi.so: built with libstdc++ pre-C++11 ABI "
-			"(_GLIBCXX_USE_CXX11_ABI=0), this agent with libstdc++ C++11 ABI;"));
+		CPPUNIT_ASSERT_MESSAGE(error,
+			contains(error,
+				"libasprof-reporter-oldcxxabi.so: built with libstdc++ pre-C++11 ABI "
+				"(_GLIBCXX_USE_CXX11_ABI=0), this agent with libstdc++ C++11 ABI;"));
 	}
 
 	void testPluginNeedingAMissingSdkSymbolIsRefusedBeforeItRuns()
 	{
 		PluginRegistry registry(TEST_PLUGINS);
 		std::string error = errorOf([&]() { registry.createReporter("newersdk", ""); });
-		CPPUNIT_ASSERT_MESSAGE(error, contains(error, "refusing plugin " + TEST_PLUGINS + "/libasprof-reporter-newersdk.so: it needs what this agent does not provide"));
+		CPPUNIT_ASSERT_MESSAGE(error,
+			contains(
+				error, "refusing plugin " + TEST_PLUGINS + "/libasprof-reporter-newersdk.so: it needs what this agent does not provide"));
 		CPPUNIT_ASSERT_MESSAGE(error, contains(error, "aFunctionOfANewerSdk"));
 		CPPUNIT_ASSERT_MESSAGE(error, contains(error, "rebuild the plugin against this agent's SDK"));
 	}
@@ -379,7 +388,8 @@ public:
 	void testFailingMetadataFallsThroughToTheNextProvider()
 	{
 		AgentConfig config = configWith("[metadata.bad]\ntype = failing\n[metadata.host]\ntype = onprem\nlibrary = " + BUILD_PLUGINS +
-			"/libasprof-metadata-onprem.so\nhostname = box-1\nfields = rack=r7\n", "metadata = bad, host\n");
+				"/libasprof-metadata-onprem.so\nhostname = box-1\nfields = rack=r7\n",
+			"metadata = bad, host\n");
 		PluginRegistry registry(config.pluginDir);
 		PluginFactory factory(config, registry);
 		auto candidates = factory.createMetadataCandidates();
@@ -428,7 +438,8 @@ public:
 	void testBrokenMetadataInstanceIsDisabledOthersRun()
 	{
 		AgentConfig config = configWith("[metadata.broken]\ntype = nosuch\n[metadata.host]\ntype = onprem\nlibrary = " + BUILD_PLUGINS +
-			"/libasprof-metadata-onprem.so\n", "metadata = broken, host\n");
+				"/libasprof-metadata-onprem.so\n",
+			"metadata = broken, host\n");
 		PluginRegistry registry(config.pluginDir);
 		PluginFactory factory(config, registry);
 		auto candidates = factory.createMetadataCandidates();

@@ -13,7 +13,9 @@ inline namespace ASPROF_SDK_ABI_NAMESPACE {
 
 ASPROF_SDK_API void aFunctionOfANewerSdk();
 
-} } } // namespace asprof::sdk::abi<N>
+}
+} // namespace sdk
+} // namespace asprof
 
 namespace {
 

@@ -115,4 +115,5 @@ void FakeUserEvents::reset()
 	fake().reset();
 }
 
-} } // namespace asprof::test
+} // namespace test
+} // namespace asprof

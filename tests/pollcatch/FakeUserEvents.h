@@ -15,45 +15,46 @@
 namespace asprof {
 namespace test {
 
+/// The last event the fake library received.
 struct FakeEvent
-	/// The last event the fake library received.
 {
 	int key = -1;
 	long thread = 0;
-	std::string payload; ///< the bytes, as given
+	std::string payload;          ///< the bytes, as given
 	std::uint64_t before() const; ///< little-endian u64 at 0
 	std::uint64_t after() const;  ///< little-endian u64 at 8
 };
 
+/// The fake library of ASPROF_FAKE_PROFILER (the very instance an agent
+/// loads from that path), loaded if need be and never unloaded.
 class FakeUserEvents
-	/// The fake library of ASPROF_FAKE_PROFILER (the very instance an agent
-	/// loads from that path), loaded if need be and never unloaded.
 {
 public:
+	/// Events emitted so far, by every thread.
 	static std::uint64_t emitted();
-		/// Events emitted so far, by every thread.
 
+	/// The last event emitted (key -1 before the first).
 	static FakeEvent last();
-		/// The last event emitted (key -1 before the first).
 
 	static std::uint64_t registrations();
 	static std::string lastRegisteredName();
 	static long lastRegisteringThread();
 
+	/// The calling thread's sample_counter (its async-profiler slot).
 	static volatile std::uint64_t* sampleCounter();
-		/// The calling thread's sample_counter (its async-profiler slot).
 
+	/// What async-profiler does when a sample lands on the calling
+	/// thread: its sample counter changes.
 	static void landSample();
-		/// What async-profiler does when a sample lands on the calling
-		/// thread: its sample counter changes.
 
+	/// asprof_fake_reset(): settings back to the environment's, counts to 0.
 	static void reset();
-		/// asprof_fake_reset(): settings back to the environment's, counts to 0.
 
 private:
 	static std::string get(const char* name);
 };
 
-} } // namespace asprof::test
+} // namespace test
+} // namespace asprof
 
 #endif // Asprof_Tests_FakeUserEvents_INCLUDED

@@ -30,9 +30,9 @@ namespace {
 
 const auto STALL = std::chrono::milliseconds(20);
 
+/// Reads one-byte requests: 's' is a slow one (a 20 ms stall that a
+/// sample lands in), anything else is quick.
 class Connection
-	/// Reads one-byte requests: 's' is a slow one (a 20 ms stall that a
-	/// sample lands in), anything else is quick.
 {
 public:
 	explicit Connection(Poco::Net::StreamSocket socket): _socket(socket)
@@ -61,9 +61,9 @@ private:
 
 using ReadObserver = Poco::NObserver<Connection, Poco::Net::ReadableNotification>;
 
+/// A reactor on which, once asked, samples land while it waits for its
+/// sockets (onTimeout() runs on its thread after a poll() that timed out).
 class IdleSampledReactor: public Poco::Net::SocketReactor
-	/// A reactor on which, once asked, samples land while it waits for its
-	/// sockets (onTimeout() runs on its thread after a poll() that timed out).
 {
 public:
 	IdleSampledReactor(): Poco::Net::SocketReactor(Poco::Timespan(0, 20000))
@@ -112,8 +112,10 @@ public:
 	void testSlowSocketReactorHandlerIsCaughtAndIdleTimeIsNot()
 	{
 		TemporaryDirectory dir;
-		Agent agent(AgentConfig::fromIni(asprof::test::fakeProfilerIni("[reporter.main]\ntype = capture\ndirectory = " + dir.path() + "\n") +
-			"[profiler]\nextraArgs = clock=monotonic\n", "pollcatch.ini"));
+		Agent agent(
+			AgentConfig::fromIni(asprof::test::fakeProfilerIni("[reporter.main]\ntype = capture\ndirectory = " + dir.path() + "\n") +
+					"[profiler]\nextraArgs = clock=monotonic\n",
+				"pollcatch.ini"));
 		agent.start();
 
 		Poco::Net::ServerSocket server(Poco::Net::SocketAddress("127.0.0.1", 0));
@@ -157,8 +159,8 @@ public:
 	void testWrapsPlainObserversOfANotificationCenter()
 	{
 		TemporaryDirectory dir;
-		Agent agent(AgentConfig::fromIni(asprof::test::fakeProfilerIni("[reporter.main]\ntype = capture\ndirectory = " + dir.path() + "\n"),
-			"pollcatch.ini"));
+		Agent agent(AgentConfig::fromIni(
+			asprof::test::fakeProfilerIni("[reporter.main]\ntype = capture\ndirectory = " + dir.path() + "\n"), "pollcatch.ini"));
 		agent.start();
 		Receiver receiver;
 		Poco::NotificationCenter center;

@@ -68,10 +68,10 @@ extern "C" __attribute__((noinline)) double asprof_pollcatch_test_cpp_stall(void
 
 namespace {
 
+/// Two event-loop threads from start() to stop(): idle (sleeping)
+/// between polls, a poll is 100 µs of work or, every 25th, a stall.
+/// Counts the stalls that ran wholly while recording was set.
 class EventLoops
-	/// Two event-loop threads from start() to stop(): idle (sleeping)
-	/// between polls, a poll is 100 µs of work or, every 25th, a stall.
-	/// Counts the stalls that ran wholly while recording was set.
 {
 public:
 	~EventLoops()
@@ -142,9 +142,9 @@ struct Sample
 	bool inStall = false;
 };
 
+/// Collects the PollCatch events of a recording, checks each against
+/// its chunk's tick range, and matches the samples inside each poll.
 class PollCatchVisitor: public RecordingVisitor
-	/// Collects the PollCatch events of a recording, checks each against
-	/// its chunk's tick range, and matches the samples inside each poll.
 {
 public:
 	std::vector<Poll> polls;         ///< of every chunk

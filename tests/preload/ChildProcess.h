@@ -32,8 +32,8 @@
 namespace asprof {
 namespace test {
 
+/// What a child process did.
 struct ChildRun
-	/// What a child process did.
 {
 	int exitCode = -1; ///< 256 + the signal number when a signal killed it; -2: hung, killed by runChild
 	std::string out;
@@ -48,10 +48,10 @@ struct ChildRun
 inline ChildRun runChild(const std::string& program, const std::vector<std::string>& args, const Poco::Process::Env& env,
 	std::chrono::seconds deadline = std::chrono::seconds(90));
 
+/// What each thread of a process that does not finish is doing: its
+/// name, state and kernel wait channel, and gdb's backtraces when gdb is
+/// installed (CI installs it), so a hang fails with where it is.
 inline std::string describeHungProcess(int pid)
-	/// What each thread of a process that does not finish is doing: its
-	/// name, state and kernel wait channel, and gdb's backtraces when gdb is
-	/// installed (CI installs it), so a hang fails with where it is.
 {
 	std::string text = "process " + std::to_string(pid) + " did not finish; its threads:\n";
 	std::string task = "/proc/" + std::to_string(pid) + "/task";
@@ -78,8 +78,8 @@ inline std::string describeHungProcess(int pid)
 	return text;
 }
 
+/// SIGKILLs pid and its descendants (which may hold its pipes open).
 inline void killProcessTree(int pid)
-	/// SIGKILLs pid and its descendants (which may hold its pipes open).
 {
 	std::string task = "/proc/" + std::to_string(pid) + "/task";
 	::kill(pid, SIGSTOP); // no new children while we look
@@ -95,33 +95,35 @@ inline void killProcessTree(int pid)
 	::kill(pid, SIGKILL);
 }
 
+/// Reads fd to its end and closes it.
 inline std::string readAll(int fd)
-	/// Reads fd to its end and closes it.
 {
 	std::string text;
 	char buffer[4096];
 	for (;;)
 	{
 		ssize_t n = ::read(fd, buffer, sizeof(buffer));
-		if (n > 0) text.append(buffer, static_cast<std::size_t>(n));
-		else if (n == 0 || errno != EINTR) break;
+		if (n > 0)
+			text.append(buffer, static_cast<std::size_t>(n));
+		else if (n == 0 || errno != EINTR)
+			break;
 	}
 	::close(fd);
 	return text;
 }
 
-inline ChildRun runChild(const std::string& program, const std::vector<std::string>& args, const Poco::Process::Env& env,
-	std::chrono::seconds deadline)
-	/// Runs program with env added to this process's environment and waits
-	/// for it. A child still running at the deadline is described (see
-	/// describeHungProcess) into err, killed, and reported as exit code -2:
-	/// a hang fails the test that met it, never the whole runner by timeout.
-	///
-	/// Safe from many threads at once: the child is made by posix_spawn (no
-	/// allocation between fork and exec, which under a sanitizer's allocator
-	/// could deadlock on a lock another thread held at fork), and its pipes
-	/// are close-on-exec, so a child never inherits another run's pipe and
-	/// holds that run's reader until the child itself ends.
+/// Runs program with env added to this process's environment and waits
+/// for it. A child still running at the deadline is described (see
+/// describeHungProcess) into err, killed, and reported as exit code -2:
+/// a hang fails the test that met it, never the whole runner by timeout.
+///
+/// Safe from many threads at once: the child is made by posix_spawn (no
+/// allocation between fork and exec, which under a sanitizer's allocator
+/// could deadlock on a lock another thread held at fork), and its pipes
+/// are close-on-exec, so a child never inherits another run's pipe and
+/// holds that run's reader until the child itself ends.
+inline ChildRun runChild(
+	const std::string& program, const std::vector<std::string>& args, const Poco::Process::Env& env, std::chrono::seconds deadline)
 {
 	ChildRun result;
 	int out[2];
@@ -199,8 +201,10 @@ inline ChildRun runChild(const std::string& program, const std::vector<std::stri
 	while (::waitpid(pid, &status, 0) < 0 && errno == EINTR)
 	{
 	}
-	if (WIFEXITED(status)) result.exitCode = WEXITSTATUS(status);
-	else if (WIFSIGNALED(status)) result.exitCode = 256 + WTERMSIG(status);
+	if (WIFEXITED(status))
+		result.exitCode = WEXITSTATUS(status);
+	else if (WIFSIGNALED(status))
+		result.exitCode = 256 + WTERMSIG(status);
 	if (!hang.empty())
 	{
 		result.exitCode = -2;
@@ -209,8 +213,8 @@ inline ChildRun runChild(const std::string& program, const std::vector<std::stri
 	return result;
 }
 
+/// The "<pid>-<seq>.jfr" files the capture reporter wrote to directory.
 inline std::vector<std::string> capturedProfiles(const std::string& directory)
-	/// The "<pid>-<seq>.jfr" files the capture reporter wrote to directory.
 {
 	std::vector<std::string> jfr;
 	if (!Poco::File(directory).exists()) return jfr;
@@ -221,14 +225,15 @@ inline std::vector<std::string> capturedProfiles(const std::string& directory)
 	return jfr;
 }
 
+/// The pids in the capture reporter's "<pid>-<seq>.jfr" names.
 inline std::set<std::string> capturedPids(const std::string& directory)
-	/// The pids in the capture reporter's "<pid>-<seq>.jfr" names.
 {
 	std::set<std::string> pids;
 	for (const auto& name : capturedProfiles(directory)) pids.insert(name.substr(0, name.find('-')));
 	return pids;
 }
 
-} } // namespace asprof::test
+} // namespace test
+} // namespace asprof
 
 #endif // Asprof_Tests_ChildProcess_INCLUDED

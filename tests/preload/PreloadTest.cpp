@@ -27,8 +27,8 @@ Poco::Process::Env preloadEnv(const TemporaryDirectory& dir, bool withConfig)
 
 void writeConfig(const TemporaryDirectory& dir)
 {
-	asprof::test::writeFile(dir.file("agent.ini"), asprof::test::fakeProfilerIni(
-		"[reporter.main]\ntype = capture\ndirectory = " + dir.file("out") + "\n"));
+	asprof::test::writeFile(
+		dir.file("agent.ini"), asprof::test::fakeProfilerIni("[reporter.main]\ntype = capture\ndirectory = " + dir.file("out") + "\n"));
 }
 
 std::set<std::string> profilePids(const TemporaryDirectory& dir)
@@ -87,7 +87,8 @@ public:
 		parentPid = parentPid.substr(0, parentPid.find(' '));
 		// Every profile is the parent's; the child made no async-profiler call.
 		CPPUNIT_ASSERT(profilePids(dir) == std::set<std::string>({parentPid}));
-		for (const auto& line : asprof::test::readLines(dir.file("fake.log"))) CPPUNIT_ASSERT(line.compare(0, childPid.size() + 1, childPid + " ") != 0);
+		for (const auto& line : asprof::test::readLines(dir.file("fake.log")))
+			CPPUNIT_ASSERT(line.compare(0, childPid.size() + 1, childPid + " ") != 0);
 	}
 
 	void testBadConfigLeavesTheProgramRunning()
@@ -96,8 +97,9 @@ public:
 		asprof::test::writeFile(dir.file("agent.ini"), "[agent]\nreportingInterval = sometimes\n");
 		Run result = run({}, preloadEnv(dir, true));
 		CPPUNIT_ASSERT_EQUAL(0, result.exitCode);
-		CPPUNIT_ASSERT_MESSAGE(result.err, result.err.find("asprof-agent: profiling disabled: " + dir.file("agent.ini") +
-			": [agent] reportingInterval = sometimes") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(result.err,
+			result.err.find("asprof-agent: profiling disabled: " + dir.file("agent.ini") + ": [agent] reportingInterval = sometimes") !=
+				std::string::npos);
 		CPPUNIT_ASSERT(result.out.find("done") != std::string::npos);
 	}
 };

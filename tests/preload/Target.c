@@ -40,7 +40,7 @@ int main(int argc, char** argv)
 	if (argc > 2 && strcmp(argv[1], "exit") == 0)
 	{
 		burn(atof(argv[2]));
-		printf("target %d done\n", (int) getpid());
+		printf("target %d done\n", (int)getpid());
 		fflush(stdout);
 		exit(0);
 	}
@@ -51,7 +51,7 @@ int main(int argc, char** argv)
 		while (nanosleep(&pause, &pause) != 0) /* profiling signals interrupt it */
 		{
 		}
-		printf("target %d done\n", (int) getpid());
+		printf("target %d done\n", (int)getpid());
 		return 0;
 	}
 	if (argc > 1 && strcmp(argv[1], "fork") == 0)
@@ -64,9 +64,9 @@ int main(int argc, char** argv)
 		}
 		int status = 0;
 		waitpid(child, &status, 0);
-		printf("child %d exited %d\n", (int) child, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		printf("child %d exited %d\n", (int)child, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	}
 	burn(1.0);
-	printf("parent %d done\n", (int) getpid());
+	printf("parent %d done\n", (int)getpid());
 	return 0;
 }

@@ -75,14 +75,16 @@ public:
 	{
 		std::string taskArn = "arn:aws:ecs:us-east-1:123456789012:task/profiler-metadata-cluster/5261e761e0e2a3d92da3f02c8e5bab1f";
 		CPPUNIT_ASSERT_EQUAL(std::string("profile_pg_ecs_arn:aws:ecs:us-east-1:123456789012:task-profiler-metadata-cluster-"
-			"5261e761e0e2a3d92da3f02c8e5bab1f__42_1970-01-01T00-00-00Z.zip"),
+										 "5261e761e0e2a3d92da3f02c8e5bab1f__42_1970-01-01T00-00-00Z.zip"),
 			S3Key::make("", "pg", host("ecs", "taskArn", taskArn), 42, EPOCH));
 	}
 
 	void testOnpremAndUnknownKeysMatchTheRustAgent()
 	{
-		CPPUNIT_ASSERT_EQUAL(std::string("profile_pg_onprem___42_1970-01-01T00-00-00Z.zip"), S3Key::make("", "pg", host("onprem"), 42, EPOCH));
-		CPPUNIT_ASSERT_EQUAL(std::string("profile_pg_unknown___42_1970-01-01T00-00-00Z.zip"), S3Key::make("", "pg", host("unknown"), 42, EPOCH));
+		CPPUNIT_ASSERT_EQUAL(
+			std::string("profile_pg_onprem___42_1970-01-01T00-00-00Z.zip"), S3Key::make("", "pg", host("onprem"), 42, EPOCH));
+		CPPUNIT_ASSERT_EQUAL(
+			std::string("profile_pg_unknown___42_1970-01-01T00-00-00Z.zip"), S3Key::make("", "pg", host("unknown"), 42, EPOCH));
 		CPPUNIT_ASSERT_EQUAL(std::string("unknown__"), S3Key::machine(host("k8s")));
 	}
 
@@ -114,23 +116,31 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::string("https://profiles-test.s3.eu-west-1.amazonaws.com/p/profile_a%3Ab.zip"),
 			aws->objectLocation("eu-west-1", "p/profile_a:b.zip").url());
 		auto local = configured({{"bucket", "profiles-test"}, {"endpoint", "http://127.0.0.1:9000"}, {"pathStyle", "yes"}});
-		CPPUNIT_ASSERT_EQUAL(std::string("http://127.0.0.1:9000/profiles-test/k%20ey.zip"), local->objectLocation("us-east-1", "k ey.zip").url());
+		CPPUNIT_ASSERT_EQUAL(
+			std::string("http://127.0.0.1:9000/profiles-test/k%20ey.zip"), local->objectLocation("us-east-1", "k ey.zip").url());
 		auto virtualHost = configured({{"bucket", "profiles-test"}, {"endpoint", "https://storage.example.com"}});
-		CPPUNIT_ASSERT_EQUAL(std::string("https://profiles-test.storage.example.com/k.zip"), virtualHost->objectLocation("us-east-1", "k.zip").url());
+		CPPUNIT_ASSERT_EQUAL(
+			std::string("https://profiles-test.storage.example.com/k.zip"), virtualHost->objectLocation("us-east-1", "k.zip").url());
 	}
 
 	void testBadConfigurationNamesTheKey()
 	{
 		CPPUNIT_ASSERT(configError({}).find("test.ini: [reporter.s3] bucket is required") != std::string::npos);
-		CPPUNIT_ASSERT(configError({{"bucket", "Bad_Bucket"}}).find("[reporter.s3] bucket = Bad_Bucket: expected an S3 bucket name") != std::string::npos);
-		CPPUNIT_ASSERT(configError({{"bucket", "b-1"}, {"bucketOwner", "12"}}).find("bucketOwner = 12: expected a 12-digit AWS account id") != std::string::npos);
-		CPPUNIT_ASSERT(configError({{"bucket", "b-1"}, {"endpoint", "ftp://x"}}).find("endpoint = ftp://x: expected an http:// or https:// URL") != std::string::npos);
+		CPPUNIT_ASSERT(configError({{"bucket", "Bad_Bucket"}}).find("[reporter.s3] bucket = Bad_Bucket: expected an S3 bucket name") !=
+			std::string::npos);
+		CPPUNIT_ASSERT(
+			configError({{"bucket", "b-1"}, {"bucketOwner", "12"}}).find("bucketOwner = 12: expected a 12-digit AWS account id") !=
+			std::string::npos);
+		CPPUNIT_ASSERT(
+			configError({{"bucket", "b-1"}, {"endpoint", "ftp://x"}}).find("endpoint = ftp://x: expected an http:// or https:// URL") !=
+			std::string::npos);
 		std::string error = configError({{"bucket", "b-1"}, {"accessKeyId", "AKIDEXAMPLE"}});
 		CPPUNIT_ASSERT(error.find("accessKeyId and secretAccessKey together") != std::string::npos);
 		CPPUNIT_ASSERT(configError({{"bucket", "b-1"}, {"buckit", "x"}}).find("unknown key buckit") != std::string::npos);
 		// An IP endpoint cannot carry the bucket in its host name: every upload would fail "Host not found".
-		CPPUNIT_ASSERT(configError({{"bucket", "b-1"}, {"endpoint", "http://10.0.0.5:9000"}})
-						   .find("endpoint = http://10.0.0.5:9000 with pathStyle = no: expected pathStyle = yes for an IP address endpoint") !=
+		CPPUNIT_ASSERT(
+			configError({{"bucket", "b-1"}, {"endpoint", "http://10.0.0.5:9000"}})
+				.find("endpoint = http://10.0.0.5:9000 with pathStyle = no: expected pathStyle = yes for an IP address endpoint") !=
 			std::string::npos);
 		CPPUNIT_ASSERT(configError({{"bucket", "b-1"}, {"endpoint", "http://[::1]:9000"}}).find("pathStyle = yes") != std::string::npos);
 		configured({{"bucket", "b-1"}, {"endpoint", "http://10.0.0.5:9000"}, {"pathStyle", "yes"}});
@@ -138,21 +148,25 @@ public:
 
 	void testBucketNamesAwsRejectsAreRefused()
 	{
-		for (const std::string& bucket : std::vector<std::string>{"my..bucket", "192.168.1.1", "MyBucket", "ab", std::string(64, 'a'), "-bucket", "bucket-", "xn--bucket",
-				 "bucket-s3alias"})
+		for (const std::string& bucket : std::vector<std::string>{
+				 "my..bucket", "192.168.1.1", "MyBucket", "ab", std::string(64, 'a'), "-bucket", "bucket-", "xn--bucket", "bucket-s3alias"})
 		{
 			const std::string error = configError({{"bucket", bucket}});
-			CPPUNIT_ASSERT_MESSAGE(error, error.find("[reporter.s3] bucket = " + bucket + ": expected an S3 bucket name") != std::string::npos);
+			CPPUNIT_ASSERT_MESSAGE(
+				error, error.find("[reporter.s3] bucket = " + bucket + ": expected an S3 bucket name") != std::string::npos);
 		}
-		for (const std::string& bucket : std::vector<std::string>{"abc", std::string(63, 'a'), "my.bucket-1", "192.168.1.1x"}) configured({{"bucket", bucket}});
+		for (const std::string& bucket : std::vector<std::string>{"abc", std::string(63, 'a'), "my.bucket-1", "192.168.1.1x"})
+			configured({{"bucket", bucket}});
 	}
 
 	void testKeyPrefixAndGroupThatCouldEscapeAreRefused()
 	{
-		for (const std::string& prefix : std::vector<std::string>{"../../", "..", "a/../b", "/abs", "a//b", "a b/", "a?b", "a#b", "./x", "a\\b"})
+		for (const std::string& prefix :
+			std::vector<std::string>{"../../", "..", "a/../b", "/abs", "a//b", "a b/", "a?b", "a#b", "./x", "a\\b"})
 		{
 			const std::string error = configError({{"bucket", "b-1"}, {"keyPrefix", prefix}});
-			CPPUNIT_ASSERT_MESSAGE(error, error.find("[reporter.s3] keyPrefix = " + prefix + ": expected '/'-separated segments") != std::string::npos);
+			CPPUNIT_ASSERT_MESSAGE(
+				error, error.find("[reporter.s3] keyPrefix = " + prefix + ": expected '/'-separated segments") != std::string::npos);
 		}
 		for (const std::string& group : std::vector<std::string>{"a/b", "..a/", "a b", "a?b", "a#b", "", std::string(129, 'g')})
 		{
@@ -166,7 +180,8 @@ public:
 
 	void testIdsFromTheNetworkNeverBreakTheKey()
 	{
-		CPPUNIT_ASSERT_EQUAL(std::string("ec2_i-1--X-Injected:-yes-..---_"), S3Key::machine(host("ec2", "instanceId", "i-1\r\nX-Injected: yes/../?#")));
+		CPPUNIT_ASSERT_EQUAL(
+			std::string("ec2_i-1--X-Injected:-yes-..---_"), S3Key::machine(host("ec2", "instanceId", "i-1\r\nX-Injected: yes/../?#")));
 		CPPUNIT_ASSERT_EQUAL(std::string("ecs_arn:aws-x--_"), S3Key::machine(host("ecs", "taskArn", std::string("arn:aws/x\n\0", 11))));
 	}
 };

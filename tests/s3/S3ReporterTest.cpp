@@ -79,7 +79,8 @@ std::vector<std::pair<std::string, std::string>> unzip(const std::string& zip)
 
 // Forwards every request unchanged (Host included: it was signed) to target,
 // after answering the first `failures` requests itself with `status`.
-LoopbackServer::Handler forwardTo(const std::string& target, std::shared_ptr<std::atomic<int>> failures, int status, const std::string& body)
+LoopbackServer::Handler forwardTo(
+	const std::string& target, std::shared_ptr<std::atomic<int>> failures, int status, const std::string& body)
 {
 	return [=](const LoopbackServer::Request& request, LoopbackServer::Response& response) {
 		if (failures->fetch_sub(1) > 0)
@@ -110,8 +111,7 @@ LoopbackServer::Handler forwardTo(const std::string& target, std::shared_ptr<std
 class ThrowingCredentials: public plugins::aws::CredentialsProvider
 {
 public:
-	explicit ThrowingCredentials(std::function<void()> fail):
-		_fail(std::move(fail))
+	explicit ThrowingCredentials(std::function<void()> fail): _fail(std::move(fail))
 	{
 	}
 
@@ -212,7 +212,8 @@ public:
 		}
 		// Up, but answering 503 twice first: Retry, Retry, then delivered.
 		auto failures = std::make_shared<std::atomic<int>>(2);
-		LoopbackServer front(forwardTo(s3.endpoint(), failures, 503, "<Error><Code>ServiceUnavailable</Code><Message>busy</Message></Error>"));
+		LoopbackServer front(
+			forwardTo(s3.endpoint(), failures, 503, "<Error><Code>ServiceUnavailable</Code><Message>busy</Message></Error>"));
 		auto reporter = startReporter(harnessKeys(s3, front.url("")));
 		sdk::ReportResult first = reporter->report(profile);
 		CPPUNIT_ASSERT(first.status == Status::Retry);
@@ -249,8 +250,9 @@ public:
 		std::string authorization = put.header("Authorization");
 		CPPUNIT_ASSERT_MESSAGE(authorization, authorization.find("Credential=AKIDTEST/") != std::string::npos);
 		CPPUNIT_ASSERT_MESSAGE(authorization, authorization.find("/us-east-1/s3/aws4_request") != std::string::npos);
-		CPPUNIT_ASSERT_MESSAGE(authorization, authorization.find("SignedHeaders=content-length;content-md5;content-type;host;x-amz-content-sha256;"
-			"x-amz-date;x-amz-expected-bucket-owner;x-amz-security-token,") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(authorization,
+			authorization.find("SignedHeaders=content-length;content-md5;content-type;host;x-amz-content-sha256;"
+							   "x-amz-date;x-amz-expected-bucket-owner;x-amz-security-token,") != std::string::npos);
 		CPPUNIT_ASSERT_EQUAL(front.hostAndPort(front.url()), put.header("Host"));
 	}
 
@@ -278,7 +280,8 @@ public:
 			sdk::ReportResult result = reporter->report(asprof::test::makeProfile("cpu-wall.jfr"));
 			CPPUNIT_ASSERT_MESSAGE(test.code + ": " + result.message, result.status == test.expected);
 			CPPUNIT_ASSERT_MESSAGE(result.message, result.message.find("HTTP " + std::to_string(test.status)) != std::string::npos);
-			if (!test.code.empty()) CPPUNIT_ASSERT_MESSAGE(result.message, result.message.find(test.code + ": told so") != std::string::npos);
+			if (!test.code.empty())
+				CPPUNIT_ASSERT_MESSAGE(result.message, result.message.find(test.code + ": told so") != std::string::npos);
 		}
 	}
 
@@ -311,7 +314,8 @@ public:
 	void testRegionComesFromEnvironmentThenHostMetadata()
 	{
 		LoopbackServer server;
-		Keys keys = {{"bucket", "b-1"}, {"endpoint", server.url("")}, {"pathStyle", "yes"}, {"accessKeyId", "AKIDTEST"}, {"secretAccessKey", "secret"}};
+		Keys keys = {{"bucket", "b-1"}, {"endpoint", server.url("")}, {"pathStyle", "yes"}, {"accessKeyId", "AKIDTEST"},
+			{"secretAccessKey", "secret"}};
 		auto reporter = startReporter(keys);
 		sdk::Profile profile = asprof::test::makeProfile("cpu-wall.jfr", 1);
 		sdk::ReportResult result = reporter->report(profile); // onprem host, no region anywhere
@@ -349,17 +353,21 @@ public:
 	{
 		if (!harnessAvailable("testAgentUploadsEveryIntervalUnderDistinctKeys")) return;
 		S3Harness s3;
-		agent::Agent agent(agent::AgentConfig::fromIni("[agent]\nlibrary = " ASPROF_FAKE_PROFILER "\nreportingInterval = 200ms\nreporter = s3\n"
-			"metadata = onprem\nflushTimeout = 10s\n[reporter.s3]\ntype = s3\nbucket = " + s3.bucket() + "\nendpoint = " + s3.endpoint() +
-			"\npathStyle = yes\nregion = us-east-1\nprofilingGroup = checkout\naccessKeyId = " + s3.accessKey() + "\nsecretAccessKey = " +
-			s3.secretKey() + "\nretryInitialBackoff = 10ms\n", "test.ini"));
+		agent::Agent agent(
+			agent::AgentConfig::fromIni("[agent]\nlibrary = " ASPROF_FAKE_PROFILER "\nreportingInterval = 200ms\nreporter = s3\n"
+										"metadata = onprem\nflushTimeout = 10s\n[reporter.s3]\ntype = s3\nbucket = " +
+					s3.bucket() + "\nendpoint = " + s3.endpoint() +
+					"\npathStyle = yes\nregion = us-east-1\nprofilingGroup = checkout\naccessKeyId = " + s3.accessKey() +
+					"\nsecretAccessKey = " + s3.secretKey() + "\nretryInitialBackoff = 10ms\n",
+				"test.ini"));
 		agent.start();
 		CPPUNIT_ASSERT(asprof::test::waitUntil([&]() { return agent.status().lanes[0].delivered >= 3; }));
 		CPPUNIT_ASSERT(agent.stop(Poco::Timespan(10, 0)));
 		agent::LaneStatus lane = agent.status().lanes[0];
 		auto objects = s3.readObjects();
 		CPPUNIT_ASSERT_EQUAL(static_cast<std::size_t>(lane.delivered), objects.size()); // never two under one key
-		Poco::RegularExpression key("^profile_checkout_onprem___" + std::to_string(::getpid()) + "_[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}-[0-9]{2}-[0-9]{2}Z\\.zip$");
+		Poco::RegularExpression key(
+			"^profile_checkout_onprem___" + std::to_string(::getpid()) + "_[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}-[0-9]{2}-[0-9]{2}Z\\.zip$");
 		for (const auto& object : objects)
 		{
 			CPPUNIT_ASSERT_MESSAGE(object.first, key.match(object.first));
@@ -393,15 +401,16 @@ public:
 			{"accessKeyId", "AKIDTEST"}, {"secretAccessKey", "secret"}});
 		const sdk::ReportResult result = reporter->report(asprof::test::makeProfile("cpu-wall.jfr"));
 		CPPUNIT_ASSERT_MESSAGE(result.message, result.status == Status::Retry);
-		CPPUNIT_ASSERT_MESSAGE(result.message, result.message.find("HTTP 200 with an <Error> document InternalError: try again") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(
+			result.message, result.message.find("HTTP 200 with an <Error> document InternalError: try again") != std::string::npos);
 	}
 
 	void testRegionWithALineBreakNeverReachesAHeader()
 	{
 		// A region from host metadata (IMDS) goes into the signed Authorization header.
 		LoopbackServer server;
-		auto reporter = startReporter({{"bucket", "b-1"}, {"endpoint", server.url("")}, {"pathStyle", "yes"},
-			{"accessKeyId", "AKIDTEST"}, {"secretAccessKey", "secret"}});
+		auto reporter = startReporter({{"bucket", "b-1"}, {"endpoint", server.url("")}, {"pathStyle", "yes"}, {"accessKeyId", "AKIDTEST"},
+			{"secretAccessKey", "secret"}});
 		asprof::test::ScopedEnv region("AWS_REGION", "");
 		asprof::test::ScopedEnv defaultRegion("AWS_DEFAULT_REGION", "");
 		sdk::Profile profile = asprof::test::makeProfile("cpu-wall.jfr");

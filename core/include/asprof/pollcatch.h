@@ -50,14 +50,15 @@
 #include <stdint.h>
 
 #ifdef __cplusplus
-extern "C" {
+extern "C"
+{
 #endif
 
-ASPROF_AGENT_API void asprof_pollcatch_before_poll(void);
+	ASPROF_AGENT_API void asprof_pollcatch_before_poll(void);
 	/* A poll begins on this thread: remembers the time, in the profiler's
 	 * clock, and the thread's sample counter, in one slot per thread. */
 
-ASPROF_AGENT_API void asprof_pollcatch_after_poll(void);
+	ASPROF_AGENT_API void asprof_pollcatch_after_poll(void);
 	/* The poll that asprof_pollcatch_before_poll() began on this thread
 	 * ends: if a sample landed on the thread since, emits the poll's event.
 	 * The slot is then empty: a second call, or a call without a before,
@@ -65,26 +66,26 @@ ASPROF_AGENT_API void asprof_pollcatch_after_poll(void);
 	 * thread's poll again. Use asprof_pollcatch_enter()/leave() (or the C++
 	 * asprof::agent::PollScope) for polls that nest. */
 
-typedef struct asprof_pollcatch_poll
+	typedef struct asprof_pollcatch_poll
 	/* One poll's start, kept by the caller (on its stack): polls kept this
 	 * way nest, and are independent of the thread's before/after slot. The
 	 * fields are the hooks' own; do not read or write them. */
-{
-	const void* agent;
-	uint64_t start;
-	uint64_t samples;
-} asprof_pollcatch_poll;
+	{
+		const void* agent;
+		uint64_t start;
+		uint64_t samples;
+	} asprof_pollcatch_poll;
 
-ASPROF_AGENT_API void asprof_pollcatch_enter(asprof_pollcatch_poll* poll);
+	ASPROF_AGENT_API void asprof_pollcatch_enter(asprof_pollcatch_poll* poll);
 	/* A poll begins on this thread; fills *poll (always, also without an
 	 * agent). */
 
-ASPROF_AGENT_API void asprof_pollcatch_leave(const asprof_pollcatch_poll* poll);
+	ASPROF_AGENT_API void asprof_pollcatch_leave(const asprof_pollcatch_poll* poll);
 	/* The poll that asprof_pollcatch_enter(poll) began on this same thread
 	 * ends: if a sample landed on the thread since, emits its event. A poll
 	 * left twice is recorded twice. */
 
-ASPROF_AGENT_API int asprof_pollcatch_enabled(void);
+	ASPROF_AGENT_API int asprof_pollcatch_enabled(void);
 	/* 1 while the hooks record (an agent runs with a library that has user
 	 * events and thread-local data), else 0. For diagnostics and tests:
 	 * the hooks check this themselves. */

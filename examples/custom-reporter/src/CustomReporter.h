@@ -10,11 +10,11 @@
 #include "asprof/sdk/Reporter.h"
 #include <string>
 
+/// [reporter.<name>] type = custom. Keys:
+///   file = (required)  the file to append to
+/// Each profile adds "seq=<n> pid=<pid> bytes=<size> host=<kind> start=<ms> end=<ms>".
+/// An I/O error is a Retry (the file system may come back).
 class CustomReporter: public asprof::sdk::Reporter
-	/// [reporter.<name>] type = custom. Keys:
-	///   file = (required)  the file to append to
-	/// Each profile adds "seq=<n> pid=<pid> bytes=<size> host=<kind> start=<ms> end=<ms>".
-	/// An I/O error is a Retry (the file system may come back).
 {
 public:
 	void configure(asprof::sdk::PluginContext& context) override;

@@ -135,13 +135,13 @@ bool isHeaderSafe(const std::string& text)
 
 void requireHeaderSafe(const Credentials& credentials)
 {
-	const std::pair<const char*, const std::string*> fields[] = {{"AccessKeyId", &credentials.accessKeyId},
-		{"SecretAccessKey", &credentials.secretAccessKey}, {"Token", &credentials.sessionToken}};
+	const std::pair<const char*, const std::string*> fields[] = {
+		{"AccessKeyId", &credentials.accessKeyId}, {"SecretAccessKey", &credentials.secretAccessKey}, {"Token", &credentials.sessionToken}};
 	for (const auto& field : fields)
 	{
 		if (!isHeaderSafe(*field.second))
-			throw Poco::DataFormatException(std::string("the ") + field.first +
-				" holds spaces or control characters (CR, LF, ...): credentials are printable ASCII");
+			throw Poco::DataFormatException(
+				std::string("the ") + field.first + " holds spaces or control characters (CR, LF, ...): credentials are printable ASCII");
 	}
 }
 
@@ -256,7 +256,8 @@ Credentials parseCredentialsDocument(const std::string& json, const std::string&
 	std::string code = document->has("Code") ? stringMember(document, "Code") : "Success";
 	static const Poco::RegularExpression codeName("^[A-Za-z0-9.]{1,64}$");
 	if (code != "Success")
-		throw Poco::DataFormatException("the credentials document has " + (codeName.match(code) ? "Code " + code : std::string("a malformed Code")));
+		throw Poco::DataFormatException(
+			"the credentials document has " + (codeName.match(code) ? "Code " + code : std::string("a malformed Code")));
 
 	Credentials credentials;
 	credentials.accessKeyId = stringMember(document, "AccessKeyId");
@@ -275,4 +276,6 @@ Credentials parseCredentialsDocument(const std::string& json, const std::string&
 	return credentials;
 }
 
-} } } // namespace asprof::plugins::aws
+} // namespace aws
+} // namespace plugins
+} // namespace asprof

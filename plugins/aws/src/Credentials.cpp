@@ -20,4 +20,6 @@ void CredentialsProvider::invalidate()
 {
 }
 
-} } } // namespace asprof::plugins::aws
+} // namespace aws
+} // namespace plugins
+} // namespace asprof

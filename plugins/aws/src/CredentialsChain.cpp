@@ -41,8 +41,7 @@ bool isRefreshable(const std::string& source)
 
 } // namespace
 
-CredentialsChain::CredentialsChain(const CredentialsChainOptions& options):
-	_options(options)
+CredentialsChain::CredentialsChain(const CredentialsChainOptions& options): _options(options)
 {
 }
 
@@ -111,4 +110,6 @@ Credentials CredentialsChain::resolve()
 	throw CredentialsException(refresh ? "refreshing AWS credentials failed: " + failures : "no AWS credentials: " + failures);
 }
 
-} } } // namespace asprof::plugins::aws
+} // namespace aws
+} // namespace plugins
+} // namespace asprof

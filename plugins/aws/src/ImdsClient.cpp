@@ -23,8 +23,7 @@ const Poco::Timespan TOKEN_RENEWAL_MARGIN(60, 0);
 class RetryableError: public Poco::IOException
 {
 public:
-	explicit RetryableError(const std::string& message):
-		Poco::IOException(message)
+	explicit RetryableError(const std::string& message): Poco::IOException(message)
 	{
 	}
 };
@@ -71,9 +70,7 @@ void checkStatus(const HttpResponse& response, const std::string& url)
 
 } // namespace
 
-ImdsClient::ImdsClient(const ImdsOptions& options):
-	_options(options),
-	_endpoint(resolveEndpoint(options.endpoint))
+ImdsClient::ImdsClient(const ImdsOptions& options): _options(options), _endpoint(resolveEndpoint(options.endpoint))
 {
 	HttpOptions httpOptions;
 	httpOptions.timeout = _options.timeout;
@@ -137,4 +134,6 @@ std::string ImdsClient::token()
 	return _token;
 }
 
-} } } // namespace asprof::plugins::aws
+} // namespace aws
+} // namespace plugins
+} // namespace asprof

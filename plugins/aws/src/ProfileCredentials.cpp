@@ -134,4 +134,6 @@ std::optional<Credentials> credentialsFromProfile(const std::string& configuredP
 	return std::nullopt;
 }
 
-} } } // namespace asprof::plugins::aws
+} // namespace aws
+} // namespace plugins
+} // namespace asprof

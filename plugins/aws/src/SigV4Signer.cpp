@@ -26,8 +26,7 @@ public:
 		DIGEST_SIZE = 32
 	};
 
-	Sha256Engine():
-		Poco::SHA2Engine(Poco::SHA2Engine::SHA_256)
+	Sha256Engine(): Poco::SHA2Engine(Poco::SHA2Engine::SHA_256)
 	{
 	}
 };
@@ -105,9 +104,7 @@ std::string canonicalQuery(const HeaderList& query)
 
 } // namespace
 
-SigV4Signer::SigV4Signer(const std::string& region, const std::string& service):
-	_region(region),
-	_service(service)
+SigV4Signer::SigV4Signer(const std::string& region, const std::string& service): _region(region), _service(service)
 {
 }
 
@@ -226,4 +223,6 @@ std::string SigV4Signer::dateStamp(const Poco::Timestamp& time)
 	return Poco::DateTimeFormatter::format(time, "%Y%m%d");
 }
 
-} } } // namespace asprof::plugins::aws
+} // namespace aws
+} // namespace plugins
+} // namespace asprof

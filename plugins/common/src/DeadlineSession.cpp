@@ -38,11 +38,10 @@ public:
 };
 
 class AttachedSecureSocket: public Poco::Net::SecureStreamSocket
-	// SecureStreamSocket's constructor from an impl is protected.
+// SecureStreamSocket's constructor from an impl is protected.
 {
 public:
-	explicit AttachedSecureSocket(LazyTlsSocketImpl* impl):
-		SecureStreamSocket(impl)
+	explicit AttachedSecureSocket(LazyTlsSocketImpl* impl): SecureStreamSocket(impl)
 	{
 	}
 };
@@ -93,8 +92,7 @@ private:
 			Poco::Net::HTTPRequest::HTTP_CONNECT, getHost() + ":" + std::to_string(getPort()), Poco::Net::HTTPMessage::HTTP_1_1);
 		request.set(Poco::Net::HTTPMessage::PROXY_CONNECTION, Poco::Net::HTTPMessage::CONNECTION_KEEP_ALIVE);
 		request.set(Poco::Net::HTTPRequest::HOST, getHost());
-		if (!getProxyUsername().empty())
-			Poco::Net::HTTPBasicCredentials(getProxyUsername(), getProxyPassword()).proxyAuthenticate(request);
+		if (!getProxyUsername().empty()) Poco::Net::HTTPBasicCredentials(getProxyUsername(), getProxyPassword()).proxyAuthenticate(request);
 		proxy.sendRequest(request);
 		Poco::Net::HTTPResponse response;
 		proxy.receiveResponse(response);
@@ -119,4 +117,5 @@ std::unique_ptr<HTTPClientSession> makeDeadlineSession(
 	return session;
 }
 
-} } // namespace asprof::plugins
+} // namespace plugins
+} // namespace asprof

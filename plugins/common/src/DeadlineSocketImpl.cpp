@@ -39,8 +39,7 @@ int pollMilliseconds(const Poco::Timespan& time)
 
 } // namespace
 
-DeadlineSocketImpl::DeadlineSocketImpl(Deadline deadline):
-	_deadline(std::move(deadline))
+DeadlineSocketImpl::DeadlineSocketImpl(Deadline deadline): _deadline(std::move(deadline))
 {
 }
 
@@ -114,4 +113,5 @@ Poco::Timespan DeadlineSocketImpl::timeLeft() const
 	return std::max(Poco::Timespan(*_deadline - Poco::Timestamp()), Poco::Timespan(0));
 }
 
-} } // namespace asprof::plugins
+} // namespace plugins
+} // namespace asprof

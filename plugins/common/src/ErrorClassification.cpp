@@ -128,4 +128,5 @@ sdk::ReportResult classifyException(std::exception_ptr error, const std::string&
 	}
 }
 
-} } // namespace asprof::plugins
+} // namespace plugins
+} // namespace asprof

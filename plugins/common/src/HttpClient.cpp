@@ -226,7 +226,8 @@ bool isToken(const std::string& text)
 // its source validated.
 void requireSafeHead(const HttpRequest& request, const std::string& target)
 {
-	if (!isToken(request.method)) throw Poco::InvalidArgumentException("HTTP client: the method \"" + printable(request.method) + "\" is not a token");
+	if (!isToken(request.method))
+		throw Poco::InvalidArgumentException("HTTP client: the method \"" + printable(request.method) + "\" is not a token");
 	if (std::any_of(target.begin(), target.end(), [](char c) { return isControl(c) || c == ' '; }))
 		throw Poco::InvalidArgumentException("HTTP client: the request target holds a space or a control character");
 	for (const auto& field : request.headers)
@@ -249,8 +250,7 @@ std::string origin(const Poco::URI& uri)
 std::string readBody(std::istream& in, Poco::Int64 declaredLength, std::size_t maxBytes, const Poco::URI& uri)
 {
 	const std::string tooLarge = "HTTP client: " + origin(uri) + ": response body larger than " + std::to_string(maxBytes) + " bytes";
-	if (declaredLength > static_cast<Poco::Int64>(maxBytes))
-		throw Poco::Net::MessageException(tooLarge);
+	if (declaredLength > static_cast<Poco::Int64>(maxBytes)) throw Poco::Net::MessageException(tooLarge);
 	std::string body;
 	char buffer[8192];
 	while (in)
@@ -274,9 +274,7 @@ std::string HttpResponse::header(const std::string& name) const
 class HttpClient::Impl
 {
 public:
-	explicit Impl(const HttpOptions& options):
-		_options(options),
-		_tlsContext(makeTlsContext(options))
+	explicit Impl(const HttpOptions& options): _options(options), _tlsContext(makeTlsContext(options))
 	{
 		if (!options.verifyTls)
 			logger().warning("HTTP client: TLS certificate verification is OFF (insecureSkipVerify = yes): "
@@ -370,7 +368,8 @@ private:
 		in.exceptions(std::ios::badbit); // rethrows the session's own exception (timeout, reset)
 		const bool bodyExpected = request.method != Poco::Net::HTTPRequest::HTTP_HEAD && response.status >= 200 && response.status != 204 &&
 			response.status != 304;
-		response.body = readBody(in, bodyExpected && answer.hasContentLength() ? answer.getContentLength64() : -1, _options.maxBodyBytes, request.uri);
+		response.body =
+			readBody(in, bodyExpected && answer.hasContentLength() ? answer.getContentLength64() : -1, _options.maxBodyBytes, request.uri);
 		if (bodyExpected && answer.hasContentLength() && static_cast<Poco::Int64>(response.body.size()) != answer.getContentLength64())
 			throw Poco::Net::MessageException("HTTP client: the connection closed before the end of the response body");
 		return response;
@@ -381,8 +380,7 @@ private:
 	std::map<std::string, Connection> _connections;
 };
 
-HttpClient::HttpClient(const HttpOptions& options):
-	_impl(std::make_unique<Impl>(options))
+HttpClient::HttpClient(const HttpOptions& options): _impl(std::make_unique<Impl>(options))
 {
 }
 
@@ -446,5 +444,5 @@ std::optional<Poco::Timespan> parseRetryAfter(const std::string& value, const Po
 	return Poco::Timespan(std::max<Poco::Timestamp::TimeDiff>(delay, 0));
 }
 
-}
-} // namespace asprof::plugins
+} // namespace plugins
+} // namespace asprof

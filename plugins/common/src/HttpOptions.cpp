@@ -16,8 +16,10 @@ HttpOptions readHttpOptions(sdk::PluginContext& context)
 	http.clientCertFile = getString(context, "clientCert", "");
 	http.clientKeyFile = getString(context, "clientKey", "");
 	if (http.clientCertFile.empty() != http.clientKeyFile.empty())
-		throwBadValue(context, http.clientCertFile.empty() ? "clientCert" : "clientKey", "", "clientCert and clientKey together, or neither");
+		throwBadValue(
+			context, http.clientCertFile.empty() ? "clientCert" : "clientKey", "", "clientCert and clientKey together, or neither");
 	return http;
 }
 
-} } // namespace asprof::plugins
+} // namespace plugins
+} // namespace asprof

@@ -10,18 +10,46 @@ static execute_t execute;
 static void run(const char* command)
 {
 	const char* error = execute(command, NULL);
-	if (error) { fprintf(stderr, "%s: %s\n", command, error); exit(1); }
+	if (error)
+	{
+		fprintf(stderr, "%s: %s\n", command, error);
+		exit(1);
+	}
 }
 
-__attribute__((noinline)) void* leak_in_first(size_t size) { void* p = malloc(size); memset(p, 1, size); return p; }
-__attribute__((noinline)) void* freed_in_second(size_t size) { void* p = malloc(size); memset(p, 2, size); return p; }
-__attribute__((noinline)) void* freed_in_first(size_t size) { void* p = malloc(size); memset(p, 3, size); return p; }
-__attribute__((noinline)) void* leak_in_second(size_t size) { void* p = malloc(size); memset(p, 4, size); return p; }
+__attribute__((noinline)) void* leak_in_first(size_t size)
+{
+	void* p = malloc(size);
+	memset(p, 1, size);
+	return p;
+}
+__attribute__((noinline)) void* freed_in_second(size_t size)
+{
+	void* p = malloc(size);
+	memset(p, 2, size);
+	return p;
+}
+__attribute__((noinline)) void* freed_in_first(size_t size)
+{
+	void* p = malloc(size);
+	memset(p, 3, size);
+	return p;
+}
+__attribute__((noinline)) void* leak_in_second(size_t size)
+{
+	void* p = malloc(size);
+	memset(p, 4, size);
+	return p;
+}
 
 int main(int argc, char** argv)
 {
 	void* lib = dlopen(argc > 1 ? argv[1] : "libasyncProfiler.so", RTLD_NOW);
-	if (!lib) { fprintf(stderr, "%s\n", dlerror()); return 1; }
+	if (!lib)
+	{
+		fprintf(stderr, "%s\n", dlerror());
+		return 1;
+	}
 	((void (*)(void))dlsym(lib, "asprof_init"))();
 	execute = (execute_t)dlsym(lib, "asprof_execute");
 	run("start,event=cpu,interval=10ms,nativemem=0,jfr,cstack=fp,file=first.jfr");

@@ -17,44 +17,45 @@
 namespace asprof {
 namespace agent {
 
+/// Runs an Agent for the lifetime of a Poco::Util::Application:
+///
+///     addSubsystem(new asprof::agent::AgentSubsystem);
+///
+/// The configuration is taken from the first of:
+///   1. the command-line option --asprof-config=FILE (INI, or XML by extension);
+///   2. the application property asprof.configFile;
+///   3. the application's own configuration under the prefix "asprof."
+///      (asprof.agent.reportingInterval, asprof.reporter.local.directory, ...);
+///   4. the default INI text given to the constructor;
+///   5. the built-in defaults.
+///
+/// initialize() never throws and never exits the application: when the
+/// agent cannot start, the error is logged (logger "asprof.agent") and
+/// available from lastError(); the application keeps running unprofiled.
+/// uninitialize() stops the agent within its flushTimeout. An application
+/// that ends with exit() while the agent runs (and so never uninitializes
+/// its subsystems) gets the same stop at exit, before async-profiler's own
+/// exit handling deactivates the profiler: the last recording is delivered.
 class ASPROF_AGENT_API AgentSubsystem: public Poco::Util::Subsystem
-	/// Runs an Agent for the lifetime of a Poco::Util::Application:
-	///
-	///     addSubsystem(new asprof::agent::AgentSubsystem);
-	///
-	/// The configuration is taken from the first of:
-	///   1. the command-line option --asprof-config=FILE (INI, or XML by extension);
-	///   2. the application property asprof.configFile;
-	///   3. the application's own configuration under the prefix "asprof."
-	///      (asprof.agent.reportingInterval, asprof.reporter.local.directory, ...);
-	///   4. the default INI text given to the constructor;
-	///   5. the built-in defaults.
-	///
-	/// initialize() never throws and never exits the application: when the
-	/// agent cannot start, the error is logged (logger "asprof.agent") and
-	/// available from lastError(); the application keeps running unprofiled.
-	/// uninitialize() stops the agent within its flushTimeout. An application
-	/// that ends with exit() while the agent runs (and so never uninitializes
-	/// its subsystems) gets the same stop at exit, before async-profiler's own
-	/// exit handling deactivates the profiler: the last recording is delivered.
 {
 public:
 	AgentSubsystem();
+
+	/// defaultIni is used when neither the command line nor the
+	/// application's configuration configure the agent.
 	explicit AgentSubsystem(const std::string& defaultIni);
-		/// defaultIni is used when neither the command line nor the
-		/// application's configuration configure the agent.
 
+	/// "asprof-agent".
 	const char* name() const override;
-		/// "asprof-agent".
 
+	/// The running agent, or nullptr if it is not running.
 	Agent* agent() const;
-		/// The running agent, or nullptr if it is not running.
 
+	/// Why the agent did not start; empty if it did.
 	const std::string& lastError() const;
-		/// Why the agent did not start; empty if it did.
 
+	/// Where the configuration came from (a file path or a description).
 	const std::string& configSource() const;
-		/// Where the configuration came from (a file path or a description).
 
 protected:
 	void initialize(Poco::Util::Application& app) override;
@@ -75,6 +76,7 @@ private:
 	std::uint64_t _exitHook = 0;
 };
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof
 
 #endif // Asprof_Agent_AgentSubsystem_INCLUDED

@@ -14,17 +14,18 @@ namespace asprof {
 namespace agent {
 
 POCO_DECLARE_EXCEPTION(ASPROF_AGENT_API, AgentException, Poco::RuntimeException)
-	///< The agent could not start: async-profiler missing or refusing the
-	///< command, no usable reporter. displayText() says what and where.
+///< The agent could not start: async-profiler missing or refusing the
+///< command, no usable reporter. displayText() says what and where.
 
 POCO_DECLARE_EXCEPTION(ASPROF_AGENT_API, ConfigException, Poco::DataException)
-	///< Bad configuration. displayText() names the file, section, key, the
-	///< value found and the form expected.
+///< Bad configuration. displayText() names the file, section, key, the
+///< value found and the form expected.
 
 POCO_DECLARE_EXCEPTION(ASPROF_AGENT_API, PluginException, Poco::RuntimeException)
-	///< A plugin could not be loaded, configured or started. displayText()
-	///< names the plugin file and the reason.
+///< A plugin could not be loaded, configured or started. displayText()
+///< names the plugin file and the reason.
 
-} } // namespace asprof::agent
+} // namespace agent
+} // namespace asprof
 
 #endif // Asprof_Agent_Exception_INCLUDED

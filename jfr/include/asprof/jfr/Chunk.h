@@ -18,12 +18,12 @@
 namespace asprof {
 namespace jfr {
 
+/// The 68-byte header at the start of every chunk.
 struct ASPROF_JFR_API ChunkHeader
-	/// The 68-byte header at the start of every chunk.
 {
-	int index = 0;                ///< 1-based position in the input
-	std::uint64_t offset = 0;     ///< of the chunk in the input
-	std::uint64_t size = 0;       ///< of the whole chunk, header included
+	int index = 0;            ///< 1-based position in the input
+	std::uint64_t offset = 0; ///< of the chunk in the input
+	std::uint64_t size = 0;   ///< of the whole chunk, header included
 	std::uint16_t major = 0;
 	std::uint16_t minor = 0;
 	std::uint64_t constantPoolOffset = 0; ///< relative to the chunk
@@ -32,30 +32,30 @@ struct ASPROF_JFR_API ChunkHeader
 	std::int64_t durationNanos = 0;
 	std::int64_t startTicks = 0;
 	std::int64_t ticksPerSecond = 0;
-	std::uint32_t features = 0;           ///< bit 0: compressed integers
+	std::uint32_t features = 0; ///< bit 0: compressed integers
 
 	static const std::size_t SIZE = 68;
 };
 
+/// One frame of a stack trace, as recorded.
 struct ASPROF_JFR_API Frame
-	/// One frame of a stack trace, as recorded.
 {
-	std::uint64_t method = 0;   ///< jdk.types.Method pool id
+	std::uint64_t method = 0; ///< jdk.types.Method pool id
 	std::int32_t line = 0;
 	std::int32_t bytecodeIndex = 0;
-	std::uint64_t type = 0;     ///< jdk.types.FrameType pool id
+	std::uint64_t type = 0; ///< jdk.types.FrameType pool id
 };
 
+/// frames[0] is the leaf (the innermost call), as in JFR.
 struct ASPROF_JFR_API StackTrace
-	/// frames[0] is the leaf (the innermost call), as in JFR.
 {
 	bool truncated = false;
 	std::vector<Frame> frames;
 };
 
+/// The constant pools of one chunk (every checkpoint event of it). Ids
+/// are the chunk's own: a file of concatenated recordings reuses them.
 class ASPROF_JFR_API ConstantPools
-	/// The constant pools of one chunk (every checkpoint event of it). Ids
-	/// are the chunk's own: a file of concatenated recordings reuses them.
 {
 public:
 	struct Entry
@@ -63,18 +63,18 @@ public:
 		std::vector<Value> values; ///< one per field of the pool's type
 	};
 
+	/// The entry of a generic pool, or nullptr.
 	const Entry* find(std::uint64_t typeId, std::uint64_t id) const;
-		/// The entry of a generic pool, or nullptr.
 
 	const StackTrace* stackTrace(std::uint64_t id) const;
-	const std::string* symbol(std::uint64_t id) const;      ///< jdk.types.Symbol
-	const std::string* string(std::uint64_t id) const;      ///< java.lang.String pool
+	const std::string* symbol(std::uint64_t id) const; ///< jdk.types.Symbol
+	const std::string* string(std::uint64_t id) const; ///< java.lang.String pool
 
+	/// A String as UTF-8, a StringReference resolved (empty if unknown).
 	std::string text(const Value& value) const;
-		/// A String as UTF-8, a StringReference resolved (empty if unknown).
 
+	/// Entries in the pool of typeId (stack traces and symbols included).
 	std::size_t size(std::uint64_t typeId) const;
-		/// Entries in the pool of typeId (stack traces and symbols included).
 
 private:
 	friend class Reader;
@@ -88,8 +88,8 @@ private:
 	std::uint64_t _stringType = ~std::uint64_t(0);
 };
 
+/// What a visitor sees of the chunk being read.
 class ASPROF_JFR_API Chunk
-	/// What a visitor sees of the chunk being read.
 {
 public:
 	const ChunkHeader& header() const
@@ -107,9 +107,9 @@ public:
 		return _pools;
 	}
 
+	/// Wall-clock ns since the epoch of a tick value of this chunk
+	/// (startNanos + (ticks - startTicks) * 1e9 / ticksPerSecond).
 	std::int64_t ticksToNanos(std::int64_t ticks) const;
-		/// Wall-clock ns since the epoch of a tick value of this chunk
-		/// (startNanos + (ticks - startTicks) * 1e9 / ticksPerSecond).
 
 	const std::string& inputName() const
 	{
@@ -125,6 +125,7 @@ private:
 	ConstantPools _pools;
 };
 
-} } // namespace asprof::jfr
+} // namespace jfr
+} // namespace asprof
 
 #endif // Asprof_Jfr_Chunk_INCLUDED

@@ -16,10 +16,10 @@
 namespace asprof {
 namespace jfr {
 
+/// An event's type and its top-level field values, in the type's field
+/// order. Valid only during RecordingVisitor::event(): the reader reuses
+/// the storage for the next event.
 class ASPROF_JFR_API Event
-	/// An event's type and its top-level field values, in the type's field
-	/// order. Valid only during RecordingVisitor::event(): the reader reuses
-	/// the storage for the next event.
 {
 public:
 	const Type& type() const
@@ -27,26 +27,26 @@ public:
 		return *_type;
 	}
 
+	/// Of the event in the input.
 	std::uint64_t offset() const
-		/// Of the event in the input.
 	{
 		return _offset;
 	}
 
+	/// Of the event in the input, in bytes.
 	std::uint64_t size() const
-		/// Of the event in the input, in bytes.
 	{
 		return _size;
 	}
 
+	/// The type's field count: value(0) to value(fieldCount() - 1).
 	std::size_t fieldCount() const
-		/// The type's field count: value(0) to value(fieldCount() - 1).
 	{
 		return _count;
 	}
 
+	/// index from Type::fieldIndex(); a missing field (-1) gives a Null value.
 	const Value& value(int index) const
-		/// index from Type::fieldIndex(); a missing field (-1) gives a Null value.
 	{
 		static const Value NONE;
 		return index < 0 || static_cast<std::size_t>(index) >= _count ? NONE : _values[static_cast<std::size_t>(index)];
@@ -62,26 +62,29 @@ private:
 	std::vector<Value> _values; ///< never shrinks: its strings keep their capacity
 };
 
+/// Receives a recording chunk by chunk, in file order. For each chunk:
+/// beginChunk() (metadata and constant pools are loaded), then for each
+/// event in order either event() (when wants() said yes for its type) or
+/// skipped(), then endChunk(). The metadata and checkpoint events count
+/// as types jdk.Metadata and jdk.CheckPoint (skipped). Exceptions thrown
+/// by the visitor propagate out of Reader::read() unchanged.
 class ASPROF_JFR_API RecordingVisitor
-	/// Receives a recording chunk by chunk, in file order. For each chunk:
-	/// beginChunk() (metadata and constant pools are loaded), then for each
-	/// event in order either event() (when wants() said yes for its type) or
-	/// skipped(), then endChunk(). The metadata and checkpoint events count
-	/// as types jdk.Metadata and jdk.CheckPoint (skipped). Exceptions thrown
-	/// by the visitor propagate out of Reader::read() unchanged.
 {
 public:
 	virtual ~RecordingVisitor();
 
 	virtual void beginChunk(const Chunk& chunk);
+
+	/// Asked once per type and chunk; the default wants nothing.
 	virtual bool wants(const Chunk& chunk, const Type& type);
-		/// Asked once per type and chunk; the default wants nothing.
 	virtual void event(const Chunk& chunk, const Event& event);
+
+	/// An event not wanted (size: its bytes in the input).
 	virtual void skipped(const Chunk& chunk, const Type& type, std::uint64_t size);
-		/// An event not wanted (size: its bytes in the input).
 	virtual void endChunk(const Chunk& chunk);
 };
 
-} } // namespace asprof::jfr
+} // namespace jfr
+} // namespace asprof
 
 #endif // Asprof_Jfr_Event_INCLUDED

@@ -15,41 +15,41 @@
 namespace asprof {
 namespace jfr {
 
+/// An open, seekable recording. open() accepts:
+///   - a JFR file;
+///   - a zip holding a JFR, as the Rust agent and our reporters upload it
+///     (async_profiler_dump_0.jfr + metadata.json), recognised by its
+///     content (PK\3\4), not its name; the JFR entry is inflated into an
+///     anonymous temporary file;
+///   - "-": standard input, copied into an anonymous temporary file first
+///     (then a zip on stdin works too).
+/// The temporary files are unnamed (O_TMPFILE, else unlinked at once) in
+/// $TMPDIR or /tmp and vanish with the Input. Reads use pread() only.
 class ASPROF_JFR_API Input
-	/// An open, seekable recording. open() accepts:
-	///   - a JFR file;
-	///   - a zip holding a JFR, as the Rust agent and our reporters upload it
-	///     (async_profiler_dump_0.jfr + metadata.json), recognised by its
-	///     content (PK\3\4), not its name; the JFR entry is inflated into an
-	///     anonymous temporary file;
-	///   - "-": standard input, copied into an anonymous temporary file first
-	///     (then a zip on stdin works too).
-	/// The temporary files are unnamed (O_TMPFILE, else unlinked at once) in
-	/// $TMPDIR or /tmp and vanish with the Input. Reads use pread() only.
 {
 public:
+	/// Throws JfrError naming path when it cannot be opened or read, is
+	/// a directory, or is a zip without a .jfr entry.
 	static Input open(const std::string& path);
-		/// Throws JfrError naming path when it cannot be opened or read, is
-		/// a directory, or is a zip without a .jfr entry.
 
+	/// Takes ownership of an open, seekable descriptor of a JFR file.
 	static Input fromDescriptor(int fd, const std::string& name);
-		/// Takes ownership of an open, seekable descriptor of a JFR file.
 
 	Input(Input&& other) noexcept;
-	Input& operator = (Input&& other) noexcept;
+	Input& operator=(Input&& other) noexcept;
 	Input(const Input&) = delete;
-	Input& operator = (const Input&) = delete;
+	Input& operator=(const Input&) = delete;
 	~Input();
 
+	/// For messages: the path, "<stdin>", or "archive.zip:async_profiler_dump_0.jfr".
 	const std::string& name() const;
-		/// For messages: the path, "<stdin>", or "archive.zip:async_profiler_dump_0.jfr".
 
+	/// The JFR's size in bytes (for a zip: of the inflated entry).
 	std::uint64_t size() const;
-		/// The JFR's size in bytes (for a zip: of the inflated entry).
 
+	/// Reads up to length bytes at offset; returns fewer only at the end.
+	/// Throws JfrError on an I/O error.
 	std::size_t read(std::uint64_t offset, void* buffer, std::size_t length) const;
-		/// Reads up to length bytes at offset; returns fewer only at the end.
-		/// Throws JfrError on an I/O error.
 
 private:
 	Input(int fd, const std::string& name);
@@ -59,6 +59,7 @@ private:
 	std::uint64_t _size = 0;
 };
 
-} } // namespace asprof::jfr
+} // namespace jfr
+} // namespace asprof
 
 #endif // Asprof_Jfr_Input_INCLUDED

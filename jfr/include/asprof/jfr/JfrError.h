@@ -15,24 +15,24 @@
 namespace asprof {
 namespace jfr {
 
+/// Input that is not a readable async-profiler JFR recording: garbage, a
+/// truncated chunk, a size or offset past the end, a cycle or too deep a
+/// nesting in the metadata, an absurd count, an unreadable file. The
+/// message names the input, the chunk (1-based) and the byte offset in
+/// the input where the problem is:
+///   "big.jfr: chunk 2 at byte 40960: event size 9999999 runs past the chunk's end (byte 51200)"
+/// Every function of this library that reads input throws JfrError and
+/// nothing else for bad input (std::bad_alloc only when memory runs out
+/// on good input).
 class ASPROF_JFR_API JfrError: public Poco::DataFormatException
-	/// Input that is not a readable async-profiler JFR recording: garbage, a
-	/// truncated chunk, a size or offset past the end, a cycle or too deep a
-	/// nesting in the metadata, an absurd count, an unreadable file. The
-	/// message names the input, the chunk (1-based) and the byte offset in
-	/// the input where the problem is:
-	///   "big.jfr: chunk 2 at byte 40960: event size 9999999 runs past the chunk's end (byte 51200)"
-	/// Every function of this library that reads input throws JfrError and
-	/// nothing else for bad input (std::bad_alloc only when memory runs out
-	/// on good input).
 {
 public:
+	/// chunk 0 means "not inside a chunk" (e.g. the file cannot be opened).
 	JfrError(const std::string& input, int chunk, std::uint64_t offset, const std::string& problem);
-		/// chunk 0 means "not inside a chunk" (e.g. the file cannot be opened).
 
 	JfrError(const JfrError& other);
 	~JfrError() noexcept override;
-	JfrError& operator = (const JfrError& other);
+	JfrError& operator=(const JfrError& other);
 
 	const char* name() const noexcept override;
 	const char* className() const noexcept override;
@@ -51,6 +51,7 @@ private:
 	std::string _problem;
 };
 
-} } // namespace asprof::jfr
+} // namespace jfr
+} // namespace asprof
 
 #endif // Asprof_Jfr_JfrError_INCLUDED

@@ -21,34 +21,34 @@ namespace jfr {
 class Cursor;
 struct Type;
 
+/// One field of a type, in the order fields are written.
 struct ASPROF_JFR_API Field
-	/// One field of a type, in the order fields are written.
 {
 	enum class Encoding : std::uint8_t
 	{
-		Boolean, ///< one byte
-		Byte,    ///< one byte
-		Short,   ///< compressed, or 2 bytes (also char)
-		Int,     ///< compressed, or 4 bytes
-		Long,    ///< compressed, or 8 bytes
-		Float,   ///< 4 bytes, big-endian
-		Double,  ///< 8 bytes, big-endian
-		String,  ///< an encoding byte, then the string
+		Boolean,   ///< one byte
+		Byte,      ///< one byte
+		Short,     ///< compressed, or 2 bytes (also char)
+		Int,       ///< compressed, or 4 bytes
+		Long,      ///< compressed, or 8 bytes
+		Float,     ///< 4 bytes, big-endian
+		Double,    ///< 8 bytes, big-endian
+		String,    ///< an encoding byte, then the string
 		Reference, ///< a constant-pool id (compressed long)
-		Struct   ///< the fields of type, inline
+		Struct     ///< the fields of type, inline
 	};
 
 	std::string name;
 	std::uint64_t typeId = 0;
 	bool constantPool = false;
-	bool array = false;     ///< dimension = 1: a count, then the elements
+	bool array = false; ///< dimension = 1: a count, then the elements
 	const Type* type = nullptr;
 	Encoding encoding = Encoding::Long;
 };
 
+/// A class element of the metadata: an event type (superType
+/// jdk.jfr.Event), a constant-pool type or a primitive.
 struct ASPROF_JFR_API Type
-	/// A class element of the metadata: an event type (superType
-	/// jdk.jfr.Event), a constant-pool type or a primitive.
 {
 	std::uint64_t id = 0;
 	std::string name;
@@ -57,33 +57,34 @@ struct ASPROF_JFR_API Type
 	std::vector<Field> fields;
 	bool integersOnly = false; ///< every field a single integer or reference (decoded on a fast path)
 
+	/// The index of the named field, or -1.
 	int fieldIndex(const std::string& fieldName) const;
-		/// The index of the named field, or -1.
 
+	/// superType is jdk.jfr.Event.
 	bool isEvent() const;
-		/// superType is jdk.jfr.Event.
 };
 
+/// The types of one chunk, resolved by name: numeric ids differ between
+/// async-profiler versions and between the chunks of one file.
 class ASPROF_JFR_API Metadata
-	/// The types of one chunk, resolved by name: numeric ids differ between
-	/// async-profiler versions and between the chunks of one file.
 {
 public:
 	const Type* byId(std::uint64_t id) const;
+
+	/// nullptr when the chunk does not declare it.
 	const Type* byName(const std::string& name) const;
-		/// nullptr when the chunk does not declare it.
 
 	const std::vector<std::unique_ptr<Type>>& types() const;
 
+	/// Reads the metadata event at the cursor (size and type already
+	/// checked by the caller are read again here). Throws JfrError on
+	/// bad strings, unknown field types, nesting deeper than 64 levels,
+	/// a struct that contains itself, or counts that cannot fit.
 	static Metadata read(Cursor& cursor);
-		/// Reads the metadata event at the cursor (size and type already
-		/// checked by the caller are read again here). Throws JfrError on
-		/// bad strings, unknown field types, nesting deeper than 64 levels,
-		/// a struct that contains itself, or counts that cannot fit.
 
+	/// A type for ids the metadata does not declare (0: jdk.Metadata,
+	/// 1: jdk.CheckPoint, others: "<type N>"), created once.
 	const Type& synthetic(std::uint64_t id, const std::string& name);
-		/// A type for ids the metadata does not declare (0: jdk.Metadata,
-		/// 1: jdk.CheckPoint, others: "<type N>"), created once.
 
 private:
 	std::vector<std::unique_ptr<Type>> _types;
@@ -91,6 +92,7 @@ private:
 	std::unordered_map<std::string, const Type*> _byName;
 };
 
-} } // namespace asprof::jfr
+} // namespace jfr
+} // namespace asprof
 
 #endif // Asprof_Jfr_Metadata_INCLUDED

@@ -19,22 +19,22 @@
 namespace asprof {
 namespace jfr {
 
+/// Builds a profile.proto the way Go's runtime/pprof shapes its own, so
+/// `pprof`, Pyroscope, Parca and friends read it as they read Go's:
+///   Cpu:  sample types samples/count, cpu/nanoseconds; period cpu/nanoseconds
+///   Wall: samples/count, wall/nanoseconds; period wall/nanoseconds
+///   Alloc (native memory): alloc_objects/count, alloc_space/bytes
+///   Inuse (--leak): inuse_objects/count, inuse_space/bytes
+///   Heap (LiveHeap, Go's /debug/pprof/heap): alloc_objects/count,
+///     alloc_space/bytes, inuse_objects/count, inuse_space/bytes; the
+///     default sample type inuse_space; period space/bytes, the
+///     sampling interval (setPeriod()); values given with addHeap()
+/// A time value is the sample count times the sampling interval of the
+/// chunk the samples came from (setPeriod()), so totals are exact. One
+/// function per frame name and library, one location per function, one
+/// mapping per library (its file name; kernel frames map to
+/// [kernel.kallsyms]). A --threads frame becomes the label "thread".
 class ASPROF_JFR_API PprofWriter: public SampleSink
-	/// Builds a profile.proto the way Go's runtime/pprof shapes its own, so
-	/// `pprof`, Pyroscope, Parca and friends read it as they read Go's:
-	///   Cpu:  sample types samples/count, cpu/nanoseconds; period cpu/nanoseconds
-	///   Wall: samples/count, wall/nanoseconds; period wall/nanoseconds
-	///   Alloc (native memory): alloc_objects/count, alloc_space/bytes
-	///   Inuse (--leak): inuse_objects/count, inuse_space/bytes
-	///   Heap (LiveHeap, Go's /debug/pprof/heap): alloc_objects/count,
-	///     alloc_space/bytes, inuse_objects/count, inuse_space/bytes; the
-	///     default sample type inuse_space; period space/bytes, the
-	///     sampling interval (setPeriod()); values given with addHeap()
-	/// A time value is the sample count times the sampling interval of the
-	/// chunk the samples came from (setPeriod()), so totals are exact. One
-	/// function per frame name and library, one location per function, one
-	/// mapping per library (its file name; kernel frames map to
-	/// [kernel.kallsyms]). A --threads frame becomes the label "thread".
 {
 public:
 	enum class Kind
@@ -48,25 +48,25 @@ public:
 
 	explicit PprofWriter(Kind kind);
 
+	/// The sampling interval of what add() receives next (Cpu and Wall),
+	/// or the profile's (Heap: bytes, async-profiler's nativemem=N).
 	void setPeriod(std::int64_t nanos);
-		/// The sampling interval of what add() receives next (Cpu and Wall),
-		/// or the profile's (Heap: bytes, async-profiler's nativemem=N).
 
+	/// time_nanos and duration_nanos.
 	void setTimeRange(std::int64_t startNanos, std::int64_t durationNanos);
-		/// time_nanos and duration_nanos.
 
+	/// Heap: counts as allocations only (alloc_objects, alloc_space).
 	void add(const std::vector<const NamedFrame*>& stack, std::int64_t samples, std::int64_t value) override;
-		/// Heap: counts as allocations only (alloc_objects, alloc_space).
 
-	void addHeap(const std::vector<const NamedFrame*>& stack, std::int64_t allocObjects, std::int64_t allocBytes,
-		std::int64_t inuseObjects, std::int64_t inuseBytes);
-		/// Heap: one stack's four values (merged with an equal stack's).
+	/// Heap: one stack's four values (merged with an equal stack's).
+	void addHeap(const std::vector<const NamedFrame*>& stack, std::int64_t allocObjects, std::int64_t allocBytes, std::int64_t inuseObjects,
+		std::int64_t inuseBytes);
 
+	/// The profile, gzipped (as pprof files are) unless gzip is false.
 	void write(std::ostream& out, bool gzip = true) const;
-		/// The profile, gzipped (as pprof files are) unless gzip is false.
 
+	/// The sum of sample value index (0 or 1; Heap: 0 to 3), for checks.
 	std::int64_t total(int index) const;
-		/// The sum of sample value index (0 or 1; Heap: 0 to 3), for checks.
 
 private:
 	std::int64_t string(const std::string& text);
@@ -86,7 +86,7 @@ private:
 		std::int64_t name;
 		std::int64_t file;
 	};
-	std::vector<Function> _functions;     ///< id = index + 1
+	std::vector<Function> _functions;            ///< id = index + 1
 	std::vector<std::uint64_t> _locationMapping; ///< location id - 1 -> mapping id (0: none)
 	std::vector<std::int64_t> _mappingFile;      ///< mapping id - 1 -> file string
 	std::unordered_map<const NamedFrame*, std::uint64_t> _locationOf;
@@ -102,6 +102,7 @@ private:
 	std::unordered_map<std::string, std::size_t> _sampleIndex;
 };
 
-} } // namespace asprof::jfr
+} // namespace jfr
+} // namespace asprof
 
 #endif // Asprof_Jfr_PprofWriter_INCLUDED

@@ -17,10 +17,10 @@
 namespace asprof {
 namespace jfr {
 
+/// The facts `asprof-jfr summary` prints. Event counts are per type
+/// name over all chunks and equal what the JDK's `jfr summary` reports
+/// (jdk.Metadata and jdk.CheckPoint included).
 struct ASPROF_JFR_API Summary
-	/// The facts `asprof-jfr summary` prints. Event counts are per type
-	/// name over all chunks and equal what the JDK's `jfr summary` reports
-	/// (jdk.Metadata and jdk.CheckPoint included).
 {
 	struct EventType
 	{
@@ -31,21 +31,22 @@ struct ASPROF_JFR_API Summary
 	std::string input;
 	std::uint64_t bytes = 0;
 	int chunks = 0;
-	std::string jfrVersion;           ///< "2.0" (of the first chunk)
-	std::int64_t startNanos = 0;      ///< earliest chunk start, ns since the epoch
-	std::int64_t durationNanos = 0;   ///< latest chunk end - startNanos
+	std::string jfrVersion;                      ///< "2.0" (of the first chunk)
+	std::int64_t startNanos = 0;                 ///< earliest chunk start, ns since the epoch
+	std::int64_t durationNanos = 0;              ///< latest chunk end - startNanos
 	std::map<std::string, std::string> settings; ///< jdk.ActiveSetting name -> value (the last one wins)
 	std::map<std::string, EventType> events;
-	std::string warning;              ///< an unfinished last chunk left out, else empty
+	std::string warning; ///< an unfinished last chunk left out, else empty
 
+	/// Reads the whole input (an unfinished last chunk after complete
+	/// ones is left out and named in warning). Throws JfrError.
 	static Summary of(const Input& input);
-		/// Reads the whole input (an unfinished last chunk after complete
-		/// ones is left out and named in warning). Throws JfrError.
 
+	/// settings "version" (async-profiler's), or empty.
 	std::string profilerVersion() const;
-		/// settings "version" (async-profiler's), or empty.
 };
 
-} } // namespace asprof::jfr
+} // namespace jfr
+} // namespace asprof
 
 #endif // Asprof_Jfr_Summary_INCLUDED

@@ -18,8 +18,7 @@ void Ec2MetadataProvider::configure(sdk::PluginContext& context)
 sdk::HostMetadata Ec2MetadataProvider::detect()
 {
 	std::string disabled = Poco::toLower(Poco::Environment::get("AWS_EC2_METADATA_DISABLED", ""));
-	if (disabled == "true" || disabled == "1")
-		throw Poco::NotFoundException("IMDS is disabled by AWS_EC2_METADATA_DISABLED");
+	if (disabled == "true" || disabled == "1") throw Poco::NotFoundException("IMDS is disabled by AWS_EC2_METADATA_DISABLED");
 	aws::ImdsClient imds(_options);
 	std::string document = imds.get("/latest/dynamic/instance-identity/document");
 	Poco::JSON::Object::Ptr identity;
@@ -39,7 +38,8 @@ sdk::HostMetadata Ec2MetadataProvider::detect()
 	for (const auto& field : fields)
 	{
 		if (!identity->has(field.first) || !identity->get(field.first).isString())
-			throw Poco::DataFormatException("the instance identity document from " + imds.endpoint() + " lacks " + field.first + " (a string)");
+			throw Poco::DataFormatException(
+				"the instance identity document from " + imds.endpoint() + " lacks " + field.first + " (a string)");
 		const std::string value = identity->getValue<std::string>(field.first);
 		if (!Poco::RegularExpression(field.second).match(value))
 			throw Poco::DataFormatException(
@@ -49,4 +49,5 @@ sdk::HostMetadata Ec2MetadataProvider::detect()
 	return metadata;
 }
 
-} } // namespace asprof::plugins
+} // namespace plugins
+} // namespace asprof

@@ -46,7 +46,8 @@ sdk::HostMetadata EcsMetadataProvider::parseTask(const std::string& json)
 	for (const char* member : {"TaskARN", "Cluster"})
 	{
 		if (task->has(member) && (!task->get(member).isString() || !arnText.match(task->getValue<std::string>(member))))
-			throw Poco::DataFormatException(std::string("the ECS task metadata's ") + member + " is not an ARN or name (refused, not used)");
+			throw Poco::DataFormatException(
+				std::string("the ECS task metadata's ") + member + " is not an ARN or name (refused, not used)");
 	}
 	std::string taskArn = task->optValue<std::string>("TaskARN", "");
 	std::string cluster = task->optValue<std::string>("Cluster", "");
@@ -63,8 +64,9 @@ sdk::HostMetadata EcsMetadataProvider::parseTask(const std::string& json)
 	metadata.setField("accountId", account);
 	metadata.setField("region", region);
 	metadata.setField("taskArn", taskArn);
-	metadata.setField("clusterArn", cluster.compare(0, 4, "arn:") == 0 || cluster.empty() ? cluster
-		: "arn:" + arn[1] + ":ecs:" + region + ":" + account + ":cluster/" + cluster);
+	metadata.setField("clusterArn",
+		cluster.compare(0, 4, "arn:") == 0 || cluster.empty() ? cluster
+															  : "arn:" + arn[1] + ":ecs:" + region + ":" + account + ":cluster/" + cluster);
 	Poco::JSON::Object::Ptr limits = task->getObject("Limits");
 	if (limits && limits->has("CPU")) metadata.setField("cpuLimit", numberText(limits->get("CPU")));
 	if (limits && limits->has("Memory")) metadata.setField("memoryLimit", numberText(limits->get("Memory")));
@@ -84,9 +86,11 @@ sdk::HostMetadata EcsMetadataProvider::detect()
 	request.uri = Poco::URI(endpoint + "/task");
 	HttpResponse response = http.send(request);
 	if (response.status != 200)
-		throw Poco::IOException("ECS task metadata " + request.uri.toString() + ": HTTP " + std::to_string(response.status) + " " + response.reason);
+		throw Poco::IOException(
+			"ECS task metadata " + request.uri.toString() + ": HTTP " + std::to_string(response.status) + " " + response.reason);
 	sdk::HostMetadata metadata = parseTask(response.body);
 	return metadata;
 }
 
-} } // namespace asprof::plugins
+} // namespace plugins
+} // namespace asprof

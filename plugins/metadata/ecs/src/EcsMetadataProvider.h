@@ -14,27 +14,28 @@
 namespace asprof {
 namespace plugins {
 
+/// [metadata.<name>] type = ecs. Keys:
+///   endpoint = (empty)   the task metadata endpoint; default $ECS_CONTAINER_METADATA_URI_V4
+///   timeout  = 1s
+/// detect(): GET <endpoint>/task; kind "ecs" with accountId and region
+/// (from the task ARN), taskArn, clusterArn, and cpuLimit / memoryLimit
+/// when the task has limits. Throws when there is no endpoint (not on ECS)
+/// or it does not answer.
 class EcsMetadataProvider: public sdk::MetadataProvider
-	/// [metadata.<name>] type = ecs. Keys:
-	///   endpoint = (empty)   the task metadata endpoint; default $ECS_CONTAINER_METADATA_URI_V4
-	///   timeout  = 1s
-	/// detect(): GET <endpoint>/task; kind "ecs" with accountId and region
-	/// (from the task ARN), taskArn, clusterArn, and cpuLimit / memoryLimit
-	/// when the task has limits. Throws when there is no endpoint (not on ECS)
-	/// or it does not answer.
 {
 public:
 	void configure(sdk::PluginContext& context) override;
 	sdk::HostMetadata detect() override;
 
+	/// The metadata from a task metadata v4 document. Throws Poco::DataFormatException.
 	static sdk::HostMetadata parseTask(const std::string& json);
-		/// The metadata from a task metadata v4 document. Throws Poco::DataFormatException.
 
 private:
 	std::string _endpoint;
 	Poco::Timespan _timeout = Poco::Timespan(1, 0);
 };
 
-} } // namespace asprof::plugins
+} // namespace plugins
+} // namespace asprof
 
 #endif // Asprof_Plugins_EcsMetadataProvider_INCLUDED

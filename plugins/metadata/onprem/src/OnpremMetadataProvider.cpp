@@ -39,4 +39,5 @@ sdk::HostMetadata OnpremMetadataProvider::detect()
 	return metadata;
 }
 
-} } // namespace asprof::plugins
+} // namespace plugins
+} // namespace asprof

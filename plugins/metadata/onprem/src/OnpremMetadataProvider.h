@@ -14,11 +14,11 @@
 namespace asprof {
 namespace plugins {
 
+/// [metadata.onprem] keys:
+///   hostname = <name>        default: the system's hostname
+///   fields   = k=v, k2=v2    extra fields, after hostname (e.g. rack, datacenter)
+/// labels = is read by the agent (see HostMetadata). detect() never throws: every machine is "onprem".
 class OnpremMetadataProvider: public sdk::MetadataProvider
-	/// [metadata.onprem] keys:
-	///   hostname = <name>        default: the system's hostname
-	///   fields   = k=v, k2=v2    extra fields, after hostname (e.g. rack, datacenter)
-	/// labels = is read by the agent (see HostMetadata). detect() never throws: every machine is "onprem".
 {
 public:
 	void configure(sdk::PluginContext& context) override;
@@ -29,6 +29,7 @@ private:
 	sdk::KeyValueList _fields;
 };
 
-} } // namespace asprof::plugins
+} // namespace plugins
+} // namespace asprof
 
 #endif // Asprof_Plugins_OnpremMetadataProvider_INCLUDED

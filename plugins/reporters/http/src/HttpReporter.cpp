@@ -318,5 +318,5 @@ void HttpReporter::addFacts(const sdk::Profile& profile, HeaderList& headers)
 	headers.emplace_back("X-Asprof-Profiler-Args", headerSafe(profile.profilerArgs));
 }
 
-}
-} // namespace asprof::plugins
+} // namespace plugins
+} // namespace asprof

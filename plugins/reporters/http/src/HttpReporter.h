@@ -27,65 +27,65 @@ class Logger;
 namespace asprof {
 namespace plugins {
 
+/// [reporter.<name>] type = http. Keys (HttpReporterOptions has the defaults):
+///   url              (required) http(s)://[user:password@]host[:port][/path][?query],
+///                    {placeholders} in the path and query (see UrlTemplate)
+///   format = pyroscope   pyroscope | pyroscope-jfr | pprof | raw | zip (docs/formats.md)
+///   method = POST        POST | PUT
+///   gzip                 yes | no; default yes for pyroscope, pyroscope-jfr, pprof; no otherwise
+///   headers.<Name>       extra request headers
+///   tenant               sent as X-Scope-OrgID (Pyroscope/Grafana Cloud multi-tenancy)
+///   appName              pyroscope, pyroscope-jfr: required, the service name
+///   sampleRate = 0       pyroscope-jfr only: Hz; 0 = 1 s / the profiler's cpu interval
+///   hostLabels = hostname, instanceId, taskArn
+///                        pyroscope, pyroscope-jfr: host metadata fields added as labels
+///   bearerToken | bearerTokenFile | basicAuthUser + basicAuthPassword
+///   timeout = 10s, caFile, clientCert + clientKey, insecureSkipVerify = no
+///
+/// The request per format:
+///   pyroscope: per event type in the recording (cpu, wall, alloc), one
+///              POST <url>/ingest?name=..&from=..&until=..&spyName=asprof-agent
+///              with a multipart form whose file part "profile" holds that
+///              type's pprof (gzipped unless gzip = no), converted on the
+///              lane's thread (PprofDelivery); Pyroscope names the profile
+///              type from the sample types (process_cpu, wall, memory).
+///   pprof:     per event type, the pprof as the body to url ({type} in it
+///              is replaced by cpu, wall or alloc), Content-Type
+///              application/octet-stream, the facts in headers as for raw plus
+///              X-Asprof-Profile-Type; gzip = yes (default) gzips the
+///              profile.proto itself, as pprof files are (no Content-Encoding).
+///   pyroscope-jfr: POST <url>/ingest?name=..&from=..&until=..&format=jfr&spyName=asprof-agent
+///              &sampleRate=.. with the multipart form of PyroscopeIngest ("/ingest" is
+///              not added when the url's path already ends with it); gzip compresses
+///              the form's jfr part, which Pyroscope recognises by its magic bytes.
+///   raw:       the JFR, Content-Type application/octet-stream; the profile's facts
+///              in headers: X-Asprof-Seq, X-Asprof-Pid, X-Asprof-Start and
+///              X-Asprof-End (ms since the epoch), X-Asprof-Reporting-Interval (ms),
+///              X-Asprof-Host-Kind, X-Asprof-Host (the host fields) and
+///              X-Asprof-Labels (both as a query string: k=v&k2=v2, percent-encoded),
+///              X-Asprof-Profiler-Args.
+///   zip:       ProfileArchive's zip, Content-Type application/zip.
+///   For raw and zip, gzip = yes compresses the body and sends Content-Encoding: gzip.
+///   Every request carries User-Agent: asprof-agent/<version> unless headers.User-Agent is set.
+///
+/// Authentication (one kind at most; mixing them is a configuration error):
+/// Authorization: Bearer <bearerToken or the content of bearerTokenFile, re-read
+/// whenever the file changes; missing or empty -> Retry>, or Basic from
+/// basicAuthUser/basicAuthPassword or the url's userinfo (then removed from
+/// the url). Secrets and header values never appear in logs or results;
+/// messages name the URL without userinfo and query.
+///
+/// With several parts, a retry sends only the parts not yet taken, and the
+/// result is Fail when any part failed (PprofDelivery). A 4xx from
+/// Pyroscope saying the profile is outside its ingestion window (older than
+/// 1 h by default) is Fail, logged once per run with a count (TooOldProfiles).
+///
+/// Results (ErrorClassification.h): 2xx Ok; connection errors, timeouts,
+/// 408, 429, 5xx, a bearerTokenFile without a token Retry (with Retry-After);
+/// certificate failures, 413, 422 and other 4xx Fail with the status and the
+/// first 200 bytes of the body (classifyResponse).
+/// One HttpClient per instance: connections are kept alive between reports.
 class HttpReporter: public sdk::Reporter
-	/// [reporter.<name>] type = http. Keys (HttpReporterOptions has the defaults):
-	///   url              (required) http(s)://[user:password@]host[:port][/path][?query],
-	///                    {placeholders} in the path and query (see UrlTemplate)
-	///   format = pyroscope   pyroscope | pyroscope-jfr | pprof | raw | zip (docs/formats.md)
-	///   method = POST        POST | PUT
-	///   gzip                 yes | no; default yes for pyroscope, pyroscope-jfr, pprof; no otherwise
-	///   headers.<Name>       extra request headers
-	///   tenant               sent as X-Scope-OrgID (Pyroscope/Grafana Cloud multi-tenancy)
-	///   appName              pyroscope, pyroscope-jfr: required, the service name
-	///   sampleRate = 0       pyroscope-jfr only: Hz; 0 = 1 s / the profiler's cpu interval
-	///   hostLabels = hostname, instanceId, taskArn
-	///                        pyroscope, pyroscope-jfr: host metadata fields added as labels
-	///   bearerToken | bearerTokenFile | basicAuthUser + basicAuthPassword
-	///   timeout = 10s, caFile, clientCert + clientKey, insecureSkipVerify = no
-	///
-	/// The request per format:
-	///   pyroscope: per event type in the recording (cpu, wall, alloc), one
-	///              POST <url>/ingest?name=..&from=..&until=..&spyName=asprof-agent
-	///              with a multipart form whose file part "profile" holds that
-	///              type's pprof (gzipped unless gzip = no), converted on the
-	///              lane's thread (PprofDelivery); Pyroscope names the profile
-	///              type from the sample types (process_cpu, wall, memory).
-	///   pprof:     per event type, the pprof as the body to url ({type} in it
-	///              is replaced by cpu, wall or alloc), Content-Type
-	///              application/octet-stream, the facts in headers as for raw plus
-	///              X-Asprof-Profile-Type; gzip = yes (default) gzips the
-	///              profile.proto itself, as pprof files are (no Content-Encoding).
-	///   pyroscope-jfr: POST <url>/ingest?name=..&from=..&until=..&format=jfr&spyName=asprof-agent
-	///              &sampleRate=.. with the multipart form of PyroscopeIngest ("/ingest" is
-	///              not added when the url's path already ends with it); gzip compresses
-	///              the form's jfr part, which Pyroscope recognises by its magic bytes.
-	///   raw:       the JFR, Content-Type application/octet-stream; the profile's facts
-	///              in headers: X-Asprof-Seq, X-Asprof-Pid, X-Asprof-Start and
-	///              X-Asprof-End (ms since the epoch), X-Asprof-Reporting-Interval (ms),
-	///              X-Asprof-Host-Kind, X-Asprof-Host (the host fields) and
-	///              X-Asprof-Labels (both as a query string: k=v&k2=v2, percent-encoded),
-	///              X-Asprof-Profiler-Args.
-	///   zip:       ProfileArchive's zip, Content-Type application/zip.
-	///   For raw and zip, gzip = yes compresses the body and sends Content-Encoding: gzip.
-	///   Every request carries User-Agent: asprof-agent/<version> unless headers.User-Agent is set.
-	///
-	/// Authentication (one kind at most; mixing them is a configuration error):
-	/// Authorization: Bearer <bearerToken or the content of bearerTokenFile, re-read
-	/// whenever the file changes; missing or empty -> Retry>, or Basic from
-	/// basicAuthUser/basicAuthPassword or the url's userinfo (then removed from
-	/// the url). Secrets and header values never appear in logs or results;
-	/// messages name the URL without userinfo and query.
-	///
-	/// With several parts, a retry sends only the parts not yet taken, and the
-	/// result is Fail when any part failed (PprofDelivery). A 4xx from
-	/// Pyroscope saying the profile is outside its ingestion window (older than
-	/// 1 h by default) is Fail, logged once per run with a count (TooOldProfiles).
-	///
-	/// Results (ErrorClassification.h): 2xx Ok; connection errors, timeouts,
-	/// 408, 429, 5xx, a bearerTokenFile without a token Retry (with Retry-After);
-	/// certificate failures, 413, 422 and other 4xx Fail with the status and the
-	/// first 200 bytes of the body (classifyResponse).
-	/// One HttpClient per instance: connections are kept alive between reports.
 {
 public:
 	HttpReporter();
@@ -97,13 +97,13 @@ public:
 
 	const HttpReporterOptions& options() const;
 
+	/// The request report() sends for profile (formats pyroscope-jfr, raw,
+	/// zip). Throws Poco::FileException when bearerTokenFile cannot give a
+	/// token, Poco::Exception when the recording cannot be read.
 	HttpRequest requestFor(const sdk::Profile& profile);
-		/// The request report() sends for profile (formats pyroscope-jfr, raw,
-		/// zip). Throws Poco::FileException when bearerTokenFile cannot give a
-		/// token, Poco::Exception when the recording cannot be read.
 
+	/// The request for one pprof part (formats pyroscope, pprof). Throws as above.
 	HttpRequest requestFor(const sdk::Profile& profile, const jfr::PprofProfile& part);
-		/// The request for one pprof part (formats pyroscope, pprof). Throws as above.
 
 	const PprofDelivery& pprofDelivery() const;
 	const TooOldProfiles& tooOldProfiles() const;
@@ -132,6 +132,7 @@ private:
 	std::unique_ptr<TooOldProfiles> _tooOld;
 };
 
-} } // namespace asprof::plugins
+} // namespace plugins
+} // namespace asprof
 
 #endif // Asprof_Plugins_HttpReporter_INCLUDED

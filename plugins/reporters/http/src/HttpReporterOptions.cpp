@@ -170,7 +170,8 @@ void HttpReporterOptions::readAuth(sdk::PluginContext& context)
 		throwBadSecret(context, bearerKey, expected);
 	}
 	// "user:password" in basicAuthUser is a common slip: never echo it.
-	if (basicAuthUser.find(':') != std::string::npos) throwBadSecret(context, "basicAuthUser", "a user name without ':' (the password goes in basicAuthPassword)");
+	if (basicAuthUser.find(':') != std::string::npos)
+		throwBadSecret(context, "basicAuthUser", "a user name without ':' (the password goes in basicAuthPassword)");
 	if (basic && url.hasUserInfo())
 		throwBadValue(context, "basicAuthUser", basicAuthUser, "basicAuthUser/basicAuthPassword or user:password@ in url, not both");
 	if (basicAuthUser.empty() && !basicAuthPassword.empty()) throwBadSecret(context, "basicAuthPassword", "basicAuthUser with it");
@@ -195,5 +196,5 @@ void HttpReporterOptions::readHttp(sdk::PluginContext& context)
 	http = readHttpOptions(context);
 }
 
-}
-} // namespace asprof::plugins
+} // namespace plugins
+} // namespace asprof

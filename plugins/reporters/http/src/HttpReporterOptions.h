@@ -16,10 +16,10 @@
 namespace asprof {
 namespace plugins {
 
+/// Every key of [reporter.<name>] type = http, with its default. configure()
+/// fills it with read(), which throws Poco::InvalidArgumentException naming
+/// the file, section and key (secrets never shown: "(value hidden)").
 struct HttpReporterOptions
-	/// Every key of [reporter.<name>] type = http, with its default. configure()
-	/// fills it with read(), which throws Poco::InvalidArgumentException naming
-	/// the file, section and key (secrets never shown: "(value hidden)").
 {
 	enum class Format
 	{
@@ -41,30 +41,30 @@ struct HttpReporterOptions
 	Format format = Format::Pyroscope;
 	std::string method = "POST";
 	UrlTemplate url;
-	bool gzip = true;              ///< default: yes for pyroscope, pyroscope-jfr and pprof, no for raw and zip
-	HeaderList headers;            ///< headers.<Name> = value, in the order Poco enumerates them
-	std::string tenant;            ///< X-Scope-OrgID
-	std::string appName;           ///< pyroscope, pyroscope-jfr: required
-	unsigned sampleRate = 0;       ///< pyroscope-jfr: Hz; 0 = from the profiler's interval
+	bool gzip = true;        ///< default: yes for pyroscope, pyroscope-jfr and pprof, no for raw and zip
+	HeaderList headers;      ///< headers.<Name> = value, in the order Poco enumerates them
+	std::string tenant;      ///< X-Scope-OrgID
+	std::string appName;     ///< pyroscope, pyroscope-jfr: required
+	unsigned sampleRate = 0; ///< pyroscope-jfr: Hz; 0 = from the profiler's interval
 	std::vector<std::string> hostLabels = {"hostname", "instanceId", "taskArn"};
-		///< pyroscope, pyroscope-jfr: host metadata fields added as labels
+	///< pyroscope, pyroscope-jfr: host metadata fields added as labels
 	Auth auth = Auth::None;
 	std::string bearerToken;
 	std::string bearerTokenFile;
 	std::string basicAuthUser;
 	std::string basicAuthPassword;
-	HttpOptions http;              ///< timeout = 10s, caFile, clientCert, clientKey, insecureSkipVerify = no
+	HttpOptions http; ///< timeout = 10s, caFile, clientCert, clientKey, insecureSkipVerify = no
 
 	static HttpReporterOptions read(sdk::PluginContext& context);
 
+	/// "pyroscope", "pyroscope-jfr", "pprof", "raw" or "zip".
 	static const char* formatName(Format format);
-		/// "pyroscope", "pyroscope-jfr", "pprof", "raw" or "zip".
 
+	/// format is pyroscope or pyroscope-jfr.
 	bool isPyroscope() const;
-		/// format is pyroscope or pyroscope-jfr.
 
+	/// format is pyroscope or pprof: the recording is converted to pprof.
 	bool isPprof() const;
-		/// format is pyroscope or pprof: the recording is converted to pprof.
 
 private:
 	void readTarget(sdk::PluginContext& context);
@@ -74,9 +74,10 @@ private:
 	void readHttp(sdk::PluginContext& context);
 };
 
+/// Whether headers hold one of that name (case-insensitive).
 bool hasHeader(const HeaderList& headers, const std::string& name);
-	/// Whether headers hold one of that name (case-insensitive).
 
-} } // namespace asprof::plugins
+} // namespace plugins
+} // namespace asprof
 
 #endif // Asprof_Plugins_HttpReporterOptions_INCLUDED

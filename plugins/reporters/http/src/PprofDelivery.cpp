@@ -74,8 +74,7 @@ jfr::Input memoryInput(const sdk::Profile& profile)
 
 } // namespace
 
-PprofDelivery::PprofDelivery(bool gzip):
-	_gzip(gzip)
+PprofDelivery::PprofDelivery(bool gzip): _gzip(gzip)
 {
 }
 
@@ -140,5 +139,5 @@ std::vector<std::string> PprofDelivery::takeWarnings()
 	return warnings;
 }
 
-}
-} // namespace asprof::plugins
+} // namespace plugins
+} // namespace asprof

@@ -19,46 +19,46 @@
 namespace asprof {
 namespace plugins {
 
+/// Converts a profile's recording in process (libasprof-jfr convertEachEvent:
+/// cpu, wall and alloc, each only when the recording has such events, values
+/// = samples x the interval the recording names) and sends each part with a
+/// caller's function, one request per part.
+///
+/// A profile may need several report() calls (Retry). The parts of the
+/// profile in flight are kept between calls, with what each part's send
+/// returned, so a retry neither converts again nor sends a part the
+/// destination already took: no duplicate cpu profile because the wall one
+/// failed. report() is never concurrent on one reporter, so one slot holds
+/// the profile in flight; another profile (same pid, seq and start = the
+/// same one) replaces it.
+///
+/// The result is honest: Retry as soon as a part gets Retry (the others
+/// wait for the next call: the server is likely down for them too); once
+/// every part has an answer, Fail naming each part that failed, else Ok.
 class PprofDelivery
-	/// Converts a profile's recording in process (libasprof-jfr convertEachEvent:
-	/// cpu, wall and alloc, each only when the recording has such events, values
-	/// = samples x the interval the recording names) and sends each part with a
-	/// caller's function, one request per part.
-	///
-	/// A profile may need several report() calls (Retry). The parts of the
-	/// profile in flight are kept between calls, with what each part's send
-	/// returned, so a retry neither converts again nor sends a part the
-	/// destination already took: no duplicate cpu profile because the wall one
-	/// failed. report() is never concurrent on one reporter, so one slot holds
-	/// the profile in flight; another profile (same pid, seq and start = the
-	/// same one) replaces it.
-	///
-	/// The result is honest: Retry as soon as a part gets Retry (the others
-	/// wait for the next call: the server is likely down for them too); once
-	/// every part has an answer, Fail naming each part that failed, else Ok.
 {
 public:
+	/// Sends one part; may throw (the caller's report() classifies it).
 	using Send = std::function<sdk::ReportResult(const jfr::PprofProfile& part)>;
-		/// Sends one part; may throw (the caller's report() classifies it).
 
 	explicit PprofDelivery(bool gzip);
 
+	/// Ok for a recording without cpu, wall or alloc events (nothing to
+	/// send). Throws what the conversion throws (jfr::JfrError for a
+	/// recording that cannot be read, Poco::FileException, ...) and what
+	/// send throws; the parts stay for the next call in that case.
 	sdk::ReportResult deliver(const sdk::Profile& profile, const Send& send);
-		/// Ok for a recording without cpu, wall or alloc events (nothing to
-		/// send). Throws what the conversion throws (jfr::JfrError for a
-		/// recording that cannot be read, Poco::FileException, ...) and what
-		/// send throws; the parts stay for the next call in that case.
 
+	/// How many recordings were converted so far (tests: a retry does not convert).
 	std::uint64_t conversions() const;
-		/// How many recordings were converted so far (tests: a retry does not convert).
 
+	/// What the conversions warned about since the last call (an unfinished
+	/// last chunk, a recording without its interval setting).
 	std::vector<std::string> takeWarnings();
-		/// What the conversions warned about since the last call (an unfinished
-		/// last chunk, a recording without its interval setting).
 
+	/// The recording copied into an anonymous memory file (libasprof-jfr
+	/// reads with pread) and converted. Throws as deliver().
 	static std::vector<jfr::PprofProfile> convert(const sdk::Profile& profile, bool gzip, std::vector<std::string>* warnings);
-		/// The recording copied into an anonymous memory file (libasprof-jfr
-		/// reads with pread) and converted. Throws as deliver().
 
 private:
 	struct Part
@@ -81,6 +81,7 @@ private:
 	std::vector<std::string> _warnings;
 };
 
-} } // namespace asprof::plugins
+} // namespace plugins
+} // namespace asprof
 
 #endif // Asprof_Plugins_PprofDelivery_INCLUDED

@@ -171,5 +171,5 @@ std::string PyroscopeIngest::multipartBody(
 	return body;
 }
 
-}
-} // namespace asprof::plugins
+} // namespace plugins
+} // namespace asprof

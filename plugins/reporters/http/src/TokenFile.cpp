@@ -17,8 +17,7 @@ const std::time_t RACY_SECONDS = 2;
 
 } // namespace
 
-TokenFile::TokenFile(const std::string& path):
-	_path(path)
+TokenFile::TokenFile(const std::string& path): _path(path)
 {
 }
 
@@ -95,5 +94,5 @@ std::string TokenFile::read() const
 	return content;
 }
 
-}
-} // namespace asprof::plugins
+} // namespace plugins
+} // namespace asprof

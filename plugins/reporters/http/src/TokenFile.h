@@ -16,28 +16,28 @@
 namespace asprof {
 namespace plugins {
 
+/// Reads the token again whenever the file changed: a cheap stat() per
+/// token() call compares device, inode, size and modification time (ns),
+/// so rewriting the file in place and replacing it by a rename (as
+/// Kubernetes does with projected service-account tokens) are both seen.
+/// A file changed less than 2 s before it was read is read again on the
+/// next call, as a rewrite within one timestamp tick may keep size and mtime.
+/// Surrounding whitespace (the trailing newline) is trimmed.
+/// The token never appears in a message.
 class TokenFile
-	/// Reads the token again whenever the file changed: a cheap stat() per
-	/// token() call compares device, inode, size and modification time (ns),
-	/// so rewriting the file in place and replacing it by a rename (as
-	/// Kubernetes does with projected service-account tokens) are both seen.
-	/// A file changed less than 2 s before it was read is read again on the
-	/// next call, as a rewrite within one timestamp tick may keep size and mtime.
-	/// Surrounding whitespace (the trailing newline) is trimmed.
-	/// The token never appears in a message.
 {
 public:
 	explicit TokenFile(const std::string& path);
 
+	/// Throws Poco::FileException naming the file when it is missing,
+	/// unreadable, empty or holds bytes a header cannot carry; the last good
+	/// token is then forgotten, so it is never sent after such a change.
 	std::string token();
-		/// Throws Poco::FileException naming the file when it is missing,
-		/// unreadable, empty or holds bytes a header cannot carry; the last good
-		/// token is then forgotten, so it is never sent after such a change.
 
 	const std::string& path() const;
 
+	/// Whether the last token() call returned another token than the one before.
 	bool changedOnLastCall() const;
-		/// Whether the last token() call returned another token than the one before.
 
 private:
 	struct Stamp
@@ -59,6 +59,7 @@ private:
 	bool _changed = false;
 };
 
-} } // namespace asprof::plugins
+} // namespace plugins
+} // namespace asprof
 
 #endif // Asprof_Plugins_TokenFile_INCLUDED

@@ -13,8 +13,7 @@ const char* const OUTSIDE_WINDOW = "outside of ingestion window";
 
 } // namespace
 
-TooOldProfiles::TooOldProfiles(Poco::Logger& logger):
-	_logger(logger)
+TooOldProfiles::TooOldProfiles(Poco::Logger& logger): _logger(logger)
 {
 }
 
@@ -34,7 +33,8 @@ void TooOldProfiles::rejected(const sdk::Profile& profile)
 {
 	// A profile sent in parts (one pprof per event type) may be refused over
 	// several report() calls: it counts once.
-	const std::string key = std::to_string(profile.pid) + "/" + std::to_string(profile.seq) + "/" + std::to_string(profile.start.epochMicroseconds());
+	const std::string key =
+		std::to_string(profile.pid) + "/" + std::to_string(profile.seq) + "/" + std::to_string(profile.start.epochMicroseconds());
 	if (key == _lastRejected) return;
 	_lastRejected = key;
 	++_total;
@@ -58,5 +58,5 @@ std::uint64_t TooOldProfiles::total() const
 	return _total;
 }
 
-}
-} // namespace asprof::plugins
+} // namespace plugins
+} // namespace asprof

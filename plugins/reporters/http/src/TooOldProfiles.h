@@ -19,36 +19,36 @@ class Logger;
 namespace asprof {
 namespace plugins {
 
+/// Pyroscope's distributor refuses a profile whose time lies before now -
+/// validation.reject-older-than (1 h by default; grafana/pyroscope
+/// pkg/validation/limits.go, RejectOlderThan; validate.go,
+/// ingestionWindow.valid: "... is outside of ingestion window ..."), and
+/// /ingest answers 4xx. That is what profiles replayed from the spool after
+/// a long outage get: not a fault of the reporter or the server, and
+/// sending them again cannot help. They are Fail (the SDK's permanent
+/// outcome) with one fixed message, so the lane logs the cause once; this
+/// class logs the first of a run with the profile's time and, when the run
+/// ends (a profile delivered, or stop()), one line with the count.
 class TooOldProfiles
-	/// Pyroscope's distributor refuses a profile whose time lies before now -
-	/// validation.reject-older-than (1 h by default; grafana/pyroscope
-	/// pkg/validation/limits.go, RejectOlderThan; validate.go,
-	/// ingestionWindow.valid: "... is outside of ingestion window ..."), and
-	/// /ingest answers 4xx. That is what profiles replayed from the spool after
-	/// a long outage get: not a fault of the reporter or the server, and
-	/// sending them again cannot help. They are Fail (the SDK's permanent
-	/// outcome) with one fixed message, so the lane logs the cause once; this
-	/// class logs the first of a run with the profile's time and, when the run
-	/// ends (a profile delivered, or stop()), one line with the count.
 {
 public:
 	explicit TooOldProfiles(Poco::Logger& logger);
 
+	/// A 4xx whose body says the profile is outside the ingestion window.
 	static bool isTooOld(const HttpResponse& response);
-		/// A 4xx whose body says the profile is outside the ingestion window.
 
+	/// The Fail message: "<what>: ... older than Pyroscope's ingestion window ...".
 	static std::string message(const std::string& what);
-		/// The Fail message: "<what>: ... older than Pyroscope's ingestion window ...".
 
+	/// Counts one profile (once, however many of its parts or report()
+	/// calls were refused); logs the first of a run.
 	void rejected(const sdk::Profile& profile);
-		/// Counts one profile (once, however many of its parts or report()
-		/// calls were refused); logs the first of a run.
 
+	/// Logs how many profiles the run had, if any, and starts a new run.
 	void endRun();
-		/// Logs how many profiles the run had, if any, and starts a new run.
 
+	/// Profiles rejected as too old since configure().
 	std::uint64_t total() const;
-		/// Profiles rejected as too old since configure().
 
 private:
 	Poco::Logger& _logger;
@@ -57,6 +57,7 @@ private:
 	std::string _lastRejected; ///< pid/seq/start of the profile counted last
 };
 
-} } // namespace asprof::plugins
+} // namespace plugins
+} // namespace asprof
 
 #endif // Asprof_Plugins_TooOldProfiles_INCLUDED

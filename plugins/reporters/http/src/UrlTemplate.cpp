@@ -177,5 +177,5 @@ std::string UrlTemplate::origin(const Poco::URI& server)
 		std::to_string(server.getPort());
 }
 
-}
-} // namespace asprof::plugins
+} // namespace plugins
+} // namespace asprof

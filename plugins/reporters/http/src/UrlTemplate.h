@@ -16,60 +16,60 @@
 namespace asprof {
 namespace plugins {
 
+/// scheme://[user[:password]@]host[:port][/path][?query], where the path and
+/// the query may hold placeholders, replaced by the profile's facts,
+/// percent-encoded (every byte but A-Z a-z 0-9 - . _ ~):
+///   {seq} {pid}              decimal
+///   {start} {end}            milliseconds since the epoch
+///   {hostKind}               ec2, ecs, onprem, unknown, ...
+///   {hostname} {instanceId} {taskArn} {region}
+///                            the host metadata's field ("" when absent)
+///   {type}                   format = pprof: the profile's event type
+///                            (cpu, wall, alloc); "" for the other formats
+/// The rest of the path and query is sent exactly as written, so it must
+/// already be encoded: no spaces, control or non-ASCII bytes.
+///
+/// The userinfo is taken out of the URL: credentials() returns it
+/// (percent-decoded) and nothing else ever shows it.
 class UrlTemplate
-	/// scheme://[user[:password]@]host[:port][/path][?query], where the path and
-	/// the query may hold placeholders, replaced by the profile's facts,
-	/// percent-encoded (every byte but A-Z a-z 0-9 - . _ ~):
-	///   {seq} {pid}              decimal
-	///   {start} {end}            milliseconds since the epoch
-	///   {hostKind}               ec2, ecs, onprem, unknown, ...
-	///   {hostname} {instanceId} {taskArn} {region}
-	///                            the host metadata's field ("" when absent)
-	///   {type}                   format = pprof: the profile's event type
-	///                            (cpu, wall, alloc); "" for the other formats
-	/// The rest of the path and query is sent exactly as written, so it must
-	/// already be encoded: no spaces, control or non-ASCII bytes.
-	///
-	/// The userinfo is taken out of the URL: credentials() returns it
-	/// (percent-decoded) and nothing else ever shows it.
 {
 public:
 	static const std::vector<std::string> PLACEHOLDERS;
 
+	/// Throws Poco::SyntaxException saying what is wrong, without quoting
+	/// the userinfo: scheme other than http(s), no host, a placeholder in
+	/// the host part or an unknown one, an unclosed '{', a fragment, a
+	/// byte that needs encoding.
 	static UrlTemplate parse(const std::string& text);
-		/// Throws Poco::SyntaxException saying what is wrong, without quoting
-		/// the userinfo: scheme other than http(s), no host, a placeholder in
-		/// the host part or an unknown one, an unclosed '{', a fragment, a
-		/// byte that needs encoding.
 
+	/// scheme, host and port only.
 	const Poco::URI& server() const;
-		/// scheme, host and port only.
 
 	bool hasUserInfo() const;
 	const std::string& user() const;
 	const std::string& password() const;
 
+	/// The path as written (placeholders unexpanded), without the query; "/" when empty.
 	std::string path() const;
-		/// The path as written (placeholders unexpanded), without the query; "/" when empty.
 
+	/// The query as written, without the '?'; "" when none.
 	std::string query() const;
-		/// The query as written, without the '?'; "" when none.
 
+	/// The request-target for this profile: path and query, placeholders
+	/// replaced ({type} by profileType).
 	std::string expand(const sdk::Profile& profile, const std::string& profileType = "") const;
-		/// The request-target for this profile: path and query, placeholders
-		/// replaced ({type} by profileType).
 
+	/// Whether the path or query holds {placeholder}.
 	bool uses(const std::string& placeholder) const;
-		/// Whether the path or query holds {placeholder}.
 
+	/// scheme://host:port/path?query as written, for messages.
 	std::string withoutUserInfo() const;
-		/// scheme://host:port/path?query as written, for messages.
 
+	/// Every byte but A-Z a-z 0-9 - . _ ~ as %XX (upper-case hex).
 	static std::string percentEncode(const std::string& text);
-		/// Every byte but A-Z a-z 0-9 - . _ ~ as %XX (upper-case hex).
 
+	/// "scheme://host:port" ("[v6]" bracketed; the port always shown).
 	static std::string origin(const Poco::URI& server);
-		/// "scheme://host:port" ("[v6]" bracketed; the port always shown).
 
 private:
 	struct Piece
@@ -89,6 +89,7 @@ private:
 	std::vector<Piece> _pieces;
 };
 
-} } // namespace asprof::plugins
+} // namespace plugins
+} // namespace asprof
 
 #endif // Asprof_Plugins_UrlTemplate_INCLUDED

@@ -219,4 +219,5 @@ void LocalReporter::applyRetention()
 	}
 }
 
-} } // namespace asprof::plugins
+} // namespace plugins
+} // namespace asprof

@@ -59,4 +59,5 @@ void MultiReporter::stop()
 	if (firstError) std::rethrow_exception(firstError);
 }
 
-} } // namespace asprof::plugins
+} // namespace plugins
+} // namespace asprof

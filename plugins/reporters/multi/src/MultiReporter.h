@@ -15,29 +15,30 @@
 namespace asprof {
 namespace plugins {
 
+/// [reporter.<name>] type = multi. Keys:
+///   reporters = a, b    the [reporter.a] and [reporter.b] instances (required)
+///
+/// Each child is created through PluginContext::createReporter, which in
+/// the agent gives it its OWN delivery lane (queue, retries, spool): report()
+/// only hands the profile to every child's lane. So one slow or failing
+/// destination never delays another, and a destination that already has
+/// a profile never receives it again. Set spoolDir on the children, not
+/// here: this instance's lane finishes at once.
+///
+/// report() returns Ok when every child took the profile; otherwise Fail
+/// naming the children that did not (a retry would duplicate the profile
+/// at those that did). A child that throws counts as refusing (its text
+/// from classifyException); the others still get the profile.
 class MultiReporter: public sdk::Reporter
-	/// [reporter.<name>] type = multi. Keys:
-	///   reporters = a, b    the [reporter.a] and [reporter.b] instances (required)
-	///
-	/// Each child is created through PluginContext::createReporter, which in
-	/// the agent gives it its OWN delivery lane (queue, retries, spool): report()
-	/// only hands the profile to every child's lane. So one slow or failing
-	/// destination never delays another, and a destination that already has
-	/// a profile never receives it again. Set spoolDir on the children, not
-	/// here: this instance's lane finishes at once.
-	///
-	/// report() returns Ok when every child took the profile; otherwise Fail
-	/// naming the children that did not (a retry would duplicate the profile
-	/// at those that did). A child that throws counts as refusing (its text
-	/// from classifyException); the others still get the profile.
 {
 public:
 	void configure(sdk::PluginContext& context) override;
 	void start() override;
 	sdk::ReportResult report(const sdk::Profile& profile) override;
+
+	/// Stops every child, even when one throws; then rethrows the first
+	/// exception (the agent catches and logs it).
 	void stop() override;
-		/// Stops every child, even when one throws; then rethrows the first
-		/// exception (the agent catches and logs it).
 
 private:
 	struct Child
@@ -49,6 +50,7 @@ private:
 	std::vector<Child> _children;
 };
 
-} } // namespace asprof::plugins
+} // namespace plugins
+} // namespace asprof
 
 #endif // Asprof_Plugins_MultiReporter_INCLUDED

@@ -29,11 +29,12 @@ std::string S3Key::machine(const sdk::HostMetadata& host)
 	return "unknown__";
 }
 
-std::string S3Key::make(const std::string& keyPrefix, const std::string& profilingGroup, const sdk::HostMetadata& host, int pid,
-	const Poco::Timestamp& time)
+std::string S3Key::make(
+	const std::string& keyPrefix, const std::string& profilingGroup, const sdk::HostMetadata& host, int pid, const Poco::Timestamp& time)
 {
 	return keyPrefix + "profile_" + profilingGroup + "_" + machine(host) + "_" + std::to_string(pid) + "_" +
 		Poco::DateTimeFormatter::format(time, "%Y-%m-%dT%H-%M-%SZ") + ".zip";
 }
 
-} } // namespace asprof::plugins
+} // namespace plugins
+} // namespace asprof

@@ -23,7 +23,8 @@ namespace {
 const std::size_t MAX_REMEMBERED_KEYS = 4096;
 const std::size_t MAX_ERROR_TEXT = 200; // of S3's <Code> and <Message>, each
 
-const char* const RETRYABLE_CODES[] = {"SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable", "RequestTimeTooSkewed", "ExpiredToken"};
+const char* const RETRYABLE_CODES[] = {
+	"SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable", "RequestTimeTooSkewed", "ExpiredToken"};
 
 std::string base64(const Poco::DigestEngine::Digest& digest)
 {
@@ -49,8 +50,7 @@ std::string xmlElement(const std::string& body, const std::string& name)
 std::string sanitized(const std::string& text)
 {
 	std::string clean;
-	for (char c : text.substr(0, MAX_ERROR_TEXT))
-		clean += static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c;
+	for (char c : text.substr(0, MAX_ERROR_TEXT)) clean += static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c;
 	return text.size() > MAX_ERROR_TEXT ? clean + "..." : clean;
 }
 
@@ -60,7 +60,8 @@ bool isBucketName(const std::string& bucket)
 {
 	static const Poco::RegularExpression shape("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$");
 	static const Poco::RegularExpression ipAddress("^[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+$");
-	static const Poco::RegularExpression reserved("^(xn--|sthree-|amzn-s3-demo-).*|.*(-s3alias|--ol-s3|\\.mrap|--x-s3|--table-s3)$"); // match(): the whole name
+	static const Poco::RegularExpression reserved(
+		"^(xn--|sthree-|amzn-s3-demo-).*|.*(-s3alias|--ol-s3|\\.mrap|--x-s3|--table-s3)$"); // match(): the whole name
 	return shape.match(bucket) && bucket.find("..") == std::string::npos && !ipAddress.match(bucket) && !reserved.match(bucket);
 }
 
@@ -162,7 +163,8 @@ std::string S3Reporter::keyFor(const sdk::Profile& profile)
 	auto last = _lastKeySecond.find(profile.pid);
 	if (last != _lastKeySecond.end() && second <= last->second) second = last->second + 1;
 	_lastKeySecond[profile.pid] = second;
-	std::string key = S3Key::make(_options.keyPrefix, _options.profilingGroup, profile.host, profile.pid, Poco::Timestamp::fromEpochTime(second));
+	std::string key =
+		S3Key::make(_options.keyPrefix, _options.profilingGroup, profile.host, profile.pid, Poco::Timestamp::fromEpochTime(second));
 	_keys[id] = key;
 	// Bounded: profiles the lane gave up on never come back for their key.
 	while (_keys.size() > MAX_REMEMBERED_KEYS) _keys.erase(_keys.begin());
@@ -213,9 +215,11 @@ sdk::ReportResult S3Reporter::report(const sdk::Profile& profile)
 	return reportClassified(what, [&] {
 		std::string region = regionFor(profile);
 		if (region.empty())
-			return sdk::ReportResult::fail(what + ": no region: set region = in the section, or AWS_REGION, or run where host metadata has one");
+			return sdk::ReportResult::fail(
+				what + ": no region: set region = in the section, or AWS_REGION, or run where host metadata has one");
 		static const Poco::RegularExpression regionName("^[a-z0-9-]{1,32}$");
-		if (!regionName.match(region)) return sdk::ReportResult::fail(what + ": the region \"" + sanitized(region) + "\" is not an AWS region name");
+		if (!regionName.match(region))
+			return sdk::ReportResult::fail(what + ": the region \"" + sanitized(region) + "\" is not an AWS region name");
 		std::string key = keyFor(profile);
 		sdk::ReportResult result = put(profile, region, key);
 		if (result.status != sdk::ReportResult::Status::Retry) _keys.erase(std::make_pair(profile.pid, profile.seq));
@@ -274,4 +278,5 @@ sdk::ReportResult S3Reporter::classify(const HttpResponse& response, const std::
 	return classifyHttpStatus(success ? 400 : response.status, text, retryAfter);
 }
 
-} } // namespace asprof::plugins
+} // namespace plugins
+} // namespace asprof

@@ -23,35 +23,35 @@ class Logger;
 namespace asprof {
 namespace plugins {
 
+/// [reporter.<name>] type = s3. Keys:
+///   bucket          (required) the bucket
+///   profilingGroup  = default   the group in the key (the Rust agent's profiling_group_name)
+///   keyPrefix       =           prepended to every key, e.g. "profiles/"
+///   bucketOwner     =           account id; sent as x-amz-expected-bucket-owner
+///   region          =           else $AWS_REGION, $AWS_DEFAULT_REGION, then the host metadata's region
+///   endpoint        =           e.g. http://127.0.0.1:9000 for an S3-compatible store; empty: AWS
+///   pathStyle       = no        yes: <endpoint>/<bucket>/<key>; no: <bucket>.<host>/<key>
+///   timeout         = 10s
+///   caFile          =           PEM bundle instead of the system CA store
+///   insecureSkipVerify = no     yes turns off certificate verification (logged as a warning)
+///   clientCert, clientKey       PEM client certificate and key (mutual TLS), both or neither
+///   accessKeyId, secretAccessKey, sessionToken   discouraged: prefer the default chain
+///   profile         =           the shared-file profile ($AWS_PROFILE, else default)
+///
+/// Each profile is one PutObject of the ProfileArchive zip (Content-Type
+/// application/zip, Content-MD5, x-amz-content-sha256 of the real payload,
+/// SigV4) under the key S3Key makes from the profile's end time. The key
+/// is computed once per profile: a retry rewrites the same object, and a
+/// profile ending in the same second as the previous one of its process
+/// gets the next second, so two profiles never share a key.
+///
+/// Results: connection errors, timeouts, 408, 429, 5xx (the shared
+/// ErrorClassification), S3's codes SlowDown, RequestTimeout, InternalError,
+/// ServiceUnavailable, RequestTimeTooSkewed and ExpiredToken (the cached temporary
+/// credentials are dropped and fetched again) whatever their status, and missing
+/// credentials (aws::CredentialsException, an IOException) -> Retry; other 4xx,
+/// certificate failures -> Fail with S3's error code and message.
 class S3Reporter: public sdk::Reporter
-	/// [reporter.<name>] type = s3. Keys:
-	///   bucket          (required) the bucket
-	///   profilingGroup  = default   the group in the key (the Rust agent's profiling_group_name)
-	///   keyPrefix       =           prepended to every key, e.g. "profiles/"
-	///   bucketOwner     =           account id; sent as x-amz-expected-bucket-owner
-	///   region          =           else $AWS_REGION, $AWS_DEFAULT_REGION, then the host metadata's region
-	///   endpoint        =           e.g. http://127.0.0.1:9000 for an S3-compatible store; empty: AWS
-	///   pathStyle       = no        yes: <endpoint>/<bucket>/<key>; no: <bucket>.<host>/<key>
-	///   timeout         = 10s
-	///   caFile          =           PEM bundle instead of the system CA store
-	///   insecureSkipVerify = no     yes turns off certificate verification (logged as a warning)
-	///   clientCert, clientKey       PEM client certificate and key (mutual TLS), both or neither
-	///   accessKeyId, secretAccessKey, sessionToken   discouraged: prefer the default chain
-	///   profile         =           the shared-file profile ($AWS_PROFILE, else default)
-	///
-	/// Each profile is one PutObject of the ProfileArchive zip (Content-Type
-	/// application/zip, Content-MD5, x-amz-content-sha256 of the real payload,
-	/// SigV4) under the key S3Key makes from the profile's end time. The key
-	/// is computed once per profile: a retry rewrites the same object, and a
-	/// profile ending in the same second as the previous one of its process
-	/// gets the next second, so two profiles never share a key.
-	///
-	/// Results: connection errors, timeouts, 408, 429, 5xx (the shared
-	/// ErrorClassification), S3's codes SlowDown, RequestTimeout, InternalError,
-	/// ServiceUnavailable, RequestTimeTooSkewed and ExpiredToken (the cached temporary
-	/// credentials are dropped and fetched again) whatever their status, and missing
-	/// credentials (aws::CredentialsException, an IOException) -> Retry; other 4xx,
-	/// certificate failures -> Fail with S3's error code and message.
 {
 public:
 	S3Reporter();
@@ -61,23 +61,23 @@ public:
 	void start() override;
 	sdk::ReportResult report(const sdk::Profile& profile) override;
 
+	/// Test seam: replaces the default chain.
 	void setCredentialsProvider(std::unique_ptr<aws::CredentialsProvider> provider);
-		/// Test seam: replaces the default chain.
 
+	/// The object key for the profile (stable across retries).
 	std::string keyFor(const sdk::Profile& profile);
-		/// The object key for the profile (stable across retries).
 
 	struct Location
 	{
-		Poco::URI server;  ///< scheme, host and port
-		std::string path;  ///< the request path, URI-encoded exactly as signed and sent
-		std::string host;  ///< the Host header: host[:port]
+		Poco::URI server; ///< scheme, host and port
+		std::string path; ///< the request path, URI-encoded exactly as signed and sent
+		std::string host; ///< the Host header: host[:port]
 		std::string url() const;
 	};
 
+	/// Where the object goes: virtual-hosted (<bucket>.<host>/<key>) or
+	/// path-style (<host>/<bucket>/<key>).
 	Location objectLocation(const std::string& region, const std::string& key) const;
-		/// Where the object goes: virtual-hosted (<bucket>.<host>/<key>) or
-		/// path-style (<host>/<bucket>/<key>).
 
 private:
 	struct Options
@@ -102,9 +102,10 @@ private:
 	std::unique_ptr<HttpClient> _http;
 	std::unique_ptr<aws::CredentialsProvider> _credentials;
 	std::map<std::pair<int, std::uint64_t>, std::string> _keys; // (pid, seq) -> key, until Ok or Fail
-	std::map<int, Poco::Timestamp::TimeVal> _lastKeySecond;      // pid -> epoch second used last
+	std::map<int, Poco::Timestamp::TimeVal> _lastKeySecond;     // pid -> epoch second used last
 };
 
-} } // namespace asprof::plugins
+} // namespace plugins
+} // namespace asprof
 
 #endif // Asprof_Plugins_S3Reporter_INCLUDED

@@ -16,24 +16,26 @@ inline namespace ASPROF_SDK_ABI_NAMESPACE {
 
 class PluginContext;
 
+/// Detects the identity of the host (cloud instance, container, machine).
+/// Lifecycle: construct (cheap) -> configure() -> detect() (at most once
+/// per agent run, off the profiling thread, the result cached).
 class ASPROF_SDK_API MetadataProvider
-	/// Detects the identity of the host (cloud instance, container, machine).
-	/// Lifecycle: construct (cheap) -> configure() -> detect() (at most once
-	/// per agent run, off the profiling thread, the result cached).
 {
 public:
 	virtual ~MetadataProvider();
 
+	/// Reads the instance's settings. Throws Poco::InvalidArgumentException
+	/// naming the key on bad configuration.
 	virtual void configure(PluginContext& context) = 0;
-		/// Reads the instance's settings. Throws Poco::InvalidArgumentException
-		/// naming the key on bad configuration.
 
+	/// Returns the host's metadata. Throws Poco::Exception with a clear
+	/// message when not on this platform; the agent then tries the next
+	/// provider. Should finish within a few seconds (bounded timeouts).
 	virtual HostMetadata detect() = 0;
-		/// Returns the host's metadata. Throws Poco::Exception with a clear
-		/// message when not on this platform; the agent then tries the next
-		/// provider. Should finish within a few seconds (bounded timeouts).
 };
 
-} } } // namespace asprof::sdk::abi<N>
+} // namespace ASPROF_SDK_ABI_NAMESPACE
+} // namespace sdk
+} // namespace asprof
 
 #endif // Asprof_Sdk_MetadataProvider_INCLUDED

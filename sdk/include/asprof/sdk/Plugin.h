@@ -30,23 +30,23 @@
 #include "Poco/Version.h"
 #include <cstdint>
 
-extern "C" {
-
-struct AsprofPluginNote
+extern "C"
+{
 	/// The plugin note, in the section ".asprof.plugin" of every plugin.
 	/// Plain data without pointers (it is read from the file, not from
 	/// memory), host byte order. Its layout never changes: a new field means
 	/// a new layout number, and the agent keeps reading every older layout.
-{
-	char magic[16];             ///< "asprof-plugin", NUL-padded
-	std::uint32_t layout;       ///< 1
-	std::uint32_t abiVersion;   ///< ASPROF_SDK_ABI_VERSION
-	std::uint32_t pocoVersion;  ///< POCO_VERSION (0xMMmmPPbb); major.minor must match the agent's
-	std::uint32_t cxxAbi;       ///< ASPROF_PLUGIN_CXX_ABI: 0 libstdc++ pre-C++11 ABI, 1 libstdc++ C++11 ABI, 2 libc++
-	char kind[16];              ///< "reporter" or "metadata"
-	char type[64];              ///< the type name used in agent.ini (type = <type>)
-	char sdkVersion[32];        ///< ASPROF_VERSION_STRING of the SDK the plugin was built with
-};
+	struct AsprofPluginNote
+	{
+		char magic[16];            ///< "asprof-plugin", NUL-padded
+		std::uint32_t layout;      ///< 1
+		std::uint32_t abiVersion;  ///< ASPROF_SDK_ABI_VERSION
+		std::uint32_t pocoVersion; ///< POCO_VERSION (0xMMmmPPbb); major.minor must match the agent's
+		std::uint32_t cxxAbi;      ///< ASPROF_PLUGIN_CXX_ABI: 0 libstdc++ pre-C++11 ABI, 1 libstdc++ C++11 ABI, 2 libc++
+		char kind[16];             ///< "reporter" or "metadata"
+		char type[64];             ///< the type name used in agent.ini (type = <type>)
+		char sdkVersion[32];       ///< ASPROF_VERSION_STRING of the SDK the plugin was built with
+	};
 
 } // extern "C"
 
@@ -57,12 +57,12 @@ static_assert(sizeof(AsprofPluginNote) == 144, "the plugin note layout never cha
 
 #ifndef ASPROF_PLUGIN_ABI_VERSION
 #define ASPROF_PLUGIN_ABI_VERSION ASPROF_SDK_ABI_VERSION
-	///< Only tests override this, to build a plugin with a wrong ABI on purpose.
+///< Only tests override this, to build a plugin with a wrong ABI on purpose.
 #endif
 
 #ifndef ASPROF_PLUGIN_POCO_VERSION
 #define ASPROF_PLUGIN_POCO_VERSION POCO_VERSION
-	///< Only tests override this, to build a plugin for another Poco on purpose.
+///< Only tests override this, to build a plugin for another Poco on purpose.
 #endif
 
 #if defined(_LIBCPP_VERSION)
@@ -83,21 +83,21 @@ static_assert(sizeof(AsprofPluginNote) == 144, "the plugin note layout never cha
 #define ASPROF_PLUGIN_NOTE_RETAIN
 #endif
 
-#define ASPROF_PLUGIN_NOTE_IMPL(kindName, typeName)                                                          \
-	extern "C" __attribute__((used ASPROF_PLUGIN_NOTE_RETAIN, section(ASPROF_PLUGIN_NOTE_SECTION), visibility("hidden"))) \
-	const AsprofPluginNote asprofPluginNote = {"asprof-plugin", 1, ASPROF_PLUGIN_ABI_VERSION,                 \
-		ASPROF_PLUGIN_POCO_VERSION, ASPROF_PLUGIN_CXX_ABI, kindName, typeName, ASPROF_VERSION_STRING};
+#define ASPROF_PLUGIN_NOTE_IMPL(kindName, typeName)                                                                                        \
+	extern "C" __attribute__((used ASPROF_PLUGIN_NOTE_RETAIN, section(ASPROF_PLUGIN_NOTE_SECTION), visibility("hidden")))                  \
+	const AsprofPluginNote asprofPluginNote = {"asprof-plugin", 1, ASPROF_PLUGIN_ABI_VERSION, ASPROF_PLUGIN_POCO_VERSION,                  \
+		ASPROF_PLUGIN_CXX_ABI, kindName, typeName, ASPROF_VERSION_STRING};
 
-#define ASPROF_REPORTER_PLUGIN(Class, typeName)                                                      \
-	ASPROF_PLUGIN_NOTE_IMPL("reporter", typeName)                                                    \
-	POCO_BEGIN_NAMED_MANIFEST(POCO_JOIN(ReporterV, ASPROF_PLUGIN_ABI_VERSION), asprof::sdk::Reporter) \
-	POCO_EXPORT_INTERFACE(Class, typeName)                                                           \
+#define ASPROF_REPORTER_PLUGIN(Class, typeName)                                                                                            \
+	ASPROF_PLUGIN_NOTE_IMPL("reporter", typeName)                                                                                          \
+	POCO_BEGIN_NAMED_MANIFEST(POCO_JOIN(ReporterV, ASPROF_PLUGIN_ABI_VERSION), asprof::sdk::Reporter)                                      \
+	POCO_EXPORT_INTERFACE(Class, typeName)                                                                                                 \
 	POCO_END_MANIFEST
 
-#define ASPROF_METADATA_PLUGIN(Class, typeName)                                                      \
-	ASPROF_PLUGIN_NOTE_IMPL("metadata", typeName)                                                    \
-	POCO_BEGIN_NAMED_MANIFEST(POCO_JOIN(MetadataV, ASPROF_PLUGIN_ABI_VERSION), asprof::sdk::MetadataProvider) \
-	POCO_EXPORT_INTERFACE(Class, typeName)                                                           \
+#define ASPROF_METADATA_PLUGIN(Class, typeName)                                                                                            \
+	ASPROF_PLUGIN_NOTE_IMPL("metadata", typeName)                                                                                          \
+	POCO_BEGIN_NAMED_MANIFEST(POCO_JOIN(MetadataV, ASPROF_PLUGIN_ABI_VERSION), asprof::sdk::MetadataProvider)                              \
+	POCO_EXPORT_INTERFACE(Class, typeName)                                                                                                 \
 	POCO_END_MANIFEST
 
 #endif // Asprof_Sdk_Plugin_INCLUDED

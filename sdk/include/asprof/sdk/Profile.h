@@ -20,40 +20,42 @@ namespace asprof {
 namespace sdk {
 inline namespace ASPROF_SDK_ABI_NAMESPACE {
 
+/// What a Reporter receives. The agent fills every field before
+/// Reporter::report() is called; a reporter must not keep references to
+/// the Profile after report() returns, but may copy the shared recording.
 struct Profile
-	/// What a Reporter receives. The agent fills every field before
-	/// Reporter::report() is called; a reporter must not keep references to
-	/// the Profile after report() returns, but may copy the shared recording.
 {
+	/// 1 for the first interval of this agent run, increasing by one per
+	/// rotation (empty intervals are not reported but still consume a number).
 	std::uint64_t seq = 0;
-		/// 1 for the first interval of this agent run, increasing by one per
-		/// rotation (empty intervals are not reported but still consume a number).
 
+	/// Wall-clock time just after async-profiler's start returned.
 	Poco::Timestamp start;
-		/// Wall-clock time just after async-profiler's start returned.
 
+	/// Wall-clock time just after async-profiler's stop returned.
 	Poco::Timestamp end;
-		/// Wall-clock time just after async-profiler's stop returned.
 
+	/// The configured interval (not end - start), as in the Rust agent.
 	Poco::Timespan reportingInterval;
-		/// The configured interval (not end - start), as in the Rust agent.
 
+	/// The profiled process.
 	int pid = 0;
-		/// The profiled process.
 
+	/// The host's identity (resolved once, lazily, then cached).
 	HostMetadata host;
-		/// The host's identity (resolved once, lazily, then cached).
 
+	/// The agent's labels followed by the host metadata's labels.
 	KeyValueList labels;
-		/// The agent's labels followed by the host metadata's labels.
 
+	/// The async-profiler start command without the file= argument.
 	std::string profilerArgs;
-		/// The async-profiler start command without the file= argument.
 
+	/// The JFR data; never null and never empty when reported.
 	std::shared_ptr<const Recording> recording;
-		/// The JFR data; never null and never empty when reported.
 };
 
-} } } // namespace asprof::sdk::abi<N>
+} // namespace ASPROF_SDK_ABI_NAMESPACE
+} // namespace sdk
+} // namespace asprof
 
 #endif // Asprof_Sdk_Profile_INCLUDED

@@ -16,35 +16,37 @@ namespace asprof {
 namespace sdk {
 inline namespace ASPROF_SDK_ABI_NAMESPACE {
 
+/// The JFR data of one profile, read-only. The agent owns the storage
+/// (an anonymous file); a reporter only reads it.
+///
+/// Every function is thread-safe and may be called any number of times:
+/// each read starts at the beginning and does not move a shared offset,
+/// so several reporter lanes may read the same recording at once.
 class ASPROF_SDK_API Recording
-	/// The JFR data of one profile, read-only. The agent owns the storage
-	/// (an anonymous file); a reporter only reads it.
-	///
-	/// Every function is thread-safe and may be called any number of times:
-	/// each read starts at the beginning and does not move a shared offset,
-	/// so several reporter lanes may read the same recording at once.
 {
 public:
 	virtual ~Recording();
 
 	Recording(const Recording&) = delete;
-	Recording& operator = (const Recording&) = delete;
+	Recording& operator=(const Recording&) = delete;
 
+	/// Returns the size in bytes. Throws Poco::FileException on I/O errors.
 	virtual std::uint64_t size() const = 0;
-		/// Returns the size in bytes. Throws Poco::FileException on I/O errors.
 
+	/// Returns the whole content. Throws Poco::FileException on I/O errors.
 	virtual std::string readAll() const = 0;
-		/// Returns the whole content. Throws Poco::FileException on I/O errors.
 
+	/// Streams the whole content to out without holding it all in memory.
+	/// Throws Poco::FileException on read errors, Poco::WriteFileException
+	/// when out fails.
 	virtual void copyTo(std::ostream& out) const = 0;
-		/// Streams the whole content to out without holding it all in memory.
-		/// Throws Poco::FileException on read errors, Poco::WriteFileException
-		/// when out fails.
 
 protected:
 	Recording() = default;
 };
 
-} } } // namespace asprof::sdk::abi<N>
+} // namespace ASPROF_SDK_ABI_NAMESPACE
+} // namespace sdk
+} // namespace asprof
 
 #endif // Asprof_Sdk_Recording_INCLUDED

@@ -16,14 +16,14 @@ namespace asprof {
 namespace sdk {
 inline namespace ASPROF_SDK_ABI_NAMESPACE {
 
+/// Ok: the destination has the profile.
+/// Retry: a transient failure (connection error, timeout, 408, 429, 5xx,
+///   disk full); the agent retries later, after retryAfter if given.
+/// Fail: a permanent failure (other 4xx, bad credentials, payload too
+///   large); the agent drops the profile, counts it and logs the message
+///   once per distinct cause.
+/// message must never contain credentials or tokens.
 struct ReportResult
-	/// Ok: the destination has the profile.
-	/// Retry: a transient failure (connection error, timeout, 408, 429, 5xx,
-	///   disk full); the agent retries later, after retryAfter if given.
-	/// Fail: a permanent failure (other 4xx, bad credentials, payload too
-	///   large); the agent drops the profile, counts it and logs the message
-	///   once per distinct cause.
-	/// message must never contain credentials or tokens.
 {
 	enum class Status
 	{
@@ -57,8 +57,8 @@ struct ReportResult
 	}
 };
 
+/// Returns "ok", "retry" or "fail".
 inline const char* toString(ReportResult::Status status)
-	/// Returns "ok", "retry" or "fail".
 {
 	switch (status)
 	{
@@ -69,6 +69,8 @@ inline const char* toString(ReportResult::Status status)
 	return "unknown";
 }
 
-} } } // namespace asprof::sdk::abi<N>
+} // namespace ASPROF_SDK_ABI_NAMESPACE
+} // namespace sdk
+} // namespace asprof
 
 #endif // Asprof_Sdk_ReportResult_INCLUDED

@@ -13,13 +13,15 @@ namespace asprof {
 namespace sdk {
 inline namespace ASPROF_SDK_ABI_NAMESPACE {
 
+/// Returns the version of the SDK library loaded at run time
+/// (ASPROF_VERSION_STRING of the build that made it).
 ASPROF_SDK_API const char* version();
-	/// Returns the version of the SDK library loaded at run time
-	/// (ASPROF_VERSION_STRING of the build that made it).
 
+/// Returns the plugin ABI version of the SDK library loaded at run time.
 ASPROF_SDK_API int abiVersion();
-	/// Returns the plugin ABI version of the SDK library loaded at run time.
 
-} } } // namespace asprof::sdk::abi<N>
+} // namespace ASPROF_SDK_ABI_NAMESPACE
+} // namespace sdk
+} // namespace asprof
 
 #endif // Asprof_Sdk_Version_INCLUDED

@@ -5,9 +5,9 @@
 
 namespace {
 
+/// [metadata.<name>] type = fixed. Keys:
+///   kind = fixed   the host kind every profile carries
 class FixedMetadata: public asprof::sdk::MetadataProvider
-	/// [metadata.<name>] type = fixed. Keys:
-	///   kind = fixed   the host kind every profile carries
 {
 public:
 	void configure(asprof::sdk::PluginContext& context) override

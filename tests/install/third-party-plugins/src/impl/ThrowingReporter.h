@@ -9,11 +9,11 @@
 
 #include "asprof/sdk/Reporter.h"
 
+/// [reporter.<name>] type = throwing, no keys. report() throws
+/// std::runtime_error("throwing reporter: refused profile on purpose"),
+/// as library code a real plugin calls may: the agent must count it as a
+/// failed profile and keep the host running.
 class ThrowingReporter: public asprof::sdk::Reporter
-	/// [reporter.<name>] type = throwing, no keys. report() throws
-	/// std::runtime_error("throwing reporter: refused profile on purpose"),
-	/// as library code a real plugin calls may: the agent must count it as a
-	/// failed profile and keep the host running.
 {
 public:
 	void configure(asprof::sdk::PluginContext& context) override;
