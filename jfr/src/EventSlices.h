@@ -86,6 +86,12 @@ private:
 			return refill(position, length);
 		}
 
+		/// Where the bytes at() gave end (an offset in the input).
+		std::uint64_t end() const
+		{
+			return _start + _filled;
+		}
+
 		[[noreturn]] void fail(std::uint64_t position) const;
 
 	private:
@@ -103,6 +109,13 @@ private:
 	static bool varlong(const std::uint8_t*& next, const std::uint8_t* end, std::uint64_t& value)
 	{
 		std::uint64_t result = 0;
+		if (next < end && *next < 0x80)
+		{
+			// Sizes and type ids: one byte, the path that decides how fast
+			// events are passed over.
+			value = *next++;
+			return true;
+		}
 		if (end - next >= 9)
 		{
 			// All nine bytes there: no bound to check on the way.
@@ -143,40 +156,58 @@ std::uint64_t EventSlices::readEvents(const Input& input, const ChunkHeader& hea
 	const std::vector<const Type*>& wanted, Slice& met, Sink&& sink)
 {
 	const std::uint64_t chunkEnd = header.offset + header.size;
+	const std::uint64_t earlyEnd = begin + EARLY_BYTES;
+	std::size_t mostFields = 0;
+	for (const Type* type : wanted) mostFields = std::max<std::size_t>(mostFields, type ? type->fields.size() : 0);
+	std::vector<std::uint64_t> values(mostFields);
 	Block block(input, header);
-	std::vector<std::uint64_t> values;
 	std::uint64_t position = begin;
+	std::uint64_t needed = 0; // what the last event needs at hand: its header, or all of it
 	while (position < stop)
 	{
-		if (position - begin < EARLY_BYTES) met.early.push_back(position);
-		std::uint64_t headerBytes = std::min<std::uint64_t>(18, chunkEnd - position);
-		const std::uint8_t* start = block.at(position, headerBytes);
-		const std::uint8_t* next = start;
-		std::uint64_t size = 0;
-		std::uint64_t type = 0;
-		if (!varlong(next, start + headerBytes, size) || !varlong(next, start + headerBytes, type) || size == 0 ||
-			size > chunkEnd - position || static_cast<std::uint64_t>(next - start) > size)
-			block.fail(position);
-		const Type* eventType = type < wanted.size() ? wanted[type] : nullptr;
-		if (eventType)
+		// The bytes at hand, [position, block.end()): the events in them
+		// are read with no other bound to check.
+		const std::uint8_t* at = block.at(position, std::max(needed, std::min<std::uint64_t>(18, chunkEnd - position)));
+		const std::uint64_t atStart = position;
+		const std::uint64_t atLimit = block.end();
+		const std::uint8_t* atEnd = at + (atLimit - position);
+		const bool atChunkEnd = atLimit == chunkEnd;
+		needed = 0;
+		do
 		{
-			auto fieldOffset = next - start;
-			start = block.at(position, size);
-			next = start + fieldOffset;
-			const std::uint8_t* end = start + size;
-			std::size_t count = eventType->fields.size();
-			if (values.size() < count) values.resize(count);
-			for (std::size_t f = 0; f < count; ++f)
+			if (position < earlyEnd) met.early.push_back(position);
+			const std::uint8_t* start = at + (position - atStart);
+			const std::uint8_t* next = start;
+			std::uint64_t size = 0;
+			std::uint64_t type = 0;
+			if (!varlong(next, atEnd, size) || !varlong(next, atEnd, type))
 			{
-				Field::Encoding encoding = eventType->fields[f].encoding;
-				bool read = encoding != Field::Encoding::Boolean && encoding != Field::Encoding::Byte
-					? varlong(next, end, values[f])
-					: next < end && (values[f] = *next++, true);
-				if (!read) block.fail(position);
+				if (atChunkEnd) block.fail(position);
+				break; // cut by the end of the bytes at hand
 			}
-			sink(*eventType, values.data(), position);
-		}
-		position += size;
+			if (size == 0 || size > chunkEnd - position || static_cast<std::uint64_t>(next - start) > size) block.fail(position);
+			const Type* eventType = type < wanted.size() ? wanted[type] : nullptr;
+			if (eventType)
+			{
+				if (size > static_cast<std::uint64_t>(atEnd - start))
+				{
+					needed = size;
+					break;
+				}
+				const std::uint8_t* end = start + size;
+				std::size_t count = eventType->fields.size();
+				for (std::size_t f = 0; f < count; ++f)
+				{
+					Field::Encoding encoding = eventType->fields[f].encoding;
+					bool read = encoding != Field::Encoding::Boolean && encoding != Field::Encoding::Byte
+						? varlong(next, end, values[f])
+						: next < end && (values[f] = *next++, true);
+					if (!read) block.fail(position);
+				}
+				sink(*eventType, values.data(), position);
+			}
+			position += size;
+		} while (position < stop && position < atLimit);
 	}
 	return position;
 }

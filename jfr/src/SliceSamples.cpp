@@ -22,37 +22,20 @@ std::uint64_t keyOf(const Sample& sample)
 void SliceSamples::add(const Sample& sample)
 {
 	++_events;
-	if (direct(sample))
+	Slot& slot = slotOf(keyOf(sample));
+	if (slot.order == 0)
 	{
-		auto id = static_cast<std::size_t>(sample.stackId);
-		if (id >= _direct.size())
-		{
-			_direct.resize(std::max<std::size_t>(id + 1, _direct.size() * 2));
-			_seen.resize((_direct.size() + 63) / 64, 0);
-		}
-		std::uint64_t& seen = _seen[id / 64];
-		std::uint64_t bit = std::uint64_t(1) << (id % 64);
-		if ((seen & bit) == 0)
-		{
-			seen |= bit;
-			_sums.push_back(sample);
-		}
-		DirectSum& sum = _direct[id];
-		sum.samples = wrappingAdd(sum.samples, sample.samples);
-		sum.value = wrappingAdd(sum.value, sample.value);
+		slot.key = keyOf(sample);
+		slot.order = ++_keys;
+		if (_keys * 2 > _slots.size()) rehash();
+		// Rehashed or not, the sums start from this sample.
+		Slot& placed = slotOf(keyOf(sample));
+		placed.samples = sample.samples;
+		placed.value = sample.value;
 		return;
 	}
-	std::uint32_t& slot = hashedSlot(sample);
-	if (slot != 0)
-	{
-		Sample& sum = _sums[slot - 1];
-		sum.samples = wrappingAdd(sum.samples, sample.samples);
-		sum.value = wrappingAdd(sum.value, sample.value);
-		return;
-	}
-	_sums.push_back(sample);
-	slot = static_cast<std::uint32_t>(_sums.size());
-	if (++_hashed * 2 > _slots.size()) rehash();
+	slot.samples = wrappingAdd(slot.samples, sample.samples);
+	slot.value = wrappingAdd(slot.value, sample.value);
 }
 
 void SliceSamples::addEarly(std::uint64_t position, const Sample& sample)
@@ -62,35 +45,38 @@ void SliceSamples::addEarly(std::uint64_t position, const Sample& sample)
 
 const std::vector<Sample>& SliceSamples::sums()
 {
-	for (Sample& sum : _sums)
+	_sums.assign(_keys, Sample());
+	for (const Slot& slot : _slots)
 	{
-		if (!direct(sum)) continue;
-		const DirectSum& direct = _direct[static_cast<std::size_t>(sum.stackId)];
-		sum.samples = direct.samples;
-		sum.value = direct.value;
+		if (slot.order == 0) continue;
+		Sample& sum = _sums[slot.order - 1];
+		sum.stackId = static_cast<std::int32_t>(slot.key >> 32);
+		sum.tid = static_cast<std::int32_t>(static_cast<std::uint32_t>(slot.key));
+		sum.samples = slot.samples;
+		sum.value = slot.value;
 	}
 	return _sums;
 }
 
 // The key's slot: its own, or the empty one where it belongs.
-std::uint32_t& SliceSamples::hashedSlot(const Sample& sample)
+SliceSamples::Slot& SliceSamples::slotOf(std::uint64_t key)
 {
-	std::uint64_t key = keyOf(sample);
 	std::size_t mask = _slots.size() - 1;
 	for (std::size_t i = (key * 0x9E3779B97F4A7C15ull) >> _shift;; i = (i + 1) & mask)
 	{
-		std::uint32_t& slot = _slots[i];
-		if (slot == 0 || keyOf(_sums[slot - 1]) == key) return slot;
+		Slot& slot = _slots[i];
+		if (slot.order == 0 || slot.key == key) return slot;
 	}
 }
 
 void SliceSamples::rehash()
 {
-	_slots.assign(_slots.size() * 2, 0);
+	std::vector<Slot> old(_slots.size() * 2);
+	old.swap(_slots);
 	--_shift;
-	for (std::size_t i = 0; i < _sums.size(); ++i)
+	for (const Slot& slot : old)
 	{
-		if (!direct(_sums[i])) hashedSlot(_sums[i]) = static_cast<std::uint32_t>(i + 1);
+		if (slot.order != 0) slotOf(slot.key) = slot;
 	}
 }
 

@@ -28,9 +28,11 @@ struct Sample
 /// Added slice after slice to a chunk's EventAggregator, in first-seen
 /// order, the sums lay it out exactly as reading the chunk in one go
 /// would (its layout follows the order in which keys first come).
-/// Thread 0 with a small stack id (async-profiler's are below 65536 unless
-/// a recording holds more stacks) is indexed directly; other keys are
-/// hashed. Aligned to a cache line: each thread writes only its own.
+/// Keys are hashed (open addressing, each slot holding its sums): the
+/// table grows with the distinct keys only and stays in the cache,
+/// where one indexed by stack id took megabytes to clear for a few
+/// thousand stacks. Aligned to a cache line: each thread writes only
+/// its own.
 class alignas(64) SliceSamples
 {
 public:
@@ -66,30 +68,24 @@ public:
 	}
 
 private:
-	static constexpr std::int32_t DIRECT_STACKS = 1 << 20;
-
-	static bool direct(const Sample& sample)
+	/// A key and its sums, in one place: one cache line an event.
+	struct Slot
 	{
-		return sample.tid == 0 && sample.stackId >= 0 && sample.stackId < DIRECT_STACKS;
-	}
-
-	std::uint32_t& hashedSlot(const Sample& sample);
-	void rehash();
-
-	struct DirectSum
-	{
+		std::uint64_t key = 0; ///< stack id << 32 | tid
 		std::int64_t samples = 0;
 		std::int64_t value = 0;
+		std::uint32_t order = 0; ///< first-seen, from 1; 0: empty
 	};
 
-	std::vector<DirectSum> _direct;                                          ///< by stack id: one cache line access an event
-	std::vector<std::uint64_t> _seen;                                        ///< by stack id, a bit each: in _sums already
-	std::vector<std::uint32_t> _slots = std::vector<std::uint32_t>(1024, 0); ///< open addressing: index into _sums + 1, or 0
-	int _shift = 64 - 10;                                                    ///< the hash's top bits index _slots
-	std::size_t _hashed = 0;
+	Slot& slotOf(std::uint64_t key);
+	void rehash();
+
+	std::vector<Slot> _slots = std::vector<Slot>(1024); ///< open addressing
+	int _shift = 64 - 10;                               ///< the hash's top bits index _slots
+	std::uint32_t _keys = 0;
 	std::vector<std::pair<std::uint64_t, Sample>> _early;
 	std::vector<Sample> _patch;
-	std::vector<Sample> _sums; ///< keys in first-seen order; a direct one's sums are in _direct until sums()
+	std::vector<Sample> _sums; ///< by sums()
 	std::uint64_t _events = 0;
 };
 
