@@ -32,6 +32,19 @@ Poco::Int64 epochMillis(const Poco::Timestamp& time)
 	return time.epochMicroseconds() / 1000;
 }
 
+// Poco::Zip deflates at zlib 1 for CL_SUPERFAST (and CL_FAST), 9 for CL_MAXIMUM,
+// zlib's default (6) for CL_NORMAL; the header's flags say which.
+Poco::Zip::ZipCommon::CompressionLevel zipLevel(ProfileArchive::CompressionLevel level)
+{
+	switch (level)
+	{
+	case ProfileArchive::CL_FAST: return Poco::Zip::ZipCommon::CL_SUPERFAST;
+	case ProfileArchive::CL_BEST: return Poco::Zip::ZipCommon::CL_MAXIMUM;
+	case ProfileArchive::CL_NORMAL: break;
+	}
+	return Poco::Zip::ZipCommon::CL_NORMAL;
+}
+
 } // namespace
 
 std::string ProfileArchive::metadataJson(const Profile& profile)
@@ -62,7 +75,20 @@ std::string ProfileArchive::metadataJson(const Profile& profile)
 	return out.str();
 }
 
+ProfileArchive::CompressionLevel ProfileArchive::readCompressionLevel(const PluginContext& context)
+{
+	const std::string name = getChoice(context, "compressionLevel", "fast", {"fast", "normal", "best"});
+	if (name == "normal") return CL_NORMAL;
+	if (name == "best") return CL_BEST;
+	return CL_FAST;
+}
+
 void ProfileArchive::write(const Profile& profile, std::ostream& out)
+{
+	write(profile, out, CL_NORMAL);
+}
+
+void ProfileArchive::write(const Profile& profile, std::ostream& out, CompressionLevel level)
 {
 	// Entry times are the profile's end, so the same profile always yields
 	// the same bytes (a retried upload is identical).
@@ -70,16 +96,21 @@ void ProfileArchive::write(const Profile& profile, std::ostream& out)
 	Poco::Zip::Compress zip(out, true);
 	std::stringstream jfr;
 	profile.recording->copyTo(jfr);
-	zip.addFile(jfr, entryTime, Poco::Path(JFR_ENTRY), Poco::Zip::ZipCommon::CM_DEFLATE, Poco::Zip::ZipCommon::CL_NORMAL);
+	zip.addFile(jfr, entryTime, Poco::Path(JFR_ENTRY), Poco::Zip::ZipCommon::CM_DEFLATE, zipLevel(level));
 	std::stringstream metadata(metadataJson(profile));
-	zip.addFile(metadata, entryTime, Poco::Path(METADATA_ENTRY), Poco::Zip::ZipCommon::CM_DEFLATE, Poco::Zip::ZipCommon::CL_NORMAL);
+	zip.addFile(metadata, entryTime, Poco::Path(METADATA_ENTRY), Poco::Zip::ZipCommon::CM_DEFLATE, zipLevel(level));
 	zip.close();
 }
 
 std::string ProfileArchive::toString(const Profile& profile)
 {
+	return toString(profile, CL_NORMAL);
+}
+
+std::string ProfileArchive::toString(const Profile& profile, CompressionLevel level)
+{
 	std::ostringstream out;
-	write(profile, out);
+	write(profile, out, level);
 	return out.str();
 }
 

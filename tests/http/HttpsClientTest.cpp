@@ -139,6 +139,9 @@ class HttpsClientTest: public DirectTestFixture
 	CPPUNIT_TEST(testMutualTlsNeedsTheClientCertificate);
 	CPPUNIT_TEST(testCertificateFailuresAreFailOtherTlsErrorsRetry);
 	CPPUNIT_TEST(testUnreadableFilesThrowNamingTheFile);
+	CPPUNIT_TEST(testPlainHttpSetsUpNoTls);
+	CPPUNIT_TEST(testSystemStoreIsLoadedOnceForEveryClient);
+	CPPUNIT_TEST(testCaFileIsReadAtConstructionTheSystemStoreNot);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -263,6 +266,48 @@ public:
 		mismatched.clientKeyFile = pki->keyFile("server");
 		const std::string error = constructorError(mismatched);
 		CPPUNIT_ASSERT_MESSAGE(error, error.find(pki->keyFile("server")) != std::string::npos);
+	}
+
+	void testPlainHttpSetsUpNoTls()
+	{
+		// Default options (the system store), an http:// endpoint: no context, no CA bundle.
+		const std::uint64_t loadsBefore = HttpClient::systemTrustLoads();
+		LoopbackServer server{LoopbackServer::Handler()};
+		HttpClient client{HttpOptions()};
+		CPPUNIT_ASSERT_EQUAL(std::string("ok"), client.send(get(server.url("/"))).body);
+		CPPUNIT_ASSERT_EQUAL(std::string("ok"), client.send(get(server.url("/again"))).body);
+		CPPUNIT_ASSERT(!client.hasTlsContext());
+		CPPUNIT_ASSERT_EQUAL(loadsBefore, HttpClient::systemTrustLoads());
+	}
+
+	void testSystemStoreIsLoadedOnceForEveryClient()
+	{
+		const TestCertificates* pki = certificates();
+		if (!pki) return;
+		LoopbackServer server(LoopbackServer::Handler(), tlsOptions(pki->serverTls()));
+		HttpClient first{HttpOptions()};
+		HttpClient second{HttpOptions()};
+		CPPUNIT_ASSERT(!first.hasTlsContext() && !second.hasTlsContext());
+		// The system store does not know the test CA: both fail, both against the one store.
+		CPPUNIT_ASSERT(failureOf(first, get(server.url("/"))).status == ReportResult::Status::Fail);
+		CPPUNIT_ASSERT(failureOf(second, get(server.url("/"))).status == ReportResult::Status::Fail);
+		CPPUNIT_ASSERT(first.hasTlsContext() && second.hasTlsContext());
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), HttpClient::systemTrustLoads());
+	}
+
+	void testCaFileIsReadAtConstructionTheSystemStoreNot()
+	{
+		const TestCertificates* pki = certificates();
+		if (!pki) return;
+		const std::uint64_t loadsBefore = HttpClient::systemTrustLoads();
+		LoopbackServer server(LoopbackServer::Handler(), tlsOptions(pki->serverTls()));
+		HttpOptions options;
+		options.caFile = pki->caFile();
+		HttpClient client(options);
+		CPPUNIT_ASSERT(!client.hasTlsContext());
+		CPPUNIT_ASSERT_EQUAL(std::string("ok"), client.send(get(server.url("/"))).body);
+		CPPUNIT_ASSERT(client.hasTlsContext());
+		CPPUNIT_ASSERT_EQUAL(loadsBefore, HttpClient::systemTrustLoads());
 	}
 };
 

@@ -76,6 +76,7 @@ class HttpReporterWireTest: public DirectTestFixture
 	CPPUNIT_TEST(testRawSendsTheRecordingWithTheFactsInHeaders);
 	CPPUNIT_TEST(testRawWithGzipSetsContentEncoding);
 	CPPUNIT_TEST(testZipPutsTheProfileArchive);
+	CPPUNIT_TEST(testCompressionLevelSetsTheZipAndTheGzip);
 	CPPUNIT_TEST(testPlaceholdersArePercentEncoded);
 	CPPUNIT_TEST(testExtraHeadersTenantAndUserAgent);
 	CPPUNIT_TEST(testTwoReportsShareOneKeptAliveConnection);
@@ -237,8 +238,25 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::string("/archive/3.zip"), request.uri);
 		CPPUNIT_ASSERT_EQUAL(std::string("application/zip"), request.header("Content-Type"));
 		CPPUNIT_ASSERT_EQUAL(std::string(), request.header("Content-Encoding"));
-		CPPUNIT_ASSERT(request.body == asprof::sdk::ProfileArchive::toString(profile));
+		CPPUNIT_ASSERT(request.body == asprof::sdk::ProfileArchive::toString(profile, asprof::sdk::ProfileArchive::CL_FAST)); // the default
 		CPPUNIT_ASSERT_EQUAL(std::string(), request.header("X-Asprof-Seq")); // the facts are in metadata.json
+	}
+
+	void testCompressionLevelSetsTheZipAndTheGzip()
+	{
+		LoopbackServer server;
+		const Profile profile = makeProfile("cpu-wall.jfr", 3);
+		const std::string zip = asprof::sdk::ProfileArchive::toString(profile, asprof::sdk::ProfileArchive::CL_BEST);
+		auto best =
+			reportOnce(server, {{"url", server.url("/p")}, {"format", "zip"}, {"gzip", "yes"}, {"compressionLevel", "best"}}, profile);
+		CPPUNIT_ASSERT_EQUAL(std::string("gzip"), best.header("Content-Encoding"));
+		CPPUNIT_ASSERT(asprof::test::gunzip(best.body) == zip);
+		// The gzip header's XFL byte says which level: 2 for zlib's 9, 4 for its 1.
+		CPPUNIT_ASSERT_EQUAL(2, static_cast<int>(static_cast<unsigned char>(best.body.at(8))));
+		LoopbackServer other;
+		auto fast = reportOnce(other, {{"url", other.url("/p")}, {"format", "raw"}, {"gzip", "yes"}}, profile);
+		CPPUNIT_ASSERT_EQUAL(4, static_cast<int>(static_cast<unsigned char>(fast.body.at(8))));
+		CPPUNIT_ASSERT(asprof::test::gunzip(fast.body) == testJfr());
 	}
 
 	void testPlaceholdersArePercentEncoded()

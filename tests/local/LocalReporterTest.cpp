@@ -5,8 +5,7 @@
 // retention and its error results.
 //
 
-#include "LocalReporter.h"
-#include "SectionContext.h"
+#include "LocalReporterTestSupport.h"
 #include "TestSupport.h"
 #include "asprof/sdk/ProfileArchive.h"
 #include "cppunit/extensions/HelperMacros.h"
@@ -31,31 +30,9 @@ using asprof::test::makeProfile;
 using asprof::test::readFile;
 using asprof::test::TemporaryDirectory;
 using asprof::test::writeFile;
+using namespace asprof::test::local;
 
 namespace {
-
-using Settings = std::map<std::string, std::string>;
-
-const std::string SOURCE = "test-agent.ini";
-
-// makeProfile()'s end: 2025-03-20T16:41:54.125Z.
-const std::time_t PROFILE_END = 1742488914;
-const std::string PROFILE_NAME = "2025-03-20T16-41-54Z";
-
-// A context over [reporter.local] holding the given keys, as the agent builds it.
-std::unique_ptr<SectionContext> makeContext(const Settings& settings)
-{
-	return asprof::test::makeSectionContext("reporter.local", {settings.begin(), settings.end()}, SOURCE);
-}
-
-std::unique_ptr<LocalReporter> startReporter(const Settings& settings)
-{
-	auto reporter = std::make_unique<LocalReporter>();
-	auto context = makeContext(settings);
-	reporter->configure(*context);
-	reporter->start();
-	return reporter;
-}
 
 // The message of the InvalidArgumentException that configure() must throw.
 std::string configureError(const Settings& settings)
@@ -74,20 +51,6 @@ std::string configureError(const Settings& settings)
 	return std::string();
 }
 
-Profile profileEndingAt(std::time_t endSeconds, const std::string& jfrFile = "cpu-wall.jfr", std::uint64_t seq = 1)
-{
-	Profile profile = makeProfile(jfrFile, seq);
-	profile.end = Poco::Timestamp::fromEpochTime(endSeconds) + 500 * 1000;
-	profile.start = profile.end - Poco::Timespan(30, 0);
-	return profile;
-}
-
-void assertReported(LocalReporter& reporter, const Profile& profile)
-{
-	ReportResult result = reporter.report(profile);
-	CPPUNIT_ASSERT_MESSAGE(std::string(asprof::sdk::toString(result.status)) + ": " + result.message, result.isOk());
-}
-
 // Every entry, hidden ones included (listFiles() skips names starting with '.').
 std::vector<std::string> listAllEntries(const std::string& directory)
 {
@@ -102,13 +65,6 @@ mode_t modeOf(const std::string& path)
 	struct stat status;
 	CPPUNIT_ASSERT_EQUAL_MESSAGE(path, 0, ::stat(path.c_str(), &status));
 	return status.st_mode;
-}
-
-std::string join(const std::vector<std::string>& names)
-{
-	std::string text;
-	for (const auto& name : names) text += (text.empty() ? "" : " ") + name;
-	return text;
 }
 
 } // namespace
@@ -207,7 +163,7 @@ public:
 		assertReported(*reporter, profile);
 		CPPUNIT_ASSERT_EQUAL(std::string(PROFILE_NAME + ".zip"), join(listFiles(directory.path())));
 		std::string zip = readFile(directory.file(PROFILE_NAME + ".zip"));
-		CPPUNIT_ASSERT(zip == asprof::sdk::ProfileArchive::toString(profile));
+		CPPUNIT_ASSERT(zip == asprof::sdk::ProfileArchive::toString(profile, asprof::sdk::ProfileArchive::CL_FAST)); // the default
 		std::istringstream in(zip);
 		Poco::Zip::ZipArchive archive(in);
 		CPPUNIT_ASSERT_EQUAL(std::size_t(2), static_cast<std::size_t>(std::distance(archive.headerBegin(), archive.headerEnd())));
@@ -362,12 +318,13 @@ public:
 	{
 		TemporaryDirectory directory;
 		LocalReporter reporter;
-		auto context = makeContext({{"directory", directory.path()}, {"format", "zip"}, {"maxFiles", "7"}});
+		auto context = makeContext({{"directory", directory.path()}, {"format", "zip"}, {"maxFiles", "7"}, {"compressionLevel", "best"}});
 		reporter.configure(*context);
 		context->checkUnknownKeys();
 		CPPUNIT_ASSERT_EQUAL(directory.path(), reporter.options().directory);
 		CPPUNIT_ASSERT_EQUAL(std::string("zip"), reporter.options().format);
 		CPPUNIT_ASSERT_EQUAL(std::size_t(7), reporter.options().maxFiles);
+		CPPUNIT_ASSERT(reporter.options().compressionLevel == asprof::sdk::ProfileArchive::CL_BEST);
 	}
 
 	void testBadFormatNamesSectionAndKey()

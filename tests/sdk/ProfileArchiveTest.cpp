@@ -9,10 +9,15 @@
 #include "asprof/sdk/Version.h"
 #include "cppunit/extensions/HelperMacros.h"
 #include "Poco/JSON/Object.h"
+#include "Poco/DeflatingStream.h"
 #include "Poco/JSON/Parser.h"
+#include "Poco/Process.h"
 #include "Poco/StreamCopier.h"
+#include "Poco/TemporaryFile.h"
 #include "Poco/Zip/ZipArchive.h"
 #include "Poco/Zip/ZipStream.h"
+#include <cmath>
+#include <iostream>
 #include <sstream>
 
 using asprof::sdk::ProfileArchive;
@@ -57,6 +62,35 @@ void assertKeyOrder(const std::string& json, std::initializer_list<const char*> 
 	}
 }
 
+// The size of zlib's deflate of data at level, without the zlib stream's
+// 2-byte header and 4-byte checksum: what a zip entry deflated at that level holds.
+std::size_t deflatedSize(const std::string& data, int level)
+{
+	std::ostringstream out;
+	Poco::DeflatingOutputStream deflater(out, Poco::DeflatingStreamBuf::STREAM_ZLIB, level);
+	deflater.write(data.data(), static_cast<std::streamsize>(data.size()));
+	deflater.close();
+	return out.str().size() - 6;
+}
+
+// Runs an outside reader on the files; its exit status, or -1 when the
+// program is missing (execvp failed: Poco's child exits with 72).
+int runReader(const std::string& command, const std::vector<std::string>& arguments)
+{
+	try
+	{
+		Poco::ProcessHandle process = Poco::Process::launch(command, arguments);
+		int status = process.wait();
+		return status == 72 ? -1 : status;
+	}
+	catch (Poco::Exception&)
+	{
+		return -1;
+	}
+}
+
+const ProfileArchive::CompressionLevel LEVELS[] = {ProfileArchive::CL_FAST, ProfileArchive::CL_NORMAL, ProfileArchive::CL_BEST};
+
 } // namespace
 
 class ProfileArchiveTest: public CppUnit::TestFixture
@@ -71,6 +105,9 @@ class ProfileArchiveTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testMetadataKeysAreInDocumentedOrder);
 	CPPUNIT_TEST(testSameProfileGivesIdenticalBytes);
 	CPPUNIT_TEST(testWriteStreamsSameBytesAsToString);
+	CPPUNIT_TEST(testWithoutLevelDeflatesAtNormal);
+	CPPUNIT_TEST(testEachLevelDeflatesAtItsZlibLevel);
+	CPPUNIT_TEST(testEveryLevelIsReadByPocoUnzipAndPython);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -196,6 +233,81 @@ public:
 		Poco::Zip::ZipArchive archive(in);
 		std::string jfr = entryContent(out.str(), header(archive, ProfileArchive::JFR_ENTRY));
 		CPPUNIT_ASSERT(jfr == readFile(dataFile("truncated.jfr")));
+	}
+
+	void testWithoutLevelDeflatesAtNormal()
+	{
+		// Plugins built against the first SDK call the functions without a level: same bytes as before.
+		asprof::sdk::Profile profile = makeProfile("cpu-wall.jfr");
+		CPPUNIT_ASSERT(ProfileArchive::toString(profile) == ProfileArchive::toString(profile, ProfileArchive::CL_NORMAL));
+		std::ostringstream out;
+		ProfileArchive::write(profile, out, ProfileArchive::CL_FAST);
+		CPPUNIT_ASSERT(out.str() == ProfileArchive::toString(profile, ProfileArchive::CL_FAST));
+	}
+
+	void testEachLevelDeflatesAtItsZlibLevel()
+	{
+		// The largest recording in tests/data (1.4 MB): levels 1, 6 and 9 differ in size there.
+		asprof::sdk::Profile profile = makeProfile("fanout.jfr");
+		const std::string recording = readFile(dataFile("fanout.jfr"));
+		const Poco::Zip::ZipCommon::CompressionLevel flags[] = {
+			Poco::Zip::ZipCommon::CL_SUPERFAST, Poco::Zip::ZipCommon::CL_NORMAL, Poco::Zip::ZipCommon::CL_MAXIMUM};
+		std::size_t previousSize = 0;
+		for (std::size_t i = 0; i < 3; ++i)
+		{
+			const std::string zip = ProfileArchive::toString(profile, LEVELS[i]);
+			std::istringstream in(zip);
+			Poco::Zip::ZipArchive archive(in);
+			const Poco::Zip::ZipLocalFileHeader& jfr = header(archive, ProfileArchive::JFR_ENTRY);
+			const std::string level = "level " + std::to_string(static_cast<int>(LEVELS[i]));
+			CPPUNIT_ASSERT_MESSAGE(level, jfr.getCompressionLevel() == flags[i]);
+			// zlib's output at a level depends a little on how the input is fed: the
+			// entry is closest to a deflate at its own level, far from the others.
+			const double size = static_cast<double>(jfr.getCompressedSize());
+			for (ProfileArchive::CompressionLevel other : LEVELS)
+			{
+				if (other == LEVELS[i]) continue;
+				const double own = std::abs(size - static_cast<double>(deflatedSize(recording, LEVELS[i])));
+				const double others = std::abs(size - static_cast<double>(deflatedSize(recording, other)));
+				CPPUNIT_ASSERT_MESSAGE(level + " is nearer to level " + std::to_string(static_cast<int>(other)), own * 20 < others);
+			}
+			CPPUNIT_ASSERT_MESSAGE(level, entryContent(zip, jfr) == recording);
+			if (i > 0) CPPUNIT_ASSERT_MESSAGE(level + " is not smaller than the level before", jfr.getCompressedSize() < previousSize);
+			previousSize = static_cast<std::size_t>(jfr.getCompressedSize());
+		}
+	}
+
+	void testEveryLevelIsReadByPocoUnzipAndPython()
+	{
+		asprof::sdk::Profile profile = makeProfile("fanout.jfr");
+		Poco::TemporaryFile jfrFile;
+		asprof::test::writeFile(jfrFile.path(), readFile(dataFile("fanout.jfr")));
+		// zipfile reads the central directory, checks every CRC and compares the recording.
+		const std::string python = "import sys, zipfile\n"
+								   "z = zipfile.ZipFile(sys.argv[1])\n"
+								   "assert z.testzip() is None\n"
+								   "assert [i.filename for i in z.infolist()] == ['async_profiler_dump_0.jfr', 'metadata.json']\n"
+								   "assert z.read('async_profiler_dump_0.jfr') == open(sys.argv[2], 'rb').read()\n";
+		for (ProfileArchive::CompressionLevel level : LEVELS)
+		{
+			const std::string what = "level " + std::to_string(static_cast<int>(level));
+			Poco::TemporaryFile zipFile;
+			const std::string zip = ProfileArchive::toString(profile, level);
+			asprof::test::writeFile(zipFile.path(), zip);
+			std::istringstream in(zip);
+			Poco::Zip::ZipArchive archive(in);
+			CPPUNIT_ASSERT_MESSAGE(what, entryContent(zip, header(archive, ProfileArchive::JFR_ENTRY)) == readFile(dataFile("fanout.jfr")));
+			const int unzip = runReader("unzip", {"-tqq", zipFile.path()});
+			if (unzip < 0)
+				std::cout << "\nSKIPPED: sdk-tests: unzip not found, zip not checked with it" << std::endl;
+			else
+				CPPUNIT_ASSERT_EQUAL_MESSAGE(what + ": unzip -t", 0, unzip);
+			const int zipfile = runReader("python3", {"-c", python, zipFile.path(), jfrFile.path()});
+			if (zipfile < 0)
+				std::cout << "\nSKIPPED: sdk-tests: python3 not found, zip not checked with zipfile" << std::endl;
+			else
+				CPPUNIT_ASSERT_EQUAL_MESSAGE(what + ": python3 zipfile", 0, zipfile);
+		}
 	}
 };
 

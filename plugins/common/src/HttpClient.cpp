@@ -8,28 +8,24 @@
 #include "asprof/plugins/HttpClient.h"
 #include "asprof/plugins/ErrorClassification.h"
 #include "DeadlineSession.h"
+#include "TlsContext.h"
 #include "Poco/DateTime.h"
 #include "Poco/DateTimeFormat.h"
 #include "Poco/DateTimeParser.h"
 #include "Poco/Environment.h"
-#include "Poco/File.h"
 #include "Poco/Logger.h"
 #include "Poco/Net/Context.h"
 #include "Poco/Net/HTTPClientSession.h"
 #include "Poco/Net/HTTPRequest.h"
 #include "Poco/Net/HTTPResponse.h"
 #include "Poco/Net/NetException.h"
-#include "Poco/Net/NetSSL.h"
-#include "Poco/Net/RejectCertificateHandler.h"
 #include "Poco/Net/SSLException.h"
 #include "Poco/NumberParser.h"
 #include "Poco/String.h"
 #include "Poco/StringTokenizer.h"
-#include <openssl/ssl.h>
 #include <algorithm>
 #include <cctype>
 #include <map>
-#include <mutex>
 
 using Poco::Net::Context;
 using Poco::Net::HTTPClientSession;
@@ -45,58 +41,6 @@ const Poco::UInt64 MAX_RETRY_AFTER_SECONDS = 1000000000; // beyond this a value 
 Poco::Logger& logger()
 {
 	return Poco::Logger::get("asprof.http");
-}
-
-void initializeSslOnce()
-{
-	// Once per process and never undone: plugins are never unloaded.
-	static std::once_flag once;
-	std::call_once(once, [] { Poco::Net::initializeSSL(); });
-}
-
-void requireReadable(const std::string& key, const std::string& path)
-{
-	if (path.empty()) return;
-	Poco::File file(path);
-	if (!file.exists()) throw Poco::InvalidArgumentException("HTTP client: " + key + " " + path + " does not exist");
-	if (!file.canRead()) throw Poco::InvalidArgumentException("HTTP client: " + key + " " + path + " is not readable");
-}
-
-Context::Ptr makeTlsContext(const HttpOptions& options)
-{
-	requireReadable("caFile", options.caFile);
-	requireReadable("clientCert", options.clientCertFile);
-	requireReadable("clientKey", options.clientKeyFile);
-	if (options.clientCertFile.empty() != options.clientKeyFile.empty())
-		throw Poco::InvalidArgumentException("HTTP client: clientCert and clientKey must be given together");
-
-	Context::Params params;
-	// VERIFY_STRICT, not RELAXED: for a client both verify the chain, but Poco skips the
-	// host-name check under RELAXED when the host is a loopback address.
-	params.verificationMode = options.verifyTls ? Context::VERIFY_STRICT : Context::VERIFY_NONE;
-	params.caLocation = options.caFile;
-	params.loadDefaultCAs = options.caFile.empty();
-	params.certificateFile = options.clientCertFile;
-	params.privateKeyFile = options.clientKeyFile;
-	params.cipherList = "DEFAULT";
-	Context::Ptr context;
-	try
-	{
-		initializeSslOnce();
-		context = new Context(Context::TLS_CLIENT_USE, params);
-	}
-	catch (const Poco::Exception& error)
-	{
-		throw Poco::InvalidArgumentException("HTTP client: cannot set up TLS", error.displayText());
-	}
-	if (!options.clientCertFile.empty() && SSL_CTX_check_private_key(context->sslContext()) != 1)
-		throw Poco::InvalidArgumentException(
-			"HTTP client: clientKey " + options.clientKeyFile + " does not match clientCert " + options.clientCertFile);
-	context->requireMinimumProtocol(Context::PROTO_TLSV1_2);
-	// A context-level handler takes precedence over whatever the host application gave
-	// Poco's SSLManager (possibly a ConsoleCertificateHandler): never ask on the console.
-	context->setInvalidCertificateHandler(new Poco::Net::RejectCertificateHandler(false));
-	return context;
 }
 
 std::string environment(const char* preferred, const char* other)
@@ -274,8 +218,12 @@ std::string HttpResponse::header(const std::string& name) const
 class HttpClient::Impl
 {
 public:
-	explicit Impl(const HttpOptions& options): _options(options), _tlsContext(makeTlsContext(options))
+	explicit Impl(const HttpOptions& options): _options(options)
 	{
+		tls::checkFiles(options);
+		// Named files are read now, so a bad one fails configuration; the system
+		// store waits for the first https request (plain http never loads it).
+		if (tls::needsFiles(options)) _tlsContext = tls::makeContext(options);
 		if (!options.verifyTls)
 			logger().warning("HTTP client: TLS certificate verification is OFF (insecureSkipVerify = yes): "
 							 "any server can impersonate the destination; do not use this in production");
@@ -319,6 +267,11 @@ public:
 		return _options;
 	}
 
+	bool hasTlsContext() const
+	{
+		return _tlsTrusted;
+	}
+
 private:
 	struct Connection
 	{
@@ -338,11 +291,21 @@ private:
 
 		Connection connection;
 		connection.deadline = std::make_shared<Poco::Timestamp>();
-		connection.session = makeDeadlineSession(uri, _tlsContext, connection.deadline);
+		connection.session = makeDeadlineSession(uri, scheme == "https" ? tlsContext() : Context::Ptr(), connection.deadline);
 		connection.session->setTimeout(_options.timeout, _options.timeout, _options.timeout);
 		connection.session->setKeepAlive(true);
 		if (_options.useProxyEnvironment) applyProxy(*connection.session, uri);
 		return _connections.emplace(key, std::move(connection)).first->second;
+	}
+
+	// Made (or completed with the shared system store) for the first https session.
+	Context::Ptr tlsContext()
+	{
+		if (_tlsTrusted) return _tlsContext;
+		if (!_tlsContext) _tlsContext = tls::makeContext(_options);
+		if (tls::needsSystemTrust(_options)) tls::trustSystemStore(*_tlsContext);
+		_tlsTrusted = true;
+		return _tlsContext;
 	}
 
 	HttpResponse exchange(HTTPClientSession& session, const HttpRequest& request) const
@@ -376,7 +339,8 @@ private:
 	}
 
 	HttpOptions _options;
-	Context::Ptr _tlsContext;
+	Context::Ptr _tlsContext; // null until needed (see the constructor)
+	bool _tlsTrusted = false; // _tlsContext is complete, trust included
 	std::map<std::string, Connection> _connections;
 };
 
@@ -394,6 +358,16 @@ HttpResponse HttpClient::send(const HttpRequest& request)
 const HttpOptions& HttpClient::options() const
 {
 	return _impl->options();
+}
+
+bool HttpClient::hasTlsContext() const
+{
+	return _impl->hasTlsContext();
+}
+
+std::uint64_t HttpClient::systemTrustLoads()
+{
+	return tls::systemTrustLoads();
 }
 
 std::optional<std::string> HttpClient::proxyFor(const Poco::URI& uri)

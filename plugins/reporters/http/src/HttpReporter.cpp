@@ -17,11 +17,12 @@ namespace {
 using Format = HttpReporterOptions::Format;
 using Auth = HttpReporterOptions::Auth;
 
-std::string gzipped(const std::string& data)
+// compressionLevel = fast by default, as the Pyroscope Java agent (Deflater.BEST_SPEED):
+// the agent's CPU matters more. The enum's values are zlib's levels.
+std::string gzipped(const std::string& data, sdk::ProfileArchive::CompressionLevel level)
 {
-	// Fastest level, as the Pyroscope Java agent (Deflater.BEST_SPEED): the agent's CPU matters more.
 	std::ostringstream out;
-	Poco::DeflatingOutputStream deflater(out, Poco::DeflatingStreamBuf::STREAM_GZIP, Z_BEST_SPEED);
+	Poco::DeflatingOutputStream deflater(out, Poco::DeflatingStreamBuf::STREAM_GZIP, static_cast<int>(level));
 	deflater.write(data.data(), static_cast<std::streamsize>(data.size()));
 	deflater.close();
 	return out.str();
@@ -287,19 +288,19 @@ std::string HttpReporter::bodyFor(const sdk::Profile& profile, HeaderList& heade
 		break;
 	case Format::Zip:
 		headers.emplace_back("Content-Type", "application/zip");
-		body = sdk::ProfileArchive::toString(profile);
+		body = sdk::ProfileArchive::toString(profile, _options.compressionLevel);
 		break;
 	}
 	if (!_options.gzip) return body;
 	headers.emplace_back("Content-Encoding", "gzip");
-	return gzipped(body);
+	return gzipped(body, _options.compressionLevel);
 }
 
 std::string HttpReporter::pyroscopeBody(const std::string& jfr, HeaderList& headers) const
 {
 	// Pyroscope's /ingest ignores Content-Encoding; it gunzips the jfr part itself
 	// (grafana/pyroscope pkg/og/convert/jfr/profile.go, decompress()).
-	const std::string part = _options.gzip ? gzipped(jfr) : jfr;
+	const std::string part = _options.gzip ? gzipped(jfr, _options.compressionLevel) : jfr;
 	const std::string boundary = PyroscopeIngest::boundaryFor(part);
 	headers.emplace_back("Content-Type", "multipart/form-data; boundary=" + boundary);
 	return PyroscopeIngest::multipartBody("jfr", "jfr", part, boundary);

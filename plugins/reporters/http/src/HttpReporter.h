@@ -33,6 +33,9 @@ namespace plugins {
 ///   format = pyroscope   pyroscope | pyroscope-jfr | pprof | raw | zip (docs/formats.md)
 ///   method = POST        POST | PUT
 ///   gzip                 yes | no; default yes for pyroscope, pyroscope-jfr, pprof; no otherwise
+///   compressionLevel = fast  fast (zlib 1) | normal (6) | best (9): the zip's deflate and
+///                        the gzip of raw, zip and pyroscope-jfr bodies (a pprof's own
+///                        gzip is the converter's, zlib 6)
 ///   headers.<Name>       extra request headers
 ///   tenant               sent as X-Scope-OrgID (Pyroscope/Grafana Cloud multi-tenancy)
 ///   appName              pyroscope, pyroscope-jfr: required, the service name

@@ -101,6 +101,7 @@ void HttpReporterOptions::readTarget(sdk::PluginContext& context)
 		throwBadValue(context, "url", url.withoutUserInfo(), "a url without {type}: it applies to format = pprof only");
 	method = getChoice(context, "method", "POST", {"POST", "PUT"});
 	gzip = getBool(context, "gzip", isPyroscope() || format == Format::Pprof);
+	compressionLevel = sdk::ProfileArchive::readCompressionLevel(context);
 }
 
 void HttpReporterOptions::readPyroscope(sdk::PluginContext& context)

@@ -9,6 +9,7 @@
 
 #include "UrlTemplate.h"
 #include "asprof/plugins/HttpClient.h"
+#include "asprof/sdk/ProfileArchive.h"
 #include "asprof/sdk/PluginContext.h"
 #include <string>
 #include <vector>
@@ -41,7 +42,10 @@ struct HttpReporterOptions
 	Format format = Format::Pyroscope;
 	std::string method = "POST";
 	UrlTemplate url;
-	bool gzip = true;        ///< default: yes for pyroscope, pyroscope-jfr and pprof, no for raw and zip
+	bool gzip = true; ///< default: yes for pyroscope, pyroscope-jfr and pprof, no for raw and zip
+	sdk::ProfileArchive::CompressionLevel compressionLevel = sdk::ProfileArchive::CL_FAST;
+	///< the zip body's deflate and the gzip of raw, zip and pyroscope-jfr bodies
+	///< (a pprof's own gzip is libasprof-jfr's)
 	HeaderList headers;      ///< headers.<Name> = value, in the order Poco enumerates them
 	std::string tenant;      ///< X-Scope-OrgID
 	std::string appName;     ///< pyroscope, pyroscope-jfr: required

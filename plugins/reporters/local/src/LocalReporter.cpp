@@ -3,13 +3,10 @@
 #include "asprof/sdk/PluginContext.h"
 #include "asprof/sdk/ProfileArchive.h"
 #include "Poco/DateTimeFormatter.h"
-#include "Poco/DirectoryIterator.h"
 #include "Poco/Exception.h"
 #include "Poco/File.h"
 #include "Poco/Logger.h"
 #include "Poco/Path.h"
-#include "Poco/RegularExpression.h"
-#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -43,15 +40,6 @@ void writeAll(int fd, const char* data, std::size_t size)
 	}
 }
 
-// Orders names by time, then by the -N suffix ("Z.jfr" before "Z-1.jfr").
-std::pair<std::string, int> sortKey(const std::string& name)
-{
-	std::string time = name.substr(0, 20);
-	int suffix = 0;
-	if (name.size() > 21 && name[20] == '-') suffix = std::atoi(name.c_str() + 21);
-	return {time, suffix};
-}
-
 // Six characters no one can predict (O_EXCL makes a collision harmless anyway).
 std::string randomSuffix()
 {
@@ -76,6 +64,7 @@ void LocalReporter::configure(sdk::PluginContext& context)
 	if (_options.directory.empty()) throwBadValue(context, "directory", "", "a directory path");
 	_options.format = getChoice(context, "format", _options.format, {"jfr", "zip"});
 	_options.maxFiles = static_cast<std::size_t>(getInt(context, "maxFiles", 0, 0, 1000000000));
+	_options.compressionLevel = sdk::ProfileArchive::readCompressionLevel(context);
 }
 
 void LocalReporter::start()
@@ -84,6 +73,17 @@ void LocalReporter::start()
 	directory.makeAbsolute();
 	_options.directory = directory.toString();
 	createDirectory();
+	_files = std::make_unique<ProfileDirectory>(_options.maxFiles > 0);
+	scanDirectory();
+}
+
+// The one listing: at start, and with retention again after maxFiles reports,
+// so files other writers add (or delete) are counted within that many reports
+// while a report stays O(1) on average (the directory holds about maxFiles).
+void LocalReporter::scanDirectory()
+{
+	_files->scan(_options.directory);
+	_reportsSinceScan = 0;
 }
 
 // At start and again when someone deleted the directory while the agent runs:
@@ -98,6 +98,11 @@ const LocalReporter::Options& LocalReporter::options() const
 	return _options;
 }
 
+std::size_t LocalReporter::directoryScans() const
+{
+	return _files ? _files->scans() : 0;
+}
+
 std::string LocalReporter::baseName(const Poco::Timestamp& time)
 {
 	return Poco::DateTimeFormatter::format(time, "%Y-%m-%dT%H-%M-%SZ");
@@ -105,13 +110,13 @@ std::string LocalReporter::baseName(const Poco::Timestamp& time)
 
 bool LocalReporter::isProfileFileName(const std::string& name)
 {
-	static const Poco::RegularExpression pattern("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}-[0-9]{2}-[0-9]{2}Z(-[0-9]+)?\\.(jfr|zip)$");
-	return pattern.match(name);
+	return ProfileName::parse(name).has_value();
 }
 
 sdk::ReportResult LocalReporter::report(const sdk::Profile& profile)
 {
 	return reportClassified("local reporter, directory " + _options.directory, [&] {
+		if (!_files) throw Poco::IllegalStateException("report() before start()");
 		std::string path = writeProfile(profile);
 		if (_logger) _logger->debug("wrote %s", path);
 		if (_options.maxFiles > 0) applyRetention();
@@ -129,6 +134,7 @@ std::string LocalReporter::writeProfile(const sdk::Profile& profile)
 		// The directory was deleted while the agent runs: make it again, as start() did.
 		if (_logger) _logger->warning("directory %s is gone; creating it again", _options.directory);
 		createDirectory();
+		_files->forgetFiles();
 		fd = createTemporary(base, temporary);
 	}
 	if (fd < 0) throwSystemError("cannot create a file in " + _options.directory, errno);
@@ -168,53 +174,39 @@ int LocalReporter::createTemporary(const std::string& base, std::vector<char>& t
 
 void LocalReporter::writeContent(int fd, const sdk::Profile& profile)
 {
-	std::string content = _options.format == "zip" ? sdk::ProfileArchive::toString(profile) : profile.recording->readAll();
+	std::string content =
+		_options.format == "zip" ? sdk::ProfileArchive::toString(profile, _options.compressionLevel) : profile.recording->readAll();
 	writeAll(fd, content.data(), content.size());
 }
 
-// The suffix after the highest one already used for base, so a new file
-// always sorts after the existing ones (retention deletes the oldest names).
-int LocalReporter::nextSuffix(const std::string& base) const
-{
-	int next = 0;
-	for (Poco::DirectoryIterator it(_options.directory), end; it != end; ++it)
-	{
-		const std::string& name = it.name();
-		if (name.compare(0, base.size(), base) != 0 || !isProfileFileName(name)) continue;
-		next = std::max(next, sortKey(name).second + 1);
-	}
-	return next;
-}
-
-// link() fails with EEXIST instead of replacing: an earlier file is never overwritten.
+// link() fails with EEXIST instead of replacing: an earlier file is never
+// overwritten. The first name tried sorts after every one known for that
+// second; a name someone else took meanwhile costs one more link().
 std::string LocalReporter::linkIntoPlace(const std::string& temporary, const std::string& base)
 {
-	std::string extension = "." + _options.format;
-	int first = nextSuffix(base);
+	int first = _files->firstSuffix(base);
 	for (int suffix = first; suffix < first + MAX_SAME_SECOND; ++suffix)
 	{
-		std::string name = suffix == 0 ? base + extension : base + "-" + std::to_string(suffix) + extension;
-		std::string path = _options.directory + "/" + name;
-		if (::link(temporary.c_str(), path.c_str()) == 0) return path;
+		ProfileName name = ProfileName::make(base, suffix, _options.format);
+		std::string path = _options.directory + "/" + name.fileName;
+		if (::link(temporary.c_str(), path.c_str()) == 0)
+		{
+			_files->added(name);
+			return path;
+		}
 		if (errno != EEXIST) throwSystemError("cannot create " + path, errno);
 	}
 	throwSystemError("more than " + std::to_string(MAX_SAME_SECOND) + " profiles named " + base, EEXIST);
 }
 
+// The oldest names go first; one already deleted by someone else is just forgotten.
 void LocalReporter::applyRetention()
 {
-	std::vector<std::string> names;
-	for (Poco::DirectoryIterator it(_options.directory), end; it != end; ++it)
+	if (++_reportsSinceScan >= _options.maxFiles) scanDirectory();
+	for (const std::string& name : _files->takeOldest(_options.maxFiles))
 	{
-		if (isProfileFileName(it.name())) names.push_back(it.name());
-	}
-	if (names.size() <= _options.maxFiles) return;
-	std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) { return sortKey(a) < sortKey(b); });
-	std::size_t excess = names.size() - _options.maxFiles;
-	for (std::size_t i = 0; i < excess; ++i)
-	{
-		std::string path = _options.directory + "/" + names[i];
-		if (::unlink(path.c_str()) != 0 && _logger)
+		std::string path = _options.directory + "/" + name;
+		if (::unlink(path.c_str()) != 0 && errno != ENOENT && _logger)
 			_logger->warning("retention: cannot delete %s: %s", path, std::string(std::strerror(errno)));
 	}
 }

@@ -130,6 +130,7 @@ void S3Reporter::configure(sdk::PluginContext& context)
 			throwBadValue(context, "endpoint", _options.endpoint + " with pathStyle = no",
 				"pathStyle = yes for an IP address endpoint (virtual-hosted style puts the bucket in the host name)");
 	}
+	_options.compressionLevel = sdk::ProfileArchive::readCompressionLevel(context);
 	_options.http = readHttpOptions(context);
 	_options.credentials.accessKeyId = getString(context, "accessKeyId", "");
 	_options.credentials.secretAccessKey = getSecret(context, "secretAccessKey");
@@ -229,7 +230,7 @@ sdk::ReportResult S3Reporter::report(const sdk::Profile& profile)
 
 sdk::ReportResult S3Reporter::put(const sdk::Profile& profile, const std::string& region, const std::string& key)
 {
-	std::string body = sdk::ProfileArchive::toString(profile);
+	std::string body = sdk::ProfileArchive::toString(profile, _options.compressionLevel);
 	Poco::MD5Engine md5;
 	md5.update(body);
 	Location location = objectLocation(region, key);

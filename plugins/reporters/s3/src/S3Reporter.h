@@ -10,6 +10,7 @@
 
 #include "asprof/plugins/HttpClient.h"
 #include "asprof/plugins/aws/Credentials.h"
+#include "asprof/sdk/ProfileArchive.h"
 #include "asprof/sdk/Reporter.h"
 #include "Poco/URI.h"
 #include <map>
@@ -31,6 +32,7 @@ namespace plugins {
 ///   region          =           else $AWS_REGION, $AWS_DEFAULT_REGION, then the host metadata's region
 ///   endpoint        =           e.g. http://127.0.0.1:9000 for an S3-compatible store; empty: AWS
 ///   pathStyle       = no        yes: <endpoint>/<bucket>/<key>; no: <bucket>.<host>/<key>
+///   compressionLevel = fast     the zip's deflate: fast (zlib 1), normal (6) or best (9)
 ///   timeout         = 10s
 ///   caFile          =           PEM bundle instead of the system CA store
 ///   insecureSkipVerify = no     yes turns off certificate verification (logged as a warning)
@@ -89,6 +91,7 @@ private:
 		std::string region;
 		std::string endpoint;
 		bool pathStyle = false;
+		sdk::ProfileArchive::CompressionLevel compressionLevel = sdk::ProfileArchive::CL_FAST;
 		HttpOptions http;
 		aws::CredentialsChainOptions credentials;
 	};

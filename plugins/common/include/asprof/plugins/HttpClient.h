@@ -14,6 +14,7 @@
 #include "Poco/Timespan.h"
 #include "Poco/Timestamp.h"
 #include "Poco/URI.h"
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -90,7 +91,12 @@ struct HttpResponse
 /// closed it while idle (no response, reset) is sent once more on a new connection;
 /// a request that timed out is never resent (the server may have acted on it).
 /// TLS: TLS 1.2 or later; a certificate problem never asks anyone (the client's
-/// context rejects it, whatever handler the host gave Poco's SSLManager).
+/// context rejects it, whatever handler the host gave Poco's SSLManager). The
+/// context is made at the first https request, or at construction when caFile
+/// or a client certificate is given (their files are read then); the system's
+/// CA store (verification on, no caFile) is loaded once per process, at the
+/// first https request that needs it, and shared by every client after it. A
+/// client that only ever sends http:// requests sets up no TLS at all.
 /// Proxy: chosen by proxyFor() when a host's session is first created; only
 /// http:// proxies (HTTPS goes through them with CONNECT); user:password from the
 /// proxy URL (percent-decoded) is sent as Basic Proxy-Authorization.
@@ -108,12 +114,22 @@ public:
 	/// Throws Poco::InvalidArgumentException when caFile or the client
 	/// certificate/key cannot be loaded (naming the file), when only one of
 	/// them is given, or when the key does not match the certificate.
+	/// Loads nothing else: no TLS context without those files.
 	explicit HttpClient(const HttpOptions& options);
 	~HttpClient();
 
 	HttpResponse send(const HttpRequest& request);
 
 	const HttpOptions& options() const;
+
+	/// True once this client's TLS context is complete (trust included):
+	/// after its first https request. For tests and diagnostics.
+	bool hasTlsContext() const;
+
+	/// How many times the system's CA store was loaded by this copy of
+	/// plugins/common (each plugin library links its own): 0, then 1 for
+	/// good from the first https request that needed it.
+	static std::uint64_t systemTrustLoads();
 
 	/// The proxy URL from the environment for uri, or nullopt when none
 	/// applies (NO_PROXY: comma-separated hosts, domain suffixes with or
