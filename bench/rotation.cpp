@@ -7,7 +7,14 @@
 //             the same binding, with the next file created beforehand;
 //   agent     ProfilingLoop::rotateNow() with each recording delivered by the
 //             agent's Delivery (assembler, lane) to the local reporter plugin
-//             in zip format.
+//             in zip format, once per rotation strategy: restart (stop +
+//             start) and dump (chunk switch, cut out of one file);
+//   sampling gap  for both strategies, at 10, 100 and 1000 busy threads, from
+//             the samples themselves (SamplingGap.h): a busy thread's last CPU
+//             sample before the switch to its first after it, less the
+//             sampling interval; also merged over all busy threads, and at the
+//             middle of an interval as a control. Real library only (the
+//             fake's samples are canned).
 //   delivery  the CPU a lane's thread spends on one recording before sending:
 //             the zip (ProfileArchive, the s3/local/http zip path) next to the
 //             http reporter's pprof conversion (format = pprof and pyroscope:
@@ -15,7 +22,7 @@
 //             measured with the thread's own CPU clock.
 // It prints figures to compare; it never asserts timings.
 //
-// Usage: bench-rotation [--rotations=N] [--library=PATH]
+// Usage: bench-rotation [--rotations=N] [--library=PATH] [--gap-threads=10,100,1000]
 //   The fake libasyncProfiler.so (tests/) by default, writing a ~100 KB JFR;
 //   with ASPROF_LIB set (or --library=) the given library instead.
 //
@@ -30,6 +37,7 @@
 #include "PluginRegistry.h"
 #include "FileRecording.h"
 #include "ProfilingLoop.h"
+#include "SamplingGap.h"
 #include "asprof/agent/AgentConfig.h"
 #include "Poco/DirectoryIterator.h"
 #include "Poco/Environment.h"
@@ -41,10 +49,12 @@
 #include <ctime>
 #include <cstdlib>
 #include <iostream>
+#include <sstream>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 namespace agent = asprof::agent;
@@ -68,6 +78,7 @@ struct Options
 	std::string library;
 	bool fake = true;
 	int rotations = 0;
+	std::vector<int> gapThreads = {10, 100, 1000};
 };
 
 struct BaselineResult
@@ -79,7 +90,8 @@ struct BaselineResult
 
 struct AgentResult
 {
-	bench::Samples gap;          ///< LoopStatistics::lastGapNanos, in µs
+	std::string strategy;        ///< as the loop reported it
+	bench::Samples gap;          ///< LoopStatistics::lastGapNanos (restart) or lastSwitchNanos (dump), in µs
 	bench::Samples roundTrip;    ///< rotateNow() as seen by the caller, µs
 	double cpuPerRotationUs = 0; ///< process CPU per rotation, delivery included
 	double kernelShare = 0;      ///< of that CPU, the part in the kernel
@@ -100,7 +112,7 @@ double micros(Clock::duration duration)
 [[noreturn]] void usage(const std::string& problem)
 {
 	if (!problem.empty()) std::cerr << "bench-rotation: " << problem << "\n";
-	std::cerr << "usage: bench-rotation [--rotations=N] [--library=PATH]\n";
+	std::cerr << "usage: bench-rotation [--rotations=N] [--library=PATH] [--gap-threads=10,100,1000]\n";
 	std::cerr << "  default library: the fake one (" << FAKE_LIBRARY << "),\n";
 	std::cerr << "  or $ASPROF_LIB when set (e.g. /opt/async-profiler/lib/libasyncProfiler.so)\n";
 	std::exit(problem.empty() ? 0 : 2);
@@ -117,6 +129,18 @@ Options parseOptions(int argc, char** argv)
 			usage("");
 		else if (arg.rfind("--library=", 0) == 0)
 			options.library = arg.substr(10);
+		else if (arg.rfind("--gap-threads=", 0) == 0)
+		{
+			options.gapThreads.clear();
+			std::istringstream list(arg.substr(14));
+			for (std::string item; std::getline(list, item, ',');)
+			{
+				char* end = nullptr;
+				long value = std::strtol(item.c_str(), &end, 10);
+				if (item.empty() || *end != '\0' || value < 1 || value > 10000) usage("bad --gap-threads: " + arg.substr(14));
+				options.gapThreads.push_back(static_cast<int>(value));
+			}
+		}
 		else if (arg.rfind("--rotations=", 0) == 0)
 		{
 			char* end = nullptr;
@@ -245,7 +269,8 @@ void rotate(agent::ProfilingLoop& loop, AgentResult* result)
 	if (stats.recordings == before.recordings)
 		throw std::runtime_error("the rotation handed over no recording (an empty one is not reported)");
 	if (!result) return;
-	result->gap.add(static_cast<double>(stats.lastGapNanos) / 1e3);
+	bool switched = stats.chunkSwitches != before.chunkSwitches;
+	result->gap.add(static_cast<double>(switched ? stats.lastSwitchNanos : stats.lastGapNanos) / 1e3);
 	result->roundTrip.add(micros(returned - called));
 }
 
@@ -259,14 +284,17 @@ void measureArchives(const std::string& directory, AgentResult& result)
 	}
 }
 
-AgentResult runAgent(
-	agent::AsyncProfiler& profiler, const agent::ProfilerSettings& settings, int rotations, const std::string& outputDirectory)
+AgentResult runAgent(agent::AsyncProfiler& profiler, const agent::ProfilerSettings& settings, const std::string& rotation, int rotations,
+	const std::string& outputDirectory)
 {
+	agent::RotationSettings rotationSettings;
+	rotationSettings.strategy = rotation;
+	rotationSettings.restartEvery = rotations + 2;                 // only chunk switches in the measured run
 	const Poco::Timespan interval(3600 * Poco::Timespan::SECONDS); // only explicit rotations
 	std::unique_ptr<agent::Delivery> delivery = createDelivery(outputDirectory, rotations);
 	delivery->start();
 	ShiftedSink sink(*delivery);
-	agent::ProfilingLoop loop(profiler, settings, interval, "", sink);
+	agent::ProfilingLoop loop(profiler, settings, interval, "", sink, nullptr, rotationSettings);
 	loop.start();
 	rotate(loop, nullptr); // warm-up, delivered before measuring
 	waitForDelivery(*delivery, 1);
@@ -292,6 +320,7 @@ AgentResult runAgent(
 	double cpuAfter = bench::processCpuMicros();
 	result.kernelShare = bench::kernelShareSince(usageBefore);
 	agent::LoopStatistics after = loop.statistics();
+	result.strategy = after.rotationStrategy;
 
 	bool stopped = loop.stop(CALL_TIMEOUT);
 	Poco::Timestamp deadline;
@@ -311,7 +340,7 @@ void printRow(const char* name, const bench::Samples& samples, const std::string
 		"  %-36s %10.3f %10.3f %10.3f   %s\n", name, samples.median(), samples.quantile(0.9), samples.quantile(1.0), target.c_str());
 }
 
-void printReport(const BaselineResult& baseline, const AgentResult& agentResult)
+void printReport(const BaselineResult& baseline, const AgentResult& agentResult, const AgentResult& dumpResult)
 {
 	double ownCpu = agentResult.cpuPerRotationUs - baseline.cpuPerPairUs;
 	double recordingKb = agentResult.recordings ? agentResult.bytesRecorded / 1024.0 / agentResult.recordings : 0;
@@ -323,19 +352,70 @@ void printReport(const BaselineResult& baseline, const AgentResult& agentResult)
 	printRow("gap, baseline", baseline.gap, "");
 	printRow("stop+start pair, baseline", baseline.pair, "");
 	printRow("rotateNow round trip, agent", agentResult.roundTrip, "(info: thread hop + tick)");
+	printRow(("dump call, agent (" + dumpResult.strategy + ")").c_str(), dumpResult.gap, "(no stop/start gap at all)");
+	printRow("rotateNow round trip, agent dump", dumpResult.roundTrip, "");
 	std::printf("\n  %-36s %10s\n", "process CPU per rotation (µs)", "mean");
 	std::printf("  %-36s %10.3f   (%.0f %% in the kernel)\n", "agent rotation + delivery, total", agentResult.cpuPerRotationUs,
 		100 * agentResult.kernelShare);
+	std::printf("  %-36s %10.3f   (%.0f %% in the kernel)\n", "the same, rotation = dump", dumpResult.cpuPerRotationUs,
+		100 * dumpResult.kernelShare);
 	std::printf("  %-36s %10.3f\n", "bare stop+start pair (baseline)", baseline.cpuPerPairUs);
 	std::printf("  %-36s %10.3f   <= %.0f for a 100 KB recording\n", "agent's own (difference)", ownCpu, CPU_TARGET_US);
 	std::printf("\n  recording: %.1f KB on average (%llu recordings); zip archive: %.1f KB on average (%llu files)\n", recordingKb,
 		static_cast<unsigned long long>(agentResult.recordings), archiveKb, static_cast<unsigned long long>(agentResult.archives));
 	std::printf("\n  RSS after the warm-up %ld KiB (libasyncProfiler and the agent loaded); growth after %zu rotations %+ld KiB,\n"
-				"  after %zu %+ld KiB   (DESIGN: <= 8 MiB beyond libasyncProfiler, flat)\n",
+				"  after %zu %+ld KiB   (DESIGN: <= 8 MiB beyond libasyncProfiler, flat); rotation = dump: %+ld KiB\n",
 		agentResult.rssAfterWarmUpKiB, agentResult.gap.size() / 2, agentResult.rssHalfwayGrowthKiB, agentResult.gap.size(),
-		agentResult.rssGrowthKiB);
-	std::printf("RESULT gap_us_median=%.3f baseline_us_median=%.3f agent_cpu_us_per_rotation=%.3f rss_growth_kib=%ld\n",
-		agentResult.gap.median(), baseline.gap.median(), ownCpu, agentResult.rssGrowthKiB);
+		agentResult.rssGrowthKiB, dumpResult.rssGrowthKiB);
+	std::printf("RESULT gap_us_median=%.3f baseline_us_median=%.3f agent_cpu_us_per_rotation=%.3f rss_growth_kib=%ld "
+				"dump_us_median=%.3f dump_cpu_us_per_rotation=%.3f dump_rss_growth_kib=%ld\n",
+		agentResult.gap.median(), baseline.gap.median(), ownCpu, agentResult.rssGrowthKiB, dumpResult.gap.median(),
+		dumpResult.cpuPerRotationUs - baseline.cpuPerPairUs, dumpResult.rssGrowthKiB);
+}
+
+void printGapRow(const std::string& name, const bench::Samples& samples)
+{
+	if (samples.size() == 0)
+	{
+		std::printf("  %-30s %10s\n", name.c_str(), "no data");
+		return;
+	}
+	std::printf("  %-30s %10.3f %10.3f %10.3f %10.3f %8zu\n", name.c_str(), samples.quantile(0.0), samples.median(), samples.quantile(0.9),
+		samples.quantile(1.0), samples.size());
+}
+
+// The sampling gap of both strategies side by side, from the samples.
+void runSamplingGap(agent::AsyncProfiler& profiler, const Options& options)
+{
+	if (options.fake)
+	{
+		std::printf("\n  sampling gap: needs the real library (ASPROF_LIB): the fake's samples are canned\n");
+		return;
+	}
+	const int rotations = 4;
+	std::printf("\n  sampling gap around a rotation (ms), from the recordings' own CPU samples (cpuInterval 1ms, %d rotations,\n"
+				"  %ld cores): per thread = a busy thread's last sample before the switch to its first after, less 1ms;\n"
+				"  merged = the same over all busy threads, less 1ms / runnable threads; control = merged, mid-interval\n",
+		rotations, ::sysconf(_SC_NPROCESSORS_ONLN));
+	std::printf("  %-30s %10s %10s %10s %10s %8s\n", "", "min", "median", "p90", "max", "n");
+	std::string resultLine = "RESULT";
+	for (int threads : options.gapThreads)
+	{
+		for (const char* rotation : {"restart", "dump"})
+		{
+			bench::SamplingGapResult gap = bench::measureSamplingGap(profiler, rotation, threads, rotations);
+			std::string label = std::to_string(threads) + " threads, " + gap.strategy;
+			printGapRow(label + ", per thread", gap.perThread);
+			printGapRow(label + ", merged", gap.merged);
+			printGapRow(label + ", control", gap.control);
+			char figures[160];
+			std::snprintf(figures, sizeof(figures), " sampling_gap_ms_%s_%d=%.3f per_thread_gap_ms_%s_%d=%.3f", rotation, threads,
+				gap.merged.size() ? gap.merged.median() : -1.0, rotation, threads, gap.perThread.size() ? gap.perThread.median() : -1.0);
+			resultLine += figures;
+			std::fflush(stdout);
+		}
+	}
+	std::printf("%s\n", resultLine.c_str());
 }
 
 #ifdef ASPROF_BENCH_WITH_PPROF
@@ -395,7 +475,8 @@ void runBench(const Options& options)
 	bench::ScratchDirectory scratch("bench-rotation");
 	std::printf("bench-rotation: %d rotations (after 1 warm-up each)\n", options.rotations);
 	if (options.fake && Poco::Environment::get("ASPROF_FAKE_JFR", "").empty())
-		::setenv("ASPROF_FAKE_JFR", SAMPLE_JFR, 1); // not Poco::Environment::set (see tests/common/TestSupport.cpp)
+		::setenv("ASPROF_FAKE_JFR", SAMPLE_JFR, 1);         // not Poco::Environment::set (see tests/common/TestSupport.cpp)
+	if (options.fake) ::setenv("ASPROF_FAKE_DUMP", "1", 1); // the fake switches chunks like async-profiler
 	agent::AsyncProfiler& profiler = agent::AsyncProfiler::load(options.library);
 	std::printf("  library:  %s (%s)\n", profiler.path().c_str(), options.fake ? "fake" : "real");
 	if (options.fake) std::printf("  fake JFR: %s\n", Poco::Environment::get("ASPROF_FAKE_JFR").c_str());
@@ -405,8 +486,10 @@ void runBench(const Options& options)
 
 	agent::ProfilerSettings settings;
 	BaselineResult baseline = runBaseline(profiler, settings, options.rotations);
-	AgentResult agentResult = runAgent(profiler, settings, options.rotations, scratch.path() + "/profiles");
-	printReport(baseline, agentResult);
+	AgentResult agentResult = runAgent(profiler, settings, "restart", options.rotations, scratch.path() + "/profiles");
+	AgentResult dumpResult = runAgent(profiler, settings, "dump", options.rotations, scratch.path() + "/profiles-dump");
+	printReport(baseline, agentResult, dumpResult);
+	runSamplingGap(profiler, options);
 	runDeliveryWork(options.fake ? Poco::Environment::get("ASPROF_FAKE_JFR") : std::string(SAMPLE_JFR), options.rotations);
 }
 

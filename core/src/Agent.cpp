@@ -129,7 +129,7 @@ void Agent::Impl::start()
 		}
 		// A final stop abandoned at its deadline that ends later frees async-profiler again.
 		auto loop = std::make_unique<ProfilingLoop>(
-			profiler, config.profiler, config.reportingInterval, config.tempDir, *tap, []() { profilerInUse = false; });
+			profiler, config.profiler, config.reportingInterval, config.tempDir, *tap, []() { profilerInUse = false; }, config.rotation);
 		{
 			std::lock_guard<std::mutex> state(_state);
 			_delivery = delivery;
@@ -260,8 +260,9 @@ bool Agent::Impl::isRunning() const
 void Agent::Impl::logStatus(Poco::Util::TimerTask&)
 {
 	AgentStatus status = this->status();
-	logger().information("status: %s recordings (%s empty, %s profiler errors)", std::to_string(status.recordings),
-		std::to_string(status.emptyRecordings), std::to_string(status.profilerErrors));
+	logger().information("status: %s recordings (%s empty, %s profiler errors), rotation %s (%s chunk switches, %s restarts)",
+		std::to_string(status.recordings), std::to_string(status.emptyRecordings), std::to_string(status.profilerErrors),
+		status.rotationStrategy, std::to_string(status.chunkSwitches), std::to_string(status.restarts));
 	for (const auto& lane : status.lanes)
 	{
 		logger().information(
@@ -285,6 +286,9 @@ AgentStatus Agent::Impl::status() const
 	{
 		LoopStatistics stats = _loop->statistics();
 		status.rotations = stats.rotations;
+		status.chunkSwitches = stats.chunkSwitches;
+		status.restarts = stats.restarts;
+		status.rotationStrategy = stats.rotationStrategy;
 		status.recordings = stats.recordings;
 		status.emptyRecordings = stats.emptyRecordings;
 		status.profilerErrors = stats.profilerErrors;

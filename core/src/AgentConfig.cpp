@@ -33,6 +33,7 @@ const Timespan MAX_FLUSH_TIMEOUT(10 * Timespan::MINUTES);
 const Timespan MIN_START_TIMEOUT(100 * Timespan::MILLISECONDS);
 
 const std::size_t MAX_CONFIG_SIZE = 1024 * 1024;
+const std::uint64_t MIN_RESTART_FILE_SIZE = 1024 * 1024;
 
 void checkSectionNames(const Poco::Util::AbstractConfiguration& config, const std::string& source)
 {
@@ -91,6 +92,16 @@ void checkMetadataSectionsUsed(const AgentConfig& result)
 	}
 }
 
+void readRotationKeys(SectionContext& section, RotationSettings& rotation)
+{
+	rotation.strategy = getChoice(section, "rotation", rotation.strategy, {"dump", "restart"});
+	rotation.restartEvery = static_cast<int>(getInt(section, "restartEvery", rotation.restartEvery, 1, 100000));
+	rotation.maxFileSize = getSize(section, "restartFileSize", rotation.maxFileSize);
+	if (rotation.maxFileSize < MIN_RESTART_FILE_SIZE)
+		throwBadValue(section, "restartFileSize", std::to_string(rotation.maxFileSize) + " bytes", "a size of at least 1MiB");
+	rotation.maxProfilerMemory = getSize(section, "restartProfilerMemory", rotation.maxProfilerMemory);
+}
+
 void readAgentSection(AgentConfig& result)
 {
 	SectionContext section(result.configuration, "agent", result.source, "asprof.agent");
@@ -134,6 +145,7 @@ void readAgentSection(AgentConfig& result)
 	if (result.statusLogInterval != Timespan(0) && result.statusLogInterval < Timespan(Timespan::SECONDS))
 		throwBadValue(section, "statusLogInterval", sdk::ConfigValue::formatDuration(result.statusLogInterval),
 			"0 (off) or a duration of at least 1s");
+	readRotationKeys(section, result.rotation);
 	section.checkUnknownKeys();
 }
 

@@ -27,9 +27,20 @@ std::map<std::string, std::unique_ptr<AsyncProfiler>>& registry()
 }
 
 // async-profiler writes command output (e.g. "Profiling started") through
-// this callback; the agent has no use for it.
-void discardOutput(const char*, std::size_t)
+// this callback, on the calling thread, before asprof_execute returns. It
+// takes no context: the caller's buffer, if any, is this thread's.
+thread_local std::string* capturedOutput = nullptr;
+
+void captureOutput(const char* buffer, std::size_t size)
 {
+	try
+	{
+		if (capturedOutput && buffer) capturedOutput->append(buffer, size);
+	}
+	catch (...)
+	{
+		// Nothing may unwind through async-profiler's frames; the output is then short.
+	}
 }
 
 std::string searchPathDescription()
@@ -179,9 +190,17 @@ void AsyncProfiler::runExitHooks()
 	}
 }
 
+std::string AsyncProfiler::execute(const std::string& command, std::string& output)
+{
+	capturedOutput = &output;
+	std::string error = execute(command);
+	capturedOutput = nullptr;
+	return error;
+}
+
 std::string AsyncProfiler::execute(const std::string& command)
 {
-	asprof_error_t error = _execute(command.c_str(), &discardOutput);
+	asprof_error_t error = _execute(command.c_str(), &captureOutput);
 	if (!error) return std::string();
 	const char* text = _errorStr(error);
 	return text && *text ? std::string(text) : std::string("unknown async-profiler error");

@@ -40,6 +40,10 @@ public:
 	/// otherwise async-profiler's error string, verbatim.
 	std::string execute(const std::string& command);
 
+	/// Runs an asprof command like execute(command), appending what it
+	/// writes through the output callback (e.g. "metrics") to output.
+	std::string execute(const std::string& command, std::string& output);
+
 	/// The file the library was loaded from (absolute).
 	const std::string& path() const;
 

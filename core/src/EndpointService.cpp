@@ -83,6 +83,9 @@ std::string statusJson(const AgentStatus& status)
 	json.set("library", status.library);
 	json.set("rotations", status.rotations);
 	json.set("requestedRotations", status.requestedRotations);
+	json.set("rotationStrategy", status.rotationStrategy);
+	json.set("chunkSwitches", status.chunkSwitches);
+	json.set("restarts", status.restarts);
 	json.set("recordings", status.recordings);
 	json.set("emptyRecordings", status.emptyRecordings);
 	json.set("profilerErrors", status.profilerErrors);

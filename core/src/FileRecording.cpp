@@ -1,7 +1,9 @@
 #include "FileRecording.h"
 #include "Poco/Environment.h"
 #include "Poco/Exception.h"
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -111,12 +113,22 @@ std::uint64_t FileRecording::size() const
 
 std::string FileRecording::readAll() const
 {
+	return readRange(0, size());
+}
+
+void FileRecording::copyTo(std::ostream& out) const
+{
+	copyRangeTo(out, 0, UINT64_MAX);
+}
+
+std::string FileRecording::readRange(std::uint64_t offset, std::uint64_t length) const
+{
 	std::string data;
-	data.resize(static_cast<std::size_t>(size()));
+	data.resize(static_cast<std::size_t>(length));
 	std::size_t done = 0;
 	while (done < data.size())
 	{
-		ssize_t n = ::pread(_fd, &data[done], data.size() - done, static_cast<off_t>(done));
+		ssize_t n = ::pread(_fd, &data[done], data.size() - done, static_cast<off_t>(offset + done));
 		if (n < 0 && errno == EINTR) continue;
 		if (n < 0) throw Poco::FileException("cannot read recording " + path(), errnoText(errno));
 		if (n == 0) break; // truncated meanwhile: return what is there
@@ -126,19 +138,20 @@ std::string FileRecording::readAll() const
 	return data;
 }
 
-void FileRecording::copyTo(std::ostream& out) const
+void FileRecording::copyRangeTo(std::ostream& out, std::uint64_t offset, std::uint64_t length) const
 {
 	char buffer[65536];
-	off_t offset = 0;
-	for (;;)
+	std::uint64_t done = 0;
+	while (done < length)
 	{
-		ssize_t n = ::pread(_fd, buffer, sizeof(buffer), offset);
+		std::size_t wanted = static_cast<std::size_t>(std::min<std::uint64_t>(sizeof(buffer), length - done));
+		ssize_t n = ::pread(_fd, buffer, wanted, static_cast<off_t>(offset + done));
 		if (n < 0 && errno == EINTR) continue;
 		if (n < 0) throw Poco::FileException("cannot read recording " + path(), errnoText(errno));
 		if (n == 0) break;
 		out.write(buffer, n);
 		if (!out) throw Poco::WriteFileException("cannot write a copy of recording " + path());
-		offset += n;
+		done += static_cast<std::uint64_t>(n);
 	}
 }
 

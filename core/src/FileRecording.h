@@ -45,6 +45,15 @@ public:
 	std::string readAll() const override;
 	void copyTo(std::ostream& out) const override;
 
+	/// Returns up to length bytes from offset (fewer only at the end of
+	/// the file). Throws Poco::FileException on I/O errors.
+	std::string readRange(std::uint64_t offset, std::uint64_t length) const;
+
+	/// Streams up to length bytes from offset to out. Throws
+	/// Poco::FileException on read errors, Poco::WriteFileException when
+	/// out fails.
+	void copyRangeTo(std::ostream& out, std::uint64_t offset, std::uint64_t length) const;
+
 	/// Forgets the descriptor without closing it. Used after a failed
 	/// async-profiler stop: the profiler may still write to the file, so
 	/// the number must never be reused for another file.

@@ -1,15 +1,20 @@
 #include "ProfilingLoop.h"
 #include "AsyncProfiler.h"
+#include "ChunkRecording.h"
+#include "JfrChunks.h"
 #include "PollCatch.h"
 #include "SignalMask.h"
 #include "ThreadName.h"
 #include "asprof/agent/Exception.h"
 #include "Poco/Event.h"
 #include "Poco/Logger.h"
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <unistd.h>
+#include <vector>
 
 namespace asprof {
 namespace agent {
@@ -50,47 +55,26 @@ Poco::Logger& logger()
 	return Poco::Logger::get("asprof.agent");
 }
 
-std::uint64_t bigEndian64(const unsigned char* bytes)
-{
-	std::uint64_t value = 0;
-	for (int i = 0; i < 8; ++i) value = (value << 8) | bytes[i];
-	return value;
-}
-
-// Whether the file holds only complete JFR chunks: magic, and a chunk size,
-// constant pool and metadata offset that async-profiler fills in when it
-// finishes a chunk.
-bool holdsCompleteJfr(const FileRecording& recording)
-{
-	const std::uint64_t HEADER_SIZE = 68;
-	std::uint64_t size = recording.size();
-	std::uint64_t offset = 0;
-	while (offset < size)
-	{
-		unsigned char header[32];
-		if (size - offset < HEADER_SIZE) return false;
-		if (::pread(recording.fd(), header, sizeof(header), static_cast<off_t>(offset)) != static_cast<ssize_t>(sizeof(header)))
-			return false;
-		std::uint64_t chunkSize = bigEndian64(header + 8);
-		std::uint64_t constantPool = bigEndian64(header + 16);
-		std::uint64_t metadata = bigEndian64(header + 24);
-		if (std::memcmp(header, "FLR", 4) != 0 || chunkSize < HEADER_SIZE || chunkSize > size - offset) return false;
-		if (constantPool < HEADER_SIZE || constantPool >= chunkSize || metadata < HEADER_SIZE || metadata >= chunkSize) return false;
-		offset += chunkSize;
-	}
-	return size > 0;
-}
+// "jfr": finish the current chunk in the file of the last start (not file=,
+// which would make async-profiler open and truncate a file). "log=stderr":
+// every command re-opens async-profiler's log, by default on the host's stdout.
+const char* const DUMP_COMMAND = "dump,jfr,log=stderr";
+const char* const METRICS_COMMAND = "metrics,log=stderr";
+// Every command re-opens the log: a bare "stop" would send async-profiler's
+// messages back to the host's stdout until the next start.
+const char* const STOP_COMMAND = "stop,log=stderr";
 
 // async-profiler's own exit handler (run by exit() before ours when ours was
 // registered earlier, e.g. by a static Agent) stops the profiler, writing the
 // recording to the file= of the last start, and deactivates it for good: our
 // stop then fails with "Profiler is not active" although the recording is
-// complete on disk.
-bool finishedByProfilerItself(const std::string& stopError, const FileRecording& recording) noexcept
+// complete on disk (after the last cut: the earlier chunks are delivered).
+bool finishedByProfilerItself(const std::string& stopError, const FileRecording& recording, std::uint64_t cutOffset) noexcept
 {
 	try
 	{
-		return stopError.find("not active") != std::string::npos && holdsCompleteJfr(recording);
+		return stopError.find("not active") != std::string::npos &&
+			JfrChunks::onlyFinishedChunks(recording.fd(), cutOffset, recording.size());
 	}
 	catch (Poco::Exception&)
 	{
@@ -98,19 +82,32 @@ bool finishedByProfilerItself(const std::string& stopError, const FileRecording&
 	}
 }
 
+// A recording whose stop failed: async-profiler may still write to its file,
+// so its descriptor is never closed, nor its number reused. Ranges cut from
+// it earlier stay readable.
+void keepOpenForever(std::shared_ptr<FileRecording> recording)
+{
+	static auto* kept = new std::vector<std::shared_ptr<FileRecording>>; // never destroyed
+	static Poco::FastMutex mutex;
+	Poco::FastMutex::ScopedLock lock(mutex);
+	kept->push_back(std::move(recording));
+}
+
 } // namespace
 
 RecordingSink::~RecordingSink() = default;
 
 ProfilingLoop::ProfilingLoop(AsyncProfiler& profiler, const ProfilerSettings& settings, Poco::Timespan interval, const std::string& tempDir,
-	RecordingSink& delivery, std::function<void()> onLateFinish):
+	RecordingSink& delivery, std::function<void()> onLateFinish, const RotationSettings& rotation):
 	_profiler(profiler),
 	_settings(settings),
 	_interval(interval),
 	_tempDir(tempDir),
 	_delivery(delivery),
+	_rotation(rotation),
 	_onLateFinish(std::move(onLateFinish))
 {
+	_stats.rotationStrategy = _rotation.strategy();
 }
 
 ProfilingLoop::~ProfilingLoop()
@@ -167,6 +164,8 @@ void ProfilingLoop::startFirst()
 	}
 	_currentStart.update();
 	_currentSeq = _nextSeq++;
+	_cutOffset = 0;
+	_rotation.restarted();
 	_profiling = true;
 	PollCatch::enable(_profiler, _settings);
 }
@@ -276,6 +275,98 @@ std::unique_ptr<FileRecording> ProfilingLoop::prepareRecording()
 
 void ProfilingLoop::tick(bool restart)
 {
+	if (restart && _profiling)
+	{
+		bool restartDue = true;
+		try
+		{
+			restartDue = _rotation.restartDue(_current->size());
+		}
+		catch (Poco::Exception& e)
+		{
+			recordError(e.displayText());
+		}
+		if (!restartDue && switchChunk()) return;
+	}
+	restartRecording(restart);
+}
+
+// dump: async-profiler finishes the current chunk and starts the next in the
+// same file, without stopping. Here only the offsets are noted; the range is
+// read later, off this thread. False (and restarts from now on) when the
+// switch failed: the caller then restarts at once, so the interval is kept.
+bool ProfilingLoop::switchChunk()
+{
+	auto called = std::chrono::steady_clock::now();
+	std::string error = _profiler.execute(DUMP_COMMAND);
+	auto returned = std::chrono::steady_clock::now();
+	Poco::Timestamp end;
+	std::uint64_t cut = _cutOffset;
+	if (error.empty())
+	{
+		try
+		{
+			cut = JfrChunks::finishedEnd(_current->fd(), _cutOffset, _current->size());
+		}
+		catch (Poco::Exception& e)
+		{
+			error = e.displayText();
+		}
+	}
+	if (!error.empty() || cut <= _cutOffset)
+	{
+		fallBackToRestarts(error.empty() ? "dump left no finished JFR chunk in the recording file" : "dump failed: " + error);
+		return false;
+	}
+	auto finished = std::make_shared<ChunkRecording>(_current, _cutOffset, cut - _cutOffset);
+	std::uint64_t finishedSeq = _currentSeq;
+	Poco::Timestamp finishedStart = _currentStart;
+	_cutOffset = cut;
+	_currentStart = end;
+	_currentSeq = _nextSeq++;
+	_rotation.switched();
+	{
+		Poco::FastMutex::ScopedLock lock(_statsMutex);
+		++_stats.chunkSwitches;
+		_stats.lastSwitchNanos = std::chrono::duration_cast<std::chrono::nanoseconds>(returned - called).count();
+	}
+	measureProfilerMemory();
+	handOff(std::move(finished), finishedSeq, finishedStart, end);
+	return true;
+}
+
+void ProfilingLoop::fallBackToRestarts(const std::string& reason)
+{
+	_rotation.fallBack(reason);
+	{
+		Poco::FastMutex::ScopedLock lock(_statsMutex);
+		_stats.rotationStrategy = _rotation.strategy();
+	}
+	logger().warning("async-profiler cannot switch JFR chunks (%s); rotating by stop + start from now on", reason);
+}
+
+// After a chunk switch, outside any sampling gap: async-profiler's memory
+// (kept until stop) for the restart bound, from its "metrics" (4.4+).
+void ProfilingLoop::measureProfilerMemory()
+{
+	if (!_rotation.wantsProfilerMemory()) return;
+	std::string output;
+	std::string error = _profiler.execute(METRICS_COMMAND, output);
+	std::optional<std::uint64_t> bytes;
+	if (error.empty()) bytes = RotationPolicy::profilerMemory(output);
+	_rotation.noteProfilerMemory(bytes);
+	if (!bytes)
+	{
+		logger().information("async-profiler does not report its memory (metrics: %s); restartProfilerMemory does not apply",
+			error.empty() ? std::string("no mem_ lines") : error);
+		return;
+	}
+	Poco::FastMutex::ScopedLock lock(_statsMutex);
+	_stats.profilerMemory = *bytes;
+}
+
+void ProfilingLoop::restartRecording(bool restart)
+{
 	// Prepare before stop: nothing slow may run between stop and start.
 	std::unique_ptr<FileRecording> next;
 	std::string startCommand;
@@ -297,9 +388,9 @@ void ProfilingLoop::tick(bool restart)
 	std::string stopError;
 	Poco::Timestamp end;
 	if (_profiling)
-		stopError = _profiler.execute("stop");
+		stopError = _profiler.execute(STOP_COMMAND);
 	else if (_profilerMayBeActive)
-		_profiler.execute("stop"); // state unknown after a failure; "not active" is fine
+		_profiler.execute(STOP_COMMAND); // state unknown after a failure; "not active" is fine
 	_profilerMayBeActive = !stopError.empty();
 	auto stopReturned = std::chrono::steady_clock::now();
 	end.update();
@@ -316,17 +407,22 @@ void ProfilingLoop::tick(bool restart)
 	}
 
 	// Everything below runs while async-profiler records again.
-	std::unique_ptr<FileRecording> finished = std::move(_current);
+	std::shared_ptr<FileRecording> finished = std::move(_current);
+	std::uint64_t finishedOffset = _cutOffset;
 	std::uint64_t finishedSeq = _currentSeq;
 	Poco::Timestamp finishedStart = _currentStart;
 	bool wasProfiling = _profiling;
 	_profiling = false;
+	_cutOffset = 0;
 	if (next && startError.empty())
 	{
 		_current = std::move(next);
 		_currentStart = start;
 		_currentSeq = _nextSeq++;
 		_profiling = true;
+		_rotation.restarted();
+		Poco::FastMutex::ScopedLock lock(_statsMutex);
+		++_stats.restarts;
 	}
 	if (!startError.empty())
 	{
@@ -334,26 +430,42 @@ void ProfilingLoop::tick(bool restart)
 		recordError("async-profiler refused the command '" + startCommand + "': " + startError);
 	}
 	if (!wasProfiling || !finished) return;
-	if (!stopError.empty() && finishedByProfilerItself(stopError, *finished))
+	finishRecording(std::move(finished), finishedOffset, stopError, finishedSeq, finishedStart, end);
+}
+
+// The stopped recording: what its file holds after the last cut.
+void ProfilingLoop::finishRecording(std::shared_ptr<FileRecording> finished, std::uint64_t cutOffset, const std::string& stopError,
+	std::uint64_t seq, Poco::Timestamp start, Poco::Timestamp end)
+{
+	if (!stopError.empty() && finishedByProfilerItself(stopError, *finished, cutOffset))
 	{
 		logger().information(
-			"async-profiler had already stopped (at exit?); recording %s is complete and is delivered", std::to_string(finishedSeq));
+			"async-profiler had already stopped (at exit?); recording %s is complete and is delivered", std::to_string(seq));
 	}
 	else if (!stopError.empty())
 	{
-		// async-profiler may still write to the file: never close or reuse the number.
-		finished->leak();
+		keepOpenForever(std::move(finished));
 		{
 			Poco::FastMutex::ScopedLock lock(_statsMutex);
 			++_stats.recordingsLost;
 		}
-		recordError("async-profiler stop failed, recording " + std::to_string(finishedSeq) + " lost: " + stopError);
+		recordError("async-profiler stop failed, recording " + std::to_string(seq) + " lost: " + stopError);
 		return;
 	}
-	handOff(std::move(finished), finishedSeq, finishedStart, end);
+	if (cutOffset == 0) return handOff(std::move(finished), seq, start, end);
+	std::uint64_t size = cutOffset;
+	try
+	{
+		size = std::max(finished->size(), cutOffset);
+	}
+	catch (Poco::Exception& e)
+	{
+		recordError(e.displayText()); // counted as an empty recording
+	}
+	handOff(std::make_shared<ChunkRecording>(std::move(finished), cutOffset, size - cutOffset), seq, start, end);
 }
 
-void ProfilingLoop::handOff(std::unique_ptr<FileRecording> finished, std::uint64_t seq, Poco::Timestamp start, Poco::Timestamp end)
+void ProfilingLoop::handOff(std::shared_ptr<sdk::Recording> finished, std::uint64_t seq, Poco::Timestamp start, Poco::Timestamp end)
 {
 	std::uint64_t size = 0;
 	try

@@ -9,6 +9,7 @@
 
 #include "asprof/agent/AgentConfig.h"
 #include "FileRecording.h"
+#include "RotationPolicy.h"
 #include "Poco/Mutex.h"
 #include "Poco/Timespan.h"
 #include "Poco/Timestamp.h"
@@ -50,26 +51,38 @@ struct LoopStatistics
 	std::uint64_t emptyRecordings = 0;
 	std::uint64_t profilerErrors = 0;
 	std::uint64_t bytesRecorded = 0;
-	std::int64_t lastGapNanos = 0;        ///< from stop returning to start being called
+	std::int64_t lastGapNanos = 0;        ///< from stop returning to start being called (restarts only)
+	std::int64_t lastSwitchNanos = 0;     ///< how long the last chunk switch (dump) took
+	std::uint64_t chunkSwitches = 0;      ///< rotations by chunk switch (dump)
+	std::uint64_t restarts = 0;           ///< rotations by stop + start into a fresh file
+	std::uint64_t profilerMemory = 0;     ///< async-profiler's memory after the last chunk switch, when it says (metrics)
+	std::string rotationStrategy;         ///< "dump", "restart" or "restart (fallback: <why>)"
 	std::uint64_t recordingsLost = 0;     ///< stop failed, or finished after stop() gave up on it: never delivered
 	std::uint64_t requestedRotations = 0; ///< rotations run for rotateOnRequest() (also counted in rotations)
 	std::string lastError;
 };
 
 /// Owns the agent's control thread (a Poco::Util::Timer), the ONLY thread
-/// that calls async-profiler. Every interval tick() runs:
-///   stop -> start on the recording prepared beforehand -> hand-off.
-/// The next recording file and its start command are prepared before
-/// stop, so nothing but two clock reads lies between stop and start.
-/// A failed stop leaks the recording's descriptor on purpose.
+/// that calls async-profiler. Every interval tick() rotates, one of two
+/// ways (RotationPolicy decides):
+///   chunk switch: dump -> note where the finished chunk(s) end -> hand-off
+///     of that byte range of the file (a ChunkRecording, read in place);
+///   restart: stop -> start on the recording prepared beforehand ->
+///     hand-off of what the old file holds after the last cut.
+/// For a restart the next recording file and its start command are
+/// prepared before stop, so nothing but two clock reads lies between stop
+/// and start. A failed chunk switch is followed at once by a restart, and
+/// restarts only from then on. A failed stop keeps the recording's
+/// descriptor open for good (async-profiler may still write to it).
 class ProfilingLoop
 {
 public:
 	/// Each non-empty finished recording goes to delivery.accept().
 	/// onLateFinish runs on the control thread when a final stop that
 	/// stop() gave up on ends after all: async-profiler is free again.
+	/// rotation: how to rotate (the [agent] rotation keys).
 	ProfilingLoop(AsyncProfiler& profiler, const ProfilerSettings& settings, Poco::Timespan interval, const std::string& tempDir,
-		RecordingSink& delivery, std::function<void()> onLateFinish = nullptr);
+		RecordingSink& delivery, std::function<void()> onLateFinish = nullptr, const RotationSettings& rotation = RotationSettings());
 	~ProfilingLoop();
 
 	/// Starts the control thread and the first recording, and schedules
@@ -111,9 +124,15 @@ private:
 
 	bool runOnControlThread(std::function<void()> function, Poco::Timespan timeout);
 	void tick(bool restart);
+	bool switchChunk();
+	void fallBackToRestarts(const std::string& reason);
+	void measureProfilerMemory();
+	void restartRecording(bool restart);
+	void finishRecording(std::shared_ptr<FileRecording> finished, std::uint64_t cutOffset, const std::string& stopError, std::uint64_t seq,
+		Poco::Timestamp start, Poco::Timestamp end);
 	std::unique_ptr<FileRecording> prepareRecording();
 	void startFirst();
-	void handOff(std::unique_ptr<FileRecording> finished, std::uint64_t seq, Poco::Timestamp start, Poco::Timestamp end);
+	void handOff(std::shared_ptr<sdk::Recording> finished, std::uint64_t seq, Poco::Timestamp start, Poco::Timestamp end);
 	void recordError(const std::string& message);
 
 	AsyncProfiler& _profiler;
@@ -123,7 +142,9 @@ private:
 	RecordingSink& _delivery;
 
 	// Owned by the control thread.
-	std::unique_ptr<FileRecording> _current;
+	RotationPolicy _rotation;
+	std::shared_ptr<FileRecording> _current; // shared with the ranges cut from it
+	std::uint64_t _cutOffset = 0;            // where the current interval starts in _current
 	Poco::Timestamp _currentStart;
 	std::uint64_t _currentSeq = 0;
 	std::uint64_t _nextSeq = 1;

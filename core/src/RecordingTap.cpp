@@ -1,4 +1,5 @@
 #include "RecordingTap.h"
+#include "ChunkRecording.h"
 #include "FileRecording.h"
 #include "Poco/Exception.h"
 #include <cerrno>
@@ -67,6 +68,14 @@ namespace agent {
 
 jfr::Input openForReading(const FinishedRecording& finished)
 {
+	if (auto* chunks = dynamic_cast<const ChunkRecording*>(finished.recording.get()))
+	{
+		// A range of a file async-profiler goes on writing: a copy of its own.
+		std::unique_ptr<FileRecording> copy = chunks->copyToFile("");
+		int fd = ::fcntl(copy->fd(), F_DUPFD_CLOEXEC, 0);
+		if (fd < 0) throw Poco::SystemException("cannot read recording " + std::to_string(finished.seq) + ": " + std::strerror(errno));
+		return jfr::Input::fromDescriptor(fd, "recording " + std::to_string(finished.seq));
+	}
 	auto* file = dynamic_cast<const FileRecording*>(finished.recording.get());
 	if (!file || file->fd() < 0) throw Poco::IllegalStateException("recording " + std::to_string(finished.seq) + " is not an open file");
 	int fd = ::fcntl(file->fd(), F_DUPFD_CLOEXEC, 0);

@@ -153,7 +153,8 @@ public:
 		std::vector<FakeCall> calls;
 		for (const auto& call : readCalls(_log->file("fake.log")))
 		{
-			if (call.command == "start" || call.command.compare(0, 6, "start,") == 0 || call.command == "stop") calls.push_back(call);
+			if (call.command == "start" || call.command.compare(0, 6, "start,") == 0 || call.command.compare(0, 5, "stop,") == 0)
+				calls.push_back(call);
 		}
 		CPPUNIT_ASSERT(calls.size() >= 6);
 		long control = calls[0].thread;
@@ -163,9 +164,9 @@ public:
 			CPPUNIT_ASSERT_EQUAL(control, calls[i].thread);
 			// start, stop, start, stop, ... ending with the final stop
 			CPPUNIT_ASSERT_EQUAL(i % 2 == 0, calls[i].command.compare(0, 6, "start,") == 0);
-			CPPUNIT_ASSERT_EQUAL(i % 2 == 1, calls[i].command == "stop");
+			CPPUNIT_ASSERT_EQUAL(i % 2 == 1, calls[i].command == "stop,log=stderr");
 		}
-		CPPUNIT_ASSERT_EQUAL(std::string("stop"), calls.back().command);
+		CPPUNIT_ASSERT_EQUAL(std::string("stop,log=stderr"), calls.back().command);
 		// Delivery runs on the lane's thread, never on the control thread.
 		for (const auto& line : asprof::test::readLines(out.file("calls.log")))
 		{

@@ -216,10 +216,10 @@ Samples ourSamples(const std::string& file)
 	return counter.samples;
 }
 
-std::string agentIni(const std::string& library, const std::string& directory)
+std::string agentIni(const std::string& library, const std::string& directory, const std::string& rotation)
 {
 	std::string ini = "[agent]\nlibrary = " + library + "\npluginDir = " ASPROF_BUILD_PLUGIN_DIR "\n";
-	ini += "reportingInterval = 2s\nreporter = local\nmetadata = onprem\n";
+	ini += "reportingInterval = 2s\nreporter = local\nmetadata = onprem\nrotation = " + rotation + "\n";
 	ini += "[profiler]\ncpuInterval = 1ms\nwallInterval = 100ms\n";
 	return ini + "[reporter.local]\ntype = local\ndirectory = " + directory + "\n";
 }
@@ -230,20 +230,54 @@ class RealProfilerTest: public CppUnit::TestFixture
 {
 	CPPUNIT_TEST_SUITE(RealProfilerTest);
 	CPPUNIT_TEST(testEveryIntervalIsDeliveredAsAValidRecordingWithSamplesOfTheBusyWork);
+	CPPUNIT_TEST(testEveryChunkSwitchDeliversAValidRecordingOfItsOwnInterval);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
+	// rotation = restart: stop + start into a fresh file every interval.
 	void testEveryIntervalIsDeliveredAsAValidRecordingWithSamplesOfTheBusyWork()
+	{
+		AgentStatus status;
+		std::vector<RecordingFile> recordings;
+		if (!profileBusyWork("restart", status, recordings)) return;
+		CPPUNIT_ASSERT_EQUAL(std::string("restart"), status.rotationStrategy);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), status.chunkSwitches);
+	}
+
+	// rotation = dump (the default): one file, a chunk switch per interval;
+	// each delivered recording is the chunk of its own interval, valid on its
+	// own, and the intervals abut: each chunk starts exactly where the one
+	// before ended (async-profiler's header times), so no time falls between.
+	void testEveryChunkSwitchDeliversAValidRecordingOfItsOwnInterval()
+	{
+		AgentStatus status;
+		std::vector<RecordingFile> recordings;
+		if (!profileBusyWork("dump", status, recordings)) return;
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(status.lastError, std::string("dump"), status.rotationStrategy);
+		CPPUNIT_ASSERT(status.chunkSwitches >= FULL_INTERVALS);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), status.restarts);
+		for (std::size_t i = 1; i < recordings.size(); ++i)
+		{
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(recordings[i].name + " starts where " + recordings[i - 1].name + " ended",
+				recordings[i - 1].endNanos, recordings[i].startNanos);
+		}
+	}
+
+private:
+	// Profiles busy workers with the given rotation until FULL_INTERVALS
+	// rotations ran, stops, and checks every recording delivered. False
+	// (SKIPPED) without ASPROF_LIB.
+	bool profileBusyWork(const std::string& rotation, AgentStatus& status, std::vector<RecordingFile>& recordings)
 	{
 		std::string library = Poco::Environment::get("ASPROF_LIB", "");
 		if (library.empty())
 		{
 			std::cout << "SKIPPED: integration-tests: set ASPROF_LIB=/path/to/libasyncProfiler.so to run against the real async-profiler"
 					  << std::endl;
-			return;
+			return false;
 		}
 		TemporaryDirectory out;
-		Agent agent(AgentConfig::fromIni(agentIni(library, out.path()), "integration.ini"));
+		Agent agent(AgentConfig::fromIni(agentIni(library, out.path(), rotation), "integration.ini"));
 		BusyWorkers workers;
 		CPPUNIT_ASSERT_MESSAGE("busy workers running", workers.start(BUSY_WORKERS));
 		agent.start();
@@ -252,18 +286,19 @@ public:
 		bool rotated = waitUntil([&]() { return agent.status().rotations >= FULL_INTERVALS; }, Poco::Timespan(60, 0));
 		bool stopped = agent.stop(Poco::Timespan(30, 0));
 		workers.stop();
-		AgentStatus status = agent.status();
+		status = agent.status();
 		CPPUNIT_ASSERT_MESSAGE(status.lastError, rotated);
 		CPPUNIT_ASSERT_MESSAGE("every recording delivered by stop", stopped);
 
 		assertNothingLost(status);
-		std::vector<RecordingFile> recordings = readRecordings(out, status);
+		recordings = readRecordings(out, status);
 		std::string samples = checkSamples(out, recordings);
-		std::cout << "integration-tests: " << recordings.size() << " recordings from " << status.library << "; busy workers got "
-				  << workers.cpuMilliseconds() << "ms CPU; CPU samples per recording: " << samples << std::endl;
+		std::cout << "integration-tests (rotation = " << status.rotationStrategy << "): " << recordings.size() << " recordings from "
+				  << status.library << "; busy workers got " << workers.cpuMilliseconds()
+				  << "ms CPU; CPU samples per recording: " << samples << std::endl;
+		return true;
 	}
 
-private:
 	// Every rotation, the final stop included, handed over one non-empty
 	// recording, and the lane delivered each of them.
 	void assertNothingLost(const AgentStatus& status)

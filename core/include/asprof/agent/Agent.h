@@ -69,7 +69,10 @@ struct ASPROF_AGENT_API LaneStatus
 struct ASPROF_AGENT_API AgentStatus
 {
 	bool running = false;
-	std::uint64_t rotations = 0;              ///< completed stop/start cycles (incl. the final stop)
+	std::uint64_t rotations = 0;              ///< completed rotations (incl. the final stop)
+	std::uint64_t chunkSwitches = 0;          ///< rotations by chunk switch (rotation = dump)
+	std::uint64_t restarts = 0;               ///< rotations by stop + start into a fresh file
+	std::string rotationStrategy;             ///< "dump", "restart" or "restart (fallback: <why>)"
 	std::uint64_t recordings = 0;             ///< non-empty recordings handed to delivery
 	std::uint64_t emptyRecordings = 0;        ///< 0-byte recordings, not reported
 	std::uint64_t profilerErrors = 0;         ///< async-profiler stop/start failures

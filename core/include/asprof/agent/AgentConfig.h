@@ -12,6 +12,7 @@
 #include "Poco/AutoPtr.h"
 #include "Poco/Timespan.h"
 #include "Poco/Util/AbstractConfiguration.h"
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,17 @@ struct EndpointSettings
 	std::size_t heapMaxAllocations = 1000000; ///< live heap cap (jfr::LiveHeap::DEFAULT_MAX_ALLOCATIONS)
 };
 
+/// The [agent] rotation keys: how the control thread ends one interval's
+/// recording and begins the next (docs/configuration.md#rotation).
+struct RotationSettings
+{
+	std::string strategy = "dump";                ///< dump (chunk switch, restart now and then) | restart (stop + start every interval)
+	int restartEvery = 120;                       ///< with dump: a recording file holds at most this many intervals; 1 = restart every time
+	std::uint64_t maxFileSize = 64 * 1024 * 1024; ///< with dump: restart once the file reaches this size
+	std::uint64_t maxProfilerMemory =
+		256 * 1024 * 1024; ///< with dump: restart once async-profiler's memory (its "metrics") reaches this; 0 = no bound
+};
+
 /// The parsed [agent] and [profiler] sections, plus the whole
 /// configuration for the plugin instance sections ([reporter.X],
 /// [metadata.X]), which are checked when the agent starts.
@@ -77,6 +89,7 @@ struct ASPROF_AGENT_API AgentConfig
 	Poco::Timespan metadataTimeout = Poco::Timespan(5 * Poco::Timespan::SECONDS);    ///< longest wait of a profile for host metadata
 	std::string tempDir;                                                             ///< empty: $TMPDIR or /tmp
 	Poco::Timespan statusLogInterval = Poco::Timespan(10 * Poco::Timespan::MINUTES); ///< 0 = off
+	RotationSettings rotation; ///< [agent] rotation, restartEvery, restartFileSize, restartProfilerMemory
 	ProfilerSettings profiler;
 	EndpointSettings endpoint; ///< [endpoint]
 	Poco::AutoPtr<Poco::Util::AbstractConfiguration> configuration;

@@ -1,0 +1,45 @@
+//
+// JfrChunks.h
+//
+// Where the finished chunks of a JFR file that async-profiler writes end.
+//
+
+#ifndef Asprof_Agent_JfrChunks_INCLUDED
+#define Asprof_Agent_JfrChunks_INCLUDED
+
+#include <cstdint>
+
+namespace asprof {
+namespace agent {
+
+/// Reads the chunk headers of a recording file that async-profiler may
+/// still be writing. A JFR file is a sequence of self-contained chunks,
+/// each starting with a 68-byte header: magic "FLR\0", major and minor
+/// version, then big-endian 64-bit chunk size (offset 8), constant pool
+/// offset (16) and metadata offset (24) relative to the chunk. While
+/// async-profiler writes a chunk, its header holds a placeholder size
+/// (1 GiB) and zero offsets; finishing the chunk (stop, dump, or its own
+/// chunksize/chunktime switch) patches them last.
+///
+/// Only headers are read (one pread per chunk), never the chunks.
+class JfrChunks
+{
+public:
+	static const std::uint64_t HEADER_SIZE = 68;
+
+	/// Walks the chunks from offset from (where a chunk starts) and
+	/// returns the end of the last finished one in a row: from itself
+	/// when the chunk at from is not finished (or there is none). Stops
+	/// at the first chunk that is unfinished, runs past fileSize, or is
+	/// not a chunk header. Throws Poco::FileException when a read fails.
+	static std::uint64_t finishedEnd(int fd, std::uint64_t from, std::uint64_t fileSize);
+
+	/// Whether [from, fileSize) is not empty and holds only finished
+	/// chunks. Never throws.
+	static bool onlyFinishedChunks(int fd, std::uint64_t from, std::uint64_t fileSize);
+};
+
+} // namespace agent
+} // namespace asprof
+
+#endif // Asprof_Agent_JfrChunks_INCLUDED

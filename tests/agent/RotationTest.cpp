@@ -1,0 +1,429 @@
+// Rotation strategies with the fake async-profiler: chunk switches (dump) cut
+// out of one file, the restart bounds, and the fall-back to stop + start.
+#include "ChunkRecording.h"
+#include "FileRecording.h"
+#include "JfrChunks.h"
+#include "RecordingTap.h"
+#include "RotationPolicy.h"
+#include "TestSupport.h"
+#include "asprof/agent/Agent.h"
+#include "Poco/JSON/Object.h"
+#include "Poco/Message.h"
+#include "Poco/JSON/Parser.h"
+#include <cppunit/extensions/HelperMacros.h>
+#include <sstream>
+#include <unistd.h>
+
+using namespace asprof;
+using namespace asprof::agent;
+using asprof::test::assertEveryProfileAccounted;
+using asprof::test::FakeProfilerSetting;
+using asprof::test::TemporaryDirectory;
+using asprof::test::waitUntil;
+
+namespace {
+
+// The fake's log, one command per line ("<tid> <command>"), without the tid.
+std::vector<std::string> fakeCommands(const std::string& log)
+{
+	std::vector<std::string> commands;
+	for (const auto& line : asprof::test::readLines(log)) commands.push_back(line.substr(line.find(' ') + 1));
+	return commands;
+}
+
+std::size_t countPrefix(const std::vector<std::string>& commands, const std::string& prefix)
+{
+	std::size_t count = 0;
+	for (const auto& command : commands) count += command.compare(0, prefix.size(), prefix) == 0 ? 1 : 0;
+	return count;
+}
+
+std::string captureIni(const std::string& directory, const std::string& agentKeys)
+{
+	return asprof::test::fakeProfilerIni("[reporter.main]\ntype = capture\ndirectory = " + directory + "\nqueueCapacity = 64\n", agentKeys);
+}
+
+std::uint64_t delivered(const Agent& agent)
+{
+	AgentStatus status = agent.status();
+	return status.lanes.empty() ? 0 : status.lanes[0].delivered;
+}
+
+bool contains(const std::string& text, const std::string& part)
+{
+	return text.find(part) != std::string::npos;
+}
+
+// Every delivered profile holds exactly the fake's recording (one interval:
+// the chunk(s) of one dump or stop), in seq order, with its own times, the
+// intervals back to back.
+void assertEachProfileIsOneInterval(const std::string& directory, std::uint64_t count, const std::string& jfrFile)
+{
+	std::string expected = asprof::test::readFile(asprof::test::dataFile(jfrFile));
+	Poco::Int64 previousEnd = 0;
+	for (std::uint64_t seq = 1; seq <= count; ++seq)
+	{
+		std::string base = directory + "/" + std::to_string(::getpid()) + "-" + std::to_string(seq);
+		CPPUNIT_ASSERT_MESSAGE("recording " + std::to_string(seq), asprof::test::readFile(base + ".jfr") == expected);
+		Poco::JSON::Object::Ptr json =
+			Poco::JSON::Parser().parse(asprof::test::readFile(base + ".json")).extract<Poco::JSON::Object::Ptr>();
+		CPPUNIT_ASSERT_EQUAL(static_cast<Poco::Int64>(seq), json->getValue<Poco::Int64>("seq"));
+		CPPUNIT_ASSERT(json->getValue<Poco::Int64>("start") <= json->getValue<Poco::Int64>("end"));
+		CPPUNIT_ASSERT(json->getValue<Poco::Int64>("start") >= previousEnd);
+		previousEnd = json->getValue<Poco::Int64>("end");
+	}
+}
+
+// A file: two finished chunks of the recording, then an unfinished chunk's header.
+std::unique_ptr<FileRecording> twoChunksAndAnUnfinishedOne(const std::string& chunk)
+{
+	char unfinished[68] = {'F', 'L', 'R', '\0', 0, 2, 0, 0, 0, 0, 0, 0, 0x40, 0, 0, 0};
+	TemporaryDirectory scratch;
+	asprof::test::writeFile(scratch.file("file.jfr"), chunk + chunk + std::string(unfinished, sizeof(unfinished)));
+	return FileRecording::fromFile(scratch.file("file.jfr"));
+}
+
+RotationSettings dumpSettings(int restartEvery, std::uint64_t maxFileSize, std::uint64_t maxMemory)
+{
+	RotationSettings settings;
+	settings.restartEvery = restartEvery;
+	settings.maxFileSize = maxFileSize;
+	settings.maxProfilerMemory = maxMemory;
+	return settings;
+}
+
+} // namespace
+
+class RotationTest: public CppUnit::TestFixture
+{
+	CPPUNIT_TEST_SUITE(RotationTest);
+	CPPUNIT_TEST(testFinishedEndStopsAtTheUnfinishedChunk);
+	CPPUNIT_TEST(testChunkRecordingReadsItsRangeOnly);
+	CPPUNIT_TEST(testChunkRecordingOpensForReadingAsACopy);
+	CPPUNIT_TEST(testPolicyRestartsEveryNIntervals);
+	CPPUNIT_TEST(testPolicyRestartsAtTheFileAndMemoryBounds);
+	CPPUNIT_TEST(testPolicyFallsBackForGood);
+	CPPUNIT_TEST(testProfilerMemoryIsTheSumOfTheMemLines);
+	CPPUNIT_TEST(testDumpDeliversEachIntervalFromOneFile);
+	CPPUNIT_TEST(testDumpCutsEveryChunkOfAMultiChunkSwitch);
+	CPPUNIT_TEST(testRestartEveryStartsAFreshFile);
+	CPPUNIT_TEST(testFileSizeBoundStartsAFreshFile);
+	CPPUNIT_TEST(testProfilerMemoryBoundStartsAFreshFile);
+	CPPUNIT_TEST(testWithoutDumpFallsBackToRestartAndLosesNothing);
+	CPPUNIT_TEST(testDumpFailureFallsBackAtOnceAndKeepsTheInterval);
+	CPPUNIT_TEST(testRotationRestartNeverDumps);
+	CPPUNIT_TEST(testFailedStopAfterChunkSwitchesKeepsEveryProfileAccounted);
+	CPPUNIT_TEST_SUITE_END();
+
+public:
+	void setUp() override
+	{
+		_log.reset(new TemporaryDirectory);
+		_fakeLog.reset(new FakeProfilerSetting("ASPROF_FAKE_LOG", _log->file("fake.log")));
+	}
+
+	void tearDown() override
+	{
+		_fakeLog.reset();
+		_log.reset();
+	}
+
+	void testFinishedEndStopsAtTheUnfinishedChunk()
+	{
+		std::string chunk = asprof::test::readFile(asprof::test::dataFile("cpu-wall.jfr"));
+		std::unique_ptr<FileRecording> file = twoChunksAndAnUnfinishedOne(chunk);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(2 * chunk.size()), JfrChunks::finishedEnd(file->fd(), 0, file->size()));
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(2 * chunk.size()), JfrChunks::finishedEnd(file->fd(), chunk.size(), file->size()));
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(2 * chunk.size()), JfrChunks::finishedEnd(file->fd(), 2 * chunk.size(), file->size()));
+		CPPUNIT_ASSERT(!JfrChunks::onlyFinishedChunks(file->fd(), 0, file->size()));
+		CPPUNIT_ASSERT(JfrChunks::onlyFinishedChunks(file->fd(), chunk.size(), 2 * chunk.size()));
+		// A chunk that runs past what is there is not finished yet.
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), JfrChunks::finishedEnd(file->fd(), 0, chunk.size() - 1));
+		// Not a chunk header: nothing is finished.
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), JfrChunks::finishedEnd(file->fd(), 1, file->size()));
+	}
+
+	void testChunkRecordingReadsItsRangeOnly()
+	{
+		std::string chunk = asprof::test::readFile(asprof::test::dataFile("cpu-wall.jfr"));
+		std::shared_ptr<FileRecording> file = twoChunksAndAnUnfinishedOne(chunk);
+		ChunkRecording second(file, chunk.size(), chunk.size());
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(chunk.size()), second.size());
+		CPPUNIT_ASSERT(second.readAll() == chunk);
+		std::ostringstream copy;
+		second.copyTo(copy);
+		CPPUNIT_ASSERT(copy.str() == chunk);
+		std::unique_ptr<FileRecording> own = second.copyToFile("");
+		CPPUNIT_ASSERT(own->readAll() == chunk);
+	}
+
+	void testChunkRecordingOpensForReadingAsACopy()
+	{
+		std::string chunk = asprof::test::readFile(asprof::test::dataFile("cpu-wall.jfr"));
+		std::shared_ptr<FileRecording> file = twoChunksAndAnUnfinishedOne(chunk);
+		FinishedRecording finished;
+		finished.seq = 7;
+		finished.recording = std::make_shared<ChunkRecording>(file, chunk.size(), chunk.size());
+		jfr::Input input = openForReading(finished);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(chunk.size()), input.size());
+		std::string head(4, '\0');
+		CPPUNIT_ASSERT_EQUAL(std::size_t(4), input.read(0, &head[0], 4));
+		CPPUNIT_ASSERT_EQUAL(std::string("FLR\0", 4), head);
+	}
+
+	void testPolicyRestartsEveryNIntervals()
+	{
+		RotationPolicy policy(dumpSettings(3, 1 << 30, 0));
+		CPPUNIT_ASSERT_EQUAL(std::string("dump"), policy.strategy());
+		policy.restarted();
+		CPPUNIT_ASSERT(!policy.restartDue(0)); // 1 interval in the file
+		policy.switched();
+		CPPUNIT_ASSERT(!policy.restartDue(0)); // 2
+		policy.switched();
+		CPPUNIT_ASSERT(policy.restartDue(0)); // 3: this rotation restarts
+		policy.restarted();
+		CPPUNIT_ASSERT(!policy.restartDue(0));
+		RotationPolicy always(dumpSettings(1, 1 << 30, 0));
+		CPPUNIT_ASSERT(always.restartDue(0));
+	}
+
+	void testPolicyRestartsAtTheFileAndMemoryBounds()
+	{
+		RotationPolicy policy(dumpSettings(1000, 1000, 5000));
+		CPPUNIT_ASSERT(!policy.restartDue(999));
+		CPPUNIT_ASSERT(policy.restartDue(1000));
+		CPPUNIT_ASSERT(policy.wantsProfilerMemory());
+		policy.noteProfilerMemory(std::uint64_t(4999));
+		CPPUNIT_ASSERT(!policy.restartDue(0));
+		policy.noteProfilerMemory(std::uint64_t(5000));
+		CPPUNIT_ASSERT(policy.restartDue(0));
+		policy.restarted(); // stop freed it
+		CPPUNIT_ASSERT(!policy.restartDue(0));
+		policy.noteProfilerMemory(std::nullopt); // cannot tell: not asked again
+		CPPUNIT_ASSERT(!policy.wantsProfilerMemory());
+		CPPUNIT_ASSERT(!RotationPolicy(dumpSettings(1000, 1000, 0)).wantsProfilerMemory());
+	}
+
+	void testPolicyFallsBackForGood()
+	{
+		RotationPolicy policy(dumpSettings(1000, 1 << 30, 0));
+		policy.fallBack("dump failed: no");
+		CPPUNIT_ASSERT(policy.fellBack());
+		CPPUNIT_ASSERT(policy.restartDue(0));
+		policy.restarted();
+		CPPUNIT_ASSERT(policy.restartDue(0));
+		CPPUNIT_ASSERT_EQUAL(std::string("restart (fallback: dump failed: no)"), policy.strategy());
+		RotationSettings restart;
+		restart.strategy = "restart";
+		CPPUNIT_ASSERT(RotationPolicy(restart).restartDue(0));
+		CPPUNIT_ASSERT_EQUAL(std::string("restart"), RotationPolicy(restart).strategy());
+	}
+
+	void testProfilerMemoryIsTheSumOfTheMemLines()
+	{
+		std::string metrics = "mem_calltracestorage_kb 100\nmem_flightrecorder_kb 20\nmem_classmap_kb 3\nsamples_total 12345\n"
+							  "calltracestorage_overflows_total 0\n";
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(123 * 1024), *RotationPolicy::profilerMemory(metrics));
+		CPPUNIT_ASSERT(!RotationPolicy::profilerMemory("samples_total 3\n"));
+		CPPUNIT_ASSERT(!RotationPolicy::profilerMemory(""));
+	}
+
+	void testDumpDeliversEachIntervalFromOneFile()
+	{
+		FakeProfilerSetting dump("ASPROF_FAKE_DUMP", "1");
+		TemporaryDirectory out;
+		Agent agent(AgentConfig::fromIni(captureIni(out.path(), ""), "test.ini"));
+		agent.start();
+		CPPUNIT_ASSERT(waitUntil([&]() { return delivered(agent) >= 4; }));
+		CPPUNIT_ASSERT(agent.stop(Poco::Timespan(5, 0)));
+		AgentStatus status = agent.status();
+		assertEveryProfileAccounted(status);
+		CPPUNIT_ASSERT_EQUAL(std::string("dump"), status.rotationStrategy);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), status.restarts);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), status.profilerErrors);
+		CPPUNIT_ASSERT_EQUAL(status.chunkSwitches + 1, status.recordings); // the last one at stop
+		CPPUNIT_ASSERT_EQUAL(status.recordings, delivered(agent));
+		assertEachProfileIsOneInterval(out.path(), delivered(agent), "cpu-wall.jfr");
+		std::vector<std::string> commands = fakeCommands(_log->file("fake.log"));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), countPrefix(commands, "start,"));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(status.chunkSwitches), countPrefix(commands, "dump,jfr,log=stderr"));
+		CPPUNIT_ASSERT_EQUAL(std::string("stop-done"), commands.back());
+	}
+
+	void testDumpCutsEveryChunkOfAMultiChunkSwitch()
+	{
+		FakeProfilerSetting dump("ASPROF_FAKE_DUMP", "1");
+		FakeProfilerSetting jfr("ASPROF_FAKE_JFR", asprof::test::dataFile("multi-chunk.jfr"));
+		TemporaryDirectory out;
+		Agent agent(AgentConfig::fromIni(captureIni(out.path(), ""), "test.ini"));
+		agent.start();
+		CPPUNIT_ASSERT(waitUntil([&]() { return delivered(agent) >= 3; }));
+		CPPUNIT_ASSERT(agent.stop(Poco::Timespan(5, 0)));
+		assertEveryProfileAccounted(agent.status());
+		CPPUNIT_ASSERT(agent.status().chunkSwitches >= 2);
+		assertEachProfileIsOneInterval(out.path(), delivered(agent), "multi-chunk.jfr");
+	}
+
+	void testRestartEveryStartsAFreshFile()
+	{
+		FakeProfilerSetting dump("ASPROF_FAKE_DUMP", "1");
+		TemporaryDirectory out;
+		Agent agent(AgentConfig::fromIni(captureIni(out.path(), "restartEvery = 3\n"), "test.ini"));
+		agent.start();
+		CPPUNIT_ASSERT(waitUntil([&]() { return delivered(agent) >= 7; }));
+		CPPUNIT_ASSERT(agent.stop(Poco::Timespan(5, 0)));
+		AgentStatus status = agent.status();
+		assertEveryProfileAccounted(status);
+		CPPUNIT_ASSERT(status.restarts >= 2);
+		assertEachProfileIsOneInterval(out.path(), delivered(agent), "cpu-wall.jfr");
+		// start, dump, dump, stop, start, dump, dump, stop, ...: a file holds 3 intervals.
+		std::size_t dumpsInFile = 0;
+		for (const auto& command : fakeCommands(_log->file("fake.log")))
+		{
+			if (command.compare(0, 6, "start,") == 0) dumpsInFile = 0;
+			if (command.compare(0, 5, "dump,") == 0) ++dumpsInFile;
+			CPPUNIT_ASSERT(dumpsInFile <= 2);
+		}
+	}
+
+	void testFileSizeBoundStartsAFreshFile()
+	{
+		FakeProfilerSetting dump("ASPROF_FAKE_DUMP", "1");
+		FakeProfilerSetting jfr("ASPROF_FAKE_JFR", asprof::test::dataFile("fanout.jfr")); // 1.4 MB per interval
+		TemporaryDirectory out;
+		Agent agent(AgentConfig::fromIni(captureIni(out.path(), "restartFileSize = 1MiB\n"), "test.ini"));
+		agent.start();
+		CPPUNIT_ASSERT(waitUntil([&]() { return delivered(agent) >= 4; }));
+		CPPUNIT_ASSERT(agent.stop(Poco::Timespan(5, 0)));
+		AgentStatus status = agent.status();
+		assertEveryProfileAccounted(status);
+		CPPUNIT_ASSERT(status.chunkSwitches >= 1);
+		CPPUNIT_ASSERT(status.restarts >= 1);
+		// One interval fills the file past 1 MiB: every dump is followed by a restart.
+		std::size_t dumpsInFile = 0;
+		for (const auto& command : fakeCommands(_log->file("fake.log")))
+		{
+			if (command.compare(0, 6, "start,") == 0) dumpsInFile = 0;
+			if (command.compare(0, 5, "dump,") == 0) ++dumpsInFile;
+			CPPUNIT_ASSERT(dumpsInFile <= 1);
+		}
+		assertEachProfileIsOneInterval(out.path(), delivered(agent), "fanout.jfr");
+	}
+
+	void testProfilerMemoryBoundStartsAFreshFile()
+	{
+		FakeProfilerSetting dump("ASPROF_FAKE_DUMP", "1");
+		FakeProfilerSetting metrics("ASPROF_FAKE_METRICS_KB", "2048"); // 2 MiB
+		TemporaryDirectory out;
+		Agent agent(AgentConfig::fromIni(captureIni(out.path(), "restartProfilerMemory = 1MiB\n"), "test.ini"));
+		agent.start();
+		CPPUNIT_ASSERT(waitUntil([&]() { return delivered(agent) >= 5; }));
+		CPPUNIT_ASSERT(agent.stop(Poco::Timespan(5, 0)));
+		AgentStatus status = agent.status();
+		assertEveryProfileAccounted(status);
+		CPPUNIT_ASSERT(status.chunkSwitches >= 2);
+		CPPUNIT_ASSERT(status.restarts >= 2);
+		std::vector<std::string> commands = fakeCommands(_log->file("fake.log"));
+		CPPUNIT_ASSERT_EQUAL(countPrefix(commands, "dump,"), countPrefix(commands, "metrics,log=stderr"));
+		std::size_t dumpsInFile = 0;
+		for (const auto& command : commands)
+		{
+			if (command.compare(0, 6, "start,") == 0) dumpsInFile = 0;
+			if (command.compare(0, 5, "dump,") == 0) ++dumpsInFile;
+			CPPUNIT_ASSERT(dumpsInFile <= 1);
+		}
+		assertEachProfileIsOneInterval(out.path(), delivered(agent), "cpu-wall.jfr");
+	}
+
+	void testWithoutDumpFallsBackToRestartAndLosesNothing()
+	{
+		TemporaryDirectory out;
+		asprof::test::LogCapture log("asprof.agent", Poco::Message::PRIO_WARNING);
+		Agent agent(AgentConfig::fromIni(captureIni(out.path(), ""), "test.ini"));
+		agent.start();
+		CPPUNIT_ASSERT(waitUntil([&]() { return delivered(agent) >= 3; }));
+		CPPUNIT_ASSERT(agent.stop(Poco::Timespan(5, 0)));
+		AgentStatus status = agent.status();
+		assertEveryProfileAccounted(status);
+		CPPUNIT_ASSERT_EQUAL(std::string("restart (fallback: dump failed: Fake: unsupported command)"), status.rotationStrategy);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), status.chunkSwitches);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), status.profilerErrors);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), log.count("cannot switch JFR chunks"));
+		std::vector<std::string> commands = fakeCommands(_log->file("fake.log"));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), countPrefix(commands, "dump,")); // tried once
+		CPPUNIT_ASSERT_EQUAL(countPrefix(commands, "start,"), static_cast<std::size_t>(status.recordings));
+		assertEachProfileIsOneInterval(out.path(), delivered(agent), "cpu-wall.jfr");
+	}
+
+	void testDumpFailureFallsBackAtOnceAndKeepsTheInterval()
+	{
+		FakeProfilerSetting dump("ASPROF_FAKE_DUMP", "1");
+		TemporaryDirectory out;
+		Agent agent(AgentConfig::fromIni(captureIni(out.path(), ""), "test.ini"));
+		agent.start();
+		CPPUNIT_ASSERT(waitUntil([&]() { return agent.status().chunkSwitches >= 2; }));
+		{
+			FakeProfilerSetting fail("ASPROF_FAKE_DUMP_FAIL", "1");
+			CPPUNIT_ASSERT(waitUntil([&]() { return agent.status().restarts >= 2; }));
+		}
+		CPPUNIT_ASSERT(agent.stop(Poco::Timespan(5, 0)));
+		AgentStatus status = agent.status();
+		assertEveryProfileAccounted(status);
+		CPPUNIT_ASSERT_EQUAL(std::string("restart (fallback: dump failed: Fake dump failure)"), status.rotationStrategy);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), status.profilerErrors);
+		CPPUNIT_ASSERT_EQUAL(status.recordings, delivered(agent));
+		// The interval whose dump failed came out of the stop: one interval, like the rest.
+		assertEachProfileIsOneInterval(out.path(), delivered(agent), "cpu-wall.jfr");
+	}
+
+	void testRotationRestartNeverDumps()
+	{
+		FakeProfilerSetting dump("ASPROF_FAKE_DUMP", "1");
+		TemporaryDirectory out;
+		Agent agent(AgentConfig::fromIni(captureIni(out.path(), "rotation = restart\n"), "test.ini"));
+		agent.start();
+		CPPUNIT_ASSERT(waitUntil([&]() { return delivered(agent) >= 3; }));
+		CPPUNIT_ASSERT(agent.stop(Poco::Timespan(5, 0)));
+		AgentStatus status = agent.status();
+		assertEveryProfileAccounted(status);
+		CPPUNIT_ASSERT_EQUAL(std::string("restart"), status.rotationStrategy);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), status.chunkSwitches);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(0), countPrefix(fakeCommands(_log->file("fake.log")), "dump"));
+		assertEachProfileIsOneInterval(out.path(), delivered(agent), "cpu-wall.jfr");
+	}
+
+	// A stop that fails after chunk switches: the ranges already cut stay
+	// readable (the file is kept open), the interval of the stop is lost and
+	// counted, and rotation goes on.
+	void testFailedStopAfterChunkSwitchesKeepsEveryProfileAccounted()
+	{
+		FakeProfilerSetting dump("ASPROF_FAKE_DUMP", "1");
+		TemporaryDirectory out;
+		Agent agent(AgentConfig::fromIni(captureIni(out.path(), "restartEvery = 3\n"), "test.ini"));
+		agent.start();
+		CPPUNIT_ASSERT(waitUntil([&]() { return agent.status().chunkSwitches >= 1; }));
+		{
+			FakeProfilerSetting fail("ASPROF_FAKE_STOP_FAIL", "1");
+			CPPUNIT_ASSERT(waitUntil([&]() { return agent.status().recordingsLost >= 1; }));
+		}
+		std::uint64_t before = delivered(agent);
+		CPPUNIT_ASSERT(waitUntil([&]() { return delivered(agent) >= before + 2; }));
+		CPPUNIT_ASSERT(agent.stop(Poco::Timespan(5, 0)));
+		AgentStatus status = agent.status();
+		assertEveryProfileAccounted(status);
+		CPPUNIT_ASSERT(contains(status.lastError, "Fake stop failure") || status.profilerErrors >= 1);
+		CPPUNIT_ASSERT_EQUAL(status.recordings, delivered(agent));
+		std::string expected = asprof::test::readFile(asprof::test::dataFile("cpu-wall.jfr"));
+		for (const auto& name : asprof::test::listFiles(out.path()))
+		{
+			if (name.size() > 4 && name.compare(name.size() - 4, 4, ".jfr") == 0)
+				CPPUNIT_ASSERT_MESSAGE(name, asprof::test::readFile(out.path() + "/" + name) == expected);
+		}
+	}
+
+private:
+	std::unique_ptr<TemporaryDirectory> _log;
+	std::unique_ptr<FakeProfilerSetting> _fakeLog;
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(RotationTest);
