@@ -26,7 +26,9 @@
 #include "DocumentedKeys.h"
 #include "TestSupport.h"
 #include "cppunit/extensions/HelperMacros.h"
+#include "Poco/DirectoryIterator.h"
 #include "Poco/Exception.h"
+#include "Poco/RegularExpression.h"
 #include "Poco/String.h"
 #include "Poco/StringTokenizer.h"
 #include "Poco/Util/XMLConfiguration.h"
@@ -34,6 +36,7 @@
 #include <cstdlib>
 #include <functional>
 #include <iostream>
+#include <set>
 #include <sstream>
 
 using asprof::test::AcceptedKeys;
@@ -267,6 +270,43 @@ bool mentions(const Findings& findings, const std::string& section, const std::s
 		[&](const auto& finding) { return finding.first == section && Poco::startsWith(finding.second, start); });
 }
 
+// The keys a plugin's source names where it reads them: the first string of
+// a PluginContext getter called with the context (getString(context, "key",
+// ...), has(context, "key"), throwBadValue(context, "key", ...)) or of
+// requireReadable("key", ...). The probes see what configure() reads with
+// the required keys set; a key read only when another key is set (or only
+// in a mode nobody probes) is seen here, by its name in the source.
+std::set<std::string> keysNamedIn(const std::string& source)
+{
+	static const Poco::RegularExpression KEY(
+		"\\b(?:get[A-Z][A-Za-z]*|has|throwBadValue)\\(\\s*context\\s*,\\s*\"([A-Za-z][A-Za-z0-9._-]*)\"|"
+		"\\brequireReadable\\(\\s*\"([A-Za-z][A-Za-z0-9._-]*)\"");
+	std::set<std::string> keys;
+	std::string::size_type offset = 0;
+	Poco::RegularExpression::MatchVec match;
+	while (offset < source.size() && KEY.match(source, offset, match) > 0)
+	{
+		for (std::size_t group = 1; group < match.size(); ++group)
+		{
+			if (match[group].offset != std::string::npos) keys.insert(source.substr(match[group].offset, match[group].length));
+		}
+		offset = match[0].offset + match[0].length;
+	}
+	return keys;
+}
+
+// Every *.cpp and *.h below directory, recursively.
+void sourcesBelow(const std::string& directory, std::vector<std::string>& files)
+{
+	for (Poco::DirectoryIterator it(directory), end; it != end; ++it)
+	{
+		if (it->isDirectory())
+			sourcesBelow(it->path(), files);
+		else if (Poco::endsWith(it.name(), std::string(".cpp")) || Poco::endsWith(it.name(), std::string(".h")))
+			files.push_back(it->path());
+	}
+}
+
 } // namespace
 
 class ConfigDocsTest: public CppUnit::TestFixture
@@ -278,9 +318,71 @@ class ConfigDocsTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testEveryDocumentedKeyIsRead);
 	CPPUNIT_TEST(testEveryKeyOfTheXmlExampleIsRead);
 	CPPUNIT_TEST(testKeyRemovedFromTheDocumentationIsReported);
+	CPPUNIT_TEST(testEveryKeyNamedInPluginSourcesIsDocumented);
+	CPPUNIT_TEST(testKeyNamesAreFoundInSourceText);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
+	// plugins/<reporters|metadata>/<type>/: documented in a section of that
+	// type; plugins/common and plugins/aws (shared by several plugins): in
+	// at least one reporter or metadata section.
+	void testEveryKeyNamedInPluginSourcesIsDocumented()
+	{
+		const DocumentedKeys& documented = agentIni();
+		const std::string plugins = std::string(ASPROF_SOURCE_DIR) + "/plugins/";
+		Findings findings;
+		std::size_t named = 0;
+		for (const auto& area : std::vector<std::pair<std::string, std::string>>{{"reporters", "reporter"}, {"metadata", "metadata"}})
+		{
+			for (Poco::DirectoryIterator it(plugins + area.first), end; it != end; ++it)
+			{
+				if (!it->isDirectory()) continue;
+				const std::string type = it.name();
+				std::vector<std::string> files;
+				sourcesBelow(it->path(), files);
+				auto sections = sectionsWhere(
+					documented, [&](const DocumentedSection& section) { return section.kind == area.second && section.type == type; });
+				for (const auto& file : files)
+				{
+					for (const auto& key : keysNamedIn(asprof::test::readFile(file)))
+					{
+						++named;
+						if (std::none_of(sections.begin(), sections.end(), [&](const DocumentedSection* s) { return documents(*s, key); }))
+							findings.emplace_back(
+								"[" + area.second + ".<name>] type = " + type, key + ": named in " + file + ", not documented");
+					}
+				}
+			}
+		}
+		for (const auto& shared : {"common", "aws"})
+		{
+			std::vector<std::string> files;
+			sourcesBelow(plugins + shared, files);
+			auto sections = sectionsWhere(
+				documented, [](const DocumentedSection& section) { return section.kind == "reporter" || section.kind == "metadata"; });
+			for (const auto& file : files)
+			{
+				for (const auto& key : keysNamedIn(asprof::test::readFile(file)))
+				{
+					++named;
+					if (std::none_of(sections.begin(), sections.end(), [&](const DocumentedSection* s) { return documents(*s, key); }))
+						findings.emplace_back("[reporter.<name>] / [metadata.<name>]", key + ": named in " + file + ", documented nowhere");
+				}
+			}
+		}
+		CPPUNIT_ASSERT_MESSAGE("no key found in the plugins' sources: the pattern no longer matches the getters", named > 20);
+		CPPUNIT_ASSERT_MESSAGE(AGENT_INI + " lacks keys the plugins' sources read:" + format(findings), findings.empty());
+	}
+
+	void testKeyNamesAreFoundInSourceText()
+	{
+		std::set<std::string> keys = keysNamedIn("if (!owner.empty()) mode = getString(context, \"expectedOwnerMode\", \"\");\n"
+												 "bool on = has(context,\"a.b\"); requireReadable(\"caFile\", file);\n"
+												 "throwBadValue(context, \"bucket\", value, \"x\"); getString(other, \"notAKey\");");
+		std::string found = Poco::cat(std::string(","), keys.begin(), keys.end());
+		CPPUNIT_ASSERT_EQUAL(std::string("a.b,bucket,caFile,expectedOwnerMode"), found);
+	}
+
 	void testProbeSeesWhatTheCodeReads()
 	{
 		// A probe that saw nothing would make "documented but not read" of
