@@ -32,25 +32,9 @@ void ChunkRecording::copyTo(std::ostream& out) const
 	_file->copyRangeTo(out, _offset, _length);
 }
 
-std::unique_ptr<FileRecording> ChunkRecording::copyToFile(const std::string& directory) const
+int ChunkRecording::fd() const
 {
-	std::unique_ptr<FileRecording> copy = FileRecording::create(directory);
-	char buffer[65536];
-	std::uint64_t done = 0;
-	while (done < _length)
-	{
-		std::size_t wanted = static_cast<std::size_t>(std::min<std::uint64_t>(sizeof(buffer), _length - done));
-		ssize_t n = ::pread(_file->fd(), buffer, wanted, static_cast<off_t>(_offset + done));
-		if (n < 0 && errno == EINTR) continue;
-		if (n < 0) throw Poco::FileException("cannot read recording " + _file->path(), std::strerror(errno));
-		if (n == 0) break;
-		ssize_t written;
-		do written = ::pwrite(copy->fd(), buffer, static_cast<std::size_t>(n), static_cast<off_t>(done));
-		while (written < 0 && errno == EINTR);
-		if (written != n) throw Poco::FileException("cannot copy recording " + _file->path(), std::strerror(errno));
-		done += static_cast<std::uint64_t>(n);
-	}
-	return copy;
+	return _file->fd();
 }
 
 std::uint64_t ChunkRecording::offset() const

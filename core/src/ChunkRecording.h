@@ -25,7 +25,8 @@ namespace agent {
 /// last range cut from it and the loop are done with it.
 ///
 /// Reads are pread()s at explicit offsets, thread-safe like
-/// FileRecording's. Nothing is copied unless copyToFile() is called.
+/// FileRecording's. Nothing is copied: readers that need a jfr::Input
+/// read the range in place (openForReading, jfr::Input::fromRange).
 class ChunkRecording final: public sdk::Recording
 {
 public:
@@ -39,10 +40,9 @@ public:
 	std::string readAll() const override;
 	void copyTo(std::ostream& out) const override;
 
-	/// A new anonymous file (see FileRecording::create) holding a copy
-	/// of the range, for readers that need a file of their own (a
-	/// descriptor to read from offset 0). Throws Poco::FileException.
-	std::unique_ptr<FileRecording> copyToFile(const std::string& directory) const;
+	/// The recording file's descriptor (owned by the file: dup it to keep
+	/// it; read only the range).
+	int fd() const;
 
 	/// Where the range starts in the recording file.
 	std::uint64_t offset() const;

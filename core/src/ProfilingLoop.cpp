@@ -380,7 +380,10 @@ void ProfilingLoop::restartRecording(bool restart)
 		catch (Poco::Exception& e)
 		{
 			// Keep recording into the current file; the next tick tries again.
+			// With chunk switches this interval is still cut and delivered,
+			// so a file that cannot be made never leaves one ever-growing chunk.
 			recordError("cannot rotate: " + e.displayText());
+			if (_profiling && _rotation.switchesChunks()) switchChunk();
 			if (_profiling) return;
 		}
 	}
@@ -457,6 +460,17 @@ void ProfilingLoop::finishRecording(std::shared_ptr<FileRecording> finished, std
 	try
 	{
 		size = std::max(finished->size(), cutOffset);
+		// What stop finished after the last cut must be whole chunks, or it
+		// is no JFR (a file cut short under async-profiler): lost, not sent.
+		if (size > cutOffset && !JfrChunks::onlyFinishedChunks(finished->fd(), cutOffset, size))
+		{
+			{
+				Poco::FastMutex::ScopedLock lock(_statsMutex);
+				++_stats.recordingsLost;
+			}
+			recordError("recording " + std::to_string(seq) + " lost: after the last chunk switch, the file holds no complete JFR chunks");
+			return;
+		}
 	}
 	catch (Poco::Exception& e)
 	{

@@ -70,11 +70,11 @@ jfr::Input openForReading(const FinishedRecording& finished)
 {
 	if (auto* chunks = dynamic_cast<const ChunkRecording*>(finished.recording.get()))
 	{
-		// A range of a file async-profiler goes on writing: a copy of its own.
-		std::unique_ptr<FileRecording> copy = chunks->copyToFile("");
-		int fd = ::fcntl(copy->fd(), F_DUPFD_CLOEXEC, 0);
+		// A range of a file async-profiler goes on writing: read in place,
+		// never past the range (async-profiler only appends after it).
+		int fd = ::fcntl(chunks->fd(), F_DUPFD_CLOEXEC, 0);
 		if (fd < 0) throw Poco::SystemException("cannot read recording " + std::to_string(finished.seq) + ": " + std::strerror(errno));
-		return jfr::Input::fromDescriptor(fd, "recording " + std::to_string(finished.seq));
+		return jfr::Input::fromRange(fd, chunks->offset(), chunks->size(), "recording " + std::to_string(finished.seq));
 	}
 	auto* file = dynamic_cast<const FileRecording*>(finished.recording.get());
 	if (!file || file->fd() < 0) throw Poco::IllegalStateException("recording " + std::to_string(finished.seq) + " is not an open file");

@@ -38,6 +38,11 @@ bool RotationPolicy::fellBack() const
 	return !_fallbackReason.empty();
 }
 
+bool RotationPolicy::switchesChunks() const
+{
+	return _settings.strategy == "dump" && !fellBack();
+}
+
 bool RotationPolicy::wantsProfilerMemory() const
 {
 	return _settings.strategy == "dump" && !fellBack() && _settings.maxProfilerMemory > 0 && _memoryKnown;

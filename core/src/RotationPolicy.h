@@ -45,6 +45,9 @@ public:
 
 	bool fellBack() const;
 
+	/// rotation = dump and no fallback: rotations switch chunks.
+	bool switchesChunks() const;
+
 	/// Whether a memory bound applies and async-profiler has reported
 	/// its memory so far (a library without "metrics" is not asked again).
 	bool wantsProfilerMemory() const;

@@ -4,6 +4,7 @@
 #include "Poco/Exception.h"
 #include "Poco/Zip/ZipArchive.h"
 #include "Poco/Zip/ZipStream.h"
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -240,7 +241,15 @@ Input Input::fromDescriptor(int fd, const std::string& name)
 	return Input(fd, name);
 }
 
-Input::Input(Input&& other) noexcept: _fd(other._fd), _name(std::move(other._name)), _size(other._size)
+Input Input::fromRange(int fd, std::uint64_t offset, std::uint64_t length, const std::string& name)
+{
+	Input input(fd, name);
+	input._base = offset;
+	input._size = offset < input._size ? std::min(length, input._size - offset) : 0;
+	return input;
+}
+
+Input::Input(Input&& other) noexcept: _fd(other._fd), _name(std::move(other._name)), _size(other._size), _base(other._base)
 {
 	other._fd = -1;
 }
@@ -253,6 +262,7 @@ Input& Input::operator=(Input&& other) noexcept
 		_fd = other._fd;
 		_name = std::move(other._name);
 		_size = other._size;
+		_base = other._base;
 		other._fd = -1;
 	}
 	return *this;
@@ -279,7 +289,8 @@ std::size_t Input::read(std::uint64_t offset, void* buffer, std::size_t length) 
 	std::size_t done = 0;
 	while (done < length && offset + done < _size)
 	{
-		ssize_t n = ::pread(_fd, out + done, length - done, static_cast<off_t>(offset + done));
+		std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(length - done, _size - (offset + done)));
+		ssize_t n = ::pread(_fd, out + done, want, static_cast<off_t>(_base + offset + done));
 		if (n < 0 && errno == EINTR) continue;
 		if (n < 0) throw JfrError(_name, 0, 0, "cannot read at byte " + std::to_string(offset + done) + ": " + errnoText());
 		if (n == 0) break;

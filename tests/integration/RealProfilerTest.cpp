@@ -244,7 +244,7 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), status.chunkSwitches);
 	}
 
-	// rotation = dump (the default): one file, a chunk switch per interval;
+	// rotation = dump: one file, a chunk switch per interval;
 	// each delivered recording is the chunk of its own interval, valid on its
 	// own, and the intervals abut: each chunk starts exactly where the one
 	// before ended (async-profiler's header times), so no time falls between.

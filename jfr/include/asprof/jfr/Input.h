@@ -35,6 +35,12 @@ public:
 	/// Takes ownership of an open, seekable descriptor of a JFR file.
 	static Input fromDescriptor(int fd, const std::string& name);
 
+	/// Takes ownership of an open, seekable descriptor of a file that holds
+	/// a JFR as the length bytes from offset on (complete chunks cut out of
+	/// a longer recording, as the agent's chunk switches leave them). Reads
+	/// never leave the range; a file shorter than it ends the JFR early.
+	static Input fromRange(int fd, std::uint64_t offset, std::uint64_t length, const std::string& name);
+
 	Input(Input&& other) noexcept;
 	Input& operator=(Input&& other) noexcept;
 	Input(const Input&) = delete;
@@ -57,6 +63,7 @@ private:
 	int _fd = -1;
 	std::string _name;
 	std::uint64_t _size = 0;
+	std::uint64_t _base = 0; ///< where the JFR starts in the file
 };
 
 } // namespace jfr
