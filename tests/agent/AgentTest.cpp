@@ -91,13 +91,11 @@ class AgentTest: public CppUnit::TestFixture
 public:
 	void setUp() override
 	{
-		_log.reset(new TemporaryDirectory);
-		_fakeLog.reset(new FakeProfilerSetting("ASPROF_FAKE_LOG", _log->file("fake.log")));
+		_log.reset(new asprof::test::FakeProfilerLog);
 	}
 
 	void tearDown() override
 	{
-		_fakeLog.reset();
 		_log.reset();
 	}
 
@@ -151,7 +149,7 @@ public:
 		assertEveryProfileAccounted(agent.status());
 
 		std::vector<FakeCall> calls;
-		for (const auto& call : readCalls(_log->file("fake.log")))
+		for (const auto& call : readCalls(_log->path()))
 		{
 			if (call.command == "start" || call.command.compare(0, 6, "start,") == 0 || call.command.compare(0, 5, "stop,") == 0)
 				calls.push_back(call);
@@ -181,7 +179,7 @@ public:
 				"[profiler]\ncpuInterval = 10ms\nwallInterval = 50ms\nnativeMem = 64k\n",
 			"test.ini"));
 		agent.start();
-		std::string command = lastStart(_log->file("fake.log"));
+		std::string command = lastStart(_log->path());
 		agent.stop(Poco::Timespan(5, 0));
 		assertEveryProfileAccounted(agent.status());
 		CPPUNIT_ASSERT_EQUAL(0UL, command.find("start,event=cpu,interval=10000000,wall=50ms,jfr,cstack=dwarf,file=/proc/self/fd/"));
@@ -256,7 +254,7 @@ public:
 		TemporaryDirectory out;
 		Agent agent(AgentConfig::fromIni(asprof::test::fakeProfilerIni(captureSection(out.path())), "test.ini"));
 		agent.start();
-		std::string command = lastStart(_log->file("fake.log"));
+		std::string command = lastStart(_log->path());
 		std::string fdText = command.substr(command.find("/proc/self/fd/") + 14);
 		int fd = Poco::NumberParser::parse(fdText.substr(0, fdText.find(',')));
 		{
@@ -350,7 +348,7 @@ public:
 			CPPUNIT_ASSERT(contains(e.displayText(), "libasprof-reporter-throwing.so"));
 		}
 		assertEveryProfileAccounted(agent.status());
-		for (const auto& call : readCalls(_log->file("fake.log")))
+		for (const auto& call : readCalls(_log->path()))
 		{
 			CPPUNIT_ASSERT(call.command.compare(0, 6, "start,") != 0);
 		}
@@ -402,8 +400,7 @@ private:
 		return "0";
 	}
 
-	std::unique_ptr<TemporaryDirectory> _log;
-	std::unique_ptr<FakeProfilerSetting> _fakeLog;
+	std::unique_ptr<asprof::test::FakeProfilerLog> _log;
 };
 
 CPPUNIT_TEST_SUITE_REGISTRATION(AgentTest);

@@ -124,13 +124,11 @@ class RotationTest: public CppUnit::TestFixture
 public:
 	void setUp() override
 	{
-		_log.reset(new TemporaryDirectory);
-		_fakeLog.reset(new FakeProfilerSetting("ASPROF_FAKE_LOG", _log->file("fake.log")));
+		_log.reset(new asprof::test::FakeProfilerLog);
 	}
 
 	void tearDown() override
 	{
-		_fakeLog.reset();
 		_log.reset();
 	}
 
@@ -255,7 +253,7 @@ public:
 		CPPUNIT_ASSERT_EQUAL(status.chunkSwitches + 1, status.recordings); // the last one at stop
 		CPPUNIT_ASSERT_EQUAL(status.recordings, delivered(agent));
 		assertEachProfileIsOneInterval(out.path(), delivered(agent), "cpu-wall.jfr");
-		std::vector<std::string> commands = fakeCommands(_log->file("fake.log"));
+		std::vector<std::string> commands = fakeCommands(_log->path());
 		CPPUNIT_ASSERT_EQUAL(std::size_t(1), countPrefix(commands, "start,"));
 		CPPUNIT_ASSERT_EQUAL(std::size_t(status.chunkSwitches), countPrefix(commands, "dump,jfr,log=stderr"));
 		CPPUNIT_ASSERT_EQUAL(std::string("stop-done"), commands.back());
@@ -289,7 +287,7 @@ public:
 		assertEachProfileIsOneInterval(out.path(), delivered(agent), "cpu-wall.jfr");
 		// start, dump, dump, stop, start, dump, dump, stop, ...: a file holds 3 intervals.
 		std::size_t dumpsInFile = 0;
-		for (const auto& command : fakeCommands(_log->file("fake.log")))
+		for (const auto& command : fakeCommands(_log->path()))
 		{
 			if (command.compare(0, 6, "start,") == 0) dumpsInFile = 0;
 			if (command.compare(0, 5, "dump,") == 0) ++dumpsInFile;
@@ -312,7 +310,7 @@ public:
 		CPPUNIT_ASSERT(status.restarts >= 1);
 		// One interval fills the file past 1 MiB: every dump is followed by a restart.
 		std::size_t dumpsInFile = 0;
-		for (const auto& command : fakeCommands(_log->file("fake.log")))
+		for (const auto& command : fakeCommands(_log->path()))
 		{
 			if (command.compare(0, 6, "start,") == 0) dumpsInFile = 0;
 			if (command.compare(0, 5, "dump,") == 0) ++dumpsInFile;
@@ -334,7 +332,7 @@ public:
 		assertEveryProfileAccounted(status);
 		CPPUNIT_ASSERT(status.chunkSwitches >= 2);
 		CPPUNIT_ASSERT(status.restarts >= 2);
-		std::vector<std::string> commands = fakeCommands(_log->file("fake.log"));
+		std::vector<std::string> commands = fakeCommands(_log->path());
 		CPPUNIT_ASSERT_EQUAL(countPrefix(commands, "dump,"), countPrefix(commands, "metrics,log=stderr"));
 		std::size_t dumpsInFile = 0;
 		for (const auto& command : commands)
@@ -360,7 +358,7 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), status.chunkSwitches);
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), status.profilerErrors);
 		CPPUNIT_ASSERT_EQUAL(std::size_t(1), log.count("cannot switch JFR chunks"));
-		std::vector<std::string> commands = fakeCommands(_log->file("fake.log"));
+		std::vector<std::string> commands = fakeCommands(_log->path());
 		CPPUNIT_ASSERT_EQUAL(std::size_t(1), countPrefix(commands, "dump,")); // tried once
 		CPPUNIT_ASSERT_EQUAL(countPrefix(commands, "start,"), static_cast<std::size_t>(status.recordings));
 		assertEachProfileIsOneInterval(out.path(), delivered(agent), "cpu-wall.jfr");
@@ -399,7 +397,7 @@ public:
 		assertEveryProfileAccounted(status);
 		CPPUNIT_ASSERT_EQUAL(std::string("restart"), status.rotationStrategy);
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), status.chunkSwitches);
-		CPPUNIT_ASSERT_EQUAL(std::size_t(0), countPrefix(fakeCommands(_log->file("fake.log")), "dump"));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(0), countPrefix(fakeCommands(_log->path()), "dump"));
 		assertEachProfileIsOneInterval(out.path(), delivered(agent), "cpu-wall.jfr");
 	}
 
@@ -456,8 +454,7 @@ public:
 	}
 
 private:
-	std::unique_ptr<TemporaryDirectory> _log;
-	std::unique_ptr<FakeProfilerSetting> _fakeLog;
+	std::unique_ptr<asprof::test::FakeProfilerLog> _log;
 };
 
 CPPUNIT_TEST_SUITE_REGISTRATION(RotationTest);

@@ -133,6 +133,15 @@ FakeProfilerSetting::~FakeProfilerSetting()
 	fakeProfiler().set(_name.c_str(), _had ? _old.c_str() : nullptr);
 }
 
+FakeProfilerLog::FakeProfilerLog(): _path(_directory.file("fake.log")), _setting("ASPROF_FAKE_LOG", _path)
+{
+}
+
+const std::string& FakeProfilerLog::path() const
+{
+	return _path;
+}
+
 class LogCapture::Channel: public Poco::Channel
 {
 public:

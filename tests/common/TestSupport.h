@@ -91,6 +91,21 @@ private:
 	std::string _old;
 };
 
+/// While it exists, the fake async-profiler logs every call it gets into
+/// path(), a file in a directory of its own.
+class FakeProfilerLog
+{
+public:
+	FakeProfilerLog();
+
+	const std::string& path() const;
+
+private:
+	TemporaryDirectory _directory;
+	std::string _path;
+	FakeProfilerSetting _setting;
+};
+
 /// Captures what one logger logs (at level and above) while it exists,
 /// then restores the logger's channel and level. Thread-safe.
 class LogCapture
