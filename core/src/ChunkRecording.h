@@ -7,11 +7,15 @@
 #ifndef Asprof_Agent_ChunkRecording_INCLUDED
 #define Asprof_Agent_ChunkRecording_INCLUDED
 
+#include "ChunkSettings.h"
 #include "FileRecording.h"
+#include "asprof/jfr/Input.h"
 #include "asprof/sdk/Recording.h"
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 namespace asprof {
 namespace agent {
@@ -24,17 +28,25 @@ namespace agent {
 /// writing). The file is shared, reference-counted: it lives until the
 /// last range cut from it and the loop are done with it.
 ///
+/// A range that does not start the file lacks async-profiler's settings
+/// (it writes them into a file's first chunk only). Given the file's
+/// ChunkSettings, the range's last chunk carries a copy of them: the
+/// events follow the range and the chunk's header says the larger size.
+/// Both are overlays on what is read (computed once, at the first read,
+/// on the reading thread); the file is never written.
+///
 /// Reads are pread()s at explicit offsets, thread-safe like
 /// FileRecording's. Nothing is copied: readers that need a jfr::Input
 /// read the range in place (openForReading, jfr::Input::fromRange).
 class ChunkRecording final: public sdk::Recording
 {
 public:
-	ChunkRecording(std::shared_ptr<const FileRecording> file, std::uint64_t offset, std::uint64_t length);
+	ChunkRecording(std::shared_ptr<const FileRecording> file, std::uint64_t offset, std::uint64_t length,
+		std::shared_ptr<const ChunkSettings> settings = nullptr);
 
 	~ChunkRecording() override;
 
-	/// The range's length.
+	/// The range's length, with the settings appended to it.
 	std::uint64_t size() const override;
 
 	std::string readAll() const override;
@@ -47,10 +59,21 @@ public:
 	/// Where the range starts in the recording file.
 	std::uint64_t offset() const;
 
+	/// The range's own length in the file.
+	std::uint64_t length() const;
+
+	/// What is laid over the range when it is read (the settings, and the
+	/// patched size of the chunk they join), relative to offset(). Throws
+	/// Poco::FileException when reading the file fails.
+	const std::vector<jfr::Input::Overlay>& overlays() const;
+
 private:
 	std::shared_ptr<const FileRecording> _file;
 	std::uint64_t _offset;
 	std::uint64_t _length;
+	std::shared_ptr<const ChunkSettings> _settings;
+	mutable std::once_flag _laid;
+	mutable std::vector<jfr::Input::Overlay> _overlays;
 };
 
 } // namespace agent

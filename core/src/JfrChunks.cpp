@@ -17,10 +17,10 @@ std::uint64_t bigEndian64(const unsigned char* bytes)
 }
 
 // The size of the finished chunk at offset, or 0 when there is none.
-std::uint64_t finishedChunkAt(int fd, std::uint64_t offset, std::uint64_t fileSize)
+std::uint64_t finishedChunkAt(int fd, std::uint64_t offset, std::uint64_t fileSize, JfrChunks::Finished* finished = nullptr)
 {
 	if (fileSize - offset < JfrChunks::HEADER_SIZE) return 0;
-	unsigned char header[32];
+	unsigned char header[JfrChunks::HEADER_SIZE];
 	ssize_t n;
 	do n = ::pread(fd, header, sizeof(header), static_cast<off_t>(offset));
 	while (n < 0 && errno == EINTR);
@@ -33,6 +33,13 @@ std::uint64_t finishedChunkAt(int fd, std::uint64_t offset, std::uint64_t fileSi
 	// Zero while async-profiler still writes the chunk.
 	if (constantPool < JfrChunks::HEADER_SIZE || constantPool >= chunkSize) return 0;
 	if (metadata < JfrChunks::HEADER_SIZE || metadata >= chunkSize) return 0;
+	if (finished)
+	{
+		finished->offset = offset;
+		finished->size = chunkSize;
+		finished->startTicks = static_cast<std::int64_t>(bigEndian64(header + 48));
+		finished->compressedIntegers = (header[67] & 1) != 0;
+	}
 	return chunkSize;
 }
 
@@ -60,6 +67,27 @@ bool JfrChunks::onlyFinishedChunks(int fd, std::uint64_t from, std::uint64_t fil
 	{
 		return false;
 	}
+}
+
+std::optional<JfrChunks::Finished> JfrChunks::finishedAt(int fd, std::uint64_t offset, std::uint64_t fileSize)
+{
+	Finished chunk;
+	if (offset >= fileSize || finishedChunkAt(fd, offset, fileSize, &chunk) == 0) return std::nullopt;
+	return chunk;
+}
+
+std::optional<JfrChunks::Finished> JfrChunks::lastFinished(int fd, std::uint64_t from, std::uint64_t end)
+{
+	std::optional<Finished> last;
+	Finished chunk;
+	for (std::uint64_t offset = from; offset < end;)
+	{
+		std::uint64_t chunkSize = finishedChunkAt(fd, offset, end, &chunk);
+		if (chunkSize == 0) break;
+		last = chunk;
+		offset += chunkSize;
+	}
+	return last;
 }
 
 } // namespace agent

@@ -8,6 +8,7 @@
 #define Asprof_Agent_JfrChunks_INCLUDED
 
 #include <cstdint>
+#include <optional>
 
 namespace asprof {
 namespace agent {
@@ -37,6 +38,24 @@ public:
 	/// Whether [from, fileSize) is not empty and holds only finished
 	/// chunks. Never throws.
 	static bool onlyFinishedChunks(int fd, std::uint64_t from, std::uint64_t fileSize);
+
+	/// A finished chunk, as its header says.
+	struct Finished
+	{
+		std::uint64_t offset = 0; ///< in the file
+		std::uint64_t size = 0;
+		std::int64_t startTicks = 0;
+		bool compressedIntegers = false; ///< features bit 0
+	};
+
+	/// The finished chunk at offset (within fileSize), if there is one.
+	/// Throws Poco::FileException when the read fails.
+	static std::optional<Finished> finishedAt(int fd, std::uint64_t offset, std::uint64_t fileSize);
+
+	/// The last chunk of the finished chunks in a row from from (a chunk
+	/// start) up to end, or nothing when the chunk at from is not
+	/// finished. Throws Poco::FileException when a read fails.
+	static std::optional<Finished> lastFinished(int fd, std::uint64_t from, std::uint64_t end);
 };
 
 } // namespace agent

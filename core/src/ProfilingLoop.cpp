@@ -162,6 +162,7 @@ void ProfilingLoop::startFirst()
 		_current.reset();
 		throw AgentException("async-profiler refused the command '" + command + "': " + error);
 	}
+	_currentSettings = std::make_shared<ChunkSettings>(_current);
 	_currentStart.update();
 	_currentSeq = _nextSeq++;
 	_cutOffset = 0;
@@ -318,7 +319,7 @@ bool ProfilingLoop::switchChunk()
 		fallBackToRestarts(error.empty() ? "dump left no finished JFR chunk in the recording file" : "dump failed: " + error);
 		return false;
 	}
-	auto finished = std::make_shared<ChunkRecording>(_current, _cutOffset, cut - _cutOffset);
+	auto finished = std::make_shared<ChunkRecording>(_current, _cutOffset, cut - _cutOffset, _currentSettings);
 	std::uint64_t finishedSeq = _currentSeq;
 	Poco::Timestamp finishedStart = _currentStart;
 	_cutOffset = cut;
@@ -411,6 +412,7 @@ void ProfilingLoop::restartRecording(bool restart)
 
 	// Everything below runs while async-profiler records again.
 	std::shared_ptr<FileRecording> finished = std::move(_current);
+	std::shared_ptr<const ChunkSettings> finishedSettings = std::move(_currentSettings);
 	std::uint64_t finishedOffset = _cutOffset;
 	std::uint64_t finishedSeq = _currentSeq;
 	Poco::Timestamp finishedStart = _currentStart;
@@ -420,6 +422,7 @@ void ProfilingLoop::restartRecording(bool restart)
 	if (next && startError.empty())
 	{
 		_current = std::move(next);
+		_currentSettings = std::make_shared<ChunkSettings>(_current);
 		_currentStart = start;
 		_currentSeq = _nextSeq++;
 		_profiling = true;
@@ -433,12 +436,12 @@ void ProfilingLoop::restartRecording(bool restart)
 		recordError("async-profiler refused the command '" + startCommand + "': " + startError);
 	}
 	if (!wasProfiling || !finished) return;
-	finishRecording(std::move(finished), finishedOffset, stopError, finishedSeq, finishedStart, end);
+	finishRecording(std::move(finished), std::move(finishedSettings), finishedOffset, stopError, finishedSeq, finishedStart, end);
 }
 
 // The stopped recording: what its file holds after the last cut.
-void ProfilingLoop::finishRecording(std::shared_ptr<FileRecording> finished, std::uint64_t cutOffset, const std::string& stopError,
-	std::uint64_t seq, Poco::Timestamp start, Poco::Timestamp end)
+void ProfilingLoop::finishRecording(std::shared_ptr<FileRecording> finished, std::shared_ptr<const ChunkSettings> settings,
+	std::uint64_t cutOffset, const std::string& stopError, std::uint64_t seq, Poco::Timestamp start, Poco::Timestamp end)
 {
 	if (!stopError.empty() && finishedByProfilerItself(stopError, *finished, cutOffset))
 	{
@@ -476,7 +479,7 @@ void ProfilingLoop::finishRecording(std::shared_ptr<FileRecording> finished, std
 	{
 		recordError(e.displayText()); // counted as an empty recording
 	}
-	handOff(std::make_shared<ChunkRecording>(std::move(finished), cutOffset, size - cutOffset), seq, start, end);
+	handOff(std::make_shared<ChunkRecording>(std::move(finished), cutOffset, size - cutOffset, std::move(settings)), seq, start, end);
 }
 
 void ProfilingLoop::handOff(std::shared_ptr<sdk::Recording> finished, std::uint64_t seq, Poco::Timestamp start, Poco::Timestamp end)

@@ -8,6 +8,7 @@
 #define Asprof_Agent_ProfilingLoop_INCLUDED
 
 #include "asprof/agent/AgentConfig.h"
+#include "ChunkSettings.h"
 #include "FileRecording.h"
 #include "RotationPolicy.h"
 #include "Poco/Mutex.h"
@@ -128,8 +129,8 @@ private:
 	void fallBackToRestarts(const std::string& reason);
 	void measureProfilerMemory();
 	void restartRecording(bool restart);
-	void finishRecording(std::shared_ptr<FileRecording> finished, std::uint64_t cutOffset, const std::string& stopError, std::uint64_t seq,
-		Poco::Timestamp start, Poco::Timestamp end);
+	void finishRecording(std::shared_ptr<FileRecording> finished, std::shared_ptr<const ChunkSettings> settings, std::uint64_t cutOffset,
+		const std::string& stopError, std::uint64_t seq, Poco::Timestamp start, Poco::Timestamp end);
 	std::unique_ptr<FileRecording> prepareRecording();
 	void startFirst();
 	void handOff(std::shared_ptr<sdk::Recording> finished, std::uint64_t seq, Poco::Timestamp start, Poco::Timestamp end);
@@ -143,8 +144,9 @@ private:
 
 	// Owned by the control thread.
 	RotationPolicy _rotation;
-	std::shared_ptr<FileRecording> _current; // shared with the ranges cut from it
-	std::uint64_t _cutOffset = 0;            // where the current interval starts in _current
+	std::shared_ptr<FileRecording> _current;               // shared with the ranges cut from it
+	std::shared_ptr<const ChunkSettings> _currentSettings; // what later chunks of _current lack
+	std::uint64_t _cutOffset = 0;                          // where the current interval starts in _current
 	Poco::Timestamp _currentStart;
 	std::uint64_t _currentSeq = 0;
 	std::uint64_t _nextSeq = 1;

@@ -246,10 +246,30 @@ Input Input::fromRange(int fd, std::uint64_t offset, std::uint64_t length, const
 	Input input(fd, name);
 	input._base = offset;
 	input._size = offset < input._size ? std::min(length, input._size - offset) : 0;
+	input._fileSize = input._size;
 	return input;
 }
 
-Input::Input(Input&& other) noexcept: _fd(other._fd), _name(std::move(other._name)), _size(other._size), _base(other._base)
+Input Input::fromRange(int fd, std::uint64_t offset, std::uint64_t length, const std::string& name, std::vector<Overlay> overlays)
+{
+	Input input = fromRange(fd, offset, length, name);
+	std::sort(overlays.begin(), overlays.end(), [](const Overlay& a, const Overlay& b) { return a.at < b.at; });
+	for (auto& overlay : overlays)
+	{
+		if (overlay.bytes.empty() || overlay.at > input._size) continue;
+		input._size = std::max<std::uint64_t>(input._size, overlay.at + overlay.bytes.size());
+		input._overlays.push_back(std::move(overlay));
+	}
+	return input;
+}
+
+Input::Input(Input&& other) noexcept:
+	_fd(other._fd),
+	_name(std::move(other._name)),
+	_size(other._size),
+	_base(other._base),
+	_fileSize(other._fileSize),
+	_overlays(std::move(other._overlays))
 {
 	other._fd = -1;
 }
@@ -263,6 +283,8 @@ Input& Input::operator=(Input&& other) noexcept
 		_name = std::move(other._name);
 		_size = other._size;
 		_base = other._base;
+		_fileSize = other._fileSize;
+		_overlays = std::move(other._overlays);
 		other._fd = -1;
 	}
 	return *this;
@@ -287,14 +309,24 @@ std::size_t Input::read(std::uint64_t offset, void* buffer, std::size_t length) 
 {
 	auto* out = static_cast<char*>(buffer);
 	std::size_t done = 0;
-	while (done < length && offset + done < _size)
+	std::uint64_t inFile = _overlays.empty() ? _size : _fileSize;
+	while (done < length && offset + done < inFile)
 	{
-		std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(length - done, _size - (offset + done)));
+		std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(length - done, inFile - (offset + done)));
 		ssize_t n = ::pread(_fd, out + done, want, static_cast<off_t>(_base + offset + done));
 		if (n < 0 && errno == EINTR) continue;
 		if (n < 0) throw JfrError(_name, 0, 0, "cannot read at byte " + std::to_string(offset + done) + ": " + errnoText());
 		if (n == 0) break;
 		done += static_cast<std::size_t>(n);
+	}
+	for (const auto& overlay : _overlays)
+	{
+		// Overlays beyond the file's part follow it without a hole (fromRange).
+		std::uint64_t from = std::max(offset, overlay.at);
+		std::uint64_t to = std::min<std::uint64_t>(offset + length, overlay.at + overlay.bytes.size());
+		if (from >= to || from > offset + done) continue;
+		std::memcpy(out + (from - offset), overlay.bytes.data() + (from - overlay.at), static_cast<std::size_t>(to - from));
+		done = std::max<std::size_t>(done, static_cast<std::size_t>(to - offset));
 	}
 	return done;
 }

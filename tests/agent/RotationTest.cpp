@@ -1,13 +1,16 @@
 // Rotation strategies with the fake async-profiler: chunk switches (dump) cut
 // out of one file, the restart bounds, and the fall-back to stop + start.
 #include "ChunkRecording.h"
+#include "ChunkSettings.h"
 #include "FileRecording.h"
 #include "JfrChunks.h"
 #include "RecordingTap.h"
 #include "RotationPolicy.h"
 #include "TestSupport.h"
 #include "asprof/agent/Agent.h"
+#include "asprof/jfr/PprofConvert.h"
 #include "asprof/jfr/Reader.h"
+#include "asprof/jfr/Summary.h"
 #include "Poco/File.h"
 #include "Poco/JSON/Object.h"
 #include "Poco/Message.h"
@@ -87,6 +90,32 @@ std::unique_ptr<FileRecording> twoChunksAndAnUnfinishedOne(const std::string& ch
 	return FileRecording::fromFile(scratch.file("file.jfr"));
 }
 
+// Each jdk.ActiveSetting's start time, and its chunk's start, in ticks.
+struct SettingTimes: jfr::RecordingVisitor
+{
+	std::vector<std::pair<std::int64_t, std::int64_t>> times;
+	int startTime = -1;
+
+	bool wants(const jfr::Chunk&, const jfr::Type& type) override
+	{
+		startTime = type.fieldIndex("startTime");
+		return type.name == "jdk.ActiveSetting";
+	}
+
+	void event(const jfr::Chunk& chunk, const jfr::Event& event) override
+	{
+		times.emplace_back(static_cast<std::int64_t>(event.value(startTime).integer), chunk.header().startTicks);
+	}
+};
+
+jfr::Summary summaryOf(const std::string& bytes)
+{
+	TemporaryDirectory scratch;
+	asprof::test::writeFile(scratch.file("r.jfr"), bytes);
+	jfr::Input input = jfr::Input::open(scratch.file("r.jfr"));
+	return jfr::Summary::of(input);
+}
+
 RotationSettings dumpSettings(int restartEvery, std::uint64_t maxFileSize, std::uint64_t maxMemory)
 {
 	RotationSettings settings;
@@ -105,6 +134,8 @@ class RotationTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testFinishedEndStopsAtTheUnfinishedChunk);
 	CPPUNIT_TEST(testChunkRecordingReadsItsRangeOnly);
 	CPPUNIT_TEST(testChunkRecordingOpensForReadingInPlace);
+	CPPUNIT_TEST(testALaterChunkCarriesTheFilesSettings);
+	CPPUNIT_TEST(testAChunkWithItsOwnSettingsIsLeftAsItIs);
 	CPPUNIT_TEST(testPolicyRestartsEveryNIntervals);
 	CPPUNIT_TEST(testPolicyRestartsAtTheFileAndMemoryBounds);
 	CPPUNIT_TEST(testPolicyFallsBackForGood);
@@ -178,6 +209,71 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::size_t(0), input.read(chunk.size(), &all[0], 10));
 		// And the toolkit reads it as the JFR it is.
 		CPPUNIT_ASSERT_EQUAL(std::size_t(1), jfr::Reader(input).chunkHeaders().size());
+	}
+
+	// dump-chunks.jfr: async-profiler 4.5, interval=1ms,wall=50ms, one
+	// "dump" after 300 ms: its second chunk has no settings of its own.
+	void testALaterChunkCarriesTheFilesSettings()
+	{
+		std::string data = asprof::test::readFile(asprof::test::dataFile("dump-chunks.jfr"));
+		TemporaryDirectory scratch;
+		asprof::test::writeFile(scratch.file("file.jfr"), data);
+		std::shared_ptr<FileRecording> file = FileRecording::fromFile(scratch.file("file.jfr"));
+		auto first = JfrChunks::finishedAt(file->fd(), 0, data.size());
+		CPPUNIT_ASSERT(first && first->size < data.size());
+		auto settings = std::make_shared<ChunkSettings>(file);
+		ChunkRecording firstCut(file, 0, first->size, settings);
+		ChunkRecording secondCut(file, first->size, data.size() - first->size, settings);
+		CPPUNIT_ASSERT(firstCut.overlays().empty()); // a file's first chunk has its own
+		CPPUNIT_ASSERT(firstCut.readAll() == data.substr(0, first->size));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(0), summaryOf(data.substr(first->size)).events.count("jdk.ActiveSetting"));
+
+		std::string cut = secondCut.readAll();
+		CPPUNIT_ASSERT_EQUAL(secondCut.size(), std::uint64_t(cut.size()));
+		CPPUNIT_ASSERT(cut.size() > data.size() - first->size);
+		CPPUNIT_ASSERT(cut.compare(68, data.size() - first->size - 68, data, first->size + 68, std::string::npos) == 0);
+		std::ostringstream copy;
+		secondCut.copyTo(copy);
+		CPPUNIT_ASSERT(copy.str() == cut);
+		FinishedRecording finished;
+		finished.seq = 2;
+		finished.recording = std::make_shared<ChunkRecording>(file, first->size, data.size() - first->size, settings);
+		jfr::Input input = openForReading(finished);
+		std::string read(cut.size() + 10, '\0');
+		CPPUNIT_ASSERT_EQUAL(cut.size(), input.read(0, &read[0], read.size()));
+		CPPUNIT_ASSERT(read.substr(0, cut.size()) == cut);
+
+		// One valid chunk: its own samples, the whole file's settings.
+		jfr::Summary whole = summaryOf(data), ofFirst = summaryOf(data.substr(0, first->size)), ofCut = summaryOf(cut);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), static_cast<std::uint64_t>(jfr::Reader(input).chunkHeaders().size()));
+		CPPUNIT_ASSERT(ofCut.warning.empty());
+		CPPUNIT_ASSERT_EQUAL(std::string("1000000"), ofCut.settings["interval"]);
+		CPPUNIT_ASSERT_EQUAL(std::string("50000000"), ofCut.settings["wall"]);
+		CPPUNIT_ASSERT(whole.settings == ofCut.settings);
+		CPPUNIT_ASSERT_EQUAL(ofFirst.events["jdk.ActiveSetting"].count, ofCut.events["jdk.ActiveSetting"].count);
+		CPPUNIT_ASSERT_EQUAL(whole.events["jdk.ExecutionSample"].count - ofFirst.events["jdk.ExecutionSample"].count,
+			ofCut.events["jdk.ExecutionSample"].count);
+		// Stamped with the chunk's own start.
+		SettingTimes times;
+		jfr::Reader(input).read(times);
+		CPPUNIT_ASSERT(!times.times.empty());
+		for (const auto& [at, chunkStart] : times.times) CPPUNIT_ASSERT_EQUAL(chunkStart, at);
+		// So its CPU profile weighs each sample by 1 ms, not the 10 ms default.
+		std::vector<std::string> warnings;
+		auto profiles = jfr::convertEachEvent(input, &warnings);
+		CPPUNIT_ASSERT(!profiles.empty());
+		CPPUNIT_ASSERT_EQUAL(std::int64_t(1000000), profiles[0].periodNanos);
+		CPPUNIT_ASSERT_EQUAL(profiles[0].samples * 1000000, profiles[0].value);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(0), warnings.size());
+	}
+
+	void testAChunkWithItsOwnSettingsIsLeftAsItIs()
+	{
+		std::string chunk = asprof::test::readFile(asprof::test::dataFile("cpu-wall.jfr"));
+		std::shared_ptr<FileRecording> file = twoChunksAndAnUnfinishedOne(chunk);
+		ChunkRecording second(file, chunk.size(), chunk.size(), std::make_shared<ChunkSettings>(file));
+		CPPUNIT_ASSERT(second.overlays().empty());
+		CPPUNIT_ASSERT(second.readAll() == chunk);
 	}
 
 	void testPolicyRestartsEveryNIntervals()

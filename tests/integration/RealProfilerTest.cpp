@@ -213,6 +213,11 @@ Samples ourSamples(const std::string& file)
 	auto found = summary.events.find("jdk.ExecutionSample");
 	CPPUNIT_ASSERT_EQUAL_MESSAGE(
 		file, found == summary.events.end() ? std::uint64_t(0) : found->second.count, static_cast<std::uint64_t>(counter.samples.total));
+	// Every recording says its own settings, even a chunk that async-profiler
+	// started without them (rotation = dump): the agent appends a copy.
+	CPPUNIT_ASSERT_EQUAL_MESSAGE(file + ": its CPU interval (jdk.ActiveSetting)", std::string("1000000"), summary.settings["interval"]);
+	CPPUNIT_ASSERT_EQUAL_MESSAGE(file + ": its wall interval (jdk.ActiveSetting)", std::string("100000000"), summary.settings["wall"]);
+	CPPUNIT_ASSERT_MESSAGE(file + ": async-profiler's version", !summary.profilerVersion().empty());
 	return counter.samples;
 }
 

@@ -57,7 +57,7 @@ struct EndpointSettings
 /// recording and begins the next (docs/configuration.md#rotation).
 struct RotationSettings
 {
-	std::string strategy = "restart";             ///< restart (stop + start every interval) | dump (chunk switch, restart now and then)
+	std::string strategy = "dump";                ///< dump (chunk switch, restart now and then) | restart (stop + start every interval)
 	int restartEvery = 120;                       ///< with dump: a recording file holds at most this many intervals; 1 = restart every time
 	std::uint64_t maxFileSize = 64 * 1024 * 1024; ///< with dump: restart once the file reaches this size
 	std::uint64_t maxProfilerMemory =

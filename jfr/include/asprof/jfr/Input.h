@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 namespace asprof {
 namespace jfr {
@@ -41,6 +42,20 @@ public:
 	/// never leave the range; a file shorter than it ends the JFR early.
 	static Input fromRange(int fd, std::uint64_t offset, std::uint64_t length, const std::string& name);
 
+	/// Bytes laid over a range: they replace the range's own bytes from at
+	/// on, and may run past its end (at == the range's length appends).
+	struct Overlay
+	{
+		std::uint64_t at = 0; ///< relative to the range
+		std::string bytes;
+	};
+
+	/// fromRange, with overlays (none overlapping another) applied to what
+	/// is read: the agent patches a chunk's size and appends events to it
+	/// without copying the chunk. An overlay that would leave a hole (at
+	/// past the end of what the file holds of the range) is left out.
+	static Input fromRange(int fd, std::uint64_t offset, std::uint64_t length, const std::string& name, std::vector<Overlay> overlays);
+
 	Input(Input&& other) noexcept;
 	Input& operator=(Input&& other) noexcept;
 	Input(const Input&) = delete;
@@ -63,7 +78,9 @@ private:
 	int _fd = -1;
 	std::string _name;
 	std::uint64_t _size = 0;
-	std::uint64_t _base = 0; ///< where the JFR starts in the file
+	std::uint64_t _base = 0;        ///< where the JFR starts in the file
+	std::uint64_t _fileSize = 0;    ///< of the JFR, in the file (without what overlays append)
+	std::vector<Overlay> _overlays; ///< sorted by at
 };
 
 } // namespace jfr
