@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <ctime>
+#include <dirent.h>
 #include <sys/vfs.h>
 
 namespace asprof {
@@ -36,6 +37,19 @@ double Samples::quantile(double q) const
 double Samples::median() const
 {
 	return quantile(0.5);
+}
+
+double Samples::mean() const
+{
+	if (_values.empty()) return 0;
+	double sum = 0;
+	for (double value : _values) sum += value;
+	return sum / static_cast<double>(_values.size());
+}
+
+double Samples::at(std::size_t index) const
+{
+	return _values.at(index);
 }
 
 std::size_t Samples::size() const
@@ -118,6 +132,33 @@ long residentKiB()
 		if (line.compare(0, 6, "VmRSS:") == 0) return std::stol(line.substr(6));
 	}
 	return 0;
+}
+
+double threadsCpuMicros(const std::string& prefix, const std::string& exclude)
+{
+	double total = 0;
+	DIR* tasks = ::opendir("/proc/self/task");
+	if (!tasks) return 0;
+	while (dirent* entry = ::readdir(tasks))
+	{
+		if (entry->d_name[0] == '.') continue;
+		std::string task = std::string("/proc/self/task/") + entry->d_name;
+		std::string name;
+		std::getline(std::ifstream(task + "/comm"), name);
+		if (name.compare(0, prefix.size(), prefix) != 0) continue;
+		if (!exclude.empty() && name.compare(0, exclude.size(), exclude) == 0) continue;
+		unsigned long long onCpuNanos = 0;
+		if (std::ifstream(task + "/schedstat") >> onCpuNanos) total += static_cast<double>(onCpuNanos) / 1e3;
+	}
+	::closedir(tasks);
+	return total;
+}
+
+double threadCpuMicros()
+{
+	timespec now{};
+	::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+	return static_cast<double>(now.tv_sec) * 1e6 + static_cast<double>(now.tv_nsec) / 1e3;
 }
 
 } // namespace bench

@@ -30,6 +30,12 @@ public:
 
 	double median() const;
 
+	/// The arithmetic mean; 0 when there are no samples.
+	double mean() const;
+
+	/// The index-th sample, in the order added.
+	double at(std::size_t index) const;
+
 	std::size_t size() const;
 
 private:
@@ -71,6 +77,15 @@ std::string fileSystemType(const std::string& path);
 
 /// The process's resident set size now (VmRSS of /proc/self/status), in KiB.
 long residentKiB();
+
+/// CPU time (µs, from /proc/self/task/*/schedstat: nanosecond precision)
+/// of this process's live threads whose name starts with prefix, except
+/// those whose name starts with exclude (when not empty). Threads that
+/// have exited are not counted.
+double threadsCpuMicros(const std::string& prefix, const std::string& exclude = "");
+
+/// CPU time (µs) of the calling thread.
+double threadCpuMicros();
 
 } // namespace bench
 } // namespace asprof

@@ -2,29 +2,41 @@
 // rotation.cpp
 //
 // bench-rotation: what one rotation costs (DESIGN section 8), measured in one
-// run, side by side:
-//   baseline  a minimal loop of bare async-profiler stop + start calls through
-//             the same binding, with the next file created beforehand;
-//   agent     ProfilingLoop::rotateNow() with each recording delivered by the
-//             agent's Delivery (assembler, lane) to the local reporter plugin
-//             in zip format, once per rotation strategy: restart (stop +
-//             start) and dump (chunk switch, cut out of one file);
+// run, side by side. Every figure prints next to async-profiler alone; none
+// is asserted.
+//   cost table  per recording size (the fake writes 20 KB, 200 KB and 2 MB
+//             of real async-profiler chunks; the real library: what it
+//             records), back-to-back rotations, each delivered before the
+//             next: async-profiler alone (bare stop + start pairs, bare
+//             dumps: the calling thread's CPU and wall time) next to the
+//             agent (ProfilingLoop + Delivery to the local reporter plugin,
+//             format jfr, its default, then zip) with each rotation strategy.
+//             The agent's CPU comes from its own threads' clocks only (the
+//             asprof-* threads' schedstat): the control thread, the lane, the
+//             metadata thread; never the bench's own polling thread.
+//             "own" is that less async-profiler's calls alone; the first and
+//             the last tenth of the run show whether it stays flat.
 //   sampling gap  for both strategies, at 10, 100 and 1000 busy threads, from
 //             the samples themselves (SamplingGap.h): a busy thread's last CPU
 //             sample before the switch to its first after it, less the
 //             sampling interval; also merged over all busy threads, and at the
 //             middle of an interval as a control. Real library only (the
 //             fake's samples are canned).
+//   profiler memory  async-profiler's own memory (its "metrics") after 1,
+//             10, 100 and --memory-rotations chunk switches with 100 busy
+//             threads, in one file and with the default restart bound.
+//             Real library only.
 //   delivery  the CPU a lane's thread spends on one recording before sending:
 //             the zip (ProfileArchive, the s3/local/http zip path) next to the
 //             http reporter's pprof conversion (format = pprof and pyroscope:
 //             one gzipped pprof per event type), on the same recording,
 //             measured with the thread's own CPU clock.
-// It prints figures to compare; it never asserts timings.
 //
 // Usage: bench-rotation [--rotations=N] [--library=PATH] [--gap-threads=10,100,1000]
-//   The fake libasyncProfiler.so (tests/) by default, writing a ~100 KB JFR;
-//   with ASPROF_LIB set (or --library=) the given library instead.
+//                       [--memory-rotations=N]
+//   The fake libasyncProfiler.so (tests/) by default; with ASPROF_LIB set (or
+//   --library=) the given library instead. N rotations per figure (default
+//   1000 with the fake, 50 with a real library).
 //
 
 #include "AsyncProfiler.h"
@@ -44,7 +56,13 @@
 #include "Poco/Exception.h"
 #include "Poco/File.h"
 #include "Poco/Logger.h"
+#include "Poco/Path.h"
+#include <atomic>
 #include <chrono>
+#include <dlfcn.h>
+#include <fstream>
+#include <iterator>
+#include <pthread.h>
 #include <cstdio>
 #include <ctime>
 #include <cstdlib>
@@ -66,8 +84,6 @@ namespace {
 const char* const FAKE_LIBRARY = ASPROF_BENCH_FAKE_PROFILER;
 // A real 109 KB async-profiler recording (deflates like production ones).
 const char* const SAMPLE_JFR = ASPROF_BENCH_DATA_DIR "/pollcatch.jfr";
-const double GAP_TARGET_US = 100.0;
-const double CPU_TARGET_US = 5000.0;
 const Poco::Timespan CALL_TIMEOUT(60 * Poco::Timespan::SECONDS);
 const Poco::Timespan DELIVERY_TIMEOUT(120 * Poco::Timespan::SECONDS);
 
@@ -79,29 +95,39 @@ struct Options
 	bool fake = true;
 	int rotations = 0;
 	std::vector<int> gapThreads = {10, 100, 1000};
+	int memoryRotations = 1000;
+};
+
+// One recording size of the cost table: the fake writes this JFR per interval.
+struct RecordingSize
+{
+	std::string label; ///< "20KB", "200KB", "2MB"
+	std::string path;  ///< empty: what the real library records
 };
 
 struct BaselineResult
 {
-	bench::Samples gap;      ///< stop returned -> start called, µs
-	bench::Samples pair;     ///< stop called -> start returned, µs
-	double cpuPerPairUs = 0; ///< process CPU of one stop + start pair
+	bench::Samples gap;        ///< stop returned -> start called, µs
+	bench::Samples pair;       ///< stop called -> start returned, µs
+	bench::Samples dump;       ///< one dump call, µs
+	double cpuPerPairUs = 0;   ///< the calling thread's CPU in one stop + start pair
+	double cpuPerDumpUs = 0;   ///< the calling thread's CPU in one dump
+	long rssAfterStartKiB = 0; ///< async-profiler alone, recording
 };
 
 struct AgentResult
 {
-	std::string strategy;        ///< as the loop reported it
-	bench::Samples gap;          ///< LoopStatistics::lastGapNanos (restart) or lastSwitchNanos (dump), in µs
-	bench::Samples roundTrip;    ///< rotateNow() as seen by the caller, µs
-	double cpuPerRotationUs = 0; ///< process CPU per rotation, delivery included
-	double kernelShare = 0;      ///< of that CPU, the part in the kernel
+	std::string strategy;      ///< as the loop reported it
+	bench::Samples gap;        ///< LoopStatistics::lastGapNanos (restart) or lastSwitchNanos (dump), in µs
+	bench::Samples roundTrip;  ///< rotateNow() as seen by the caller, µs
+	bench::Samples controlCpu; ///< asprof-control's CPU per rotation (async-profiler's calls included), µs
+	bench::Samples agentCpu;   ///< every asprof-* thread's CPU per rotation, delivery included, µs
 	std::uint64_t recordings = 0;
 	std::uint64_t bytesRecorded = 0;
 	std::uint64_t archiveBytes = 0;
 	std::uint64_t archives = 0;
-	long rssAfterWarmUpKiB = 0; ///< the baseline: libasyncProfiler and the agent set up
-	long rssHalfwayGrowthKiB = 0;
-	long rssGrowthKiB = 0; ///< after all rotations, delivered
+	long rssAfterWarmUpKiB = 0; ///< libasyncProfiler and the agent set up
+	long rssGrowthKiB = 0;      ///< after all rotations, delivered
 };
 
 double micros(Clock::duration duration)
@@ -109,13 +135,33 @@ double micros(Clock::duration duration)
 	return std::chrono::duration<double, std::micro>(duration).count();
 }
 
+// The agent's threads are all named asprof-* (docs/embedding.md#threads);
+// the sampling-gap run's busy threads are asprof-busy, not the agent's.
+double agentThreadsCpuMicros()
+{
+	return bench::threadsCpuMicros("asprof-", "asprof-busy");
+}
+
+double controlThreadCpuMicros()
+{
+	return bench::threadsCpuMicros("asprof-control");
+}
+
 [[noreturn]] void usage(const std::string& problem)
 {
 	if (!problem.empty()) std::cerr << "bench-rotation: " << problem << "\n";
-	std::cerr << "usage: bench-rotation [--rotations=N] [--library=PATH] [--gap-threads=10,100,1000]\n";
+	std::cerr << "usage: bench-rotation [--rotations=N] [--library=PATH] [--gap-threads=10,100,1000] [--memory-rotations=N]\n";
 	std::cerr << "  default library: the fake one (" << FAKE_LIBRARY << "),\n";
 	std::cerr << "  or $ASPROF_LIB when set (e.g. /opt/async-profiler/lib/libasyncProfiler.so)\n";
 	std::exit(problem.empty() ? 0 : 2);
+}
+
+int positive(const std::string& arg, std::size_t prefix, long max)
+{
+	char* end = nullptr;
+	long value = std::strtol(arg.c_str() + prefix, &end, 10);
+	if (arg.size() == prefix || *end != '\0' || value < 0 || value > max) usage("bad " + arg);
+	return static_cast<int>(value);
 }
 
 Options parseOptions(int argc, char** argv)
@@ -142,18 +188,15 @@ Options parseOptions(int argc, char** argv)
 			}
 		}
 		else if (arg.rfind("--rotations=", 0) == 0)
-		{
-			char* end = nullptr;
-			long value = std::strtol(arg.c_str() + 12, &end, 10);
-			if (*end != '\0' || value < 1 || value > 1000000) usage("bad --rotations: " + arg.substr(12));
-			options.rotations = static_cast<int>(value);
-		}
+			options.rotations = std::max(1, positive(arg, 12, 1000000));
+		else if (arg.rfind("--memory-rotations=", 0) == 0)
+			options.memoryRotations = positive(arg, 19, 1000000);
 		else
 			usage("unknown argument: " + arg);
 	}
 	if (options.library.empty()) options.library = FAKE_LIBRARY;
 	options.fake = options.library == FAKE_LIBRARY;
-	if (options.rotations == 0) options.rotations = options.fake ? 200 : 50;
+	if (options.rotations == 0) options.rotations = options.fake ? 1000 : 50;
 	if (options.fake && !Poco::File(FAKE_LIBRARY).exists())
 		usage(std::string("the fake library ") + FAKE_LIBRARY +
 			" is not built (ASPROF_BUILD_TESTS=ON, target "
@@ -161,10 +204,34 @@ Options parseOptions(int argc, char** argv)
 	return options;
 }
 
-// A valid multi-chunk JFR: JFR files are sequences of self-contained chunks.
 void check(const std::string& error, const std::string& command)
 {
 	if (!error.empty()) throw std::runtime_error("async-profiler refused '" + command + "': " + error);
+}
+
+// The fake's settings, through its exported setter (never setenv while it runs).
+void setFake(const char* name, const std::string& value)
+{
+	void* handle = ::dlopen(FAKE_LIBRARY, RTLD_NOW | RTLD_NOLOAD);
+	auto set = handle ? reinterpret_cast<int (*)(const char*, const char*)>(::dlsym(handle, "asprof_fake_set")) : nullptr;
+	if (!set || set(name, value.c_str()) != 0) throw std::runtime_error(std::string("cannot set the fake's ") + name);
+}
+
+// A valid JFR of about the given size: copies of a real recording's chunk
+// (JFR files are sequences of self-contained chunks).
+std::string makeRecording(const std::string& directory, const std::string& source, int copies)
+{
+	std::string chunk;
+	{
+		std::ifstream in(source, std::ios::binary);
+		chunk.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+	}
+	if (chunk.empty()) throw std::runtime_error("cannot read " + source);
+	std::string path = directory + "/recording-" + std::to_string(copies) + "x-" + Poco::Path(source).getFileName();
+	std::ofstream out(path, std::ios::binary);
+	for (int i = 0; i < copies; ++i) out << chunk;
+	if (!out.flush()) throw std::runtime_error("cannot write " + path);
+	return path;
 }
 
 // One bare rotation, like the agent's: the next file and command exist before stop.
@@ -173,14 +240,14 @@ void bareRotation(agent::AsyncProfiler& profiler, const agent::ProfilerSettings&
 {
 	std::unique_ptr<agent::FileRecording> next = agent::FileRecording::create("");
 	std::string startCommand = settings.startCommand(next->path());
-	double cpuBefore = bench::processCpuMicros();
+	double cpuBefore = bench::threadCpuMicros();
 	Clock::time_point stopCalled = Clock::now();
 	std::string stopError = profiler.execute("stop");
 	Clock::time_point stopReturned = Clock::now();
 	Clock::time_point startCalled = Clock::now();
 	std::string startError = profiler.execute(startCommand);
 	Clock::time_point startReturned = Clock::now();
-	double cpuAfter = bench::processCpuMicros();
+	double cpuAfter = bench::threadCpuMicros();
 	check(stopError, "stop");
 	check(startError, startCommand);
 	current = std::move(next);
@@ -190,6 +257,7 @@ void bareRotation(agent::AsyncProfiler& profiler, const agent::ProfilerSettings&
 	result->cpuPerPairUs += cpuAfter - cpuBefore;
 }
 
+// async-profiler alone: bare stop + start pairs, then bare dumps into one file.
 BaselineResult runBaseline(agent::AsyncProfiler& profiler, const agent::ProfilerSettings& settings, int rotations)
 {
 	BaselineResult result;
@@ -197,20 +265,32 @@ BaselineResult runBaseline(agent::AsyncProfiler& profiler, const agent::Profiler
 	std::string firstStart = settings.startCommand(current->path());
 	check(profiler.execute(firstStart), firstStart);
 	bareRotation(profiler, settings, current, nullptr); // warm-up
+	result.rssAfterStartKiB = bench::residentKiB();
 	for (int i = 0; i < rotations; ++i) bareRotation(profiler, settings, current, &result);
-	check(profiler.execute("stop"), "stop");
 	result.cpuPerPairUs /= rotations;
+	check(profiler.execute("dump,jfr"), "dump,jfr"); // warm-up
+	for (int i = 0; i < rotations; ++i)
+	{
+		double cpuBefore = bench::threadCpuMicros();
+		Clock::time_point called = Clock::now();
+		std::string error = profiler.execute("dump,jfr");
+		result.dump.add(micros(Clock::now() - called));
+		result.cpuPerDumpUs += bench::threadCpuMicros() - cpuBefore;
+		check(error, "dump,jfr");
+	}
+	result.cpuPerDumpUs /= rotations;
+	check(profiler.execute("stop"), "stop");
 	return result;
 }
 
 // The agent's own delivery, built from configuration as Agent::start builds
 // it: the local reporter plugin (zip), onprem metadata, labels.
-std::unique_ptr<agent::Delivery> createDelivery(const std::string& directory, int rotations)
+std::unique_ptr<agent::Delivery> createDelivery(const std::string& directory, const std::string& format, int rotations)
 {
 	std::string ini = "[agent]\npluginDir = " ASPROF_BENCH_PLUGIN_DIR "\nreporter = bench\nmetadata = onprem\n"
 					  "labels = service=bench-rotation\n"
-					  "[reporter.bench]\ntype = local\nformat = zip\ndirectory = " +
-		directory +
+					  "[reporter.bench]\ntype = local\nmaxFiles = 100\nformat = " +
+		format + "\ndirectory = " + directory +
 		"\n"
 		"queueCapacity = " +
 		std::to_string(rotations + 2) + "\n"; // back-to-back rotations: drop nothing
@@ -254,7 +334,7 @@ void waitForDelivery(const agent::Delivery& delivery, std::uint64_t count)
 		if (Clock::now() > deadline)
 			throw std::runtime_error("only " + std::to_string(status.delivered) + " of " + std::to_string(count) +
 				" profiles delivered within " + std::to_string(DELIVERY_TIMEOUT.totalSeconds()) + "s");
-		std::this_thread::sleep_for(std::chrono::milliseconds(1));
+		std::this_thread::sleep_for(std::chrono::microseconds(200));
 	}
 }
 
@@ -284,14 +364,14 @@ void measureArchives(const std::string& directory, AgentResult& result)
 	}
 }
 
-AgentResult runAgent(agent::AsyncProfiler& profiler, const agent::ProfilerSettings& settings, const std::string& rotation, int rotations,
-	const std::string& outputDirectory)
+AgentResult runAgent(agent::AsyncProfiler& profiler, const agent::ProfilerSettings& settings, const std::string& rotation,
+	const std::string& format, int rotations, const std::string& outputDirectory)
 {
 	agent::RotationSettings rotationSettings;
 	rotationSettings.strategy = rotation;
-	rotationSettings.restartEvery = rotations + 2;                 // only chunk switches in the measured run
+	rotationSettings.restartEvery = 120;                           // the default: a restart every 120 intervals
 	const Poco::Timespan interval(3600 * Poco::Timespan::SECONDS); // only explicit rotations
-	std::unique_ptr<agent::Delivery> delivery = createDelivery(outputDirectory, rotations);
+	std::unique_ptr<agent::Delivery> delivery = createDelivery(outputDirectory, format, rotations);
 	delivery->start();
 	ShiftedSink sink(*delivery);
 	agent::ProfilingLoop loop(profiler, settings, interval, "", sink, nullptr, rotationSettings);
@@ -301,11 +381,10 @@ AgentResult runAgent(agent::AsyncProfiler& profiler, const agent::ProfilerSettin
 
 	AgentResult result;
 	agent::LoopStatistics before = loop.statistics();
-	rusage usageBefore = bench::resourceUsage();
-	double cpuBefore = bench::processCpuMicros();
 	result.gap.reserve(static_cast<std::size_t>(rotations));
 	result.roundTrip.reserve(static_cast<std::size_t>(rotations));
 	result.rssAfterWarmUpKiB = bench::residentKiB();
+	double agentCpu = agentThreadsCpuMicros(), controlCpu = controlThreadCpuMicros();
 	for (int i = 0; i < rotations; ++i)
 	{
 		rotate(loop, &result);
@@ -313,64 +392,101 @@ AgentResult runAgent(agent::AsyncProfiler& profiler, const agent::ProfilerSettin
 		// before the next): otherwise a backlog of queued profiles would pile up
 		// and RSS would show that backlog, not the agent's steady state.
 		waitForDelivery(*delivery, 2 + static_cast<std::uint64_t>(i));
-		if (i + 1 == rotations / 2) result.rssHalfwayGrowthKiB = bench::residentKiB() - result.rssAfterWarmUpKiB;
+		double agentNow = agentThreadsCpuMicros(), controlNow = controlThreadCpuMicros();
+		result.agentCpu.add(agentNow - agentCpu);
+		result.controlCpu.add(controlNow - controlCpu);
+		agentCpu = agentNow;
+		controlCpu = controlNow;
 	}
-	waitForDelivery(*delivery, 1 + static_cast<std::uint64_t>(rotations));
 	result.rssGrowthKiB = bench::residentKiB() - result.rssAfterWarmUpKiB;
-	double cpuAfter = bench::processCpuMicros();
-	result.kernelShare = bench::kernelShareSince(usageBefore);
 	agent::LoopStatistics after = loop.statistics();
-	result.strategy = after.rotationStrategy;
+	result.strategy = after.rotationStrategy + ", " + format;
 
 	bool stopped = loop.stop(CALL_TIMEOUT);
 	Poco::Timestamp deadline;
 	deadline += CALL_TIMEOUT;
 	bool drained = delivery->stop(deadline);
 	if (!stopped || !drained) throw std::runtime_error("the loop or the lane did not stop within 60s");
-	result.cpuPerRotationUs = (cpuAfter - cpuBefore) / rotations;
 	result.recordings = after.recordings - before.recordings;
 	result.bytesRecorded = after.bytesRecorded - before.bytesRecorded;
 	measureArchives(outputDirectory, result);
 	return result;
 }
 
-void printRow(const char* name, const bench::Samples& samples, const std::string& target)
+// The mean of the first or the last tenth of a series (at least one value).
+double tenth(const bench::Samples& samples, bool last)
 {
-	std::printf(
-		"  %-36s %10.3f %10.3f %10.3f   %s\n", name, samples.median(), samples.quantile(0.9), samples.quantile(1.0), target.c_str());
+	std::size_t n = std::max<std::size_t>(1, samples.size() / 10);
+	double sum = 0;
+	for (std::size_t i = 0; i < n; ++i) sum += samples.at(last ? samples.size() - 1 - i : i);
+	return samples.size() ? sum / static_cast<double>(n) : 0;
 }
 
-void printReport(const BaselineResult& baseline, const AgentResult& agentResult, const AgentResult& dumpResult)
+// One size: async-profiler alone and the agent with both strategies, side by side.
+void printCostRows(const std::string& size, const BaselineResult& alone, const AgentResult& restart, const AgentResult& dump,
+	const AgentResult& zip, std::string& resultLine)
 {
-	double ownCpu = agentResult.cpuPerRotationUs - baseline.cpuPerPairUs;
-	double recordingKb = agentResult.recordings ? agentResult.bytesRecorded / 1024.0 / agentResult.recordings : 0;
-	double archiveKb = agentResult.archives ? agentResult.archiveBytes / 1024.0 / agentResult.archives : 0;
-	char target[64];
-	std::printf("\n  %-36s %10s %10s %10s   %s\n", "time (µs)", "median", "p90", "max", "target (DESIGN §8)");
-	std::snprintf(target, sizeof(target), "<= %.0f median", GAP_TARGET_US);
-	printRow("gap, agent (stop ret. -> start call)", agentResult.gap, target);
-	printRow("gap, baseline", baseline.gap, "");
-	printRow("stop+start pair, baseline", baseline.pair, "");
-	printRow("rotateNow round trip, agent", agentResult.roundTrip, "(info: thread hop + tick)");
-	printRow(("dump call, agent (" + dumpResult.strategy + ")").c_str(), dumpResult.gap, "(no stop/start gap at all)");
-	printRow("rotateNow round trip, agent dump", dumpResult.roundTrip, "");
-	std::printf("\n  %-36s %10s\n", "process CPU per rotation (µs)", "mean");
-	std::printf("  %-36s %10.3f   (%.0f %% in the kernel)\n", "agent rotation + delivery, total", agentResult.cpuPerRotationUs,
-		100 * agentResult.kernelShare);
-	std::printf("  %-36s %10.3f   (%.0f %% in the kernel)\n", "the same, rotation = dump", dumpResult.cpuPerRotationUs,
-		100 * dumpResult.kernelShare);
-	std::printf("  %-36s %10.3f\n", "bare stop+start pair (baseline)", baseline.cpuPerPairUs);
-	std::printf("  %-36s %10.3f   <= %.0f for a 100 KB recording\n", "agent's own (difference)", ownCpu, CPU_TARGET_US);
-	std::printf("\n  recording: %.1f KB on average (%llu recordings); zip archive: %.1f KB on average (%llu files)\n", recordingKb,
-		static_cast<unsigned long long>(agentResult.recordings), archiveKb, static_cast<unsigned long long>(agentResult.archives));
-	std::printf("\n  RSS after the warm-up %ld KiB (libasyncProfiler and the agent loaded); growth after %zu rotations %+ld KiB,\n"
-				"  after %zu %+ld KiB   (DESIGN: <= 8 MiB beyond libasyncProfiler, flat); rotation = dump: %+ld KiB\n",
-		agentResult.rssAfterWarmUpKiB, agentResult.gap.size() / 2, agentResult.rssHalfwayGrowthKiB, agentResult.gap.size(),
-		agentResult.rssGrowthKiB, dumpResult.rssGrowthKiB);
-	std::printf("RESULT gap_us_median=%.3f baseline_us_median=%.3f agent_cpu_us_per_rotation=%.3f rss_growth_kib=%ld "
-				"dump_us_median=%.3f dump_cpu_us_per_rotation=%.3f dump_rss_growth_kib=%ld\n",
-		agentResult.gap.median(), baseline.gap.median(), ownCpu, agentResult.rssGrowthKiB, dumpResult.gap.median(),
-		dumpResult.cpuPerRotationUs - baseline.cpuPerPairUs, dumpResult.rssGrowthKiB);
+	double recordingKb = dump.recordings ? static_cast<double>(dump.bytesRecorded) / 1024.0 / static_cast<double>(dump.recordings) : 0;
+	std::printf("  %-7s %-26s %9s %9s %9s %9s %9s %9s %8s\n", size.c_str(), "", "ctl wall", "ctl CPU", "agent CPU", "own CPU", "own 1st",
+		"own last", "RSS KiB");
+	std::printf("  %-7s %-26s %9.1f %9.1f %9s %9s %9s %9s %8s\n", "", "async-profiler alone, stop+start", alone.pair.median(),
+		alone.cpuPerPairUs, "-", "-", "", "", "");
+	std::printf("  %-7s %-26s %9.1f %9.1f %9s %9s %9s %9s %8s\n", "", "async-profiler alone, dump", alone.dump.median(), alone.cpuPerDumpUs,
+		"-", "-", "", "", "");
+	for (const AgentResult* agent : {&restart, &dump, &zip})
+	{
+		double aloneCpu = agent == &restart ? alone.cpuPerPairUs : alone.cpuPerDumpUs;
+		double own = agent->agentCpu.mean() - aloneCpu;
+		std::printf("  %-7s %-26s %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f %+8ld\n", "", ("agent, " + agent->strategy).c_str(),
+			agent->roundTrip.median(), agent->controlCpu.mean(), agent->agentCpu.mean(), own, tenth(agent->agentCpu, false) - aloneCpu,
+			tenth(agent->agentCpu, true) - aloneCpu, agent->rssGrowthKiB);
+		char figures[200];
+		std::snprintf(figures, sizeof(figures), " own_cpu_us_%s_%s=%.1f",
+			agent == &restart    ? "restart"
+				: agent == &dump ? "dump"
+								 : "dump_zip",
+			size.c_str(), own);
+		resultLine += figures;
+	}
+	std::printf("  %-7s recording %.1f KB, zip %.1f KB on average; RSS with async-profiler alone %ld KiB, with the agent %ld KiB\n\n", "",
+		recordingKb, zip.archives ? static_cast<double>(zip.archiveBytes) / 1024.0 / static_cast<double>(zip.archives) : 0,
+		alone.rssAfterStartKiB, dump.rssAfterWarmUpKiB);
+	std::fflush(stdout);
+}
+
+// What each rotation costs, per recording size: async-profiler alone next to
+// the agent with each strategy (delivered to the local reporter as zip).
+void runCostTable(agent::AsyncProfiler& profiler, const Options& options, const std::string& scratch)
+{
+	std::vector<RecordingSize> sizes;
+	if (options.fake)
+	{
+		sizes.push_back({"20KB", makeRecording(scratch, ASPROF_BENCH_DATA_DIR "/cpu-wall.jfr", 1)});
+		sizes.push_back({"200KB", makeRecording(scratch, SAMPLE_JFR, 2)});
+		sizes.push_back({"2MB", makeRecording(scratch, SAMPLE_JFR, 19)});
+	}
+	else
+		sizes.push_back({"recorded", ""});
+	std::printf("\n  cost per rotation, %d rotations each, delivered to the local reporter (format jfr, its default, then zip)\n"
+				"  (µs; means unless said): ctl wall = rotateNow's round trip (median), ctl CPU = the control thread's CPU\n"
+				"  (async-profiler's calls included), agent CPU = every asprof-* thread's (control, lane, metadata), own =\n"
+				"  agent CPU less async-profiler's calls alone; own 1st/last = the same over the first and last tenth;\n"
+				"  RSS = growth over the run (the local reporter keeps 100 files)\n\n",
+		options.rotations);
+	std::string resultLine = "RESULT";
+	agent::ProfilerSettings settings;
+	for (const auto& size : sizes)
+	{
+		if (options.fake) setFake("ASPROF_FAKE_JFR", size.path);
+		BaselineResult alone = runBaseline(profiler, settings, options.rotations);
+		// The local reporter's default format (jfr), then zip (s3's and http's zip; deflate at the default level, fast).
+		std::string out = scratch + "/profiles-" + size.label;
+		AgentResult restart = runAgent(profiler, settings, "restart", "jfr", options.rotations, out + "-restart");
+		AgentResult dump = runAgent(profiler, settings, "dump", "jfr", options.rotations, out + "-dump");
+		AgentResult zip = runAgent(profiler, settings, "dump", "zip", options.rotations, out + "-zip");
+		printCostRows(size.label, alone, restart, dump, zip, resultLine);
+	}
+	std::printf("%s\n", resultLine.c_str());
 }
 
 void printGapRow(const std::string& name, const bench::Samples& samples)
@@ -419,12 +535,7 @@ void runSamplingGap(agent::AsyncProfiler& profiler, const Options& options)
 }
 
 #ifdef ASPROF_BENCH_WITH_PPROF
-double threadCpuMicros()
-{
-	timespec now{};
-	::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-	return static_cast<double>(now.tv_sec) * 1e6 + static_cast<double>(now.tv_nsec) / 1e3;
-}
+using bench::threadCpuMicros;
 
 // The lane's work on one recording before the network: zip vs pprof conversion.
 void runDeliveryWork(const std::string& jfrPath, int rotations)
@@ -470,27 +581,111 @@ void runDeliveryWork(const std::string&, int)
 }
 #endif
 
+// Busy threads for the real library to sample, named asprof-busy (not counted
+// as the agent's), each with its own stack depth so that stacks differ.
+class BusyThreads
+{
+public:
+	explicit BusyThreads(int count)
+	{
+		for (int i = 0; i < count; ++i)
+			_threads.emplace_back([this, i] {
+				::pthread_setname_np(::pthread_self(), "asprof-busy");
+				while (!_stop.load(std::memory_order_relaxed)) spin(1 + i % 16);
+			});
+	}
+
+	~BusyThreads()
+	{
+		_stop = true;
+		for (auto& thread : _threads) thread.join();
+	}
+
+private:
+	static double spin(int depth)
+	{
+		volatile double x = 0;
+		if (depth > 1) return spin(depth - 1) + 1;
+		for (int i = 0; i < 20000; ++i) x = x + i * 0.5;
+		return x;
+	}
+
+	std::atomic<bool> _stop{false};
+	std::vector<std::thread> _threads;
+};
+
+class DiscardingSink: public agent::RecordingSink
+{
+public:
+	void accept(agent::FinishedRecording&&) override
+	{
+	}
+};
+
+// async-profiler's own memory (its "metrics") over many chunk switches:
+// keeping one file (no restart) next to the default restart bound.
+void runProfilerMemory(agent::AsyncProfiler& profiler, const Options& options)
+{
+	if (options.fake || options.memoryRotations == 0)
+	{
+		std::printf("\n  async-profiler's memory over rotations: needs the real library (ASPROF_LIB)\n");
+		return;
+	}
+	const int threads = 100;
+	std::printf("\n  async-profiler's memory (metrics, mem_* KiB) and RSS over %d chunk switches, %d busy threads, back to back\n",
+		options.memoryRotations, threads);
+	std::printf("  %-34s %10s %10s %10s %10s %10s\n", "", "after 1", "10", "100", "last", "RSS growth");
+	std::string resultLine = "RESULT";
+	BusyThreads busy(threads);
+	for (int restartEvery : {100000, 120})
+	{
+		agent::RotationSettings rotation;
+		rotation.strategy = "dump";
+		rotation.restartEvery = restartEvery;
+		rotation.maxProfilerMemory = std::uint64_t(1) << 40; // measured after every switch, never reached
+		DiscardingSink sink;
+		agent::ProfilingLoop loop(profiler, agent::ProfilerSettings(), Poco::Timespan(3600, 0), "", sink, nullptr, rotation);
+		loop.start();
+		long rssBefore = bench::residentKiB();
+		std::vector<double> memory;
+		for (int i = 1; i <= options.memoryRotations; ++i)
+		{
+			if (!loop.rotateNow(CALL_TIMEOUT)) throw std::runtime_error("rotateNow did not finish within 60s");
+			if (i == 1 || i == 10 || i == 100 || i == options.memoryRotations)
+				memory.push_back(static_cast<double>(loop.statistics().profilerMemory) / 1024.0);
+		}
+		long rssGrowth = bench::residentKiB() - rssBefore;
+		agent::LoopStatistics stats = loop.statistics();
+		loop.stop(CALL_TIMEOUT);
+		while (memory.size() < 4) memory.insert(memory.end() - 1, -1);
+		std::string label = restartEvery == 120 ? "dump, restartEvery = 120 (default)" : "dump, one file (no restart)";
+		std::printf("  %-34s %10.0f %10.0f %10.0f %10.0f %+10ld   (%llu restarts)\n", label.c_str(), memory[0], memory[1], memory[2],
+			memory[3], rssGrowth, static_cast<unsigned long long>(stats.restarts));
+		char figures[160];
+		std::snprintf(figures, sizeof(figures), " profiler_kib_after_%d_%s=%.0f", options.memoryRotations,
+			restartEvery == 120 ? "restart120" : "onefile", memory[3]);
+		resultLine += figures;
+		std::fflush(stdout);
+	}
+	std::printf("%s\n", resultLine.c_str());
+}
+
 void runBench(const Options& options)
 {
 	bench::ScratchDirectory scratch("bench-rotation");
-	std::printf("bench-rotation: %d rotations (after 1 warm-up each)\n", options.rotations);
+	std::printf("bench-rotation: %d rotations per figure (after 1 warm-up each)\n", options.rotations);
 	if (options.fake && Poco::Environment::get("ASPROF_FAKE_JFR", "").empty())
 		::setenv("ASPROF_FAKE_JFR", SAMPLE_JFR, 1);         // not Poco::Environment::set (see tests/common/TestSupport.cpp)
 	if (options.fake) ::setenv("ASPROF_FAKE_DUMP", "1", 1); // the fake switches chunks like async-profiler
 	agent::AsyncProfiler& profiler = agent::AsyncProfiler::load(options.library);
 	std::printf("  library:  %s (%s)\n", profiler.path().c_str(), options.fake ? "fake" : "real");
-	if (options.fake) std::printf("  fake JFR: %s\n", Poco::Environment::get("ASPROF_FAKE_JFR").c_str());
-	std::printf("  reporter: local, format = zip, into %s/profiles (%s; recordings in $TMPDIR or /tmp)\n", scratch.path().c_str(),
+	std::printf("  reporter: local, format = zip, into %s (%s; recordings in $TMPDIR or /tmp)\n", scratch.path().c_str(),
 		bench::fileSystemType(scratch.path()).c_str());
 	std::fflush(stdout);
-
-	agent::ProfilerSettings settings;
-	BaselineResult baseline = runBaseline(profiler, settings, options.rotations);
-	AgentResult agentResult = runAgent(profiler, settings, "restart", options.rotations, scratch.path() + "/profiles");
-	AgentResult dumpResult = runAgent(profiler, settings, "dump", options.rotations, scratch.path() + "/profiles-dump");
-	printReport(baseline, agentResult, dumpResult);
+	runCostTable(profiler, options, scratch.path());
 	runSamplingGap(profiler, options);
-	runDeliveryWork(options.fake ? Poco::Environment::get("ASPROF_FAKE_JFR") : std::string(SAMPLE_JFR), options.rotations);
+	runProfilerMemory(profiler, options);
+	runDeliveryWork(SAMPLE_JFR, std::min(options.rotations, 200));
 }
 
 } // namespace

@@ -61,9 +61,7 @@ struct SettingsRead
 class SettingsCollector: public jfr::RecordingVisitor
 {
 public:
-	SettingsCollector(const jfr::Input& input, std::vector<std::pair<std::uint64_t, std::string>>& events):
-		_input(input),
-		_events(events)
+	SettingsCollector(const jfr::Input& input, std::vector<std::pair<std::uint64_t, std::string>>& events): _input(input), _events(events)
 	{
 	}
 
@@ -130,12 +128,11 @@ void ChunkSettings::load() const
 	{
 		return; // not a JFR this can read: the chunks go out as they are
 	}
-	for (auto& [type, raw]: events)
+	for (auto& [type, raw] : events)
 	{
 		std::size_t at = 0;
 		std::uint64_t size = 0, id = 0, startTime = 0;
-		if (!readVarint(raw, at, size) || size != raw.size() || !readVarint(raw, at, id) || id != type ||
-			!readVarint(raw, at, startTime))
+		if (!readVarint(raw, at, size) || size != raw.size() || !readVarint(raw, at, id) || id != type || !readVarint(raw, at, startTime))
 			continue;
 		_settings.push_back({type, raw.substr(at)});
 		_type = type;
@@ -168,7 +165,7 @@ std::string ChunkSettings::eventsAt(std::int64_t startTicks) const
 {
 	std::call_once(_loaded, [this] { load(); });
 	std::string out;
-	for (const auto& setting: _settings)
+	for (const auto& setting : _settings)
 	{
 		std::string payload;
 		writeVarint(payload, setting.type);
