@@ -1,4 +1,5 @@
 #include "AsyncProfiler.h"
+#include "SignalMask.h"
 #include "LibraryPath.h"
 #include "asprof/agent/Exception.h"
 #include "Poco/Environment.h"
@@ -200,7 +201,11 @@ std::string AsyncProfiler::execute(const std::string& command, std::string& outp
 
 std::string AsyncProfiler::execute(const std::string& command)
 {
-	asprof_error_t error = _execute(command.c_str(), &captureOutput);
+	asprof_error_t error;
+	{
+		ProfilerWakeupUnblocked wakeup; // the threads async-profiler creates now must be wakeable
+		error = _execute(command.c_str(), &captureOutput);
+	}
 	if (!error) return std::string();
 	const char* text = _errorStr(error);
 	return text && *text ? std::string(text) : std::string("unknown async-profiler error");

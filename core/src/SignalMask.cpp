@@ -32,5 +32,18 @@ void blockAgentThreadSignals() noexcept
 	pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
+ProfilerWakeupUnblocked::ProfilerWakeupUnblocked()
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGIO);
+	pthread_sigmask(SIG_UNBLOCK, &set, &_previous);
+}
+
+ProfilerWakeupUnblocked::~ProfilerWakeupUnblocked()
+{
+	pthread_sigmask(SIG_SETMASK, &_previous, nullptr);
+}
+
 } // namespace agent
 } // namespace asprof

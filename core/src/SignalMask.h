@@ -53,6 +53,29 @@ private:
 /// good: the first call of every thread the agent owns.
 void blockAgentThreadSignals() noexcept;
 
+/// async-profiler stops the threads it creates (its wall-clock sampler)
+/// by setting a flag and waking them with SIGIO (its WAKEUP_SIGNAL) out of
+/// their sleep. A thread inherits the signal mask of the thread that
+/// creates it, and async-profiler creates them inside asprof_execute on
+/// the agent's control thread: with SIGIO blocked there, "stop" waited
+/// out the sampler's whole sleep (up to the wall interval; 1 s measured),
+/// and the sampling stopped meanwhile. While it exists, SIGIO is unblocked
+/// in the calling thread, so every async-profiler call runs under one and
+/// the threads it creates can be woken. A process-directed SIGIO that
+/// arrives meanwhile may reach this thread: async-profiler has replaced
+/// SIGIO's handler with its own no-op anyway.
+class ProfilerWakeupUnblocked
+{
+public:
+	ProfilerWakeupUnblocked();
+	~ProfilerWakeupUnblocked();
+	ProfilerWakeupUnblocked(const ProfilerWakeupUnblocked&) = delete;
+	ProfilerWakeupUnblocked& operator=(const ProfilerWakeupUnblocked&) = delete;
+
+private:
+	sigset_t _previous;
+};
+
 } // namespace agent
 } // namespace asprof
 

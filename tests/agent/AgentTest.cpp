@@ -374,6 +374,10 @@ public:
 			for (int signal : {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPROF, SIGVTALRM, SIGPIPE, SIGCHLD, SIGALRM, SIGUSR1, SIGUSR2})
 				CPPUNIT_ASSERT_MESSAGE("thread " + tid + " takes signal " + std::to_string(signal), blocked & (1ULL << (signal - 1)));
 		}
+		// But async-profiler is called with SIGIO (its wake-up signal) open, so
+		// the threads it creates then (its wall-clock sampler) can be woken at
+		// stop; the host's signals stay blocked.
+		CPPUNIT_ASSERT_EQUAL(std::string("SIGIO unblocked, SIGTERM blocked"), asprof::test::fakeProfilerValue("ASPROF_FAKE_EXECUTE_MASK"));
 		agent.stop(Poco::Timespan(5, 0));
 		assertEveryProfileAccounted(agent.status());
 		CPPUNIT_ASSERT(agentThreads >= 4); // control, status log, a lane's intake and delivery

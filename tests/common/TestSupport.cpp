@@ -118,6 +118,13 @@ void setFakeProfiler(const std::string& name, const char* value)
 
 } // namespace
 
+std::string fakeProfilerValue(const std::string& name)
+{
+	char buffer[8192];
+	if (fakeProfiler().get(name.c_str(), buffer, sizeof(buffer)) != 1) throw Poco::IllegalStateException("asprof_fake_get", name);
+	return buffer;
+}
+
 FakeProfilerSetting::FakeProfilerSetting(const std::string& name, const std::string& value): _name(name), _had(false)
 {
 	char old[4096];

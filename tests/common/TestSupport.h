@@ -57,6 +57,12 @@ private:
 	std::string _old;
 };
 
+/// What the fake libasyncProfiler.so reports under name (a setting, or
+/// one of its read-only counts such as "ASPROF_FAKE_EXECUTE_MASK"; see
+/// tests/fixtures/fake-asprof). Throws Poco::IllegalStateException when it
+/// has no value for name.
+std::string fakeProfilerValue(const std::string& name);
+
 /// Sets one setting of the fake libasyncProfiler.so
 /// (tests/fixtures/fake-asprof) in this process, by the name of the
 /// environment variable that would give it to a new process
