@@ -2,15 +2,11 @@
 #include "JavaOrder.h"
 #include <algorithm>
 #include <limits>
+#include <stdexcept>
 #include <tuple>
 
 namespace asprof {
 namespace jfr {
-
-void LeakMatcher::reserve(std::size_t mallocs)
-{
-	_mallocs.reserve(mallocs);
-}
 
 void LeakMatcher::addMalloc(std::uint64_t address, std::int64_t time, std::uint32_t offset, std::int64_t size, std::uint32_t site)
 {
@@ -20,28 +16,49 @@ void LeakMatcher::addMalloc(std::uint64_t address, std::int64_t time, std::uint3
 	malloc.offset = offset;
 	malloc.size = size;
 	malloc.site = site;
-	if (size > 0)
-		_mallocs.push_back(malloc);
-	else
+	if (size <= 0)
+	{
 		_removals.push_back(malloc);
+		return;
+	}
+	if (_count == std::numeric_limits<std::uint32_t>::max()) throw std::length_error("more than 4G mallocs in a chunk");
+	if ((_count >> BLOCK_SHIFT) == _blocks.size()) _blocks.emplace_back(new Malloc[BLOCK]);
+	mallocAt(_count++) = malloc;
+	if (_runOf.empty()) _runIndex.reset(1 << 12);
+	_runOf.push_back(_runIndex.insert(address, static_cast<std::uint32_t>(_runStarts.size())));
+	if (_runOf.back() == _runStarts.size()) _runStarts.push_back(0);
+	++_runStarts[_runOf.back()]; // the run's size, until endMallocs()
 }
 
 void LeakMatcher::endMallocs()
 {
-	std::sort(_mallocs.begin(), _mallocs.end(),
-		[](const Malloc& a, const Malloc& b) { return a.address != b.address ? a.address < b.address : a.key() < b.key(); });
-	// One run per address: where its mallocs start.
-	std::size_t runs = 0;
-	for (std::size_t i = 0; i < _mallocs.size(); ++i) runs += i == 0 || _mallocs[i].address != _mallocs[i - 1].address ? 1 : 0;
-	_runAddresses.reserve(runs);
-	_runStarts.reserve(runs + 1);
-	for (std::size_t i = 0; i < _mallocs.size(); ++i)
+	// The indexes grouped by run (a counting sort: sizes to starts), each
+	// run in file order, then in key order. Keys are unique (offsets are):
+	// any sort gives the same order, and a run in file order is nearly
+	// always in key order already.
+	std::uint32_t start = 0;
+	for (std::uint32_t& run : _runStarts)
 	{
-		if (i > 0 && _mallocs[i].address == _mallocs[i - 1].address) continue;
-		_runAddresses.push_back(_mallocs[i].address);
-		_runStarts.push_back(static_cast<std::uint32_t>(i));
+		std::uint32_t size = run;
+		run = start;
+		start += size;
 	}
-	_runStarts.push_back(static_cast<std::uint32_t>(_mallocs.size()));
+	_runStarts.push_back(start);
+	_runCursors.assign(_runStarts.begin(), _runStarts.end() - 1);
+	_order.resize(_count);
+	for (std::uint32_t i = 0; i < _count; ++i)
+	{
+		const Malloc& malloc = mallocAt(i);
+		_order[_runCursors[_runOf[i]]++] = Ordered{malloc.time, malloc.offset, i};
+	}
+	_runOf = std::vector<std::uint32_t>();
+	auto byKey = [](const Ordered& a, const Ordered& b) { return a.key() < b.key(); };
+	for (std::size_t run = 0; run + 1 < _runStarts.size(); ++run)
+	{
+		auto first = _order.begin() + _runStarts[run];
+		auto last = _order.begin() + _runStarts[run + 1];
+		if (!std::is_sorted(first, last, byKey)) std::sort(first, last, byKey);
+	}
 	_runCursors.assign(_runStarts.begin(), _runStarts.end() - 1);
 	for (const Malloc& removal : _removals) addFree(removal.address, removal.time, removal.offset);
 	_removals.clear();
@@ -53,15 +70,14 @@ void LeakMatcher::addFree(std::uint64_t address, std::int64_t time, std::uint32_
 	// The malloc just before the free at its address: the free removes it,
 	// unless an earlier free already has.
 	Key key{time, offset};
-	auto run = std::lower_bound(_runAddresses.begin(), _runAddresses.end(), address);
-	if (run != _runAddresses.end() && *run == address)
+	std::int64_t run = _runIndex.find(address);
+	if (run >= 0)
 	{
-		auto index = static_cast<std::size_t>(run - _runAddresses.begin());
-		auto first = _mallocs.begin() + _runStarts[index];
-		auto next = first + nextAfter(index, key);
-		if (next != first)
+		auto index = static_cast<std::size_t>(run);
+		std::uint32_t before = nextAfter(index, key);
+		if (before != 0)
 		{
-			Malloc& malloc = *std::prev(next);
+			Malloc& malloc = mallocAt(_order[_runStarts[index] + before - 1].index);
 			if (!malloc.freed || key < malloc.freeKey())
 			{
 				malloc.freeTime = time;
@@ -82,24 +98,24 @@ void LeakMatcher::addFree(std::uint64_t address, std::int64_t time, std::uint32_
 // ended.
 std::uint32_t LeakMatcher::nextAfter(std::size_t run, const Key& key)
 {
-	auto before = [](const Malloc& malloc, const Key& value) { return malloc.key() < value; };
+	auto before = [](const Ordered& ordered, const Key& value) { return ordered.key() < value; };
 	std::uint32_t first = _runStarts[run];
 	std::uint32_t end = _runStarts[run + 1];
 	std::uint32_t& cursor = _runCursors[run];
 	std::uint32_t low = first;
 	std::uint32_t high = cursor;
-	if (cursor == first || _mallocs[cursor - 1].key() < key)
+	if (cursor == first || before(_order[cursor - 1], key))
 	{
 		low = cursor;
 		high = cursor;
-		for (std::uint32_t step = 1; high < end && _mallocs[high].key() < key; step *= 2)
+		for (std::uint32_t step = 1; high < end && before(_order[high], key); step *= 2)
 		{
 			low = high + 1;
 			high = static_cast<std::uint32_t>(std::min<std::uint64_t>(end, std::uint64_t(high) + step));
 		}
 	}
-	auto found = std::lower_bound(_mallocs.begin() + low, _mallocs.begin() + high, key, before);
-	cursor = static_cast<std::uint32_t>(found - _mallocs.begin());
+	auto found = std::lower_bound(_order.begin() + low, _order.begin() + high, key, before);
+	cursor = static_cast<std::uint32_t>(found - _order.begin());
 	return cursor - first;
 }
 
@@ -108,7 +124,7 @@ void LeakMatcher::endChunk()
 	std::size_t sizeBefore = _live.size();
 	for (const auto& freed : _freedLive) _live.erase(freed.first);
 	std::vector<Survivor> survivors;
-	for (std::size_t run = 0; run < _runAddresses.size(); ++run) settleAddress(_runStarts[run], _runStarts[run + 1], survivors);
+	for (std::size_t run = 0; run + 1 < _runStarts.size(); ++run) settleAddress(_runStarts[run], _runStarts[run + 1], survivors);
 	growForPeak(sizeBefore, _live.size() + survivors.size());
 	// New keys join their buckets in put order.
 	std::sort(survivors.begin(), survivors.end(), [](const Survivor& a, const Survivor& b) { return a.inserted < b.inserted; });
@@ -117,8 +133,10 @@ void LeakMatcher::endChunk()
 		survivor.live.rank = ++_rank;
 		_live[survivor.address] = survivor.live;
 	}
-	_mallocs = std::vector<Malloc>();
-	_runAddresses = std::vector<std::uint64_t>();
+	_blocks = std::vector<std::unique_ptr<Malloc[]>>();
+	_count = 0;
+	_runIndex.clear();
+	_order = std::vector<Ordered>();
 	_runStarts = std::vector<std::uint32_t>();
 	_runCursors = std::vector<std::uint32_t>();
 	_freedLive.clear();
@@ -128,14 +146,14 @@ void LeakMatcher::endChunk()
 // there then) and what is live at the end.
 void LeakMatcher::settleAddress(std::size_t first, std::size_t end, std::vector<Survivor>& survivors)
 {
-	std::uint64_t address = _mallocs[first].address;
+	std::uint64_t address = mallocAt(_order[first].index).address;
 	auto before = _live.find(address);
 	bool present = before != _live.end();
 	bool newKey = false;
 	Key inserted;
 	for (std::size_t i = first; i < end; ++i)
 	{
-		Malloc& malloc = _mallocs[i];
+		Malloc& malloc = mallocAt(_order[i].index);
 		malloc.inserted = !present;
 		if (malloc.inserted)
 		{
@@ -144,7 +162,7 @@ void LeakMatcher::settleAddress(std::size_t first, std::size_t end, std::vector<
 		}
 		present = !malloc.freed;
 	}
-	const Malloc& last = _mallocs[end - 1];
+	const Malloc& last = mallocAt(_order[end - 1].index);
 	Live live{last.time, last.size, last.site, 0};
 	if (last.freed)
 	{
@@ -171,8 +189,9 @@ void LeakMatcher::growForPeak(std::size_t sizeBefore, std::size_t sizeAfter)
 {
 	std::size_t puts = 0;
 	std::size_t changes = _freedLive.size();
-	for (const Malloc& malloc : _mallocs)
+	for (std::uint32_t i = 0; i < _count; ++i)
 	{
+		const Malloc& malloc = mallocAt(i);
 		puts += malloc.inserted ? 1 : 0;
 		changes += (malloc.inserted ? 1 : 0) + (malloc.freed ? 1 : 0);
 	}
@@ -230,8 +249,9 @@ std::size_t LeakMatcher::capacityFor(std::size_t size) const
 template <class Visitor>
 void LeakMatcher::forEachChange(Visitor visitor) const
 {
-	for (const Malloc& malloc : _mallocs)
+	for (std::uint32_t i = 0; i < _count; ++i)
 	{
+		const Malloc& malloc = mallocAt(i);
 		if (malloc.inserted) visitor(malloc.time, malloc.offset, true);
 		if (malloc.freed) visitor(malloc.freeTime, malloc.freeOffset, false);
 	}
@@ -277,10 +297,65 @@ void LeakMatcher::forEachLive(std::int64_t cutoff, const std::function<void(std:
 	for (const Entry& entry : entries) visitor(entry.live->site, entry.live->size);
 }
 
+void LeakMatcher::RunIndex::reset(std::size_t addresses)
+{
+	std::size_t size = 16;
+	int shift = 64 - 4;
+	while (size < addresses * 2)
+	{
+		size *= 2;
+		--shift;
+	}
+	_slots.assign(size, Slot());
+	_shift = shift;
+	_used = 0;
+}
+
+std::uint32_t LeakMatcher::RunIndex::insert(std::uint64_t address, std::uint32_t runs)
+{
+	if (_slots.empty()) reset(0);
+	std::size_t mask = _slots.size() - 1;
+	for (std::size_t i = hash(address) >> _shift;; i = (i + 1) & mask)
+	{
+		Slot& slot = _slots[i];
+		if (slot.run != 0 && slot.address != address) continue;
+		if (slot.run != 0) return slot.run - 1;
+		slot.address = address;
+		slot.run = runs + 1;
+		if (++_used * 2 > _slots.size()) grow();
+		return runs;
+	}
+}
+
+void LeakMatcher::RunIndex::grow()
+{
+	std::vector<Slot> old(_slots.size() * 2);
+	old.swap(_slots);
+	--_shift;
+	std::size_t mask = _slots.size() - 1;
+	for (const Slot& slot : old)
+	{
+		if (slot.run == 0) continue;
+		std::size_t i = hash(slot.address) >> _shift;
+		while (_slots[i].run != 0) i = (i + 1) & mask;
+		_slots[i] = slot;
+	}
+}
+
+void LeakMatcher::RunIndex::clear()
+{
+	_slots = std::vector<Slot>();
+	_shift = 64;
+	_used = 0;
+}
+
 void LeakMatcher::clear()
 {
-	_mallocs.clear();
-	_runAddresses.clear();
+	_blocks.clear();
+	_count = 0;
+	_runIndex.clear();
+	_runOf.clear();
+	_order.clear();
 	_runStarts.clear();
 	_runCursors.clear();
 	_removals.clear();

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <unordered_map>
 #include <vector>
 
@@ -27,16 +28,17 @@ namespace jfr {
 /// before it at its address, and dropped. The map's iteration order is
 /// kept as (bucket, put order), its capacity from the largest size the
 /// replay reaches. Memory: the chunk's mallocs and the live map; a free
-/// costs nothing.
+/// costs nothing. The mallocs stay in file order; endMallocs() groups
+/// their indexes by address (each address's run found in a hash table,
+/// then a counting sort), never comparing addresses: a free finds its
+/// run in the table, and the malloc it matches lies near the other
+/// recent ones in memory.
 ///
 /// Events are ordered by (time, offset): offset is the event's position
 /// in its chunk, which must be under 4 GiB.
 class LeakMatcher
 {
 public:
-	/// Room for this many of the next chunk's mallocs (a guess, never a limit).
-	void reserve(std::size_t mallocs);
-
 	/// site: the caller's index for the stack (and thread) of the malloc.
 	/// A size of 0 or less removes, as a free does.
 	void addMalloc(std::uint64_t address, std::int64_t time, std::uint32_t offset, std::int64_t size, std::uint32_t site);
@@ -110,6 +112,76 @@ private:
 		std::vector<std::uint32_t> removals;
 	};
 
+	/// The runs of the chunk's mallocs by address: open addressing, each
+	/// slot an address and its run (from 1; 0: empty). Frees find their
+	/// address's run here in one probe or two, not by a binary search.
+	class RunIndex
+	{
+	public:
+		/// Empty, with room for this many addresses before it grows.
+		void reset(std::size_t addresses);
+
+		/// The address's run, or runs (as given) when it has none yet.
+		std::uint32_t insert(std::uint64_t address, std::uint32_t runs);
+
+		/// The address's run, or -1.
+		std::int64_t find(std::uint64_t address) const
+		{
+			if (_slots.empty()) return -1;
+			std::size_t mask = _slots.size() - 1;
+			for (std::size_t i = hash(address) >> _shift;; i = (i + 1) & mask)
+			{
+				const Slot& slot = _slots[i];
+				if (slot.run == 0) return -1;
+				if (slot.address == address) return static_cast<std::int64_t>(slot.run) - 1;
+			}
+		}
+
+		void clear();
+
+	private:
+		struct Slot
+		{
+			std::uint64_t address = 0;
+			std::uint32_t run = 0; ///< from 1; 0: empty
+		};
+
+		static std::uint64_t hash(std::uint64_t address)
+		{
+			return address * 0x9E3779B97F4A7C15ull;
+		}
+
+		void grow();
+
+		std::vector<Slot> _slots;
+		int _shift = 64;
+		std::size_t _used = 0;
+	};
+
+	/// A malloc's key and index: a run's keys side by side, searched
+	/// without touching the mallocs.
+	struct Ordered
+	{
+		std::int64_t time = 0;
+		std::uint32_t offset = 0;
+		std::uint32_t index = 0;
+
+		Key key() const
+		{
+			return Key{time, offset};
+		}
+	};
+
+	/// The chunk's i-th malloc (in file order).
+	Malloc& mallocAt(std::uint32_t i)
+	{
+		return _blocks[i >> BLOCK_SHIFT][i & (BLOCK - 1)];
+	}
+	const Malloc& mallocAt(std::uint32_t i) const
+	{
+		return _blocks[i >> BLOCK_SHIFT][i & (BLOCK - 1)];
+	}
+
 	std::uint32_t nextAfter(std::size_t run, const Key& key);
 	void settleAddress(std::size_t first, std::size_t end, std::vector<Survivor>& survivors);
 	void growForPeak(std::size_t sizeBefore, std::size_t sizeAfter);
@@ -117,9 +189,16 @@ private:
 	template <class Visitor>
 	void forEachChange(Visitor visitor) const;
 
-	std::vector<Malloc> _mallocs;                      ///< per chunk; by address, then key, after endMallocs()
-	std::vector<std::uint64_t> _runAddresses;          ///< per chunk: the addresses of _mallocs, once each
-	std::vector<std::uint32_t> _runStarts;             ///< per chunk: where each address's mallocs start; then the end
+	/// The chunk's mallocs in file order, in blocks: they grow without a
+	/// copy, and memory is theirs alone (no count of them first).
+	static constexpr unsigned BLOCK_SHIFT = 14;
+	static constexpr std::uint32_t BLOCK = 1u << BLOCK_SHIFT;
+	std::vector<std::unique_ptr<Malloc[]>> _blocks;
+	std::uint32_t _count = 0;                          ///< per chunk: mallocs added
+	RunIndex _runIndex;                                ///< per chunk: each address's run
+	std::vector<std::uint32_t> _runOf;                 ///< per chunk, until endMallocs(): each malloc's run
+	std::vector<Ordered> _order;                       ///< per chunk, after endMallocs(): the mallocs by run, each run by key
+	std::vector<std::uint32_t> _runStarts;             ///< per chunk: where each address's run starts in _order; then the end
 	std::vector<std::uint32_t> _runCursors;            ///< per chunk: where each address's last free was looked up
 	std::vector<Malloc> _removals;                     ///< per chunk: empty mallocs, matched as frees
 	std::unordered_map<std::uint64_t, Key> _freedLive; ///< per chunk: live before it, freed before its mallocs there

@@ -524,25 +524,6 @@ void StackCollector::finish()
 
 namespace {
 
-// Counts a chunk's mallocs from the event headers alone (nothing decoded):
-// --leak then keeps them in one block of exactly their size.
-struct MallocCounter: RecordingVisitor
-{
-	std::uint64_t mallocType = ~std::uint64_t(0);
-	std::size_t mallocs = 0;
-
-	bool wants(const Chunk&, const Type& type) override
-	{
-		if (type.name == "profiler.Malloc") mallocType = type.id;
-		return false;
-	}
-
-	void skipped(const Chunk&, const Type& type, std::uint64_t) override
-	{
-		if (type.id == mallocType) ++mallocs;
-	}
-};
-
 struct ChunkTask
 {
 	const Input* input = nullptr;
@@ -578,10 +559,7 @@ std::vector<std::string> collectStacks(
 	{
 		if (options.leak)
 		{
-			// Each chunk thrice: its mallocs counted, read, then its frees, never stored.
-			MallocCounter counter;
-			Reader(*task.input).readChunk(task.header, counter);
-			collector.leaks.reserve(counter.mallocs);
+			// Each chunk twice: its mallocs, then its frees, never stored.
 			collector.leakPass = LeakPass::Mallocs;
 			Reader(*task.input).readChunk(task.header, collector);
 			collector.leakPass = LeakPass::Frees;
