@@ -4,6 +4,9 @@
 // bench-rotation: what one rotation costs (DESIGN section 8), measured in one
 // run, side by side. Every figure prints next to async-profiler alone; none
 // is asserted.
+//   start and footprint  fresh processes, alternating: async-profiler alone
+//             (load, init, start) next to Agent::start() with the local and
+//             the s3 reporter: the time to the first recording, and RSS.
 //   cost table  per recording size (the fake writes 20 KB, 200 KB and 2 MB
 //             of real async-profiler chunks; the real library: what it
 //             records), back-to-back rotations, each delivered before the
@@ -50,7 +53,11 @@
 #include "FileRecording.h"
 #include "ProfilingLoop.h"
 #include "SamplingGap.h"
+#include "asprof/agent/Agent.h"
 #include "asprof/agent/AgentConfig.h"
+#include "Poco/Pipe.h"
+#include "Poco/PipeStream.h"
+#include "Poco/Process.h"
 #include "Poco/DirectoryIterator.h"
 #include "Poco/Environment.h"
 #include "Poco/Exception.h"
@@ -62,6 +69,7 @@
 #include <dlfcn.h>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <pthread.h>
 #include <cstdio>
 #include <ctime>
@@ -670,6 +678,101 @@ void runProfilerMemory(agent::AsyncProfiler& profiler, const Options& options)
 	std::printf("%s\n", resultLine.c_str());
 }
 
+// One fresh process's start: async-profiler alone (load, init, start into a
+// file, as the agent's binding does it) or the agent (Agent::start() with
+// the local or the s3 reporter; s3 with an http:// endpoint, so no TLS).
+// Prints "START <µs> <RSS KiB at exec> <RSS KiB 300 ms after start>".
+int runStartChild(const std::string& what, const std::string& library)
+{
+	long rssAtExec = bench::residentKiB();
+	bench::ScratchDirectory scratch("bench-rotation-start");
+	std::string ini = "[agent]\nlibrary = " + library +
+		"\npluginDir = " ASPROF_BENCH_PLUGIN_DIR "\nreportingInterval = 60s\nmetadata = onprem\nreporter = main\n";
+	if (what == "local")
+		ini += "[reporter.main]\ntype = local\ndirectory = " + scratch.path() + "\n";
+	else
+		ini += "[reporter.main]\ntype = s3\nbucket = bench\nregion = us-east-1\nendpoint = http://127.0.0.1:9\npathStyle = yes\n"
+			   "accessKeyId = AKIDBENCH\nsecretAccessKey = secret\n";
+	std::unique_ptr<agent::FileRecording> file;
+	std::unique_ptr<agent::Agent> running;
+	Clock::time_point started = Clock::now();
+	if (what == "alone")
+	{
+		agent::AsyncProfiler& profiler = agent::AsyncProfiler::load(library);
+		file = agent::FileRecording::create("");
+		std::string command = agent::ProfilerSettings().startCommand(file->path());
+		check(profiler.execute(command), command);
+	}
+	else
+	{
+		running = std::make_unique<agent::Agent>(agent::AgentConfig::fromIni(ini, "<bench-rotation>"));
+		running->start();
+	}
+	double startUs = micros(Clock::now() - started);
+	std::this_thread::sleep_for(std::chrono::milliseconds(300));
+	std::printf("START %.0f %ld %ld\n", startUs, rssAtExec, bench::residentKiB());
+	std::fflush(stdout);
+	if (running) running->stop(Poco::Timespan(5, 0));
+	return 0;
+}
+
+struct StartFigures
+{
+	bench::Samples startUs;
+	bench::Samples rssKiB;
+};
+
+// Start and footprint: fresh processes (async-profiler's first start is its
+// most expensive), alternating async-profiler alone and the agent.
+void runStartTable(const Options& options)
+{
+	const int runs = 5;
+	std::map<std::string, StartFigures> figures;
+	const std::vector<std::string> kinds = {"alone", "local", "s3"};
+	for (int run = 0; run < runs; ++run)
+	{
+		for (const auto& kind : kinds)
+		{
+			Poco::Pipe out;
+			Poco::ProcessHandle child =
+				Poco::Process::launch("/proc/self/exe", {"--start-child=" + kind, "--library=" + options.library}, nullptr, &out, nullptr);
+			Poco::PipeInputStream in(out);
+			std::string line, result;
+			while (std::getline(in, line))
+				if (line.compare(0, 6, "START ") == 0) result = line;
+			int status = child.wait();
+			double us = 0;
+			long rssAtExec = 0, rss = 0;
+			if (status != 0 || std::sscanf(result.c_str(), "START %lf %ld %ld", &us, &rssAtExec, &rss) != 3)
+				throw std::runtime_error("the " + kind + " start child failed (exit " + std::to_string(status) + ")");
+			figures[kind].startUs.add(us);
+			figures[kind].rssKiB.add(static_cast<double>(rss - rssAtExec));
+		}
+	}
+	std::printf("\n  start and footprint, %d fresh processes each (alternating): from the call to the first recording running\n"
+				"  (ms, median and max), and RSS 300 ms after it over the process's RSS at exec (KiB, median)\n",
+		runs);
+	std::printf("  %-46s %10s %10s %12s %12s\n", "", "start", "max", "RSS", "over alone");
+	std::string resultLine = "RESULT";
+	const StartFigures& alone = figures["alone"];
+	for (const auto& kind : kinds)
+	{
+		const StartFigures& f = figures[kind];
+		std::string label = kind == "alone" ? "async-profiler alone (load, init, start)"
+			: kind == "local"               ? "agent, local reporter (Agent::start)"
+											: "agent, s3 reporter, http:// endpoint";
+		std::printf("  %-46s %10.1f %10.1f %12.0f %+12.0f\n", label.c_str(), f.startUs.median() / 1e3, f.startUs.quantile(1.0) / 1e3,
+			f.rssKiB.median(), f.rssKiB.median() - alone.rssKiB.median());
+		if (kind == "alone") continue;
+		char text[160];
+		std::snprintf(text, sizeof(text), " start_over_alone_ms_%s=%.1f rss_over_alone_kib_%s=%.0f", kind.c_str(),
+			(f.startUs.median() - alone.startUs.median()) / 1e3, kind.c_str(), f.rssKiB.median() - alone.rssKiB.median());
+		resultLine += text;
+	}
+	std::printf("%s\n", resultLine.c_str());
+	std::fflush(stdout);
+}
+
 void runBench(const Options& options)
 {
 	bench::ScratchDirectory scratch("bench-rotation");
@@ -682,6 +785,7 @@ void runBench(const Options& options)
 	std::printf("  reporter: local, format = zip, into %s (%s; recordings in $TMPDIR or /tmp)\n", scratch.path().c_str(),
 		bench::fileSystemType(scratch.path()).c_str());
 	std::fflush(stdout);
+	runStartTable(options);
 	runCostTable(profiler, options, scratch.path());
 	runSamplingGap(profiler, options);
 	runProfilerMemory(profiler, options);
@@ -692,9 +796,25 @@ void runBench(const Options& options)
 
 int main(int argc, char** argv)
 {
-	Options options = parseOptions(argc, argv);
 	Poco::Logger::root().setLevel(Poco::Message::PRIO_FATAL);
 	Poco::Logger::setLevel("", Poco::Message::PRIO_FATAL);
+	if (argc == 3 && std::string(argv[1]).rfind("--start-child=", 0) == 0 && std::string(argv[2]).rfind("--library=", 0) == 0)
+	{
+		try
+		{
+			return runStartChild(std::string(argv[1]).substr(14), std::string(argv[2]).substr(10));
+		}
+		catch (Poco::Exception& e)
+		{
+			std::cerr << "bench-rotation start child: " << e.displayText() << "\n";
+		}
+		catch (std::exception& e)
+		{
+			std::cerr << "bench-rotation start child: " << e.what() << "\n";
+		}
+		return 1;
+	}
+	Options options = parseOptions(argc, argv);
 	try
 	{
 		runBench(options);
