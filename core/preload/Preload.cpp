@@ -30,6 +30,13 @@
 //   that (use a spoolDir to keep what was queued).
 // - After fork() the child runs no agent: the parent's agent, its threads
 //   and async-profiler's state belong to the parent.
+// - Before exec (execve and the rest of the family, exported here so that
+//   they come before libc's) the agent stops as at exit: a sampling signal
+//   that async-profiler raised before the exec but that arrives after it
+//   finds the new image's default action for it, and SIGPROF's kills; an
+//   ITIMER_PROF (async-profiler's itimer engine) even goes on firing across
+//   exec. The new image, the same pid, starts its own agent.
+//   A fork or vfork child that execs skips that: the agent is the parent's.
 // Problems are reported on stderr as "asprof-agent: ..."; the program always
 // keeps running.
 // - The agent is linked in statically and the library exports no symbol
@@ -40,8 +47,12 @@
 #include "SignalMask.h"
 #include "asprof/agent/Agent.h"
 #include "asprof/sdk/ConfigValue.h"
+#include <alloca.h>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstdarg>
+#include <dlfcn.h>
 #include <cstdio>
 #include <cstdlib>
 #include <fnmatch.h>
@@ -260,3 +271,117 @@ __attribute__((constructor)) void asprofPreloadInit(int argc, char** argv, char*
 }
 
 } // namespace
+
+// The exec family: every call that replaces the image stops the agent first
+// (stopAtExit: only the owner's own image, never a fork or vfork child; a
+// failed exec leaves the program running unprofiled). The l-variants build
+// their argv on the stack (a vfork child must not allocate) and go through
+// the v-variants.
+namespace {
+
+template <class Function>
+Function realFunction(const char* name)
+{
+	return reinterpret_cast<Function>(::dlsym(RTLD_NEXT, name));
+}
+
+void beforeExec()
+{
+	int saved = errno;
+	stopAtExit();
+	errno = saved;
+}
+
+int notFound()
+{
+	errno = ENOSYS;
+	return -1;
+}
+
+} // namespace
+
+extern "C"
+{
+	__attribute__((visibility("default"))) int execve(const char* path, char* const argv[], char* const envp[])
+	{
+		static auto real = realFunction<int (*)(const char*, char* const[], char* const[])>("execve");
+		beforeExec();
+		return real ? real(path, argv, envp) : notFound();
+	}
+
+	__attribute__((visibility("default"))) int execv(const char* path, char* const argv[])
+	{
+		static auto real = realFunction<int (*)(const char*, char* const[])>("execv");
+		beforeExec();
+		return real ? real(path, argv) : notFound();
+	}
+
+	__attribute__((visibility("default"))) int execvp(const char* file, char* const argv[])
+	{
+		static auto real = realFunction<int (*)(const char*, char* const[])>("execvp");
+		beforeExec();
+		return real ? real(file, argv) : notFound();
+	}
+
+	__attribute__((visibility("default"))) int execvpe(const char* file, char* const argv[], char* const envp[])
+	{
+		static auto real = realFunction<int (*)(const char*, char* const[], char* const[])>("execvpe");
+		beforeExec();
+		return real ? real(file, argv, envp) : notFound();
+	}
+
+	__attribute__((visibility("default"))) int fexecve(int fd, char* const argv[], char* const envp[])
+	{
+		static auto real = realFunction<int (*)(int, char* const[], char* const[])>("fexecve");
+		beforeExec();
+		return real ? real(fd, argv, envp) : notFound();
+	}
+
+	__attribute__((visibility("default"))) int execveat(int dirfd, const char* path, char* const argv[], char* const envp[], int flags)
+	{
+		static auto real = realFunction<int (*)(int, const char*, char* const[], char* const[], int)>("execveat");
+		beforeExec();
+		return real ? real(dirfd, path, argv, envp, flags) : notFound();
+	}
+
+} // extern "C"
+
+// execl, execlp, execle: count the arguments, then lay them out on the stack.
+#define ASPROF_COLLECT_ARGS(first, list, argv)                                                                                             \
+	std::size_t count = 1;                                                                                                                 \
+	va_start(list, first);                                                                                                                 \
+	while (va_arg(list, const char*)) ++count;                                                                                             \
+	va_end(list);                                                                                                                          \
+	auto** argv = static_cast<char**>(alloca((count + 1) * sizeof(char*)));                                                                \
+	argv[0] = const_cast<char*>(first);                                                                                                    \
+	va_start(list, first);                                                                                                                 \
+	for (std::size_t i = 1; i <= count; ++i) argv[i] = va_arg(list, char*);
+
+extern "C"
+{
+	__attribute__((visibility("default"))) int execl(const char* path, const char* arg, ...)
+	{
+		va_list list;
+		ASPROF_COLLECT_ARGS(arg, list, argv)
+		va_end(list);
+		return execv(path, argv);
+	}
+
+	__attribute__((visibility("default"))) int execlp(const char* file, const char* arg, ...)
+	{
+		va_list list;
+		ASPROF_COLLECT_ARGS(arg, list, argv)
+		va_end(list);
+		return execvp(file, argv);
+	}
+
+	__attribute__((visibility("default"))) int execle(const char* path, const char* arg, ...)
+	{
+		va_list list;
+		ASPROF_COLLECT_ARGS(arg, list, argv)
+		char* const* envp = va_arg(list, char* const*); // after the terminating null
+		va_end(list);
+		return execve(path, argv, envp);
+	}
+
+} // extern "C"

@@ -2,10 +2,44 @@
 #include "JfrChunks.h"
 #include "Poco/Exception.h"
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
+#include <unistd.h>
 
 namespace asprof {
 namespace agent {
+
+namespace {
+
+std::uint64_t bigEndian64(const std::string& bytes, std::size_t at)
+{
+	std::uint64_t value = 0;
+	for (std::size_t i = 0; i < 8; ++i) value = (value << 8) | static_cast<unsigned char>(bytes[at + i]);
+	return value;
+}
+
+void putBigEndian64(std::string& bytes, std::size_t at, std::uint64_t value)
+{
+	for (std::size_t i = 8; i-- > 0; value >>= 8) bytes[at + i] = static_cast<char>(value & 0xff);
+}
+
+jfr::Input::Piece fileRange(std::uint64_t offset, std::uint64_t length)
+{
+	jfr::Input::Piece piece;
+	piece.fileOffset = offset;
+	piece.length = length;
+	return piece;
+}
+
+jfr::Input::Piece memory(std::string bytes)
+{
+	jfr::Input::Piece piece;
+	piece.bytes = std::move(bytes);
+	piece.length = piece.bytes.size();
+	return piece;
+}
+
+} // namespace
 
 ChunkRecording::ChunkRecording(
 	std::shared_ptr<const FileRecording> file, std::uint64_t offset, std::uint64_t length, std::shared_ptr<const ChunkSettings> settings):
@@ -18,54 +52,74 @@ ChunkRecording::ChunkRecording(
 
 ChunkRecording::~ChunkRecording() = default;
 
-const std::vector<jfr::Input::Overlay>& ChunkRecording::overlays() const
+const std::vector<jfr::Input::Piece>& ChunkRecording::pieces() const
 {
 	std::call_once(_laid, [this] {
-		if (!_settings || _offset == 0) return; // a file's first chunk has its settings
-		auto last = JfrChunks::lastFinished(_file->fd(), _offset, _offset + _length);
-		if (!last || !last->compressedIntegers || _settings->presentIn(last->offset, last->size)) return;
-		std::string events = _settings->eventsAt(last->startTicks);
-		if (events.empty()) return;
-		std::string size(8, '\0');
-		std::uint64_t patched = last->size + events.size();
-		for (int i = 7; i >= 0; --i, patched >>= 8) size[static_cast<std::size_t>(i)] = static_cast<char>(patched & 0xff);
-		_overlays.push_back({last->offset - _offset + 8, std::move(size)});
-		_overlays.push_back({_length, std::move(events)});
+		std::vector<jfr::Input::Piece> pieces;
+		std::uint64_t done = _offset; // in the file
+		// A file's first chunk has its settings; a range that starts it holds no other without them.
+		if (_settings && _offset > 0)
+		{
+			for (const auto& chunk : JfrChunks::finishedChunks(_file->fd(), _offset, _offset + _length))
+			{
+				if (!chunk.compressedIntegers || _settings->presentIn(chunk.offset, chunk.size)) continue;
+				std::string events = _settings->eventsAt(chunk.startTicks);
+				if (events.empty()) break; // the first chunk has none: nothing to copy
+				std::string header = _file->readRange(chunk.offset, JfrChunks::HEADER_SIZE);
+				if (header.size() != JfrChunks::HEADER_SIZE)
+					throw Poco::FileException("cannot read a chunk header of recording " + _file->path());
+				// Size, constant pool and metadata offsets (relative to the
+				// chunk, all past the header): everything after it moves.
+				for (std::size_t field : {std::size_t(8), std::size_t(16), std::size_t(24)})
+					putBigEndian64(header, field, bigEndian64(header, field) + events.size());
+				if (chunk.offset > done) pieces.push_back(fileRange(done, chunk.offset - done));
+				pieces.push_back(memory(std::move(header)));
+				pieces.push_back(memory(std::move(events)));
+				done = chunk.offset + JfrChunks::HEADER_SIZE;
+			}
+		}
+		if (_offset + _length > done) pieces.push_back(fileRange(done, _offset + _length - done));
+		_pieces = std::move(pieces);
 	});
-	return _overlays;
+	return _pieces;
 }
 
 std::uint64_t ChunkRecording::size() const
 {
-	std::uint64_t size = _length;
-	for (const auto& overlay : overlays()) size = std::max<std::uint64_t>(size, overlay.at + overlay.bytes.size());
+	std::uint64_t size = 0;
+	for (const auto& piece : pieces()) size += piece.length;
 	return size;
 }
 
 std::string ChunkRecording::readAll() const
 {
-	const auto& laid = overlays();
-	std::string data = _file->readRange(_offset, _length);
-	if (data.size() < _length) return data; // cut short: no overlay may leave a hole
-	for (const auto& overlay : laid)
+	std::string data;
+	for (const auto& piece : pieces())
 	{
-		if (overlay.at + overlay.bytes.size() > data.size()) data.resize(static_cast<std::size_t>(overlay.at + overlay.bytes.size()));
-		std::memcpy(&data[static_cast<std::size_t>(overlay.at)], overlay.bytes.data(), overlay.bytes.size());
+		if (!piece.bytes.empty())
+			data += piece.bytes;
+		else
+		{
+			std::string part = _file->readRange(piece.fileOffset, piece.length);
+			data += part;
+			if (part.size() < piece.length) break; // cut short: the JFR ends here
+		}
 	}
 	return data;
 }
 
 void ChunkRecording::copyTo(std::ostream& out) const
 {
-	std::uint64_t done = 0;
-	for (const auto& overlay : overlays()) // in order, none overlapping
+	for (const auto& piece : pieces())
 	{
-		if (overlay.at > done) _file->copyRangeTo(out, _offset + done, overlay.at - done);
-		out.write(overlay.bytes.data(), static_cast<std::streamsize>(overlay.bytes.size()));
+		if (piece.bytes.empty())
+		{
+			_file->copyRangeTo(out, piece.fileOffset, piece.length);
+			continue;
+		}
+		out.write(piece.bytes.data(), static_cast<std::streamsize>(piece.bytes.size()));
 		if (!out) throw Poco::WriteFileException("cannot write a copy of recording " + _file->path());
-		done = overlay.at + overlay.bytes.size();
 	}
-	if (done < _length) _file->copyRangeTo(out, _offset + done, _length - done);
 }
 
 int ChunkRecording::fd() const

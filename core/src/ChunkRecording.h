@@ -28,16 +28,20 @@ namespace agent {
 /// writing). The file is shared, reference-counted: it lives until the
 /// last range cut from it and the loop are done with it.
 ///
-/// A range that does not start the file lacks async-profiler's settings
-/// (it writes them into a file's first chunk only). Given the file's
-/// ChunkSettings, the range's last chunk carries a copy of them: the
-/// events follow the range and the chunk's header says the larger size.
-/// Both are overlays on what is read (computed once, at the first read,
-/// on the reading thread); the file is never written.
+/// A chunk after a file's first lacks async-profiler's settings (it
+/// writes them into a file's first chunk only). Given the file's
+/// ChunkSettings, every such chunk of the range carries a copy of them,
+/// right after its header (before any sample, where async-profiler puts
+/// them; its own converter reads the intervals at the first sample), and
+/// its header says the larger size and the shifted offsets. The profile is
+/// then pieces: the patched headers and the settings in memory, the rest
+/// of each chunk read in place from the file; the file is never written.
+/// The pieces are worked out once, at the first read, on the reading
+/// thread (a lane, the endpoint), never on the control thread.
 ///
 /// Reads are pread()s at explicit offsets, thread-safe like
 /// FileRecording's. Nothing is copied: readers that need a jfr::Input
-/// read the range in place (openForReading, jfr::Input::fromRange).
+/// read the pieces in place (openForReading, jfr::Input::fromPieces).
 class ChunkRecording final: public sdk::Recording
 {
 public:
@@ -46,7 +50,8 @@ public:
 
 	~ChunkRecording() override;
 
-	/// The range's length, with the settings appended to it.
+	/// The size of the profile: the range's length, and the settings
+	/// inserted into it. Reads the file at the first call.
 	std::uint64_t size() const override;
 
 	std::string readAll() const override;
@@ -62,10 +67,11 @@ public:
 	/// The range's own length in the file.
 	std::uint64_t length() const;
 
-	/// What is laid over the range when it is read (the settings, and the
-	/// patched size of the chunk they join), relative to offset(). Throws
-	/// Poco::FileException when reading the file fails.
-	const std::vector<jfr::Input::Overlay>& overlays() const;
+	/// The profile's pieces in order: file ranges and, where a chunk gets
+	/// the settings, its patched header and the settings. Throws
+	/// Poco::FileException when reading the file fails (a later call tries
+	/// again).
+	const std::vector<jfr::Input::Piece>& pieces() const;
 
 private:
 	std::shared_ptr<const FileRecording> _file;
@@ -73,7 +79,7 @@ private:
 	std::uint64_t _length;
 	std::shared_ptr<const ChunkSettings> _settings;
 	mutable std::once_flag _laid;
-	mutable std::vector<jfr::Input::Overlay> _overlays;
+	mutable std::vector<jfr::Input::Piece> _pieces;
 };
 
 } // namespace agent

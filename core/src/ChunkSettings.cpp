@@ -4,7 +4,6 @@
 #include "asprof/jfr/Reader.h"
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
 #include <unistd.h>
 
 namespace asprof {
@@ -112,9 +111,10 @@ void ChunkSettings::load() const
 	// Ranges are cut after the first chunk only, so it is finished here.
 	auto first = JfrChunks::finishedAt(_file->fd(), 0, _file->size());
 	if (!first) return;
-	int fd = ::fcntl(_file->fd(), F_DUPFD_CLOEXEC, 0);
-	if (fd < 0) throw Poco::FileException("cannot read the settings of recording " + _file->path(), std::strerror(errno));
-	auto input = jfr::Input::fromRange(fd, 0, first->size, _file->path());
+	// The file's own descriptor, borrowed: no descriptor to make (a host out of them).
+	jfr::Input::Piece whole;
+	whole.length = first->size;
+	auto input = jfr::Input::fromPieces(_file->fd(), {whole}, _file->path(), false);
 	std::vector<std::pair<std::uint64_t, std::string>> events;
 	try
 	{

@@ -76,18 +76,18 @@ std::optional<JfrChunks::Finished> JfrChunks::finishedAt(int fd, std::uint64_t o
 	return chunk;
 }
 
-std::optional<JfrChunks::Finished> JfrChunks::lastFinished(int fd, std::uint64_t from, std::uint64_t end)
+std::vector<JfrChunks::Finished> JfrChunks::finishedChunks(int fd, std::uint64_t from, std::uint64_t end)
 {
-	std::optional<Finished> last;
+	std::vector<Finished> chunks;
 	Finished chunk;
 	for (std::uint64_t offset = from; offset < end;)
 	{
 		std::uint64_t chunkSize = finishedChunkAt(fd, offset, end, &chunk);
 		if (chunkSize == 0) break;
-		last = chunk;
+		chunks.push_back(chunk);
 		offset += chunkSize;
 	}
-	return last;
+	return chunks;
 }
 
 } // namespace agent

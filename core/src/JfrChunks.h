@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 namespace asprof {
 namespace agent {
@@ -52,10 +53,10 @@ public:
 	/// Throws Poco::FileException when the read fails.
 	static std::optional<Finished> finishedAt(int fd, std::uint64_t offset, std::uint64_t fileSize);
 
-	/// The last chunk of the finished chunks in a row from from (a chunk
-	/// start) up to end, or nothing when the chunk at from is not
-	/// finished. Throws Poco::FileException when a read fails.
-	static std::optional<Finished> lastFinished(int fd, std::uint64_t from, std::uint64_t end);
+	/// The finished chunks in a row from from (a chunk start) up to end:
+	/// none when the chunk at from is not finished. Throws
+	/// Poco::FileException when a read fails.
+	static std::vector<Finished> finishedChunks(int fd, std::uint64_t from, std::uint64_t end);
 };
 
 } // namespace agent

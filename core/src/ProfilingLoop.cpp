@@ -458,20 +458,21 @@ void ProfilingLoop::finishRecording(std::shared_ptr<FileRecording> finished, std
 		recordError("async-profiler stop failed, recording " + std::to_string(seq) + " lost: " + stopError);
 		return;
 	}
-	if (cutOffset == 0) return handOff(std::move(finished), seq, start, end);
 	std::uint64_t size = cutOffset;
 	try
 	{
 		size = std::max(finished->size(), cutOffset);
 		// What stop finished after the last cut must be whole chunks, or it
-		// is no JFR (a file cut short under async-profiler): lost, not sent.
+		// is no JFR (a file cut short under async-profiler, a full tempDir):
+		// lost, not sent.
 		if (size > cutOffset && !JfrChunks::onlyFinishedChunks(finished->fd(), cutOffset, size))
 		{
 			{
 				Poco::FastMutex::ScopedLock lock(_statsMutex);
 				++_stats.recordingsLost;
 			}
-			recordError("recording " + std::to_string(seq) + " lost: after the last chunk switch, the file holds no complete JFR chunks");
+			recordError("recording " + std::to_string(seq) + " lost: " + (cutOffset ? "after the last chunk switch, " : "") +
+				"the file holds no complete JFR chunks");
 			return;
 		}
 	}
@@ -479,6 +480,7 @@ void ProfilingLoop::finishRecording(std::shared_ptr<FileRecording> finished, std
 	{
 		recordError(e.displayText()); // counted as an empty recording
 	}
+	if (cutOffset == 0) return handOff(std::move(finished), seq, start, end); // the whole file
 	handOff(std::make_shared<ChunkRecording>(std::move(finished), cutOffset, size - cutOffset, std::move(settings)), seq, start, end);
 }
 
@@ -487,7 +489,10 @@ void ProfilingLoop::handOff(std::shared_ptr<sdk::Recording> finished, std::uint6
 	std::uint64_t size = 0;
 	try
 	{
-		size = finished->size();
+		// A cut range's length, not its size: the settings it gets are worked
+		// out on the reading thread, never here.
+		auto* range = dynamic_cast<const ChunkRecording*>(finished.get());
+		size = range ? range->length() : finished->size();
 	}
 	catch (Poco::Exception& e)
 	{

@@ -72,10 +72,10 @@ jfr::Input openForReading(const FinishedRecording& finished)
 	{
 		// A range of a file async-profiler goes on writing: read in place,
 		// never past the range (async-profiler only appends after it).
-		const auto& overlays = chunks->overlays(); // before the descriptor: may throw
+		std::vector<jfr::Input::Piece> pieces = chunks->pieces(); // before the descriptor: may throw
 		int fd = ::fcntl(chunks->fd(), F_DUPFD_CLOEXEC, 0);
 		if (fd < 0) throw Poco::SystemException("cannot read recording " + std::to_string(finished.seq) + ": " + std::strerror(errno));
-		return jfr::Input::fromRange(fd, chunks->offset(), chunks->length(), "recording " + std::to_string(finished.seq), overlays);
+		return jfr::Input::fromPieces(fd, std::move(pieces), "recording " + std::to_string(finished.seq));
 	}
 	auto* file = dynamic_cast<const FileRecording*>(finished.recording.get());
 	if (!file || file->fd() < 0) throw Poco::IllegalStateException("recording " + std::to_string(finished.seq) + " is not an open file");

@@ -167,8 +167,9 @@ int inflateJfrEntry(int zipFd, const std::string& name, std::string& entryName)
 
 } // namespace
 
-Input::Input(int fd, const std::string& name): _fd(fd), _name(name)
+Input::Input(int fd, const std::string& name, bool owned): _fd(fd), _name(name), _owned(owned)
 {
+	if (!owned) return; // pieces of a file the caller keeps: they say the size
 	struct stat st;
 	if (::fstat(fd, &st) != 0)
 	{
@@ -246,19 +247,20 @@ Input Input::fromRange(int fd, std::uint64_t offset, std::uint64_t length, const
 	Input input(fd, name);
 	input._base = offset;
 	input._size = offset < input._size ? std::min(length, input._size - offset) : 0;
-	input._fileSize = input._size;
 	return input;
 }
 
-Input Input::fromRange(int fd, std::uint64_t offset, std::uint64_t length, const std::string& name, std::vector<Overlay> overlays)
+Input Input::fromPieces(int fd, std::vector<Piece> pieces, const std::string& name, bool ownsDescriptor)
 {
-	Input input = fromRange(fd, offset, length, name);
-	std::sort(overlays.begin(), overlays.end(), [](const Overlay& a, const Overlay& b) { return a.at < b.at; });
-	for (auto& overlay : overlays)
+	Input input(fd, name, ownsDescriptor);
+	input._size = 0;
+	for (auto& piece : pieces)
 	{
-		if (overlay.bytes.empty() || overlay.at > input._size) continue;
-		input._size = std::max<std::uint64_t>(input._size, overlay.at + overlay.bytes.size());
-		input._overlays.push_back(std::move(overlay));
+		if (!piece.bytes.empty()) piece.length = piece.bytes.size();
+		if (piece.length == 0) continue;
+		input._starts.push_back(input._size);
+		input._size += piece.length;
+		input._pieces.push_back(std::move(piece));
 	}
 	return input;
 }
@@ -268,8 +270,9 @@ Input::Input(Input&& other) noexcept:
 	_name(std::move(other._name)),
 	_size(other._size),
 	_base(other._base),
-	_fileSize(other._fileSize),
-	_overlays(std::move(other._overlays))
+	_owned(other._owned),
+	_pieces(std::move(other._pieces)),
+	_starts(std::move(other._starts))
 {
 	other._fd = -1;
 }
@@ -278,13 +281,14 @@ Input& Input::operator=(Input&& other) noexcept
 {
 	if (this != &other)
 	{
-		if (_fd >= 0) ::close(_fd);
+		if (_fd >= 0 && _owned) ::close(_fd);
 		_fd = other._fd;
 		_name = std::move(other._name);
 		_size = other._size;
 		_base = other._base;
-		_fileSize = other._fileSize;
-		_overlays = std::move(other._overlays);
+		_owned = other._owned;
+		_pieces = std::move(other._pieces);
+		_starts = std::move(other._starts);
 		other._fd = -1;
 	}
 	return *this;
@@ -292,7 +296,7 @@ Input& Input::operator=(Input&& other) noexcept
 
 Input::~Input()
 {
-	if (_fd >= 0) ::close(_fd);
+	if (_fd >= 0 && _owned) ::close(_fd);
 }
 
 const std::string& Input::name() const
@@ -305,28 +309,43 @@ std::uint64_t Input::size() const
 	return _size;
 }
 
-std::size_t Input::read(std::uint64_t offset, void* buffer, std::size_t length) const
+namespace {
+
+// Up to length bytes of fd at offset; fewer only at its end.
+std::size_t preadFully(int fd, const std::string& name, std::uint64_t offset, char* out, std::size_t length, std::uint64_t at)
 {
-	auto* out = static_cast<char*>(buffer);
 	std::size_t done = 0;
-	std::uint64_t inFile = _overlays.empty() ? _size : _fileSize;
-	while (done < length && offset + done < inFile)
+	while (done < length)
 	{
-		std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(length - done, inFile - (offset + done)));
-		ssize_t n = ::pread(_fd, out + done, want, static_cast<off_t>(_base + offset + done));
+		ssize_t n = ::pread(fd, out + done, length - done, static_cast<off_t>(offset + done));
 		if (n < 0 && errno == EINTR) continue;
-		if (n < 0) throw JfrError(_name, 0, 0, "cannot read at byte " + std::to_string(offset + done) + ": " + errnoText());
+		if (n < 0) throw JfrError(name, 0, 0, "cannot read at byte " + std::to_string(at + done) + ": " + errnoText());
 		if (n == 0) break;
 		done += static_cast<std::size_t>(n);
 	}
-	for (const auto& overlay : _overlays)
+	return done;
+}
+
+} // namespace
+
+std::size_t Input::read(std::uint64_t offset, void* buffer, std::size_t length) const
+{
+	auto* out = static_cast<char*>(buffer);
+	if (offset >= _size) return 0;
+	length = static_cast<std::size_t>(std::min<std::uint64_t>(length, _size - offset));
+	if (_pieces.empty()) return preadFully(_fd, _name, _base + offset, out, length, offset);
+	std::size_t done = 0;
+	auto index = static_cast<std::size_t>(std::upper_bound(_starts.begin(), _starts.end(), offset) - _starts.begin()) - 1;
+	for (; done < length && index < _pieces.size(); ++index)
 	{
-		// Overlays beyond the file's part follow it without a hole (fromRange).
-		std::uint64_t from = std::max(offset, overlay.at);
-		std::uint64_t to = std::min<std::uint64_t>(offset + length, overlay.at + overlay.bytes.size());
-		if (from >= to || from > offset + done) continue;
-		std::memcpy(out + (from - offset), overlay.bytes.data() + (from - overlay.at), static_cast<std::size_t>(to - from));
-		done = std::max<std::size_t>(done, static_cast<std::size_t>(to - offset));
+		const Piece& piece = _pieces[index];
+		std::uint64_t within = offset + done - _starts[index];
+		auto take = static_cast<std::size_t>(std::min<std::uint64_t>(length - done, piece.length - within));
+		if (!piece.bytes.empty())
+			std::memcpy(out + done, piece.bytes.data() + within, take);
+		else if (preadFully(_fd, _name, piece.fileOffset + within, out + done, take, offset + done) < take)
+			return done; // the file ends early: so does the JFR
+		done += take;
 	}
 	return done;
 }

@@ -108,6 +108,42 @@ struct SettingTimes: jfr::RecordingVisitor
 	}
 };
 
+// Read from the file as it is, one piece: nothing inserted or patched.
+bool inPlace(const ChunkRecording& recording)
+{
+	const auto& pieces = recording.pieces();
+	return pieces.size() == 1 && pieces[0].bytes.empty() && pieces[0].fileOffset == recording.offset() &&
+		pieces[0].length == recording.length();
+}
+
+// In reading order: where the first jdk.ActiveSetting and the first sample are.
+struct EventOrder: jfr::RecordingVisitor
+{
+	long index = 0;
+	long firstSetting = -1;
+	long firstSample = -1;
+
+	bool wants(const jfr::Chunk&, const jfr::Type& type) override
+	{
+		return type.name == "jdk.ActiveSetting" || type.name == "jdk.ExecutionSample" || type.name == "profiler.WallClockSample";
+	}
+
+	void event(const jfr::Chunk&, const jfr::Event& event) override
+	{
+		if (event.type().name == "jdk.ActiveSetting" && firstSetting < 0) firstSetting = index;
+		if (event.type().name != "jdk.ActiveSetting" && firstSample < 0) firstSample = index;
+		++index;
+	}
+};
+
+FinishedRecording finishedAs(std::uint64_t seq, std::shared_ptr<ChunkRecording> recording)
+{
+	FinishedRecording finished;
+	finished.seq = seq;
+	finished.recording = std::move(recording);
+	return finished;
+}
+
 jfr::Summary summaryOf(const std::string& bytes)
 {
 	TemporaryDirectory scratch;
@@ -136,6 +172,8 @@ class RotationTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testChunkRecordingOpensForReadingInPlace);
 	CPPUNIT_TEST(testALaterChunkCarriesTheFilesSettings);
 	CPPUNIT_TEST(testAChunkWithItsOwnSettingsIsLeftAsItIs);
+	CPPUNIT_TEST(testEveryChunkOfACutGetsTheSettings);
+	CPPUNIT_TEST(testTheSettingsPrecedeTheSamples);
 	CPPUNIT_TEST(testPolicyRestartsEveryNIntervals);
 	CPPUNIT_TEST(testPolicyRestartsAtTheFileAndMemoryBounds);
 	CPPUNIT_TEST(testPolicyFallsBackForGood);
@@ -148,6 +186,7 @@ class RotationTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testWithoutDumpFallsBackToRestartAndLosesNothing);
 	CPPUNIT_TEST(testDumpFailureFallsBackAtOnceAndKeepsTheInterval);
 	CPPUNIT_TEST(testRotationRestartNeverDumps);
+	CPPUNIT_TEST(testAFileThatIsNoJfrIsLostNotDelivered);
 	CPPUNIT_TEST(testFailedStopAfterChunkSwitchesKeepsEveryProfileAccounted);
 	CPPUNIT_TEST(testRestartWithoutAFileStillSwitchesChunks);
 	CPPUNIT_TEST_SUITE_END();
@@ -224,14 +263,16 @@ public:
 		auto settings = std::make_shared<ChunkSettings>(file);
 		ChunkRecording firstCut(file, 0, first->size, settings);
 		ChunkRecording secondCut(file, first->size, data.size() - first->size, settings);
-		CPPUNIT_ASSERT(firstCut.overlays().empty()); // a file's first chunk has its own
+		CPPUNIT_ASSERT(inPlace(firstCut)); // a file's first chunk has its own
 		CPPUNIT_ASSERT(firstCut.readAll() == data.substr(0, first->size));
 		CPPUNIT_ASSERT_EQUAL(std::size_t(0), summaryOf(data.substr(first->size)).events.count("jdk.ActiveSetting"));
 
 		std::string cut = secondCut.readAll();
 		CPPUNIT_ASSERT_EQUAL(secondCut.size(), std::uint64_t(cut.size()));
 		CPPUNIT_ASSERT(cut.size() > data.size() - first->size);
-		CPPUNIT_ASSERT(cut.compare(68, data.size() - first->size - 68, data, first->size + 68, std::string::npos) == 0);
+		// The settings right after the header; the chunk's own events after them, unchanged.
+		std::size_t inserted = cut.size() - (data.size() - first->size);
+		CPPUNIT_ASSERT(cut.compare(68 + inserted, std::string::npos, data, first->size + 68, std::string::npos) == 0);
 		std::ostringstream copy;
 		secondCut.copyTo(copy);
 		CPPUNIT_ASSERT(copy.str() == cut);
@@ -267,12 +308,64 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::size_t(0), warnings.size());
 	}
 
+	// async-profiler finished a chunk by itself within an interval (its
+	// chunksize=100MB or chunktime=1h): the dump then cuts a range of two
+	// chunks, neither with settings. Both must be weighed by 1 ms.
+	void testEveryChunkOfACutGetsTheSettings()
+	{
+		std::string data = asprof::test::readFile(asprof::test::dataFile("dump-chunks.jfr"));
+		TemporaryDirectory scratch;
+		std::string path = scratch.file("file.jfr");
+		asprof::test::writeFile(path, data);
+		auto first = JfrChunks::finishedAt(FileRecording::fromFile(path)->fd(), 0, data.size());
+		CPPUNIT_ASSERT(first);
+		std::string later = data.substr(first->size);
+		asprof::test::writeFile(path, data + later); // first, later, later: the cut is [later, later]
+		std::shared_ptr<FileRecording> file = FileRecording::fromFile(path);
+		auto cut = std::make_shared<ChunkRecording>(file, first->size, 2 * later.size(), std::make_shared<ChunkSettings>(file));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(6), cut->pieces().size()); // per chunk: header, settings, the rest
+		jfr::Input input = openForReading(finishedAs(2, cut));
+		CPPUNIT_ASSERT_EQUAL(cut->size(), input.size());
+		std::vector<std::string> warnings;
+		auto profiles = jfr::convertEachEvent(input, &warnings);
+		CPPUNIT_ASSERT(!profiles.empty());
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(warnings.empty() ? std::string() : warnings[0], std::size_t(0), warnings.size());
+		CPPUNIT_ASSERT_EQUAL(profiles[0].samples * 1000000, profiles[0].value);
+		jfr::Summary twice = summaryOf(cut->readAll()), once = summaryOf(data.substr(first->size));
+		CPPUNIT_ASSERT_EQUAL(2 * once.events["jdk.ExecutionSample"].count, twice.events["jdk.ExecutionSample"].count);
+	}
+
+	// async-profiler writes its settings before any sample, and its own
+	// converter (jfrconv -o heatmap --wall) reads the wall interval at the
+	// first sample: a cut keeps that order.
+	void testTheSettingsPrecedeTheSamples()
+	{
+		std::string data = asprof::test::readFile(asprof::test::dataFile("dump-chunks.jfr"));
+		TemporaryDirectory scratch;
+		asprof::test::writeFile(scratch.file("file.jfr"), data);
+		std::shared_ptr<FileRecording> file = FileRecording::fromFile(scratch.file("file.jfr"));
+		auto first = JfrChunks::finishedAt(file->fd(), 0, data.size());
+		CPPUNIT_ASSERT(first);
+		EventOrder whole;
+		jfr::Input original = jfr::Input::open(scratch.file("file.jfr"));
+		jfr::Reader(original).read(whole);
+		CPPUNIT_ASSERT(whole.firstSetting >= 0 && whole.firstSetting < whole.firstSample); // as async-profiler writes them
+		auto cut = std::make_shared<ChunkRecording>(file, first->size, data.size() - first->size, std::make_shared<ChunkSettings>(file));
+		jfr::Input input = openForReading(finishedAs(2, cut));
+		EventOrder order;
+		jfr::Reader(input).read(order);
+		CPPUNIT_ASSERT(order.firstSetting >= 0 && order.firstSample >= 0);
+		CPPUNIT_ASSERT_MESSAGE("the first setting is event " + std::to_string(order.firstSetting) + ", after sample event " +
+				std::to_string(order.firstSample),
+			order.firstSetting < order.firstSample);
+	}
+
 	void testAChunkWithItsOwnSettingsIsLeftAsItIs()
 	{
 		std::string chunk = asprof::test::readFile(asprof::test::dataFile("cpu-wall.jfr"));
 		std::shared_ptr<FileRecording> file = twoChunksAndAnUnfinishedOne(chunk);
 		ChunkRecording second(file, chunk.size(), chunk.size(), std::make_shared<ChunkSettings>(file));
-		CPPUNIT_ASSERT(second.overlays().empty());
+		CPPUNIT_ASSERT(inPlace(second));
 		CPPUNIT_ASSERT(second.readAll() == chunk);
 	}
 
@@ -495,6 +588,24 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), status.chunkSwitches);
 		CPPUNIT_ASSERT_EQUAL(std::size_t(0), countPrefix(fakeCommands(_log->path()), "dump"));
 		assertEachProfileIsOneInterval(out.path(), delivered(agent), "cpu-wall.jfr");
+	}
+
+	// A recording file that holds no complete JFR chunk (a full tempDir cut
+	// async-profiler's writes short): counted lost with the reason, never
+	// delivered as if it were a profile.
+	void testAFileThatIsNoJfrIsLostNotDelivered()
+	{
+		FakeProfilerSetting garbage("ASPROF_FAKE_JFR", asprof::test::dataFile("truncated.jfr"));
+		TemporaryDirectory out;
+		Agent agent(AgentConfig::fromIni(captureIni(out.path(), "rotation = restart\n"), "test.ini"));
+		agent.start();
+		CPPUNIT_ASSERT(waitUntil([&]() { return agent.status().recordingsLost >= 2; }));
+		agent.stop(Poco::Timespan(5, 0));
+		AgentStatus status = agent.status();
+		assertEveryProfileAccounted(status);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), delivered(agent));
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), status.recordings);
+		CPPUNIT_ASSERT_MESSAGE(status.lastError, contains(status.lastError, "the file holds no complete JFR chunks"));
 	}
 
 	// A restart that cannot make its fresh file (tempDir gone: a tmp

@@ -15,6 +15,7 @@
 #include "Poco/NumberParser.h"
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <algorithm>
 #include <cppunit/extensions/HelperMacros.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -438,7 +439,17 @@ public:
 	{
 		asprof::test::LogCapture logs("asprof.agent", Poco::Message::PRIO_ERROR);
 		TemporaryDirectory dir;
-		FakeProfilerSetting jfr("ASPROF_FAKE_JFR", asprof::test::dataFile("garbage.jfr"));
+		// Whole chunks by their headers (so delivered), but a metadata event
+		// no reader can parse.
+		std::string broken = asprof::test::readFile(asprof::test::dataFile("nativemem.jfr"));
+		std::size_t metadata = 0;
+		for (std::size_t i = 24; i < 32; ++i) metadata = (metadata << 8) | static_cast<unsigned char>(broken[i]);
+		CPPUNIT_ASSERT(metadata + 64 < broken.size());
+		std::fill(
+			broken.begin() + static_cast<std::ptrdiff_t>(metadata), broken.begin() + static_cast<std::ptrdiff_t>(metadata + 64), '\xff');
+		TemporaryDirectory scratch;
+		asprof::test::writeFile(scratch.file("broken.jfr"), broken);
+		FakeProfilerSetting jfr("ASPROF_FAKE_JFR", scratch.file("broken.jfr"));
 		Agent agent(AgentConfig::fromIni(endpointIni(LISTEN, "nativeMem = 512k", dir.path(), "100ms"), "test.ini"));
 		agent.start();
 		CPPUNIT_ASSERT(waitUntil([&]() { return agent.status().heapFailed >= 3; }));

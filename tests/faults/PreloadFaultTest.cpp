@@ -17,6 +17,7 @@
 #include "Poco/Message.h"
 #include "Poco/SharedLibrary.h"
 #include <atomic>
+#include <algorithm>
 #include <cppunit/extensions/HelperMacros.h>
 #include <cstdlib>
 #include <iostream>
@@ -195,6 +196,8 @@ class PreloadFaultTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testStopFromAnEarlierAtexitHandlerDeliversThroughTheCApi);
 	CPPUNIT_TEST(testExitDeliversTheLastRecordingThroughTheSubsystem);
 	CPPUNIT_TEST(testRecordingFinishedByAsyncProfilerItselfIsDelivered);
+	CPPUNIT_TEST(testExecAfterTheAgentStartedNeverKillsTheNewImage);
+	CPPUNIT_TEST(testExecAfterTheAgentStartedNeverKillsTheNewImageWithTheRealLibrary);
 	CPPUNIT_TEST(testEnvWrapperProfilesTheProgram);
 	CPPUNIT_TEST(testShellCommandProfilesTheProgram);
 	CPPUNIT_TEST(testShimThatExecsProfilesTheRealProgram);
@@ -261,6 +264,52 @@ public:
 
 	// When async-profiler stopped itself first (an Agent stopped by a handler
 	// registered before async-profiler's), the recording it wrote is complete.
+	// A program (a shim, a service re-executing itself) that execs after its
+	// agent started. The fake samples like async-profiler's itimer engine: an
+	// ITIMER_PROF survives exec, and the new image has SIGPROF's default
+	// action. The agent must stop (and deliver) before the exec; the new
+	// image, the same pid, starts its own.
+	void testExecAfterTheAgentStartedNeverKillsTheNewImage()
+	{
+		TemporaryDirectory dir;
+		writeConfig(dir, ASPROF_FAKE_PROFILER);
+		Poco::Process::Env env = preloadEnv(dir);
+		env["ASPROF_FAKE_ITIMER"] = "1";
+		Run result = runChild(ASPROF_PRELOAD_TARGET, {"exec", "0.5"}, env);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(result.describe(), 0, result.exitCode);
+		CPPUNIT_ASSERT_MESSAGE(result.describe(), result.out.find("image 1 of ") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(result.describe(), result.out.find(" done") != std::string::npos);
+		// Both images ran an agent; the first stopped before the second began.
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(result.describe(), std::size_t(2), fakeCalls(dir, "init"));
+		std::vector<std::string> calls;
+		for (const auto& line : asprof::test::readLines(dir.file("fake.log"))) calls.push_back(line.substr(line.find(' ') + 1));
+		auto secondInit = std::find(std::find(calls.begin(), calls.end(), "init") + 1, calls.end(), "init");
+		CPPUNIT_ASSERT(secondInit != calls.end());
+		CPPUNIT_ASSERT_MESSAGE(result.describe(), std::find(calls.begin(), secondInit, "stop-done") != secondInit);
+		CPPUNIT_ASSERT_MESSAGE(result.describe(), profiles(dir).size() >= 2);
+	}
+
+	// The same with async-profiler itself (its default engine, and wall-clock
+	// sampling): a sampling signal raised before the exec and delivered after
+	// it killed about half of such runs.
+	void testExecAfterTheAgentStartedNeverKillsTheNewImageWithTheRealLibrary()
+	{
+		if (realLibrary().empty())
+		{
+			std::cout << "SKIPPED: testExecAfterTheAgentStartedNeverKillsTheNewImageWithTheRealLibrary (set ASPROF_LIB)" << std::endl;
+			return;
+		}
+		for (int run = 0; run < 6; ++run)
+		{
+			TemporaryDirectory dir;
+			writeConfig(dir, realLibrary(), "200ms");
+			Run result = runChild(ASPROF_PRELOAD_TARGET, {"exec", "0.6"}, preloadEnv(dir));
+			CPPUNIT_ASSERT_EQUAL_MESSAGE("run " + std::to_string(run) + ": " + result.describe(), 0, result.exitCode);
+			// The capture reporter names profiles <pid>-<seq>: the second image's overwrite the first's.
+			CPPUNIT_ASSERT_MESSAGE(result.describe(), profiles(dir).size() >= 2);
+		}
+	}
+
 	void testRecordingFinishedByAsyncProfilerItselfIsDelivered()
 	{
 		TemporaryDirectory dir;

@@ -6,6 +6,9 @@
  *     parent prints "child <pid> exited <status>" once it has waited for it.
  *   preload-target exit SECONDS
  *     Burns CPU for SECONDS, prints "target <pid> done", then calls exit(0).
+ *   preload-target exec SECONDS
+ *     Burns CPU for SECONDS (the agent has started), prints "image 1 of <pid>",
+ *     then execs itself as "preload-target exit 1.0": the same pid, a new image.
  *   preload-target sleep MILLISECONDS
  *     Sleeps, prints "target <pid> done" and returns from main (a short-lived
  *     program: the agent may still be starting when exit begins).
@@ -43,6 +46,15 @@ int main(int argc, char** argv)
 		printf("target %d done\n", (int)getpid());
 		fflush(stdout);
 		exit(0);
+	}
+	if (argc > 2 && strcmp(argv[1], "exec") == 0)
+	{
+		burn(atof(argv[2]));
+		printf("image 1 of %d\n", (int)getpid());
+		fflush(stdout);
+		execl("/proc/self/exe", argv[0], "exit", "1.0", (char*)NULL);
+		perror("execl");
+		return 1;
 	}
 	if (argc > 2 && strcmp(argv[1], "sleep") == 0)
 	{

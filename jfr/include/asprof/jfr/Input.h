@@ -42,19 +42,22 @@ public:
 	/// never leave the range; a file shorter than it ends the JFR early.
 	static Input fromRange(int fd, std::uint64_t offset, std::uint64_t length, const std::string& name);
 
-	/// Bytes laid over a range: they replace the range's own bytes from at
-	/// on, and may run past its end (at == the range's length appends).
-	struct Overlay
+	/// One piece of a JFR put together from a file and memory: length
+	/// bytes of the file from fileOffset on, or, when bytes is not empty,
+	/// bytes themselves (length is then ignored).
+	struct Piece
 	{
-		std::uint64_t at = 0; ///< relative to the range
+		std::uint64_t fileOffset = 0;
+		std::uint64_t length = 0;
 		std::string bytes;
 	};
 
-	/// fromRange, with overlays (none overlapping another) applied to what
-	/// is read: the agent patches a chunk's size and appends events to it
-	/// without copying the chunk. An overlay that would leave a hole (at
-	/// past the end of what the file holds of the range) is left out.
-	static Input fromRange(int fd, std::uint64_t offset, std::uint64_t length, const std::string& name, std::vector<Overlay> overlays);
+	/// A JFR that is its pieces one after the other: the agent inserts
+	/// events into a chunk cut out of a longer recording, and patches its
+	/// header, without copying the chunk. Takes ownership of fd unless
+	/// ownsDescriptor is false (then fd must outlive the Input). A file
+	/// shorter than a piece ends the JFR there.
+	static Input fromPieces(int fd, std::vector<Piece> pieces, const std::string& name, bool ownsDescriptor = true);
 
 	Input(Input&& other) noexcept;
 	Input& operator=(Input&& other) noexcept;
@@ -73,14 +76,15 @@ public:
 	std::size_t read(std::uint64_t offset, void* buffer, std::size_t length) const;
 
 private:
-	Input(int fd, const std::string& name);
+	Input(int fd, const std::string& name, bool owned = true);
 
 	int _fd = -1;
 	std::string _name;
 	std::uint64_t _size = 0;
-	std::uint64_t _base = 0;        ///< where the JFR starts in the file
-	std::uint64_t _fileSize = 0;    ///< of the JFR, in the file (without what overlays append)
-	std::vector<Overlay> _overlays; ///< sorted by at
+	std::uint64_t _base = 0; ///< where the JFR starts in the file
+	bool _owned = true;
+	std::vector<Piece> _pieces;         ///< empty: the file from _base on
+	std::vector<std::uint64_t> _starts; ///< where each piece starts in the JFR
 };
 
 } // namespace jfr
