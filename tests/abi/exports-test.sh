@@ -4,7 +4,8 @@
 # exports-tests: the symbols each LIBRARY exports (nm -D --defined-only,
 # demangled) must be exactly the names in EXPECTED_DIR/LIST, one per line,
 # sorted (LC_ALL=C sort -u). libasprof-agent.so exports its public API only;
-# the preload library exports nothing (core/agent.map, core/preload/preload.map).
+# the preload library only the exec family, which stops the agent before an
+# exec (core/agent.map, core/preload/preload.map).
 #
 # Left out of the comparison, because the toolchain, not our code, puts them
 # there:
