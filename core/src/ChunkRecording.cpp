@@ -122,6 +122,33 @@ void ChunkRecording::copyTo(std::ostream& out) const
 	}
 }
 
+std::size_t ChunkRecording::readAt(std::uint64_t offset, char* buffer, std::size_t length) const
+{
+	std::size_t done = 0;
+	std::uint64_t start = 0; // of the piece in the profile
+	for (const auto& piece : pieces())
+	{
+		if (done == length) break;
+		std::uint64_t end = start + piece.length;
+		std::uint64_t at = offset + done;
+		if (at < end)
+		{
+			std::uint64_t within = at - start;
+			auto take = static_cast<std::size_t>(std::min<std::uint64_t>(length - done, piece.length - within));
+			if (!piece.bytes.empty())
+				std::memcpy(buffer + done, piece.bytes.data() + within, take);
+			else
+			{
+				std::size_t read = _file->readAt(piece.fileOffset + within, buffer + done, take);
+				if (read < take) return done + read; // cut short, as readAll()
+			}
+			done += take;
+		}
+		start = end;
+	}
+	return done;
+}
+
 int ChunkRecording::fd() const
 {
 	return _file->fd();

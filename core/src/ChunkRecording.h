@@ -11,6 +11,7 @@
 #include "FileRecording.h"
 #include "asprof/jfr/Input.h"
 #include "asprof/sdk/Recording.h"
+#include "asprof/sdk/RecordingStream.h"
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -41,8 +42,9 @@ namespace agent {
 ///
 /// Reads are pread()s at explicit offsets, thread-safe like
 /// FileRecording's. Nothing is copied: readers that need a jfr::Input
-/// read the pieces in place (openForReading, jfr::Input::fromPieces).
-class ChunkRecording final: public sdk::Recording
+/// read the pieces in place (openForReading, jfr::Input::fromPieces), and
+/// readAt() (sdk::RecordingRanges) reads any part of them.
+class ChunkRecording final: public sdk::Recording, public sdk::RecordingRanges
 {
 public:
 	ChunkRecording(std::shared_ptr<const FileRecording> file, std::uint64_t offset, std::uint64_t length,
@@ -56,6 +58,7 @@ public:
 
 	std::string readAll() const override;
 	void copyTo(std::ostream& out) const override;
+	std::size_t readAt(std::uint64_t offset, char* buffer, std::size_t length) const override;
 
 	/// The recording file's descriptor (owned by the file: dup it to keep
 	/// it; read only the range).

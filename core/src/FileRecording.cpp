@@ -121,6 +121,20 @@ void FileRecording::copyTo(std::ostream& out) const
 	copyRangeTo(out, 0, UINT64_MAX);
 }
 
+std::size_t FileRecording::readAt(std::uint64_t offset, char* buffer, std::size_t length) const
+{
+	std::size_t done = 0;
+	while (done < length)
+	{
+		ssize_t n = ::pread(_fd, buffer + done, length - done, static_cast<off_t>(offset + done));
+		if (n < 0 && errno == EINTR) continue;
+		if (n < 0) throw Poco::FileException("cannot read recording " + path(), errnoText(errno));
+		if (n == 0) break;
+		done += static_cast<std::size_t>(n);
+	}
+	return done;
+}
+
 std::string FileRecording::readRange(std::uint64_t offset, std::uint64_t length) const
 {
 	std::string data;

@@ -8,6 +8,7 @@
 #define Asprof_Agent_FileRecording_INCLUDED
 
 #include "asprof/sdk/Recording.h"
+#include "asprof/sdk/RecordingStream.h"
 #include <memory>
 #include <string>
 
@@ -20,8 +21,8 @@ namespace agent {
 /// Reads use pread() at explicit offsets (thread-safe, see
 /// sdk::Recording). The descriptor is closed when the FileRecording is
 /// destroyed, unless leak() was called (when async-profiler may still
-/// write to it).
-class FileRecording final: public sdk::Recording
+/// write to it). A RecordingRanges too: readAt() is one pread() loop.
+class FileRecording final: public sdk::Recording, public sdk::RecordingRanges
 {
 public:
 	/// Creates an empty anonymous file in directory (an empty string means
@@ -44,6 +45,7 @@ public:
 	std::uint64_t size() const override;
 	std::string readAll() const override;
 	void copyTo(std::ostream& out) const override;
+	std::size_t readAt(std::uint64_t offset, char* buffer, std::size_t length) const override;
 
 	/// Returns up to length bytes from offset (fewer only at the end of
 	/// the file). Throws Poco::FileException on I/O errors.

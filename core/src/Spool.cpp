@@ -1,5 +1,6 @@
 #include "Spool.h"
 #include "SpoolFiles.h"
+#include "asprof/sdk/RecordingStream.h"
 #include "asprof/sdk/ConfigValue.h"
 #include "Poco/File.h"
 #include "Poco/JSON/Array.h"
@@ -279,6 +280,11 @@ void Spool::close()
 // renamed: the name appears only with complete content, and nothing planted is followed.
 void Spool::writeDurably(const std::string& name, const std::string& content)
 {
+	writeDurably(name, [&](int fd, const std::string& path) { writeAll(fd, content.data(), content.size(), path); });
+}
+
+void Spool::writeDurably(const std::string& name, const std::function<void(int, const std::string&)>& write)
+{
 	std::string temporary;
 	int fd = -1;
 	for (int attempt = 0; attempt < 8 && fd < 0; ++attempt)
@@ -290,7 +296,7 @@ void Spool::writeDurably(const std::string& name, const std::string& content)
 	if (fd < 0) throwErrno("cannot create a temporary file in " + _directory);
 	try
 	{
-		writeAll(fd, content.data(), content.size(), _directory + "/" + temporary);
+		write(fd, _directory + "/" + temporary);
 		if (::fsync(fd) != 0) throwErrno("cannot sync " + _directory + "/" + temporary);
 	}
 	catch (...)
@@ -320,7 +326,13 @@ std::string Spool::add(const sdk::Profile& profile, Evicted& evicted)
 		if (_lockFd < 0) throw Poco::IllegalStateException("the spool " + _directory + " is closed");
 		evicted = enforceCapsLocked(entryBytes); // make room first: never over the cap on disk
 	}
-	writeDurably(fileName(id, ".jfr"), profile.recording->readAll());
+	// Streamed from the recording's file, 64 KiB at a time: never a copy on the heap.
+	writeDurably(fileName(id, ".jfr"), [&](int fd, const std::string& path) {
+		sdk::RecordingInputStream in(*profile.recording);
+		std::vector<char> buffer(64 * 1024);
+		while (in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) || in.gcount() > 0)
+			writeAll(fd, buffer.data(), static_cast<std::size_t>(in.gcount()), path);
+	});
 	writeDurably(fileName(id, ".json"), json);
 	::fsync(_directoryFd);
 	Poco::FastMutex::ScopedLock guard(_mutex);

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -129,6 +130,10 @@ private:
 	Poco::Timestamp createdTime(const std::string& id) const;
 	std::shared_ptr<sdk::Profile> readEntry(const std::string& id) const;
 	void writeDurably(const std::string& name, const std::string& content);
+
+	/// The same, with the content written by write(fd, path) (e.g. streamed
+	/// from a recording instead of held in a string).
+	void writeDurably(const std::string& name, const std::function<void(int, const std::string&)>& write);
 	void quarantine(const std::string& id, const std::string& reason);
 	void moveToCorrupt(const std::string& id);
 	void removeFiles(const std::string& id);

@@ -1,4 +1,5 @@
 #include "asprof/sdk/ProfileArchive.h"
+#include "asprof/sdk/RecordingStream.h"
 #include "asprof/sdk/Version.h"
 #include "Poco/DateTime.h"
 #include "Poco/JSON/Object.h"
@@ -94,8 +95,8 @@ void ProfileArchive::write(const Profile& profile, std::ostream& out, Compressio
 	// the same bytes (a retried upload is identical).
 	Poco::DateTime entryTime(profile.end);
 	Poco::Zip::Compress zip(out, true);
-	std::stringstream jfr;
-	profile.recording->copyTo(jfr);
+	// Deflated as it is read from the recording's file, 64 KiB at a time: no copy of the JFR.
+	RecordingInputStream jfr(*profile.recording);
 	zip.addFile(jfr, entryTime, Poco::Path(JFR_ENTRY), Poco::Zip::ZipCommon::CM_DEFLATE, zipLevel(level));
 	std::stringstream metadata(metadataJson(profile));
 	zip.addFile(metadata, entryTime, Poco::Path(METADATA_ENTRY), Poco::Zip::ZipCommon::CM_DEFLATE, zipLevel(level));

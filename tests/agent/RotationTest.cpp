@@ -11,6 +11,7 @@
 #include "asprof/jfr/PprofConvert.h"
 #include "asprof/jfr/Reader.h"
 #include "asprof/jfr/Summary.h"
+#include "asprof/sdk/RecordingStream.h"
 #include "Poco/File.h"
 #include "Poco/JSON/Object.h"
 #include "Poco/Message.h"
@@ -276,6 +277,19 @@ public:
 		std::ostringstream copy;
 		secondCut.copyTo(copy);
 		CPPUNIT_ASSERT(copy.str() == cut);
+		// Reads of any part give the same pieces: the patched header, the inserted settings.
+		for (std::size_t piece : {std::size_t(1), std::size_t(7), std::size_t(4096), std::size_t(65536)})
+		{
+			std::string pieces;
+			std::vector<char> buffer(piece);
+			std::size_t n;
+			while ((n = secondCut.readAt(pieces.size(), buffer.data(), buffer.size())) > 0) pieces.append(buffer.data(), n);
+			CPPUNIT_ASSERT_MESSAGE("pieces of " + std::to_string(piece), pieces == cut);
+		}
+		asprof::sdk::RecordingInputStream stream(secondCut);
+		std::ostringstream streamed;
+		streamed << stream.rdbuf();
+		CPPUNIT_ASSERT(streamed.str() == cut);
 		FinishedRecording finished;
 		finished.seq = 2;
 		finished.recording = std::make_shared<ChunkRecording>(file, first->size, data.size() - first->size, settings);

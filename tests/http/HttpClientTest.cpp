@@ -114,6 +114,8 @@ class HttpClientTest: public DirectTestFixture
 	CPPUNIT_TEST(testBodyOverTheCapFailsWithoutBeingDelivered);
 	CPPUNIT_TEST(testBodyAtTheCapIsAccepted);
 	CPPUNIT_TEST(testControlCharactersInHeaderValuesAreRefused);
+	CPPUNIT_TEST(testStreamedBodyArrivesWholeAndIsWrittenAgainOnAReconnect);
+	CPPUNIT_TEST(testStreamedBodyOfTheWrongLengthIsNeverDelivered);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -421,6 +423,76 @@ public:
 		HttpRequest fine = makeRequest("GET", server.url("/"));
 		fine.headers = {{"X-Fine", "printable \xc3\xa9 UTF-8 and spaces"}};
 		CPPUNIT_ASSERT_EQUAL(200, client.send(fine).status);
+	}
+
+	// writeBody streams the body with Content-Length = bodyLength; a request resent on a
+	// new connection (the server closed the idle one) calls it again.
+	void testStreamedBodyArrivesWholeAndIsWrittenAgainOnAReconnect()
+	{
+		LoopbackServer::Options options;
+		options.keepAliveTimeout = Poco::Timespan(0, 100000);
+		LoopbackServer server(LoopbackServer::Handler(), options);
+		HttpClient client{HttpOptions()};
+		std::string body(3 * 1024 * 1024 + 17, '\0');
+		for (std::size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>((i * 7919) >> 5);
+		int writes = 0;
+		HttpRequest request = makeRequest("PUT", server.url("/streamed"));
+		request.bodyLength = body.size();
+		request.writeBody = [&](std::ostream& out) {
+			++writes;
+			for (std::size_t at = 0; at < body.size(); at += 65536)
+				out.write(body.data() + at, static_cast<std::streamsize>(std::min<std::size_t>(65536, body.size() - at)));
+		};
+		CPPUNIT_ASSERT_EQUAL(200, client.send(request).status);
+		CPPUNIT_ASSERT(waitUntil([&] { return server.currentConnections() == 0; }));
+		CPPUNIT_ASSERT_EQUAL(200, client.send(request).status); // on the closed connection first
+		CPPUNIT_ASSERT_EQUAL(3, writes);
+		const auto requests = server.requests();
+		CPPUNIT_ASSERT_EQUAL(std::size_t(2), requests.size());
+		for (const auto& received : requests)
+		{
+			CPPUNIT_ASSERT_EQUAL(std::to_string(body.size()), received.header("Content-Length"));
+			CPPUNIT_ASSERT(received.body == body);
+		}
+	}
+
+	// A writer that gives fewer or more bytes than announced fails the send
+	// (permanently: Fail) and the connection is dropped: the server never gets a
+	// complete request from it (what reached it is shorter than its Content-Length,
+	// which an HTTP server discards).
+	void testStreamedBodyOfTheWrongLengthIsNeverDelivered()
+	{
+		LoopbackServer server;
+		HttpClient client{HttpOptions()};
+		for (std::uint64_t announced : {std::uint64_t(100), std::uint64_t(10)})
+		{
+			HttpRequest request = makeRequest("PUT", server.url("/wrong"));
+			request.bodyLength = announced;
+			request.writeBody = [](std::ostream& out) { out << std::string(50, 'x'); };
+			try
+			{
+				client.send(request);
+				CPPUNIT_FAIL("a body of 50 bytes announced as " + std::to_string(announced) + " was sent");
+			}
+			catch (const Poco::DataFormatException& error)
+			{
+				const std::string expected = announced > 50 ? "had 50 bytes, not the 100 announced" : "runs past the 10 bytes announced";
+				CPPUNIT_ASSERT_MESSAGE(error.displayText(), error.message().find(expected) != std::string::npos);
+				CPPUNIT_ASSERT(
+					asprof::plugins::classifyException(std::current_exception(), "put").status == asprof::sdk::ReportResult::Status::Fail);
+			}
+		}
+		CPPUNIT_ASSERT_EQUAL(200, client.send(makeRequest("PUT", server.url("/right"), "fine")).status);
+		const auto requests = server.requests();
+		bool right = false;
+		for (const auto& received : requests)
+		{
+			if (received.uri == "/right") right = received.body == "fine";
+			if (received.uri != "/wrong") continue;
+			CPPUNIT_ASSERT_MESSAGE(
+				received.header("Content-Length"), received.body.size() < std::stoull(received.header("Content-Length")));
+		}
+		CPPUNIT_ASSERT(right);
 	}
 };
 

@@ -8,6 +8,7 @@
 // extra headers, tenant, and keep-alive.
 //
 
+#include "FileRecording.h"
 #include "HttpReporterTestSupport.h"
 #include "TestSupport.h"
 #include "asprof/sdk/ProfileArchive.h"
@@ -18,6 +19,9 @@
 #include "Poco/Net/MessageHeader.h"
 #include "Poco/Net/PartHandler.h"
 #include "Poco/StreamCopier.h"
+#include "Poco/TemporaryFile.h"
+#include "Poco/Zip/ZipArchive.h"
+#include "Poco/Zip/ZipStream.h"
 #include <map>
 #include <sstream>
 
@@ -80,6 +84,7 @@ class HttpReporterWireTest: public DirectTestFixture
 	CPPUNIT_TEST(testPlaceholdersArePercentEncoded);
 	CPPUNIT_TEST(testExtraHeadersTenantAndUserAgent);
 	CPPUNIT_TEST(testTwoReportsShareOneKeptAliveConnection);
+	CPPUNIT_TEST(testLargeRecordingIsStreamedWholeInEveryFormat);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -302,6 +307,52 @@ public:
 		CPPUNIT_ASSERT(reporter->report(makeProfile("cpu-wall.jfr", 2)).isOk());
 		CPPUNIT_ASSERT_EQUAL(std::size_t(2), server.requestCount());
 		CPPUNIT_ASSERT_EQUAL(1, server.totalConnections());
+	}
+
+	// A ~2 MB multi-chunk recording, streamed (raw from its file, zip and gzip from a
+	// memory file): every body is the recording, or its archive, byte for byte.
+	void testLargeRecordingIsStreamedWholeInEveryFormat()
+	{
+		const std::string jfr = asprof::test::readFile(asprof::test::dataFile("fanout.jfr")) +
+			asprof::test::readFile(asprof::test::dataFile("nativemem.jfr")) +
+			asprof::test::readFile(asprof::test::dataFile("pollcatch.jfr"));
+		Poco::TemporaryFile file;
+		asprof::test::writeFile(file.path(), jfr);
+		Profile profile = makeProfile("cpu-wall.jfr", 9);
+		profile.recording = asprof::agent::FileRecording::fromFile(file.path());
+		const std::string zip = asprof::sdk::ProfileArchive::toString(profile, asprof::sdk::ProfileArchive::CL_FAST);
+		{
+			LoopbackServer server;
+			auto raw = reportOnce(server, {{"url", server.url("/raw")}, {"format", "raw"}}, profile);
+			CPPUNIT_ASSERT_EQUAL(std::to_string(jfr.size()), raw.header("Content-Length"));
+			CPPUNIT_ASSERT(raw.body == jfr);
+		}
+		{
+			LoopbackServer server;
+			auto zipped = reportOnce(server, {{"url", server.url("/zip")}, {"format", "zip"}}, profile);
+			CPPUNIT_ASSERT(zipped.body == zip);
+			std::istringstream in(zipped.body);
+			Poco::Zip::ZipArchive archive(in);
+			auto entry = archive.findHeader(asprof::sdk::ProfileArchive::JFR_ENTRY);
+			CPPUNIT_ASSERT(entry != archive.headerEnd());
+			std::istringstream data(zipped.body);
+			Poco::Zip::ZipInputStream unzipped(data, entry->second);
+			std::string content;
+			Poco::StreamCopier::copyToString(unzipped, content);
+			CPPUNIT_ASSERT(unzipped.crcValid());
+			CPPUNIT_ASSERT(content == jfr);
+		}
+		{
+			LoopbackServer server;
+			auto gzipped = reportOnce(server, {{"url", server.url("/zip")}, {"format", "zip"}, {"gzip", "yes"}}, profile);
+			CPPUNIT_ASSERT_EQUAL(std::string("gzip"), gzipped.header("Content-Encoding"));
+			CPPUNIT_ASSERT(asprof::test::gunzip(gzipped.body) == zip);
+		}
+		{
+			LoopbackServer server;
+			auto gzipped = reportOnce(server, {{"url", server.url("/raw")}, {"format", "raw"}, {"gzip", "yes"}}, profile);
+			CPPUNIT_ASSERT(asprof::test::gunzip(gzipped.body) == jfr);
+		}
 	}
 };
 

@@ -3,6 +3,7 @@
 // back with @aws-sdk/client-s3 (tests/node, tests/common/S3Harness).
 #include "LoopbackServer.h"
 #include "S3Harness.h"
+#include "FileRecording.h"
 #include "S3Reporter.h"
 #include "SectionContext.h"
 #include "TestSupport.h"
@@ -15,7 +16,10 @@
 #include "Poco/RegularExpression.h"
 #include "Poco/Zip/ZipArchive.h"
 #include "Poco/Zip/ZipStream.h"
+#include "Poco/Base64Encoder.h"
+#include "Poco/MD5Engine.h"
 #include "Poco/StreamCopier.h"
+#include "Poco/TemporaryFile.h"
 #include <cppunit/extensions/HelperMacros.h>
 #include <functional>
 #include <iostream>
@@ -143,6 +147,7 @@ class S3ReporterTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testErrorCodeAndMessageAreSanitizedAndBounded);
 	CPPUNIT_TEST(testOkWithAnErrorDocumentIsNotDelivered);
 	CPPUNIT_TEST(testRegionWithALineBreakNeverReachesAHeader);
+	CPPUNIT_TEST(testLargeRecordingUploadsWithMatchingDigests);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -423,6 +428,47 @@ public:
 
 private:
 	std::unique_ptr<asprof::test::ScopedEnv> _env;
+
+	// A ~2 MB multi-chunk recording: the zip is written once into a memory file, one read
+	// of it gives both digests, and the body streamed from it is what they describe: the
+	// signing proxy checks x-amz-content-sha256 against the body, and the object read back
+	// holds the recording byte for byte.
+	void testLargeRecordingUploadsWithMatchingDigests()
+	{
+		if (!harnessAvailable("testLargeRecordingUploadsWithMatchingDigests")) return;
+		S3Harness s3;
+		auto failures = std::make_shared<std::atomic<int>>(0);
+		LoopbackServer front(forwardTo(s3.endpoint(), failures, 200, ""));
+		auto reporter = startReporter(harnessKeys(s3, front.url("")));
+		const std::string jfr = asprof::test::readFile(asprof::test::dataFile("fanout.jfr")) +
+			asprof::test::readFile(asprof::test::dataFile("nativemem.jfr")) +
+			asprof::test::readFile(asprof::test::dataFile("pollcatch.jfr"));
+		Poco::TemporaryFile file;
+		asprof::test::writeFile(file.path(), jfr);
+		sdk::Profile profile = asprof::test::makeProfile("cpu-wall.jfr", 5);
+		profile.recording = agent::FileRecording::fromFile(file.path());
+		sdk::ReportResult result = reporter->report(profile);
+		CPPUNIT_ASSERT_MESSAGE(result.message + "\n" + s3.log(), result.isOk());
+
+		LoopbackServer::Request put = front.requests().at(0);
+		const std::string zip = sdk::ProfileArchive::toString(profile, sdk::ProfileArchive::CL_FAST);
+		CPPUNIT_ASSERT(put.body == zip);
+		CPPUNIT_ASSERT_EQUAL(std::to_string(zip.size()), put.header("Content-Length"));
+		CPPUNIT_ASSERT_EQUAL(plugins::aws::SigV4Signer::sha256Hex(zip), put.header("x-amz-content-sha256"));
+		Poco::MD5Engine md5;
+		md5.update(zip);
+		std::ostringstream base64;
+		Poco::Base64Encoder encoder(base64);
+		const auto& digest = md5.digest();
+		encoder.write(reinterpret_cast<const char*>(digest.data()), static_cast<std::streamsize>(digest.size()));
+		encoder.close();
+		CPPUNIT_ASSERT_EQUAL(base64.str(), put.header("Content-MD5"));
+		auto objects = s3.readObjects();
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), objects.size());
+		auto entries = unzip(objects.begin()->second);
+		CPPUNIT_ASSERT_EQUAL(std::string("async_profiler_dump_0.jfr"), entries.at(0).first);
+		CPPUNIT_ASSERT(entries[0].second == jfr);
+	}
 };
 
 CPPUNIT_TEST_SUITE_REGISTRATION(S3ReporterTest);

@@ -5,7 +5,9 @@
 //
 
 #include "TestSupport.h"
+#include "FileRecording.h"
 #include "asprof/sdk/ProfileArchive.h"
+#include "asprof/sdk/RecordingStream.h"
 #include "asprof/sdk/Version.h"
 #include "cppunit/extensions/HelperMacros.h"
 #include "Poco/JSON/Object.h"
@@ -14,6 +16,7 @@
 #include "Poco/Process.h"
 #include "Poco/StreamCopier.h"
 #include "Poco/TemporaryFile.h"
+#include "Poco/Zip/Compress.h"
 #include "Poco/Zip/ZipArchive.h"
 #include "Poco/Zip/ZipStream.h"
 #include <cmath>
@@ -29,6 +32,69 @@ namespace {
 
 // 2025-03-20T16:41:54.125Z, the end time makeProfile() uses.
 const Poco::Int64 PROFILE_END_MS = 1742488914125LL;
+
+// A recording held in a string that is no RecordingRanges (as a third party's
+// may be); size() may claim more than there is.
+class StringRecording: public asprof::sdk::Recording
+{
+public:
+	explicit StringRecording(std::string data, std::uint64_t claimed = 0):
+		_data(std::move(data)),
+		_claimed(claimed != 0 ? claimed : _data.size())
+	{
+	}
+
+	std::uint64_t size() const override
+	{
+		return _claimed;
+	}
+
+	std::string readAll() const override
+	{
+		return _data;
+	}
+
+	void copyTo(std::ostream& out) const override
+	{
+		out.write(_data.data(), static_cast<std::streamsize>(_data.size()));
+	}
+
+private:
+	std::string _data;
+	std::uint64_t _claimed;
+};
+
+std::string streamed(const asprof::sdk::Recording& recording)
+{
+	asprof::sdk::RecordingInputStream in(recording);
+	std::string data;
+	Poco::StreamCopier::copyToString(in, data);
+	return data;
+}
+
+// The three real recordings concatenated: a ~2 MB multi-chunk JFR.
+std::string largeJfr()
+{
+	return readFile(dataFile("fanout.jfr")) + readFile(dataFile("nativemem.jfr")) + readFile(dataFile("pollcatch.jfr"));
+}
+
+// The zip as ProfileArchive built it before it streamed: the whole JFR copied
+// into a stringstream first, then handed to Poco's zip.
+std::string zipOfACopy(const asprof::sdk::Profile& profile, ProfileArchive::CompressionLevel level)
+{
+	std::ostringstream out;
+	Poco::DateTime entryTime(profile.end);
+	Poco::Zip::Compress zip(out, true);
+	std::stringstream jfr(profile.recording->readAll());
+	const auto zipLevel = level == ProfileArchive::CL_FAST ? Poco::Zip::ZipCommon::CL_SUPERFAST
+		: level == ProfileArchive::CL_BEST                 ? Poco::Zip::ZipCommon::CL_MAXIMUM
+														   : Poco::Zip::ZipCommon::CL_NORMAL;
+	zip.addFile(jfr, entryTime, Poco::Path(ProfileArchive::JFR_ENTRY), Poco::Zip::ZipCommon::CM_DEFLATE, zipLevel);
+	std::stringstream metadata(ProfileArchive::metadataJson(profile));
+	zip.addFile(metadata, entryTime, Poco::Path(ProfileArchive::METADATA_ENTRY), Poco::Zip::ZipCommon::CM_DEFLATE, zipLevel);
+	zip.close();
+	return out.str();
+}
 
 const Poco::Zip::ZipLocalFileHeader& header(const Poco::Zip::ZipArchive& archive, const std::string& name)
 {
@@ -108,6 +174,9 @@ class ProfileArchiveTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testWithoutLevelDeflatesAtNormal);
 	CPPUNIT_TEST(testEachLevelDeflatesAtItsZlibLevel);
 	CPPUNIT_TEST(testEveryLevelIsReadByPocoUnzipAndPython);
+	CPPUNIT_TEST(testRecordingStreamYieldsExactlyTheRecording);
+	CPPUNIT_TEST(testRecordingStreamThrowsWhenTheRecordingIsShort);
+	CPPUNIT_TEST(testStreamedZipIsByteIdenticalToTheZipOfACopy);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -307,6 +376,62 @@ public:
 				std::cout << "\nSKIPPED: sdk-tests: python3 not found, zip not checked with zipfile" << std::endl;
 			else
 				CPPUNIT_ASSERT_EQUAL_MESSAGE(what + ": python3 zipfile", 0, zipfile);
+		}
+	}
+
+	// The agent's recordings are read piecewise (RecordingRanges), another's through
+	// readAll() once: both streams give the recording's bytes, nothing more.
+	void testRecordingStreamYieldsExactlyTheRecording()
+	{
+		const std::string jfr = largeJfr();
+		Poco::TemporaryFile file;
+		asprof::test::writeFile(file.path(), jfr);
+		std::shared_ptr<asprof::agent::FileRecording> recording = asprof::agent::FileRecording::fromFile(file.path());
+		CPPUNIT_ASSERT(dynamic_cast<const asprof::sdk::RecordingRanges*>(static_cast<const asprof::sdk::Recording*>(recording.get())));
+		CPPUNIT_ASSERT(streamed(*recording) == jfr);
+		asprof::sdk::RecordingInputStream sized(*recording);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(jfr.size()), sized.size());
+		StringRecording other(jfr);
+		CPPUNIT_ASSERT(!dynamic_cast<const asprof::sdk::RecordingRanges*>(static_cast<const asprof::sdk::Recording*>(&other)));
+		CPPUNIT_ASSERT(streamed(other) == jfr);
+		CPPUNIT_ASSERT(streamed(StringRecording("")).empty());
+	}
+
+	// A recording shorter than its size() never passes for a whole one: the read
+	// throws, and so does the zip built from it.
+	void testRecordingStreamThrowsWhenTheRecordingIsShort()
+	{
+		StringRecording shortOne("0123456789", 20);
+		CPPUNIT_ASSERT_THROW(streamed(shortOne), Poco::ReadFileException);
+		asprof::sdk::Profile profile = makeProfile("cpu-wall.jfr");
+		profile.recording = std::make_shared<StringRecording>(readFile(dataFile("cpu-wall.jfr")), 1000000);
+		std::ostringstream out;
+		CPPUNIT_ASSERT_THROW(ProfileArchive::write(profile, out, ProfileArchive::CL_FAST), Poco::ReadFileException);
+	}
+
+	// Streaming changed where the JFR comes from, not a byte of the zip: at every
+	// level, for a small and a ~2 MB multi-chunk recording, for the agent's and
+	// another's recordings, read back by Poco::Zip with valid CRCs.
+	void testStreamedZipIsByteIdenticalToTheZipOfACopy()
+	{
+		const std::string large = largeJfr();
+		Poco::TemporaryFile file;
+		asprof::test::writeFile(file.path(), large);
+		asprof::sdk::Profile small = makeProfile("cpu-wall.jfr");
+		asprof::sdk::Profile big = makeProfile("cpu-wall.jfr");
+		big.recording = asprof::agent::FileRecording::fromFile(file.path());
+		asprof::sdk::Profile other = makeProfile("cpu-wall.jfr");
+		other.recording = std::make_shared<StringRecording>(large);
+		for (ProfileArchive::CompressionLevel level : LEVELS)
+		{
+			const std::string what = "level " + std::to_string(static_cast<int>(level));
+			CPPUNIT_ASSERT_MESSAGE(what, ProfileArchive::toString(small, level) == zipOfACopy(small, level));
+			const std::string zip = ProfileArchive::toString(big, level);
+			CPPUNIT_ASSERT_MESSAGE(what, zip == zipOfACopy(big, level));
+			CPPUNIT_ASSERT_MESSAGE(what, ProfileArchive::toString(other, level) == zip);
+			std::istringstream in(zip);
+			Poco::Zip::ZipArchive archive(in);
+			CPPUNIT_ASSERT_MESSAGE(what, entryContent(zip, header(archive, ProfileArchive::JFR_ENTRY)) == large);
 		}
 	}
 };

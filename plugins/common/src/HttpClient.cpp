@@ -25,7 +25,9 @@
 #include "Poco/StringTokenizer.h"
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <map>
+#include <streambuf>
 
 using Poco::Net::Context;
 using Poco::Net::HTTPClientSession;
@@ -137,9 +139,67 @@ bool methodHasBody(const std::string& method)
 		method == Poco::Net::HTTPRequest::HTTP_PATCH;
 }
 
+// Passes a streamed body on to target (unbuffered: large writes stay large), at
+// most limit bytes, and holds the last one back until finish(): a body that ends
+// early or runs long never reaches the server whole (finish() or the write throws).
+class BodyBuffer: public std::streambuf
+{
+public:
+	BodyBuffer(std::streambuf& target, std::uint64_t limit, const std::string& what): _target(target), _limit(limit), _what(what)
+	{
+	}
+
+	/// Sends the last byte once exactly limit bytes came; throws otherwise.
+	void finish()
+	{
+		if (_count != _limit)
+			throw Poco::DataFormatException(
+				_what + ": the streamed body had " + std::to_string(_count) + " bytes, not the " + std::to_string(_limit) + " announced");
+		if (_held && traits_type::eq_int_type(_target.sputc(_last), traits_type::eof()))
+			throw Poco::WriteFileException(_what + ": cannot send the body");
+		_held = false;
+	}
+
+protected:
+	std::streamsize xsputn(const char* data, std::streamsize size) override
+	{
+		if (size <= 0) return 0;
+		const std::uint64_t count = static_cast<std::uint64_t>(size);
+		if (count > _limit - _count)
+			throw Poco::DataFormatException(_what + ": the streamed body runs past the " + std::to_string(_limit) + " bytes announced");
+		const std::streamsize now = _count + count == _limit ? size - 1 : size;
+		if (now > 0 && _target.sputn(data, now) != now) return 0;
+		if (now < size)
+		{
+			_last = data[size - 1];
+			_held = true;
+		}
+		_count += count;
+		return size;
+	}
+
+	int_type overflow(int_type c) override
+	{
+		if (traits_type::eq_int_type(c, traits_type::eof())) return traits_type::not_eof(c);
+		const char byte = traits_type::to_char_type(c);
+		return xsputn(&byte, 1) == 1 ? c : traits_type::eof();
+	}
+
+private:
+	std::streambuf& _target;
+	std::uint64_t _limit;
+	std::string _what;
+	std::uint64_t _count = 0;
+	char _last = 0;
+	bool _held = false;
+};
+
 bool isStaleConnectionError(const Poco::Exception& error)
 {
-	// What a request on a connection the peer has closed while idle runs into.
+	// What a request on a connection the peer has closed while idle runs into; a body
+	// larger than the socket's buffer meets EPIPE or ENOTCONN while it is written
+	// (Poco: an IOException or NetException with that code).
+	if (dynamic_cast<const Poco::IOException*>(&error) && (error.code() == EPIPE || error.code() == ENOTCONN)) return true;
 	return dynamic_cast<const Poco::Net::NoMessageException*>(&error) || dynamic_cast<const Poco::Net::ConnectionResetException*>(&error) ||
 		dynamic_cast<const Poco::Net::ConnectionAbortedException*>(&error) ||
 		dynamic_cast<const Poco::Net::SSLConnectionUnexpectedlyClosedException*>(&error);
@@ -231,15 +291,13 @@ public:
 
 	HttpResponse send(const HttpRequest& request)
 	{
-		Connection& connection = connectionFor(request.uri);
-		HTTPClientSession& session = *connection.session;
-		*connection.deadline = Poco::Timestamp() + _options.timeout; // one deadline for everything below
-		const bool reusedConnection = session.connected();
+		const Poco::Timestamp deadline = Poco::Timestamp() + _options.timeout; // one deadline for everything below
+		bool reusedConnection = false;
 		try
 		{
 			try
 			{
-				return exchange(session, request);
+				return exchange(sessionFor(request.uri, deadline, reusedConnection), request);
 			}
 			catch (const Poco::TimeoutException&)
 			{
@@ -247,18 +305,23 @@ public:
 			}
 			catch (const Poco::Exception& error)
 			{
-				session.reset();
+				dropConnection(request.uri);
 				if (!reusedConnection || !isStaleConnectionError(error)) throw;
 				logger().debug("HTTP client: kept-alive connection to %s was closed by the peer (%s); reconnecting", request.uri.getHost(),
 					error.displayText());
 			}
-			return exchange(session, request);
+			return exchange(sessionFor(request.uri, deadline, reusedConnection), request);
 		}
 		catch (const Poco::TimeoutException&)
 		{
-			session.reset(); // the request may have been processed: never resend it
+			dropConnection(request.uri); // the request may have been processed: never resend it
 			throw Poco::TimeoutException("HTTP client: " + origin(request.uri) + ": no complete answer within its deadline of " +
 				std::to_string(_options.timeout.totalMilliseconds()) + " ms");
+		}
+		catch (...)
+		{
+			dropConnection(request.uri);
+			throw;
 		}
 	}
 
@@ -278,6 +341,40 @@ private:
 		DeadlineSocketImpl::Deadline deadline; // shared with every socket of the session
 		std::unique_ptr<HTTPClientSession> session;
 	};
+
+	HTTPClientSession& sessionFor(const Poco::URI& uri, const Poco::Timestamp& deadline, bool& reused)
+	{
+		Connection& connection = connectionFor(uri);
+		*connection.deadline = deadline;
+		reused = connection.session->connected();
+		return *connection.session;
+	}
+
+	// A session whose request failed is never used again: its request stream may
+	// still buffer body bytes (a body cut short, a write that failed), which Poco
+	// would flush into the session's next connection, ahead of the next request.
+	// It is aborted (what it buffers goes nowhere) and destroyed; the next request
+	// to that origin connects anew.
+	void dropConnection(const Poco::URI& uri) noexcept
+	{
+		try
+		{
+			auto found = _connections.find(
+				Poco::toLower(uri.getScheme()) + "://" + Poco::toLower(uri.getHost()) + ":" + std::to_string(uri.getPort()));
+			if (found == _connections.end()) return;
+			try
+			{
+				found->second.session->abort();
+			}
+			catch (const Poco::Exception&)
+			{
+			}
+			_connections.erase(found);
+		}
+		catch (...)
+		{
+		}
+	}
 
 	Connection& connectionFor(const Poco::URI& uri)
 	{
@@ -316,11 +413,30 @@ private:
 		Poco::Net::HTTPRequest wire(request.method, target, Poco::Net::HTTPMessage::HTTP_1_1);
 		for (const auto& field : request.headers) wire.add(field.first, field.second);
 		if (!wire.has(Poco::Net::HTTPRequest::HOST)) wire.setHost(hostHeader(request.uri));
-		if (!request.body.empty() || methodHasBody(request.method)) wire.setContentLength64(static_cast<Poco::Int64>(request.body.size()));
+		const bool streamed = static_cast<bool>(request.writeBody);
+		const std::uint64_t length = streamed ? request.bodyLength : request.body.size();
+		if (length != 0 || methodHasBody(request.method)) wire.setContentLength64(static_cast<Poco::Int64>(length));
 
 		std::ostream& body = session.sendRequest(wire);
 		body.exceptions(std::ios::badbit);
-		body.write(request.body.data(), static_cast<std::streamsize>(request.body.size()));
+		if (streamed)
+		{
+			BodyBuffer limited(*body.rdbuf(), length, "HTTP client: " + origin(request.uri));
+			std::ostream out(&limited);
+			out.exceptions(std::ios::badbit); // the session's own exception (timeout, reset) goes on
+			try
+			{
+				request.writeBody(out);
+				limited.finish();
+			}
+			catch (...)
+			{
+				session.abort(); // what the session still buffers never goes out: the server sees a cut request
+				throw;
+			}
+		}
+		else
+			body.write(request.body.data(), static_cast<std::streamsize>(request.body.size()));
 
 		Poco::Net::HTTPResponse answer;
 		std::istream& in = session.receiveResponse(answer);

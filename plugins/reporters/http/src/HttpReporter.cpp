@@ -1,5 +1,6 @@
 #include "HttpReporter.h"
 #include "PyroscopeIngest.h"
+#include "asprof/plugins/DescriptorStream.h"
 #include "asprof/plugins/ErrorClassification.h"
 #include "asprof/sdk/PluginContext.h"
 #include "asprof/sdk/ProfileArchive.h"
@@ -7,6 +8,7 @@
 #include "Poco/DeflatingStream.h"
 #include "Poco/Logger.h"
 #include <algorithm>
+#include <functional>
 #include <sstream>
 
 namespace asprof {
@@ -18,14 +20,14 @@ using Format = HttpReporterOptions::Format;
 using Auth = HttpReporterOptions::Auth;
 
 // compressionLevel = fast by default, as the Pyroscope Java agent (Deflater.BEST_SPEED):
-// the agent's CPU matters more. The enum's values are zlib's levels.
-std::string gzipped(const std::string& data, sdk::ProfileArchive::CompressionLevel level)
+// the agent's CPU matters more. The enum's values are zlib's levels. write(in) gives
+// the bytes to compress, streamed: only the compressed ones reach out.
+void gzip(std::ostream& out, sdk::ProfileArchive::CompressionLevel level, const std::function<void(std::ostream&)>& write)
 {
-	std::ostringstream out;
 	Poco::DeflatingOutputStream deflater(out, Poco::DeflatingStreamBuf::STREAM_GZIP, static_cast<int>(level));
-	deflater.write(data.data(), static_cast<std::streamsize>(data.size()));
+	write(deflater);
 	deflater.close();
-	return out.str();
+	if (!deflater) throw Poco::IOException("gzip failed");
 }
 
 std::string basicCredentials(const std::string& user, const std::string& password)
@@ -228,7 +230,7 @@ HttpRequest HttpReporter::requestFor(const sdk::Profile& profile)
 {
 	HttpRequest request = baseRequest();
 	request.target = targetFor(profile);
-	request.body = bodyFor(profile, request.headers);
+	setBody(profile, request);
 	return request;
 }
 
@@ -273,34 +275,62 @@ void HttpReporter::addAuthorization(HeaderList& headers)
 	}
 }
 
-std::string HttpReporter::bodyFor(const sdk::Profile& profile, HeaderList& headers)
+void HttpReporter::setBody(const sdk::Profile& profile, HttpRequest& request) const
 {
-	std::string body;
 	switch (_options.format)
 	{
-	case Format::PyroscopeJfr: return pyroscopeBody(profile.recording->readAll(), headers);
+	case Format::PyroscopeJfr: request.body = pyroscopeBody(profile, request.headers); return;
 	case Format::Pyroscope:
 	case Format::Pprof: throw Poco::IllegalStateException("pprof formats are sent per part"); // report() does not come here
 	case Format::Raw:
-		addFacts(profile, headers);
-		headers.emplace_back("Content-Type", "application/octet-stream");
-		body = profile.recording->readAll();
+		addFacts(profile, request.headers);
+		request.headers.emplace_back("Content-Type", "application/octet-stream");
+		if (!_options.gzip)
+		{
+			// Streamed from the recording's file to the connection: no copy at all.
+			std::shared_ptr<const sdk::Recording> recording = profile.recording;
+			request.bodyLength = recording->size();
+			request.writeBody = [recording](std::ostream& out) { recording->copyTo(out); };
+			return;
+		}
 		break;
-	case Format::Zip:
-		headers.emplace_back("Content-Type", "application/zip");
-		body = sdk::ProfileArchive::toString(profile, _options.compressionLevel);
-		break;
+	case Format::Zip: request.headers.emplace_back("Content-Type", "application/zip"); break;
 	}
-	if (!_options.gzip) return body;
-	headers.emplace_back("Content-Encoding", "gzip");
-	return gzipped(body, _options.compressionLevel);
+	// The zip and gzipped bodies are complete before they are sent (Content-Length):
+	// staged once in a memory file, streamed from it (again on a resend).
+	auto file = std::make_shared<MemoryFile>("body of profile " + std::to_string(profile.seq));
+	const auto level = _options.compressionLevel;
+	if (!_options.gzip)
+		sdk::ProfileArchive::write(profile, file->out(), level);
+	else if (_options.format == Format::Raw)
+		gzip(file->out(), level, [&](std::ostream& out) { profile.recording->copyTo(out); });
+	else
+	{
+		// The zip wants a seekable stream, the gzip stream is not: the zip has its own file.
+		MemoryFile zip("zip of profile " + std::to_string(profile.seq));
+		sdk::ProfileArchive::write(profile, zip.out(), level);
+		zip.finish();
+		gzip(file->out(), level, [&](std::ostream& out) { zip.copyTo(out); });
+	}
+	if (_options.gzip) request.headers.emplace_back("Content-Encoding", "gzip");
+	request.bodyLength = file->finish();
+	request.writeBody = [file](std::ostream& out) { file->copyTo(out); };
 }
 
-std::string HttpReporter::pyroscopeBody(const std::string& jfr, HeaderList& headers) const
+std::string HttpReporter::pyroscopeBody(const sdk::Profile& profile, HeaderList& headers) const
 {
 	// Pyroscope's /ingest ignores Content-Encoding; it gunzips the jfr part itself
-	// (grafana/pyroscope pkg/og/convert/jfr/profile.go, decompress()).
-	const std::string part = _options.gzip ? gzipped(jfr, _options.compressionLevel) : jfr;
+	// (grafana/pyroscope pkg/og/convert/jfr/profile.go, decompress()). The part is
+	// held (its boundary must not occur in it): gzipped, only the compressed bytes.
+	std::string part;
+	if (_options.gzip)
+	{
+		std::ostringstream out;
+		gzip(out, _options.compressionLevel, [&](std::ostream& in) { profile.recording->copyTo(in); });
+		part = out.str();
+	}
+	else
+		part = profile.recording->readAll();
 	const std::string boundary = PyroscopeIngest::boundaryFor(part);
 	headers.emplace_back("Content-Type", "multipart/form-data; boundary=" + boundary);
 	return PyroscopeIngest::multipartBody("jfr", "jfr", part, boundary);

@@ -69,6 +69,11 @@ namespace plugins {
 ///              X-Asprof-Profiler-Args.
 ///   zip:       ProfileArchive's zip, Content-Type application/zip.
 ///   For raw and zip, gzip = yes compresses the body and sends Content-Encoding: gzip.
+///   Bodies are streamed, never held on the heap: raw from the recording's file
+///   straight to the connection (Content-Length from Recording::size()); zip and
+///   gzipped ones written once into a memory file (MemoryFile), then streamed
+///   from it. pyroscope-jfr holds its part (gzipped by default) to choose the
+///   form's boundary.
 ///   Every request carries User-Agent: asprof-agent/<version> unless headers.User-Agent is set.
 ///
 /// Authentication (one kind at most; mixing them is a configuration error):
@@ -102,7 +107,10 @@ public:
 
 	/// The request report() sends for profile (formats pyroscope-jfr, raw,
 	/// zip). Throws Poco::FileException when bearerTokenFile cannot give a
-	/// token, Poco::Exception when the recording cannot be read.
+	/// token, Poco::Exception when the recording cannot be read. Only the
+	/// pyroscope-jfr body is in body; the others stream (writeBody,
+	/// bodyLength): raw from the recording's file, zip and gzipped bodies
+	/// from a memory file they were written into once.
 	HttpRequest requestFor(const sdk::Profile& profile);
 
 	/// The request for one pprof part (formats pyroscope, pprof). Throws as above.
@@ -118,8 +126,8 @@ private:
 	std::string targetFor(const sdk::Profile& profile);
 	std::string pyroscopeName(const sdk::Profile& profile);
 	std::string pyroscopeTarget(const sdk::Profile& profile, const std::string& ingestQuery);
-	std::string bodyFor(const sdk::Profile& profile, HeaderList& headers);
-	std::string pyroscopeBody(const std::string& jfr, HeaderList& headers) const;
+	void setBody(const sdk::Profile& profile, HttpRequest& request) const;
+	std::string pyroscopeBody(const sdk::Profile& profile, HeaderList& headers) const;
 	void addAuthorization(HeaderList& headers);
 	static void addFacts(const sdk::Profile& profile, HeaderList& headers);
 

@@ -1,4 +1,5 @@
 #include "LocalReporter.h"
+#include "asprof/plugins/DescriptorStream.h"
 #include "asprof/plugins/ErrorClassification.h"
 #include "asprof/sdk/PluginContext.h"
 #include "asprof/sdk/ProfileArchive.h"
@@ -26,18 +27,6 @@ const int MAX_SAME_SECOND = 1000;
 [[noreturn]] void throwSystemError(const std::string& what, int error)
 {
 	throw Poco::FileException(what, std::strerror(error), error);
-}
-
-void writeAll(int fd, const char* data, std::size_t size)
-{
-	while (size > 0)
-	{
-		ssize_t n = ::write(fd, data, size);
-		if (n < 0 && errno == EINTR) continue;
-		if (n < 0) throwSystemError("write failed", errno);
-		data += n;
-		size -= static_cast<std::size_t>(n);
-	}
 }
 
 // Six characters no one can predict (O_EXCL makes a collision harmless anyway).
@@ -140,7 +129,7 @@ std::string LocalReporter::writeProfile(const sdk::Profile& profile)
 	if (fd < 0) throwSystemError("cannot create a file in " + _options.directory, errno);
 	try
 	{
-		writeContent(fd, profile);
+		writeContent(fd, temporary.data(), profile);
 		if (::close(fd) != 0) throwSystemError("cannot write " + std::string(temporary.data()), errno);
 		fd = -1;
 		std::string path = linkIntoPlace(temporary.data(), base);
@@ -172,11 +161,17 @@ int LocalReporter::createTemporary(const std::string& base, std::vector<char>& t
 	return fd;
 }
 
-void LocalReporter::writeContent(int fd, const sdk::Profile& profile)
+// Streamed into the file: the JFR copied from the recording's file, the zip
+// deflated as the recording is read (the file is seekable, as the zip wants).
+// A failed write (ENOSPC, EIO, ...) leaves close() as a FileException with its errno.
+void LocalReporter::writeContent(int fd, const std::string& path, const sdk::Profile& profile)
 {
-	std::string content =
-		_options.format == "zip" ? sdk::ProfileArchive::toString(profile, _options.compressionLevel) : profile.recording->readAll();
-	writeAll(fd, content.data(), content.size());
+	DescriptorOutputStream out(fd, path);
+	if (_options.format == "zip")
+		sdk::ProfileArchive::write(profile, out, _options.compressionLevel);
+	else
+		profile.recording->copyTo(out);
+	out.close();
 }
 
 // link() fails with EEXIST instead of replacing: an earlier file is never

@@ -55,7 +55,9 @@ namespace plugins {
 /// temporary file with an unpredictable name, created exclusively and never
 /// through a symbolic link, then linked into place). Their mode is 0666
 /// less the process's umask, like any file the host creates: under umask
-/// 077 profiles are 0600, under 022 0644.
+/// 077 profiles are 0600, under 022 0644. The content is streamed into
+/// the temporary file: the JFR copied from the recording's file, the zip
+/// deflated as the recording is read; neither is held on the heap.
 ///
 /// Results (classifyException, ErrorClassification.h): disk full, quota, I/O
 /// and descriptor exhaustion -> Retry; other errors (permissions, read-only
@@ -96,7 +98,7 @@ private:
 	std::string linkIntoPlace(const std::string& temporary, const std::string& base);
 	void scanDirectory();
 	void applyRetention();
-	void writeContent(int fd, const sdk::Profile& profile);
+	void writeContent(int fd, const std::string& path, const sdk::Profile& profile);
 
 	Options _options;
 	Poco::Logger* _logger = nullptr;

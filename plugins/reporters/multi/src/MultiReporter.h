@@ -29,6 +29,11 @@ namespace plugins {
 /// naming the children that did not (a retry would duplicate the profile
 /// at those that did). A child that throws counts as refusing (its text
 /// from classifyException); the others still get the profile.
+///
+/// The children share the profile's one recording (the same shared_ptr,
+/// the agent's file): none of the built-in reporters copies it, each
+/// streams it (docs/formats.md, "How the bytes travel"), so n children
+/// cost no n copies of the recording.
 class MultiReporter: public sdk::Reporter
 {
 public:

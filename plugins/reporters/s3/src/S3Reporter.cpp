@@ -1,16 +1,19 @@
 #include "S3Reporter.h"
 #include "S3Key.h"
+#include "asprof/plugins/DescriptorStream.h"
 #include "asprof/plugins/ErrorClassification.h"
 #include "asprof/plugins/aws/SigV4Signer.h"
 #include "asprof/sdk/PluginContext.h"
 #include "asprof/sdk/ProfileArchive.h"
 #include "Poco/Base64Encoder.h"
 #include "Poco/DigestEngine.h"
+#include "Poco/DigestStream.h"
 #include "Poco/Environment.h"
 #include "Poco/Logger.h"
 #include "Poco/MD5Engine.h"
 #include "Poco/Net/IPAddress.h"
 #include "Poco/RegularExpression.h"
+#include "Poco/SHA2Engine.h"
 #include "Poco/URI.h"
 #include <algorithm>
 #include <sstream>
@@ -230,18 +233,30 @@ sdk::ReportResult S3Reporter::report(const sdk::Profile& profile)
 
 sdk::ReportResult S3Reporter::put(const sdk::Profile& profile, const std::string& region, const std::string& key)
 {
-	std::string body = sdk::ProfileArchive::toString(profile, _options.compressionLevel);
+	// The zip is written once into a memory file (seekable: Poco's zip patches each
+	// entry's header after its data, so no digest can follow the writes), then one
+	// read of it feeds both digests, then it is streamed from the file as the body.
+	auto body = std::make_shared<MemoryFile>("zip of profile " + std::to_string(profile.seq));
+	sdk::ProfileArchive::write(profile, body->out(), _options.compressionLevel);
+	const std::uint64_t length = body->finish();
 	Poco::MD5Engine md5;
-	md5.update(body);
+	Poco::SHA2Engine sha256(Poco::SHA2Engine::SHA_256);
+	{
+		Poco::DigestOutputStream sha256Stream(sha256);
+		Poco::DigestOutputStream md5Stream(md5, sha256Stream);
+		body->copyTo(md5Stream);
+		md5Stream.close();
+		sha256Stream.close();
+	}
 	Location location = objectLocation(region, key);
 	const std::string& host = location.host;
 
 	aws::SigningRequest signing;
 	signing.method = "PUT";
 	signing.path = location.path;
-	signing.payloadHash = aws::SigV4Signer::sha256Hex(body);
+	signing.payloadHash = Poco::DigestEngine::digestToHex(sha256.digest());
 	signing.headers = {{"host", host}, {"content-type", "application/zip"}, {"content-md5", base64(md5.digest())},
-		{"content-length", std::to_string(body.size())}};
+		{"content-length", std::to_string(length)}};
 	if (!_options.bucketOwner.empty()) signing.headers.emplace_back("x-amz-expected-bucket-owner", _options.bucketOwner);
 
 	aws::Credentials credentials = _credentials->get();
@@ -253,7 +268,8 @@ sdk::ReportResult S3Reporter::put(const sdk::Profile& profile, const std::string
 	request.headers = {{"Host", host}, {"Content-Type", "application/zip"}, {"Content-MD5", signing.headers[2].second}};
 	if (!_options.bucketOwner.empty()) request.headers.emplace_back("x-amz-expected-bucket-owner", _options.bucketOwner);
 	for (const auto& header : signer.sign(signing, credentials, Poco::Timestamp())) request.headers.push_back(header);
-	request.body = std::move(body);
+	request.bodyLength = length;
+	request.writeBody = [body](std::ostream& out) { body->copyTo(out); };
 
 	HttpResponse response = _http->send(request);
 	sdk::ReportResult result = classify(response, "s3 PutObject s3://" + _options.bucket + "/" + key);

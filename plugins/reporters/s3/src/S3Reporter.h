@@ -47,6 +47,12 @@ namespace plugins {
 /// profile ending in the same second as the previous one of its process
 /// gets the next second, so two profiles never share a key.
 ///
+/// The zip is written once, into a memory file (MemoryFile), deflated as
+/// the recording is read; one read of the file computes MD5 and SHA-256
+/// together; the body is streamed from the file (again on a resend). The
+/// payload is signed (never UNSIGNED-PAYLOAD). Neither the recording nor
+/// the zip is held on the heap.
+///
 /// Results: connection errors, timeouts, 408, 429, 5xx (the shared
 /// ErrorClassification), S3's codes SlowDown, RequestTimeout, InternalError,
 /// ServiceUnavailable, RequestTimeTooSkewed and ExpiredToken (the cached temporary

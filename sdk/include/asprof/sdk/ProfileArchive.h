@@ -54,13 +54,25 @@ public:
 
 	/// Writes the zip to out, deflated at level (the entries' general
 	/// purpose flags say "super fast", "normal" or "maximum"). Throws
-	/// Poco::Exception on I/O errors.
+	/// Poco::Exception on I/O errors (reading the recording included).
+	///
+	/// The recording is read through a RecordingInputStream and deflated
+	/// as it is read: no copy of the JFR is held, only zlib's state and
+	/// 64 KiB buffers. out must be seekable (each entry's local header is
+	/// patched after its data, as Poco::Zip::Compress does for a seekable
+	/// stream), so the same profile gives the same bytes whatever out is:
+	/// a std::ostringstream, a file, a memory file. A stream that fails
+	/// without throwing may leave the zip cut short: check out (or use a
+	/// stream that reports its errors) before trusting what it holds.
 	static void write(const Profile& profile, std::ostream& out, CompressionLevel level);
 
 	/// Returns the zip as bytes (CL_NORMAL).
 	static std::string toString(const Profile& profile);
 
-	/// Returns the zip as bytes, deflated at level.
+	/// Returns the zip as bytes, deflated at level: write() into a string.
+	/// The zip is held on the heap (about a fifth of the JFR at CL_FAST);
+	/// a reporter that sends or stores it may write() it into its
+	/// destination (or a memory file) instead.
 	static std::string toString(const Profile& profile, CompressionLevel level);
 };
 

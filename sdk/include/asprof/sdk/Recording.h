@@ -22,6 +22,11 @@ inline namespace ASPROF_SDK_ABI_NAMESPACE {
 /// Every function is thread-safe and may be called any number of times:
 /// each read starts at the beginning and does not move a shared offset,
 /// so several reporter lanes may read the same recording at once.
+///
+/// readAll() copies the whole recording onto the heap: a reporter that
+/// only passes the bytes on should stream them instead, with copyTo()
+/// (push) or a RecordingInputStream (pull, asprof/sdk/RecordingStream.h).
+/// The agent's recordings are also RecordingRanges (reads at any offset).
 class ASPROF_SDK_API Recording
 {
 public:

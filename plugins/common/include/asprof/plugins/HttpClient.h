@@ -15,9 +15,11 @@
 #include "Poco/Timestamp.h"
 #include "Poco/URI.h"
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -69,6 +71,17 @@ struct HttpRequest
 	std::string body;
 	///< Content-Length is set from it for PUT, POST, PATCH and any request
 	///< with a non-empty body (never chunked)
+	std::function<void(std::ostream&)> writeBody;
+	///< when set, the body instead of body: streamed, never held whole. Called
+	///< with the connection's stream once per attempt (again when the request
+	///< is resent on a new connection), it must write exactly bodyLength bytes
+	///< each time; fewer or more fails send() (Poco::DataFormatException). The
+	///< last byte is held back until the writer returned with exactly bodyLength
+	///< bytes, and a failing writer aborts the connection: the server never gets
+	///< a complete request with a cut or overlong body. What the writer throws
+	///< leaves send() as is.
+	std::uint64_t bodyLength = 0;
+	///< Content-Length of a streamed body (writeBody)
 };
 
 struct HttpResponse
@@ -90,6 +103,7 @@ struct HttpResponse
 /// Keep-alive: a request that fails on a reused connection because the peer had
 /// closed it while idle (no response, reset) is sent once more on a new connection;
 /// a request that timed out is never resent (the server may have acted on it).
+/// A connection whose request failed in any way is closed, never reused.
 /// TLS: TLS 1.2 or later; a certificate problem never asks anyone (the client's
 /// context rejects it, whatever handler the host gave Poco's SSLManager). The
 /// context is made at the first https request, or at construction when caFile
