@@ -1,5 +1,8 @@
 #include "SamplingGap.h"
 #include "AsyncProfiler.h"
+#include "ChunkRecording.h"
+#include "FileRecording.h"
+#include "JfrChunks.h"
 #include "RecordingTap.h"
 #include "asprof/jfr/Reader.h"
 #include "Poco/Mutex.h"
@@ -185,6 +188,55 @@ void addControlGap(const BusySamples& samples, std::int64_t middle, double merge
 	if (gap >= 0) result.control.add(millis(gap) - mergedSpacingMs);
 }
 
+void check(const std::string& error, const std::string& command)
+{
+	if (!error.empty()) throw std::runtime_error("async-profiler refused '" + command + "': " + error);
+}
+
+// async-profiler alone, on this thread: bare stop + start pairs into fresh
+// files ("alone-restart") or bare dumps into one file ("alone-dump"), each
+// interval kept as the agent would hand it over.
+void rotateAlone(agent::AsyncProfiler& profiler, const agent::ProfilerSettings& settings, const std::string& rotation, int rotations,
+	std::chrono::milliseconds interval, KeepingSink& sink)
+{
+	std::shared_ptr<agent::FileRecording> current = agent::FileRecording::create("");
+	std::string command = settings.startCommand(current->path());
+	check(profiler.execute(command), command);
+	Poco::Timestamp start;
+	std::uint64_t cut = 0;
+	for (int i = 0; i <= rotations; ++i)
+	{
+		std::this_thread::sleep_for(interval);
+		agent::FinishedRecording finished;
+		finished.seq = static_cast<std::uint64_t>(i) + 1;
+		finished.start = start;
+		bool last = i == rotations;
+		if (rotation == "alone-dump" && !last)
+		{
+			check(profiler.execute("dump,jfr"), "dump,jfr");
+			finished.end.update();
+			std::uint64_t end = agent::JfrChunks::finishedEnd(current->fd(), cut, current->size());
+			finished.recording = std::make_shared<agent::ChunkRecording>(current, cut, end - cut);
+			cut = end;
+		}
+		else
+		{
+			std::shared_ptr<agent::FileRecording> next = last ? nullptr : agent::FileRecording::create("");
+			std::string nextCommand = next ? settings.startCommand(next->path()) : std::string();
+			check(profiler.execute("stop"), "stop");
+			if (next) check(profiler.execute(nextCommand), nextCommand);
+			finished.end.update();
+			finished.recording = cut
+				? std::shared_ptr<sdk::Recording>(std::make_shared<agent::ChunkRecording>(current, cut, current->size() - cut))
+				: std::shared_ptr<sdk::Recording>(current);
+			current = next;
+			cut = 0;
+		}
+		start = finished.end;
+		sink.accept(std::move(finished));
+	}
+}
+
 } // namespace
 
 SamplingGapResult measureSamplingGap(agent::AsyncProfiler& profiler, const std::string& rotation, int threads, int rotations)
@@ -199,6 +251,13 @@ SamplingGapResult measureSamplingGap(agent::AsyncProfiler& profiler, const std::
 	auto interval = std::chrono::milliseconds(std::max(200L, 10L * threads / cores));
 	KeepingSink sink;
 	SamplingGapResult result;
+	if (rotation.rfind("alone-", 0) == 0)
+	{
+		BusyThreads busy(threads);
+		rotateAlone(profiler, settings, rotation, rotations, interval, sink);
+		result.strategy = "async-profiler alone, " + rotation.substr(6);
+	}
+	else
 	{
 		BusyThreads busy(threads);
 		agent::ProfilingLoop loop(profiler, settings, Poco::Timespan(3600, 0), "", sink, nullptr, rotationSettings);

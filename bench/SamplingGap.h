@@ -34,7 +34,9 @@ struct SamplingGapResult
 
 /// Runs threads busy threads (named asprof-busy), profiles them with a
 /// ProfilingLoop rotating by rotation ("dump" or "restart") rotations
-/// times, and reads the recordings it handed over. Throws
+/// times, and reads the recordings it handed over. "alone-dump" and
+/// "alone-restart" make the same rotations with bare async-profiler calls
+/// on the calling thread instead: async-profiler alone, for comparison. Throws
 /// std::runtime_error when the loop fails.
 SamplingGapResult measureSamplingGap(agent::AsyncProfiler& profiler, const std::string& rotation, int threads, int rotations);
 

@@ -64,6 +64,7 @@
 #include "Poco/File.h"
 #include "Poco/Logger.h"
 #include "Poco/Path.h"
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <dlfcn.h>
@@ -525,16 +526,18 @@ void runSamplingGap(agent::AsyncProfiler& profiler, const Options& options)
 	std::string resultLine = "RESULT";
 	for (int threads : options.gapThreads)
 	{
-		for (const char* rotation : {"restart", "dump"})
+		for (const char* rotation : {"alone-restart", "restart", "alone-dump", "dump"})
 		{
 			bench::SamplingGapResult gap = bench::measureSamplingGap(profiler, rotation, threads, rotations);
 			std::string label = std::to_string(threads) + " threads, " + gap.strategy;
 			printGapRow(label + ", per thread", gap.perThread);
 			printGapRow(label + ", merged", gap.merged);
 			printGapRow(label + ", control", gap.control);
-			char figures[160];
-			std::snprintf(figures, sizeof(figures), " sampling_gap_ms_%s_%d=%.3f per_thread_gap_ms_%s_%d=%.3f", rotation, threads,
-				gap.merged.size() ? gap.merged.median() : -1.0, rotation, threads, gap.perThread.size() ? gap.perThread.median() : -1.0);
+			std::string key = rotation;
+			std::replace(key.begin(), key.end(), '-', '_');
+			char figures[200];
+			std::snprintf(figures, sizeof(figures), " sampling_gap_ms_%s_%d=%.3f per_thread_gap_ms_%s_%d=%.3f", key.c_str(), threads,
+				gap.merged.size() ? gap.merged.median() : -1.0, key.c_str(), threads, gap.perThread.size() ? gap.perThread.median() : -1.0);
 			resultLine += figures;
 			std::fflush(stdout);
 		}
