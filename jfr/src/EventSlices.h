@@ -14,6 +14,7 @@
 #include "asprof/jfr/JfrError.h"
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <vector>
@@ -63,12 +64,17 @@ public:
 	/// stop: those whose type id has a Type in wanted (each field one
 	/// compressed integer or a byte: Type::integersOnly) go to
 	/// sink(type, values, position) with their field values; the rest are passed
-	/// over. Straight from blocks of the input, no Cursor: throws
+	/// over. fieldsRead[type id], when there, says how many leading fields
+	/// the sink looks at: the others are not decoded (their values are
+	/// left as they were), the event's size leads past them; and of those,
+	/// fieldsSkipped[type id] (bit f: field f) the ones it does not look
+	/// at either, passed over without being decoded. Straight from blocks of the input, no Cursor: throws
 	/// JfrError where the Reader would fail (and for an event over
 	/// BLOCK bytes).
 	template <class Sink>
 	static std::uint64_t readEvents(const Input& input, const ChunkHeader& header, std::uint64_t begin, std::uint64_t stop,
-		const std::vector<const Type*>& wanted, Slice& met, Sink&& sink);
+		const std::vector<const Type*>& wanted, const std::vector<std::size_t>& fieldsRead, const std::vector<std::uint64_t>& fieldsSkipped,
+		Slice& met, Sink&& sink);
 
 private:
 	static constexpr std::size_t BLOCK = 256 << 10;
@@ -103,6 +109,23 @@ private:
 		std::uint64_t _start = 0;
 		std::uint64_t _filled = 0;
 	};
+
+	/// Past one compressed integer without decoding it: its length is where
+	/// the first byte without the continuation bit is (with nine bytes at
+	/// hand, found in one 8-byte word). False when it runs past end.
+	static bool skipVarlong(const std::uint8_t*& next, const std::uint8_t* end)
+	{
+		if (end - next >= 9)
+		{
+			std::uint64_t word;
+			std::memcpy(&word, next, sizeof(word)); // little-endian: byte i is bits 8i..8i+7
+			std::uint64_t last = ~word & 0x8080808080808080ull;
+			next += last ? (__builtin_ctzll(last) >> 3) + 1 : 9;
+			return true;
+		}
+		std::uint64_t ignored;
+		return varlong(next, end, ignored);
+	}
 
 	/// As Cursor::readVarlong: up to 9 bytes, the ninth taking 8 bits;
 	/// false when it runs past end.
@@ -153,7 +176,8 @@ private:
 
 template <class Sink>
 std::uint64_t EventSlices::readEvents(const Input& input, const ChunkHeader& header, std::uint64_t begin, std::uint64_t stop,
-	const std::vector<const Type*>& wanted, Slice& met, Sink&& sink)
+	const std::vector<const Type*>& wanted, const std::vector<std::size_t>& fieldsRead, const std::vector<std::uint64_t>& fieldsSkipped,
+	Slice& met, Sink&& sink)
 {
 	const std::uint64_t chunkEnd = header.offset + header.size;
 	const std::uint64_t earlyEnd = begin + EARLY_BYTES;
@@ -196,12 +220,18 @@ std::uint64_t EventSlices::readEvents(const Input& input, const ChunkHeader& hea
 				}
 				const std::uint8_t* end = start + size;
 				std::size_t count = eventType->fields.size();
+				if (type < fieldsRead.size()) count = std::min(count, fieldsRead[type]);
+				std::uint64_t skipped = type < fieldsSkipped.size() ? fieldsSkipped[type] : 0;
 				for (std::size_t f = 0; f < count; ++f)
 				{
 					Field::Encoding encoding = eventType->fields[f].encoding;
-					bool read = encoding != Field::Encoding::Boolean && encoding != Field::Encoding::Byte
-						? varlong(next, end, values[f])
-						: next < end && (values[f] = *next++, true);
+					bool read;
+					if (encoding == Field::Encoding::Boolean || encoding == Field::Encoding::Byte)
+						read = next < end && (values[f] = *next++, true);
+					else if (f < 64 && (skipped >> f & 1) != 0)
+						read = skipVarlong(next, end);
+					else
+						read = varlong(next, end, values[f]);
 					if (!read) block.fail(position);
 				}
 				sink(*eventType, values.data(), position);

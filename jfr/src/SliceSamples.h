@@ -36,7 +36,16 @@ struct Sample
 class alignas(64) SliceSamples
 {
 public:
-	void add(const Sample& sample);
+	void add(const Sample& sample)
+	{
+		++_events;
+		std::uint64_t key = (std::uint64_t(static_cast<std::uint32_t>(sample.stackId)) << 32) | static_cast<std::uint32_t>(sample.tid);
+		Slot& slot = slotOf(key);
+		if (slot.order == 0) return addNew(key, sample);
+		// Java's long arithmetic wraps; so does ours, without UB.
+		slot.samples = static_cast<std::int64_t>(static_cast<std::uint64_t>(slot.samples) + static_cast<std::uint64_t>(sample.samples));
+		slot.value = static_cast<std::int64_t>(static_cast<std::uint64_t>(slot.value) + static_cast<std::uint64_t>(sample.value));
+	}
 
 	/// Kept aside, one by one, with the event's position: the events a
 	/// slice read before it knew where its true events begin.
@@ -77,7 +86,18 @@ private:
 		std::uint32_t order = 0; ///< first-seen, from 1; 0: empty
 	};
 
-	Slot& slotOf(std::uint64_t key);
+	/// The key's slot: its own, or the empty one where it belongs.
+	Slot& slotOf(std::uint64_t key)
+	{
+		std::size_t mask = _slots.size() - 1;
+		for (std::size_t i = (key * 0x9E3779B97F4A7C15ull) >> _shift;; i = (i + 1) & mask)
+		{
+			Slot& slot = _slots[i];
+			if (slot.order == 0 || slot.key == key) return slot;
+		}
+	}
+
+	void addNew(std::uint64_t key, const Sample& sample);
 	void rehash();
 
 	std::vector<Slot> _slots = std::vector<Slot>(1024); ///< open addressing

@@ -328,11 +328,30 @@ bool Collector::readInSlices(const Chunk& chunk)
 	auto count = static_cast<unsigned>(std::min<std::uint64_t>({sliceThreads, MAX_SLICES, chunk.header().size / SLICE_BYTES}));
 	if (options.leak || count < 2 || !sliceInput) return false;
 	std::vector<const Type*> wanted(smallFields.size(), nullptr);
+	std::vector<std::size_t> fieldsRead(smallFields.size(), 0);
+	std::vector<std::uint64_t> fieldsSkipped(smallFields.size(), 0);
 	for (const auto& type : chunk.metadata().types())
 	{
 		if (type->id <= 1 || type->fields.empty() || !wants(chunk, *type)) continue; // 0, 1: metadata, checkpoints
 		if (type->id >= wanted.size() || !type->integersOnly) return false;
 		wanted[type->id] = type.get();
+		// What toSample() looks at: a free's address, for one, is never decoded.
+		const SampleFields& fields = smallFields[type->id];
+		int last = std::max({fields.time, fields.stack, options.threads ? fields.thread : -1, fields.state, fields.samples,
+			fields.malloc ? fields.size : -1});
+		fieldsRead[type->id] = static_cast<std::size_t>(last + 1);
+		// Before the last, passed over: the time without --from/--to, the thread without --threads.
+		auto skip = [&](int field) {
+			if (field >= 0 && field < last && field < 64) fieldsSkipped[type->id] |= std::uint64_t(1) << field;
+		};
+		if (!options.fromNanos && !options.toNanos) skip(fields.time);
+		if (!options.threads) skip(fields.thread);
+		for (int field = 0; field < last; ++field)
+		{
+			if (field != fields.time && field != fields.thread && field != fields.stack && field != fields.state &&
+				field != fields.samples && field != fields.size)
+				skip(field);
+		}
 	}
 	std::vector<SliceSamples> slices(count);
 	std::vector<std::uint64_t> validFrom;
@@ -340,7 +359,7 @@ bool Collector::readInSlices(const Chunk& chunk)
 		*sliceInput, chunk, count,
 		[&](unsigned index, std::uint64_t begin, std::uint64_t stop, EventSlices::Slice& met) {
 			SliceSamples& slice = slices[index];
-			return EventSlices::readEvents(*sliceInput, chunk.header(), begin, stop, wanted, met,
+			return EventSlices::readEvents(*sliceInput, chunk.header(), begin, stop, wanted, fieldsRead, fieldsSkipped, met,
 				[&](const Type& type, const std::uint64_t* values, std::uint64_t position) {
 					auto value = [values](int field) { return field < 0 ? 0 : values[field]; };
 					Sample sample;
