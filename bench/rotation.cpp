@@ -36,7 +36,7 @@
 //             measured with the thread's own CPU clock.
 //
 // Usage: bench-rotation [--rotations=N] [--library=PATH] [--gap-threads=10,100,1000]
-//                       [--memory-rotations=N]
+//                       [--gap-rotations=N] [--memory-rotations=N]
 //   The fake libasyncProfiler.so (tests/) by default; with ASPROF_LIB set (or
 //   --library=) the given library instead. N rotations per figure (default
 //   1000 with the fake, 50 with a real library).
@@ -105,6 +105,7 @@ struct Options
 	int rotations = 0;
 	std::vector<int> gapThreads = {10, 100, 1000};
 	int memoryRotations = 1000;
+	int gapRotations = 4;
 };
 
 // One recording size of the cost table: the fake writes this JFR per interval.
@@ -159,7 +160,8 @@ double controlThreadCpuMicros()
 [[noreturn]] void usage(const std::string& problem)
 {
 	if (!problem.empty()) std::cerr << "bench-rotation: " << problem << "\n";
-	std::cerr << "usage: bench-rotation [--rotations=N] [--library=PATH] [--gap-threads=10,100,1000] [--memory-rotations=N]\n";
+	std::cerr << "usage: bench-rotation [--rotations=N] [--library=PATH] [--gap-threads=10,100,1000] [--gap-rotations=N]\n"
+				 "                      [--memory-rotations=N]\n";
 	std::cerr << "  default library: the fake one (" << FAKE_LIBRARY << "),\n";
 	std::cerr << "  or $ASPROF_LIB when set (e.g. /opt/async-profiler/lib/libasyncProfiler.so)\n";
 	std::exit(problem.empty() ? 0 : 2);
@@ -200,6 +202,8 @@ Options parseOptions(int argc, char** argv)
 			options.rotations = std::max(1, positive(arg, 12, 1000000));
 		else if (arg.rfind("--memory-rotations=", 0) == 0)
 			options.memoryRotations = positive(arg, 19, 1000000);
+		else if (arg.rfind("--gap-rotations=", 0) == 0)
+			options.gapRotations = std::max(2, positive(arg, 16, 1000));
 		else
 			usage("unknown argument: " + arg);
 	}
@@ -517,7 +521,7 @@ void runSamplingGap(agent::AsyncProfiler& profiler, const Options& options)
 		std::printf("\n  sampling gap: needs the real library (ASPROF_LIB): the fake's samples are canned\n");
 		return;
 	}
-	const int rotations = 4;
+	const int rotations = options.gapRotations;
 	std::printf("\n  sampling gap around a rotation (ms), from the recordings' own CPU samples (cpuInterval 1ms, %d rotations,\n"
 				"  %ld cores): per thread = a busy thread's last sample before the switch to its first after, less 1ms;\n"
 				"  merged = the same over all busy threads, less 1ms / runnable threads; control = merged, mid-interval\n",

@@ -343,7 +343,12 @@ void ProfilingLoop::fallBackToRestarts(const std::string& reason)
 		Poco::FastMutex::ScopedLock lock(_statsMutex);
 		_stats.rotationStrategy = _rotation.strategy();
 	}
-	logger().warning("async-profiler cannot switch JFR chunks (%s); rotating by stop + start from now on", reason);
+	std::string message = "async-profiler cannot switch JFR chunks (" + reason + "); rotating by stop + start for the next " +
+		std::to_string(_rotation.restartEvery()) + " intervals, then trying again";
+	if (_rotation.fallbacks() == 1)
+		logger().warning(message);
+	else
+		logger().information(message); // the first one said it
 }
 
 // After a chunk switch, outside any sampling gap: async-profiler's memory
@@ -429,6 +434,7 @@ void ProfilingLoop::restartRecording(bool restart)
 		_rotation.restarted();
 		Poco::FastMutex::ScopedLock lock(_statsMutex);
 		++_stats.restarts;
+		_stats.rotationStrategy = _rotation.strategy(); // dump again after a fallback
 	}
 	if (!startError.empty())
 	{

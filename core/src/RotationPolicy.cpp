@@ -21,6 +21,7 @@ void RotationPolicy::restarted()
 {
 	_intervalsInFile = 1;
 	_profilerMemory = 0; // stop freed async-profiler's stack-trace storage
+	if (fellBack() && ++_restartsSinceFallback >= _settings.restartEvery) _fallbackReason.clear(); // try dump again
 }
 
 void RotationPolicy::switched()
@@ -31,6 +32,18 @@ void RotationPolicy::switched()
 void RotationPolicy::fallBack(const std::string& reason)
 {
 	_fallbackReason = reason.empty() ? std::string("chunk switch failed") : reason;
+	_restartsSinceFallback = 0;
+	++_fallbacks;
+}
+
+int RotationPolicy::fallbacks() const
+{
+	return _fallbacks;
+}
+
+int RotationPolicy::restartEvery() const
+{
+	return _settings.restartEvery;
 }
 
 bool RotationPolicy::fellBack() const

@@ -22,7 +22,12 @@ namespace agent {
 ///     rotation = restart, and with dump once the file holds
 ///     restartEvery intervals, reaches restartFileSize, or async-profiler's
 ///     memory reaches restartProfilerMemory.
-/// A failed chunk switch makes it fall back to restarts for good.
+/// A failed chunk switch makes it fall back to restarts; after
+/// restartEvery of them (the intervals a file holds) it tries chunk
+/// switches again: a cause that passes (a full disk, a tempDir briefly
+/// gone) does not cost the gapless rotation for good, and a library that
+/// cannot dump costs one failed dump per restartEvery intervals (that
+/// interval is restarted at once, nothing is lost).
 ///
 /// Plain state, owned by the control thread (no locking).
 class RotationPolicy
@@ -40,8 +45,16 @@ public:
 	/// A chunk switch began one more interval in the same file.
 	void switched();
 
-	/// Restarts from now on; reason says why (for the status).
+	/// Restarts from now on, until restartEvery of them have run; reason
+	/// says why (for the status).
 	void fallBack(const std::string& reason);
+
+	/// How many times fallBack() was called.
+	int fallbacks() const;
+
+	/// The intervals a recording file holds at most (and restarts after a
+	/// fallback before dump is tried again).
+	int restartEvery() const;
 
 	bool fellBack() const;
 
@@ -66,6 +79,8 @@ public:
 private:
 	RotationSettings _settings;
 	std::string _fallbackReason;
+	int _fallbacks = 0;
+	int _restartsSinceFallback = 0;
 	bool _memoryKnown = true; // until async-profiler failed to tell
 	std::uint64_t _profilerMemory = 0;
 	int _intervalsInFile = 1;

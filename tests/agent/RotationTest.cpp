@@ -177,7 +177,7 @@ class RotationTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testTheSettingsPrecedeTheSamples);
 	CPPUNIT_TEST(testPolicyRestartsEveryNIntervals);
 	CPPUNIT_TEST(testPolicyRestartsAtTheFileAndMemoryBounds);
-	CPPUNIT_TEST(testPolicyFallsBackForGood);
+	CPPUNIT_TEST(testPolicyFallsBackThenTriesDumpAgain);
 	CPPUNIT_TEST(testProfilerMemoryIsTheSumOfTheMemLines);
 	CPPUNIT_TEST(testDumpDeliversEachIntervalFromOneFile);
 	CPPUNIT_TEST(testDumpCutsEveryChunkOfAMultiChunkSwitch);
@@ -186,6 +186,7 @@ class RotationTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testProfilerMemoryBoundStartsAFreshFile);
 	CPPUNIT_TEST(testWithoutDumpFallsBackToRestartAndLosesNothing);
 	CPPUNIT_TEST(testDumpFailureFallsBackAtOnceAndKeepsTheInterval);
+	CPPUNIT_TEST(testDumpResumesAfterAPassingFailure);
 	CPPUNIT_TEST(testRotationRestartNeverDumps);
 	CPPUNIT_TEST(testAFileThatIsNoJfrIsLostNotDelivered);
 	CPPUNIT_TEST(testFailedStopAfterChunkSwitchesKeepsEveryProfileAccounted);
@@ -416,15 +417,26 @@ public:
 		CPPUNIT_ASSERT(!RotationPolicy(dumpSettings(1000, 1000, 0)).wantsProfilerMemory());
 	}
 
-	void testPolicyFallsBackForGood()
+	void testPolicyFallsBackThenTriesDumpAgain()
 	{
-		RotationPolicy policy(dumpSettings(1000, 1 << 30, 0));
+		RotationPolicy policy(dumpSettings(3, 1 << 30, 0));
 		policy.fallBack("dump failed: no");
 		CPPUNIT_ASSERT(policy.fellBack());
-		CPPUNIT_ASSERT(policy.restartDue(0));
-		policy.restarted();
+		CPPUNIT_ASSERT_EQUAL(1, policy.fallbacks());
 		CPPUNIT_ASSERT(policy.restartDue(0));
 		CPPUNIT_ASSERT_EQUAL(std::string("restart (fallback: dump failed: no)"), policy.strategy());
+		policy.restarted();
+		policy.restarted();
+		CPPUNIT_ASSERT(policy.restartDue(0));
+		CPPUNIT_ASSERT(!policy.switchesChunks());
+		policy.restarted(); // restartEvery restarts later: dump again
+		CPPUNIT_ASSERT(!policy.fellBack());
+		CPPUNIT_ASSERT(policy.switchesChunks());
+		CPPUNIT_ASSERT(!policy.restartDue(0));
+		CPPUNIT_ASSERT_EQUAL(std::string("dump"), policy.strategy());
+		policy.fallBack("dump failed: again");
+		CPPUNIT_ASSERT_EQUAL(2, policy.fallbacks());
+		CPPUNIT_ASSERT(policy.restartDue(0));
 		RotationSettings restart;
 		restart.strategy = "restart";
 		CPPUNIT_ASSERT(RotationPolicy(restart).restartDue(0));
@@ -585,6 +597,35 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), status.profilerErrors);
 		CPPUNIT_ASSERT_EQUAL(status.recordings, delivered(agent));
 		// The interval whose dump failed came out of the stop: one interval, like the rest.
+		assertEachProfileIsOneInterval(out.path(), delivered(agent), "cpu-wall.jfr");
+	}
+
+	// A dump that fails for a while (a full disk) costs the gapless rotation
+	// only until restartEvery restarts have run: then dump is tried again.
+	void testDumpResumesAfterAPassingFailure()
+	{
+		FakeProfilerSetting dump("ASPROF_FAKE_DUMP", "1");
+		TemporaryDirectory out;
+		asprof::test::LogCapture log("asprof.agent", Poco::Message::PRIO_WARNING);
+		Agent agent(AgentConfig::fromIni(captureIni(out.path(), "restartEvery = 2\n"), "test.ini"));
+		agent.start();
+		CPPUNIT_ASSERT(waitUntil([&]() { return agent.status().chunkSwitches >= 1; }));
+		std::uint64_t switchesBefore = 0;
+		{
+			FakeProfilerSetting fail("ASPROF_FAKE_DUMP_FAIL", "1");
+			CPPUNIT_ASSERT(waitUntil([&]() { return contains(agent.status().rotationStrategy, "fallback"); }));
+			switchesBefore = agent.status().chunkSwitches;
+		}
+		CPPUNIT_ASSERT(waitUntil([&]() {
+			AgentStatus status = agent.status();
+			return status.rotationStrategy == "dump" && status.chunkSwitches > switchesBefore;
+		}));
+		CPPUNIT_ASSERT(agent.stop(Poco::Timespan(5, 0)));
+		AgentStatus status = agent.status();
+		assertEveryProfileAccounted(status);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), status.profilerErrors);
+		CPPUNIT_ASSERT_EQUAL(status.recordings, delivered(agent));
+		CPPUNIT_ASSERT(log.count("cannot switch JFR chunks") >= 1);
 		assertEachProfileIsOneInterval(out.path(), delivered(agent), "cpu-wall.jfr");
 	}
 
