@@ -48,6 +48,7 @@
 #include "asprof/agent/Agent.h"
 #include "asprof/sdk/ConfigValue.h"
 #include <alloca.h>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -87,6 +88,10 @@ struct PreloadState
 	pid_t owner = 0;
 	asprof::agent::Agent* agent = nullptr; // never deleted: freed with the process
 };
+
+// The pid that claimed the agent (0: none), for the exec hooks: a plain
+// atomic, which even a vfork child may read.
+std::atomic<pid_t> ownerPid{0};
 
 // Never destroyed: exit handlers and forked children may still look at it.
 PreloadState& state()
@@ -265,6 +270,7 @@ __attribute__((constructor)) void asprofPreloadInit(int argc, char** argv, char*
 	if (configPath.empty() || !claimAgent(argc > 0 && argv ? argv[0] : nullptr)) return;
 	PreloadState& preload = state();
 	preload.owner = ::getpid();
+	ownerPid.store(preload.owner, std::memory_order_release);
 	std::atexit(&stopAtExit); // runs last: only if neither of the others could
 	if (::syscall(SYS_gettid) == ::getpid()) exitGuard.armed = true;
 	spawnAgentThread(configPath);
@@ -279,14 +285,43 @@ __attribute__((constructor)) void asprofPreloadInit(int argc, char** argv, char*
 // the v-variants.
 namespace {
 
-template <class Function>
-Function realFunction(const char* name)
+// libc's functions, looked up when the library is loaded: never in a vfork
+// child, which must not allocate (dlsym may).
+struct ExecFamily
 {
-	return reinterpret_cast<Function>(::dlsym(RTLD_NEXT, name));
+	int (*execve)(const char*, char* const[], char* const[]) = nullptr;
+	int (*execv)(const char*, char* const[]) = nullptr;
+	int (*execvp)(const char*, char* const[]) = nullptr;
+	int (*execvpe)(const char*, char* const[], char* const[]) = nullptr;
+	int (*fexecve)(int, char* const[], char* const[]) = nullptr;
+	int (*execveat)(int, const char*, char* const[], char* const[], int) = nullptr;
+};
+
+ExecFamily libc;
+
+template <class Function>
+void lookUp(Function& function, const char* name)
+{
+	function = reinterpret_cast<Function>(::dlsym(RTLD_NEXT, name));
+}
+
+__attribute__((constructor(101))) void lookUpExecFamily()
+{
+	lookUp(libc.execve, "execve");
+	lookUp(libc.execv, "execv");
+	lookUp(libc.execvp, "execvp");
+	lookUp(libc.execvpe, "execvpe");
+	lookUp(libc.fexecve, "fexecve");
+	lookUp(libc.execveat, "execveat");
 }
 
 void beforeExec()
 {
+	// Only the image that runs the agent: not a process that never claimed
+	// it, not a fork or vfork child (whose pid differs), and without
+	// touching anything a vfork child must not.
+	pid_t owner = ownerPid.load(std::memory_order_acquire);
+	if (owner == 0 || ::getpid() != owner) return;
 	int saved = errno;
 	stopAtExit();
 	errno = saved;
@@ -304,44 +339,38 @@ extern "C"
 {
 	__attribute__((visibility("default"))) int execve(const char* path, char* const argv[], char* const envp[])
 	{
-		static auto real = realFunction<int (*)(const char*, char* const[], char* const[])>("execve");
 		beforeExec();
-		return real ? real(path, argv, envp) : notFound();
+		return libc.execve ? libc.execve(path, argv, envp) : notFound();
 	}
 
 	__attribute__((visibility("default"))) int execv(const char* path, char* const argv[])
 	{
-		static auto real = realFunction<int (*)(const char*, char* const[])>("execv");
 		beforeExec();
-		return real ? real(path, argv) : notFound();
+		return libc.execv ? libc.execv(path, argv) : notFound();
 	}
 
 	__attribute__((visibility("default"))) int execvp(const char* file, char* const argv[])
 	{
-		static auto real = realFunction<int (*)(const char*, char* const[])>("execvp");
 		beforeExec();
-		return real ? real(file, argv) : notFound();
+		return libc.execvp ? libc.execvp(file, argv) : notFound();
 	}
 
 	__attribute__((visibility("default"))) int execvpe(const char* file, char* const argv[], char* const envp[])
 	{
-		static auto real = realFunction<int (*)(const char*, char* const[], char* const[])>("execvpe");
 		beforeExec();
-		return real ? real(file, argv, envp) : notFound();
+		return libc.execvpe ? libc.execvpe(file, argv, envp) : notFound();
 	}
 
 	__attribute__((visibility("default"))) int fexecve(int fd, char* const argv[], char* const envp[])
 	{
-		static auto real = realFunction<int (*)(int, char* const[], char* const[])>("fexecve");
 		beforeExec();
-		return real ? real(fd, argv, envp) : notFound();
+		return libc.fexecve ? libc.fexecve(fd, argv, envp) : notFound();
 	}
 
 	__attribute__((visibility("default"))) int execveat(int dirfd, const char* path, char* const argv[], char* const envp[], int flags)
 	{
-		static auto real = realFunction<int (*)(int, const char*, char* const[], char* const[], int)>("execveat");
 		beforeExec();
-		return real ? real(dirfd, path, argv, envp, flags) : notFound();
+		return libc.execveat ? libc.execveat(dirfd, path, argv, envp, flags) : notFound();
 	}
 
 } // extern "C"
