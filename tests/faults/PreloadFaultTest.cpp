@@ -198,6 +198,7 @@ class PreloadFaultTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testRecordingFinishedByAsyncProfilerItselfIsDelivered);
 	CPPUNIT_TEST(testExecAfterTheAgentStartedNeverKillsTheNewImage);
 	CPPUNIT_TEST(testExecAfterTheAgentStartedNeverKillsTheNewImageWithTheRealLibrary);
+	CPPUNIT_TEST(testVforkChildThatExecsLeavesTheAgentRunning);
 	CPPUNIT_TEST(testEnvWrapperProfilesTheProgram);
 	CPPUNIT_TEST(testShellCommandProfilesTheProgram);
 	CPPUNIT_TEST(testShimThatExecsProfilesTheRealProgram);
@@ -287,6 +288,22 @@ public:
 		CPPUNIT_ASSERT(secondInit != calls.end());
 		CPPUNIT_ASSERT_MESSAGE(result.describe(), std::find(calls.begin(), secondInit, "stop-done") != secondInit);
 		CPPUNIT_ASSERT_MESSAGE(result.describe(), profiles(dir).size() >= 2);
+	}
+
+	// A vfork child that execs goes through the same exec hook: it must
+	// neither stop the parent's agent nor touch anything a vfork child must
+	// not (it shares the parent's memory until the exec).
+	void testVforkChildThatExecsLeavesTheAgentRunning()
+	{
+		TemporaryDirectory dir;
+		writeConfig(dir, ASPROF_FAKE_PROFILER);
+		Run result = runChild(ASPROF_PRELOAD_TARGET, {"vfork", "0.4"}, preloadEnv(dir));
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(result.describe(), 0, result.exitCode);
+		CPPUNIT_ASSERT_MESSAGE(result.describe(), result.out.find("vfork child exited 0") != std::string::npos);
+		// One agent, still rotating after the vfork (0.4 s + 0.5 s at 100 ms:
+		// 8 profiles or so; stopped at the vfork, it would have made 3 or 4).
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(result.describe(), std::size_t(1), fakeCalls(dir, "init"));
+		CPPUNIT_ASSERT_MESSAGE(result.describe(), profiles(dir).size() >= 6);
 	}
 
 	// The same with async-profiler itself (its default engine, and wall-clock

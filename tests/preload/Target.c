@@ -9,6 +9,10 @@
  *   preload-target exec SECONDS
  *     Burns CPU for SECONDS (the agent has started), prints "image 1 of <pid>",
  *     then execs itself as "preload-target exit 1.0": the same pid, a new image.
+ *   preload-target vfork SECONDS
+ *     Burns CPU for SECONDS (the agent has started), then vforks a child that
+ *     execs /bin/true, prints "vfork child exited <status>", burns 0.5 s more
+ *     and prints "target <pid> done".
  *   preload-target sleep MILLISECONDS
  *     Sleeps, prints "target <pid> done" and returns from main (a short-lived
  *     program: the agent may still be starting when exit begins).
@@ -55,6 +59,22 @@ int main(int argc, char** argv)
 		execl("/proc/self/exe", argv[0], "exit", "1.0", (char*)NULL);
 		perror("execl");
 		return 1;
+	}
+	if (argc > 2 && strcmp(argv[1], "vfork") == 0)
+	{
+		burn(atof(argv[2]));
+		pid_t child = vfork();
+		if (child == 0)
+		{
+			execl("/bin/true", "true", (char*)NULL);
+			_exit(127);
+		}
+		int status = -1;
+		if (child > 0) waitpid(child, &status, 0);
+		printf("vfork child exited %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		burn(0.5);
+		printf("target %d done\n", (int)getpid());
+		return 0;
 	}
 	if (argc > 2 && strcmp(argv[1], "sleep") == 0)
 	{
