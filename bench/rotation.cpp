@@ -36,7 +36,9 @@
 //             measured with the thread's own CPU clock.
 //
 // Usage: bench-rotation [--rotations=N] [--library=PATH] [--gap-threads=10,100,1000]
-//                       [--gap-rotations=N] [--memory-rotations=N]
+//                       [--gap-rotations=N] [--gap-strategies=alone-restart,restart,alone-dump,dump]
+//                       [--gap-only] [--memory-rotations=N]
+//   --gap-only: the sampling gap and the memory only (no start or cost table).
 //   The fake libasyncProfiler.so (tests/) by default; with ASPROF_LIB set (or
 //   --library=) the given library instead. N rotations per figure (default
 //   1000 with the fake, 50 with a real library).
@@ -106,6 +108,8 @@ struct Options
 	std::vector<int> gapThreads = {10, 100, 1000};
 	int memoryRotations = 1000;
 	int gapRotations = 4;
+	std::vector<std::string> gapStrategies = {"alone-restart", "restart", "alone-dump", "dump"};
+	bool costs = true; ///< the start and cost tables
 };
 
 // One recording size of the cost table: the fake writes this JFR per interval.
@@ -161,6 +165,7 @@ double controlThreadCpuMicros()
 {
 	if (!problem.empty()) std::cerr << "bench-rotation: " << problem << "\n";
 	std::cerr << "usage: bench-rotation [--rotations=N] [--library=PATH] [--gap-threads=10,100,1000] [--gap-rotations=N]\n"
+				 "                      [--gap-strategies=alone-restart,restart,alone-dump,dump] [--gap-only]\n"
 				 "                      [--memory-rotations=N]\n";
 	std::cerr << "  default library: the fake one (" << FAKE_LIBRARY << "),\n";
 	std::cerr << "  or $ASPROF_LIB when set (e.g. /opt/async-profiler/lib/libasyncProfiler.so)\n";
@@ -202,6 +207,19 @@ Options parseOptions(int argc, char** argv)
 			options.rotations = std::max(1, positive(arg, 12, 1000000));
 		else if (arg.rfind("--memory-rotations=", 0) == 0)
 			options.memoryRotations = positive(arg, 19, 1000000);
+		else if (arg.rfind("--gap-strategies=", 0) == 0)
+		{
+			options.gapStrategies.clear();
+			std::istringstream list(arg.substr(17));
+			for (std::string item; std::getline(list, item, ',');)
+			{
+				if (item != "alone-restart" && item != "restart" && item != "alone-dump" && item != "dump")
+					usage("bad --gap-strategies: " + item + " (alone-restart, restart, alone-dump, dump)");
+				options.gapStrategies.push_back(item);
+			}
+		}
+		else if (arg == "--gap-only")
+			options.costs = false;
 		else if (arg.rfind("--gap-rotations=", 0) == 0)
 			options.gapRotations = std::max(2, positive(arg, 16, 1000));
 		else
@@ -530,7 +548,7 @@ void runSamplingGap(agent::AsyncProfiler& profiler, const Options& options)
 	std::string resultLine = "RESULT";
 	for (int threads : options.gapThreads)
 	{
-		for (const char* rotation : {"alone-restart", "restart", "alone-dump", "dump"})
+		for (const std::string& rotation : options.gapStrategies)
 		{
 			bench::SamplingGapResult gap = bench::measureSamplingGap(profiler, rotation, threads, rotations);
 			std::string label = std::to_string(threads) + " threads, " + gap.strategy;
@@ -641,7 +659,8 @@ public:
 // keeping one file (no restart) next to the default restart bound.
 void runProfilerMemory(agent::AsyncProfiler& profiler, const Options& options)
 {
-	if (options.fake || options.memoryRotations == 0)
+	if (options.memoryRotations == 0) return;
+	if (options.fake)
 	{
 		std::printf("\n  async-profiler's memory over rotations: needs the real library (ASPROF_LIB)\n");
 		return;
@@ -792,11 +811,14 @@ void runBench(const Options& options)
 	std::printf("  reporter: local, format = zip, into %s (%s; recordings in $TMPDIR or /tmp)\n", scratch.path().c_str(),
 		bench::fileSystemType(scratch.path()).c_str());
 	std::fflush(stdout);
-	runStartTable(options);
-	runCostTable(profiler, options, scratch.path());
+	if (options.costs)
+	{
+		runStartTable(options);
+		runCostTable(profiler, options, scratch.path());
+	}
 	runSamplingGap(profiler, options);
 	runProfilerMemory(profiler, options);
-	runDeliveryWork(SAMPLE_JFR, std::min(options.rotations, 200));
+	if (options.costs) runDeliveryWork(SAMPLE_JFR, std::min(options.rotations, 200));
 }
 
 } // namespace
