@@ -153,12 +153,7 @@ const char* const SMALL_JFR = ASPROF_BENCH_DATA_DIR "/cpu-wall.jfr";
 const char* const LARGE_PARTS[] = {
 	ASPROF_BENCH_DATA_DIR "/fanout.jfr", ASPROF_BENCH_DATA_DIR "/nativemem.jfr", ASPROF_BENCH_DATA_DIR "/pollcatch.jfr"};
 
-double threadCpuMicros()
-{
-	timespec now{};
-	::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-	return static_cast<double>(now.tv_sec) * 1e6 + static_cast<double>(now.tv_nsec) / 1e3;
-}
+using bench::threadCpuMicros;
 
 double wallMicros()
 {
