@@ -189,9 +189,28 @@ public:
 
 		Poco::Pipe output;
 		Poco::ProcessHandle victim = Poco::Process::launch(ASPROF_TEST_AGENT_RUNNER, {dir.file("agent.ini")}, nullptr, &output, nullptr);
+		// Killed on every path: a runner left behind would hold ctest's output open until its timeout.
+		struct Reaper
+		{
+			Poco::ProcessHandle& process;
+			bool reaped = false;
+			~Reaper()
+			{
+				if (reaped) return;
+				try
+				{
+					Poco::Process::kill(process);
+					process.wait();
+				}
+				catch (Poco::Exception&)
+				{
+				}
+			}
+		} reaper{victim};
 		CPPUNIT_ASSERT(waitUntil([&]() { return Poco::File(dir.file("spool")).exists() && spoolIds(dir.file("spool")).size() >= 4; }));
 		Poco::Process::kill(victim); // SIGKILL: no flush, no destructor
 		victim.wait();
+		reaper.reaped = true;
 		std::vector<std::string> spooled = spoolIds(dir.file("spool"));
 		CPPUNIT_ASSERT(spooled.size() >= 4);
 

@@ -231,7 +231,15 @@ std::vector<std::string> listFiles(const std::string& directory)
 	std::vector<std::string> names;
 	for (Poco::DirectoryIterator it(directory), end; it != end; ++it)
 	{
-		if (it->isFile() && it.name()[0] != '.') names.push_back(it.name());
+		if (it.name()[0] == '.') continue; // hidden: a writer's temporary, renamed or removed at any moment
+		try
+		{
+			if (it->isFile()) names.push_back(it.name());
+		}
+		catch (Poco::FileNotFoundException&)
+		{
+			// Gone between the listing and the look at it: not there.
+		}
 	}
 	std::sort(names.begin(), names.end());
 	return names;
