@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <ctime>
+#include <stdexcept>
 #include <dirent.h>
 #include <sys/vfs.h>
 
@@ -152,6 +153,11 @@ double threadsCpuMicros(const std::string& prefix, const std::string& exclude)
 	}
 	::closedir(tasks);
 	return total;
+}
+
+void requireAccepted(const std::string& error, const std::string& command)
+{
+	if (!error.empty()) throw std::runtime_error("async-profiler refused '" + command + "': " + error);
 }
 
 double threadCpuMicros()

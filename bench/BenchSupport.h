@@ -84,6 +84,10 @@ long residentKiB();
 /// have exited are not counted.
 double threadsCpuMicros(const std::string& prefix, const std::string& exclude = "");
 
+/// Throws std::runtime_error naming command when async-profiler refused
+/// it (error: what asprof_execute said, empty on success).
+void requireAccepted(const std::string& error, const std::string& command);
+
 /// CPU time (µs) of the calling thread.
 double threadCpuMicros();
 

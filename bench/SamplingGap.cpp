@@ -26,35 +26,6 @@ const Poco::Timespan CALL_TIMEOUT(120 * Poco::Timespan::SECONDS);
 const long CPU_INTERVAL_US = 1000;
 const char* const BUSY_NAME = "asprof-busy";
 
-class BusyThreads
-{
-public:
-	explicit BusyThreads(int count)
-	{
-		for (int i = 0; i < count; ++i) _threads.emplace_back([this]() { spin(); });
-		while (_running.load() < count) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-	}
-
-	~BusyThreads()
-	{
-		_stop = true;
-		for (auto& thread : _threads) thread.join();
-	}
-
-private:
-	void spin()
-	{
-		pthread_setname_np(pthread_self(), BUSY_NAME);
-		++_running;
-		volatile double sink = 0;
-		for (unsigned long i = 1; !_stop.load(std::memory_order_relaxed); ++i) sink = sink + std::sqrt(static_cast<double>(i % 1009));
-	}
-
-	std::vector<std::thread> _threads;
-	std::atomic<bool> _stop{false};
-	std::atomic<int> _running{0};
-};
-
 class KeepingSink: public agent::RecordingSink
 {
 public:
@@ -188,11 +159,6 @@ void addControlGap(const BusySamples& samples, std::int64_t middle, double merge
 	if (gap >= 0) result.control.add(millis(gap) - mergedSpacingMs);
 }
 
-void check(const std::string& error, const std::string& command)
-{
-	if (!error.empty()) throw std::runtime_error("async-profiler refused '" + command + "': " + error);
-}
-
 // async-profiler alone, on this thread: bare stop + start pairs into fresh
 // files ("alone-restart") or bare dumps into one file ("alone-dump"), each
 // interval kept as the agent would hand it over.
@@ -201,7 +167,7 @@ void rotateAlone(agent::AsyncProfiler& profiler, const agent::ProfilerSettings& 
 {
 	std::shared_ptr<agent::FileRecording> current = agent::FileRecording::create("");
 	std::string command = settings.startCommand(current->path());
-	check(profiler.execute(command), command);
+	requireAccepted(profiler.execute(command), command);
 	Poco::Timestamp start;
 	std::uint64_t cut = 0;
 	for (int i = 0; i <= rotations; ++i)
@@ -213,7 +179,7 @@ void rotateAlone(agent::AsyncProfiler& profiler, const agent::ProfilerSettings& 
 		bool last = i == rotations;
 		if (rotation == "alone-dump" && !last)
 		{
-			check(profiler.execute("dump,jfr"), "dump,jfr");
+			requireAccepted(profiler.execute("dump,jfr"), "dump,jfr");
 			finished.end.update();
 			std::uint64_t end = agent::JfrChunks::finishedEnd(current->fd(), cut, current->size());
 			finished.recording = std::make_shared<agent::ChunkRecording>(current, cut, end - cut);
@@ -223,8 +189,8 @@ void rotateAlone(agent::AsyncProfiler& profiler, const agent::ProfilerSettings& 
 		{
 			std::shared_ptr<agent::FileRecording> next = last ? nullptr : agent::FileRecording::create("");
 			std::string nextCommand = next ? settings.startCommand(next->path()) : std::string();
-			check(profiler.execute("stop"), "stop");
-			if (next) check(profiler.execute(nextCommand), nextCommand);
+			requireAccepted(profiler.execute("stop"), "stop");
+			if (next) requireAccepted(profiler.execute(nextCommand), nextCommand);
 			finished.end.update();
 			finished.recording = cut
 				? std::shared_ptr<sdk::Recording>(std::make_shared<agent::ChunkRecording>(current, cut, current->size() - cut))
@@ -238,6 +204,26 @@ void rotateAlone(agent::AsyncProfiler& profiler, const agent::ProfilerSettings& 
 }
 
 } // namespace
+
+BusyThreads::BusyThreads(int count)
+{
+	for (int i = 0; i < count; ++i) _threads.emplace_back([this]() { spin(); });
+	while (_running.load() < count) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+BusyThreads::~BusyThreads()
+{
+	_stop = true;
+	for (auto& thread : _threads) thread.join();
+}
+
+void BusyThreads::spin()
+{
+	pthread_setname_np(pthread_self(), BUSY_NAME);
+	++_running;
+	volatile double sink = 0;
+	for (unsigned long i = 1; !_stop.load(std::memory_order_relaxed); ++i) sink = sink + std::sqrt(static_cast<double>(i % 1009));
+}
 
 SamplingGapResult measureSamplingGap(agent::AsyncProfiler& profiler, const std::string& rotation, int threads, int rotations)
 {

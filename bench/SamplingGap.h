@@ -10,10 +10,32 @@
 
 #include "BenchSupport.h"
 #include "ProfilingLoop.h"
+#include <atomic>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace asprof {
 namespace bench {
+
+/// Threads that burn CPU until destroyed, named asprof-busy (not counted
+/// as the agent's): what the real library samples in the benches.
+class BusyThreads
+{
+public:
+	/// Returns once every thread runs.
+	explicit BusyThreads(int count);
+	~BusyThreads();
+	BusyThreads(const BusyThreads&) = delete;
+	BusyThreads& operator=(const BusyThreads&) = delete;
+
+private:
+	void spin();
+
+	std::vector<std::thread> _threads;
+	std::atomic<bool> _stop{false};
+	std::atomic<int> _running{0};
+};
 
 /// Milliseconds, over every rotation of one run. Per thread: a busy
 /// thread's last CPU sample before the switch to its first after it (by

@@ -235,11 +235,6 @@ Options parseOptions(int argc, char** argv)
 	return options;
 }
 
-void check(const std::string& error, const std::string& command)
-{
-	if (!error.empty()) throw std::runtime_error("async-profiler refused '" + command + "': " + error);
-}
-
 // The fake's settings, through its exported setter (never setenv while it runs).
 void setFake(const char* name, const std::string& value)
 {
@@ -279,8 +274,8 @@ void bareRotation(agent::AsyncProfiler& profiler, const agent::ProfilerSettings&
 	std::string startError = profiler.execute(startCommand);
 	Clock::time_point startReturned = Clock::now();
 	double cpuAfter = bench::threadCpuMicros();
-	check(stopError, "stop");
-	check(startError, startCommand);
+	bench::requireAccepted(stopError, "stop");
+	bench::requireAccepted(startError, startCommand);
 	current = std::move(next);
 	if (!result) return;
 	result->gap.add(micros(startCalled - stopReturned));
@@ -294,12 +289,12 @@ BaselineResult runBaseline(agent::AsyncProfiler& profiler, const agent::Profiler
 	BaselineResult result;
 	std::unique_ptr<agent::FileRecording> current = agent::FileRecording::create("");
 	std::string firstStart = settings.startCommand(current->path());
-	check(profiler.execute(firstStart), firstStart);
+	bench::requireAccepted(profiler.execute(firstStart), firstStart);
 	bareRotation(profiler, settings, current, nullptr); // warm-up
 	result.rssAfterStartKiB = bench::residentKiB();
 	for (int i = 0; i < rotations; ++i) bareRotation(profiler, settings, current, &result);
 	result.cpuPerPairUs /= rotations;
-	check(profiler.execute("dump,jfr"), "dump,jfr"); // warm-up
+	bench::requireAccepted(profiler.execute("dump,jfr"), "dump,jfr"); // warm-up
 	for (int i = 0; i < rotations; ++i)
 	{
 		double cpuBefore = bench::threadCpuMicros();
@@ -307,10 +302,10 @@ BaselineResult runBaseline(agent::AsyncProfiler& profiler, const agent::Profiler
 		std::string error = profiler.execute("dump,jfr");
 		result.dump.add(micros(Clock::now() - called));
 		result.cpuPerDumpUs += bench::threadCpuMicros() - cpuBefore;
-		check(error, "dump,jfr");
+		bench::requireAccepted(error, "dump,jfr");
 	}
 	result.cpuPerDumpUs /= rotations;
-	check(profiler.execute("stop"), "stop");
+	bench::requireAccepted(profiler.execute("stop"), "stop");
 	return result;
 }
 
@@ -614,39 +609,6 @@ void runDeliveryWork(const std::string&, int)
 }
 #endif
 
-// Busy threads for the real library to sample, named asprof-busy (not counted
-// as the agent's), each with its own stack depth so that stacks differ.
-class BusyThreads
-{
-public:
-	explicit BusyThreads(int count)
-	{
-		for (int i = 0; i < count; ++i)
-			_threads.emplace_back([this, i] {
-				::pthread_setname_np(::pthread_self(), "asprof-busy");
-				while (!_stop.load(std::memory_order_relaxed)) spin(1 + i % 16);
-			});
-	}
-
-	~BusyThreads()
-	{
-		_stop = true;
-		for (auto& thread : _threads) thread.join();
-	}
-
-private:
-	static double spin(int depth)
-	{
-		volatile double x = 0;
-		if (depth > 1) return spin(depth - 1) + 1;
-		for (int i = 0; i < 20000; ++i) x = x + i * 0.5;
-		return x;
-	}
-
-	std::atomic<bool> _stop{false};
-	std::vector<std::thread> _threads;
-};
-
 class DiscardingSink: public agent::RecordingSink
 {
 public:
@@ -670,7 +632,7 @@ void runProfilerMemory(agent::AsyncProfiler& profiler, const Options& options)
 		options.memoryRotations, threads);
 	std::printf("  %-34s %10s %10s %10s %10s %10s\n", "", "after 1", "10", "100", "last", "RSS growth");
 	std::string resultLine = "RESULT";
-	BusyThreads busy(threads);
+	bench::BusyThreads busy(threads);
 	for (int restartEvery : {100000, 120})
 	{
 		agent::RotationSettings rotation;
@@ -727,7 +689,7 @@ int runStartChild(const std::string& what, const std::string& library)
 		agent::AsyncProfiler& profiler = agent::AsyncProfiler::load(library);
 		file = agent::FileRecording::create("");
 		std::string command = agent::ProfilerSettings().startCommand(file->path());
-		check(profiler.execute(command), command);
+		bench::requireAccepted(profiler.execute(command), command);
 	}
 	else
 	{

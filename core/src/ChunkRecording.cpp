@@ -11,13 +11,6 @@ namespace agent {
 
 namespace {
 
-std::uint64_t bigEndian64(const std::string& bytes, std::size_t at)
-{
-	std::uint64_t value = 0;
-	for (std::size_t i = 0; i < 8; ++i) value = (value << 8) | static_cast<unsigned char>(bytes[at + i]);
-	return value;
-}
-
 void putBigEndian64(std::string& bytes, std::size_t at, std::uint64_t value)
 {
 	for (std::size_t i = 8; i-- > 0; value >>= 8) bytes[at + i] = static_cast<char>(value & 0xff);
@@ -71,7 +64,8 @@ const std::vector<jfr::Input::Piece>& ChunkRecording::pieces() const
 				// Size, constant pool and metadata offsets (relative to the
 				// chunk, all past the header): everything after it moves.
 				for (std::size_t field : {std::size_t(8), std::size_t(16), std::size_t(24)})
-					putBigEndian64(header, field, bigEndian64(header, field) + events.size());
+					putBigEndian64(header, field,
+						JfrChunks::bigEndian64(reinterpret_cast<const unsigned char*>(header.data()) + field) + events.size());
 				if (chunk.offset > done) pieces.push_back(fileRange(done, chunk.offset - done));
 				pieces.push_back(memory(std::move(header)));
 				pieces.push_back(memory(std::move(events)));

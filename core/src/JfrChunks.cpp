@@ -7,14 +7,14 @@
 namespace asprof {
 namespace agent {
 
-namespace {
-
-std::uint64_t bigEndian64(const unsigned char* bytes)
+std::uint64_t JfrChunks::bigEndian64(const unsigned char* bytes)
 {
 	std::uint64_t value = 0;
 	for (int i = 0; i < 8; ++i) value = (value << 8) | bytes[i];
 	return value;
 }
+
+namespace {
 
 // The size of the finished chunk at offset, or 0 when there is none.
 std::uint64_t finishedChunkAt(int fd, std::uint64_t offset, std::uint64_t fileSize, JfrChunks::Finished* finished = nullptr)
@@ -26,9 +26,9 @@ std::uint64_t finishedChunkAt(int fd, std::uint64_t offset, std::uint64_t fileSi
 	while (n < 0 && errno == EINTR);
 	if (n < 0) throw Poco::FileException("cannot read a JFR chunk header", std::strerror(errno));
 	if (n != static_cast<ssize_t>(sizeof(header)) || std::memcmp(header, "FLR", 4) != 0) return 0;
-	std::uint64_t chunkSize = bigEndian64(header + 8);
-	std::uint64_t constantPool = bigEndian64(header + 16);
-	std::uint64_t metadata = bigEndian64(header + 24);
+	std::uint64_t chunkSize = JfrChunks::bigEndian64(header + 8);
+	std::uint64_t constantPool = JfrChunks::bigEndian64(header + 16);
+	std::uint64_t metadata = JfrChunks::bigEndian64(header + 24);
 	if (chunkSize < JfrChunks::HEADER_SIZE || chunkSize > fileSize - offset) return 0;
 	// Zero while async-profiler still writes the chunk.
 	if (constantPool < JfrChunks::HEADER_SIZE || constantPool >= chunkSize) return 0;
@@ -37,7 +37,7 @@ std::uint64_t finishedChunkAt(int fd, std::uint64_t offset, std::uint64_t fileSi
 	{
 		finished->offset = offset;
 		finished->size = chunkSize;
-		finished->startTicks = static_cast<std::int64_t>(bigEndian64(header + 48));
+		finished->startTicks = static_cast<std::int64_t>(JfrChunks::bigEndian64(header + 48));
 		finished->compressedIntegers = (header[67] & 1) != 0;
 	}
 	return chunkSize;

@@ -29,6 +29,9 @@ class JfrChunks
 public:
 	static const std::uint64_t HEADER_SIZE = 68;
 
+	/// The big-endian 64-bit field at bytes (the header's sizes, offsets, times).
+	static std::uint64_t bigEndian64(const unsigned char* bytes);
+
 	/// Walks the chunks from offset from (where a chunk starts) and
 	/// returns the end of the last finished one in a row: from itself
 	/// when the chunk at from is not finished (or there is none). Stops
