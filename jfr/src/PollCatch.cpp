@@ -162,7 +162,6 @@ struct PollCatch::Impl
 		std::stable_sort(
 			byStart.begin(), byStart.end(), [&](std::size_t a, std::size_t b) { return chunkPolls[a].before < chunkPolls[b].before; });
 		std::vector<std::int64_t> globalIndex(chunkPolls.size());
-		const double nanosPerTick = 1e9 / static_cast<double>(chunk.header().ticksPerSecond);
 		for (std::size_t index : byStart)
 		{
 			const RawPoll& raw = chunkPolls[index];
@@ -170,7 +169,7 @@ struct PollCatch::Impl
 			poll.tid = raw.tid;
 			poll.thread = FrameNamer::threadName(chunk, static_cast<std::int32_t>(raw.tid));
 			poll.startNanos = chunk.ticksToNanos(static_cast<std::int64_t>(raw.before));
-			poll.durationNanos = static_cast<std::int64_t>(static_cast<double>(raw.after - raw.before) * nanosPerTick);
+			poll.durationNanos = chunk.tickSpanToNanos(static_cast<double>(raw.after - raw.before));
 			poll.samples = counts[index];
 			if (counts[index] > 0) poll.stack = stack(chunk, firstOfMost[index]);
 			globalIndex[index] = static_cast<std::int64_t>(polls.size());

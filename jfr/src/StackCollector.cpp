@@ -226,14 +226,6 @@ public:
 		return state < stateWanted.size() && stateWanted[state];
 	}
 
-	std::int64_t toChunkTicks(const Chunk& chunk, std::int64_t nanos) const
-	{
-		const ChunkHeader& header = chunk.header();
-		return static_cast<std::int64_t>(
-				   static_cast<double>(nanos - header.startNanos) * (static_cast<double>(header.ticksPerSecond) / 1e9)) +
-			header.startTicks;
-	}
-
 	std::uint32_t site(const Chunk& chunk, std::int32_t stackId, std::int32_t tid)
 	{
 		std::int32_t threadKey = options.threads ? tid : 0;
@@ -300,8 +292,8 @@ void Collector::beginChunk(const Chunk& chunk)
 {
 	smallFields.assign(smallFields.size(), SampleFields());
 	largeFields.clear();
-	fromTicks = options.fromNanos ? toChunkTicks(chunk, *options.fromNanos) : std::numeric_limits<std::int64_t>::min();
-	toTicks = options.toNanos ? toChunkTicks(chunk, *options.toNanos) : std::numeric_limits<std::int64_t>::max();
+	fromTicks = options.fromNanos ? chunk.nanosToTicks(*options.fromNanos) : std::numeric_limits<std::int64_t>::min();
+	toTicks = options.toNanos ? chunk.nanosToTicks(*options.toNanos) : std::numeric_limits<std::int64_t>::max();
 	if (leakPass == LeakPass::Frees) return; // the same chunk again
 	++chunkIndex;
 	namer.beginChunk();

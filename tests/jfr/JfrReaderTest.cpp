@@ -7,6 +7,7 @@
 //
 
 #include "TestSupport.h"
+#include "../fuzz/ReadEverything.h"
 #include "asprof/jfr/FlameGraph.h"
 #include "asprof/jfr/JfrError.h"
 #include "asprof/jfr/PollCatch.h"
@@ -19,8 +20,10 @@
 #include "Poco/FileStream.h"
 #include "Poco/Random.h"
 #include "Poco/Zip/Compress.h"
+#include <cmath>
 #include <fcntl.h>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <sstream>
 #include <sys/mman.h>
@@ -149,6 +152,7 @@ class JfrReaderTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testEveryTruncationIsAnErrorOrAWholeChunk);
 	CPPUNIT_TEST(testRandomCorruptionNeverCrashes);
 	CPPUNIT_TEST(testFuzzerFindingsStayFixed);
+	CPPUNIT_TEST(testTimesPastSixtyFourBitsSaturate);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -511,9 +515,51 @@ public:
 		CPPUNIT_ASSERT(errors > 0); // the mutations did hit something
 	}
 
+	void testTimesPastSixtyFourBitsSaturate()
+	{
+		// pollcatch.jfr with its chunk's start tick set to INT64_MIN (a fuzzer
+		// finding: ticks - startTicks was signed overflow). Every event is then
+		// ~2^63 ticks after the start: its time moves later by the same amount
+		// for every event (never wraps to the past) and durations, which need
+		// no start, do not change.
+		PollCatch original;
+		Reader(Input::open(dataFile("pollcatch.jfr"))).read(original);
+		PollCatch shifted;
+		Reader(Input::open(dataFile("fuzz-regressions/ticks-start-min.jfr"))).read(shifted);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(285), shifted.polls().size());
+		const std::int64_t shift = shifted.polls()[0].startNanos - original.polls()[0].startNanos;
+		CPPUNIT_ASSERT(shift > 3000000000000000000); // 2^63 ticks at 2.6 GHz: 3.5e18 ns
+		for (std::size_t i = 0; i < shifted.polls().size(); ++i)
+		{
+			const Poll& before = original.polls()[i];
+			const Poll& after = shifted.polls()[i];
+			CPPUNIT_ASSERT(std::abs(after.startNanos - before.startNanos - shift) <= 2048); // a double's step there
+			CPPUNIT_ASSERT_EQUAL(before.durationNanos, after.durationNanos);
+		}
+
+		// Also one tick per second: 2^63 ticks are 9.2e27 ns, past any int64.
+		// Times saturate at the latest; a poll's duration is its ticks * 1e9.
+		constexpr auto latest = std::numeric_limits<std::int64_t>::max();
+		const double ticksPerSecond = 2596119965.0; // pollcatch.jfr's header
+		PollCatch saturated;
+		Reader(Input::open(dataFile("fuzz-regressions/ticks-one-per-second.jfr"))).read(saturated);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(285), saturated.polls().size());
+		CPPUNIT_ASSERT(!saturated.samples().empty());
+		for (std::size_t i = 0; i < saturated.polls().size(); ++i)
+		{
+			const Poll& poll = saturated.polls()[i];
+			CPPUNIT_ASSERT_EQUAL(latest, poll.startNanos);
+			double ticks = static_cast<double>(original.polls()[i].durationNanos) * ticksPerSecond / 1e9;
+			CPPUNIT_ASSERT(std::abs(static_cast<double>(poll.durationNanos) / 1e9 - ticks) <= 3.0); // ns truncated: 2.6 ticks
+		}
+		for (const PollSample& sample : saturated.samples()) CPPUNIT_ASSERT_EQUAL(latest, sample.timeNanos);
+	}
+
 	void testFuzzerFindingsStayFixed()
 	{
-		// Every input the fuzzer (tests/fuzz) ever crashed on stays here.
+		// Every input the fuzzer (tests/fuzz) ever crashed on stays here, and
+		// goes through everything the fuzzer does with an input (under ASan and
+		// UBSan in CI): it ends in success or a JfrError.
 		std::string directory = dataFile("fuzz-regressions");
 		int replayed = 0;
 		for (Poco::DirectoryIterator it(directory), end; it != end; ++it)
@@ -521,6 +567,7 @@ public:
 			if (!it->isFile()) continue;
 			Input input = Input::open(it->path());
 			readAll(input);
+			asprof::jfr::fuzz::readEverything(input);
 			++replayed;
 		}
 		CPPUNIT_ASSERT(replayed > 0);

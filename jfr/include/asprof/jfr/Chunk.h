@@ -108,8 +108,18 @@ public:
 	}
 
 	/// Wall-clock ns since the epoch of a tick value of this chunk
-	/// (startNanos + (ticks - startTicks) * 1e9 / ticksPerSecond).
+	/// (startNanos + (ticks - startTicks) * 1e9 / ticksPerSecond). Any tick
+	/// value is accepted: a result past what 64 bits hold saturates, it never
+	/// wraps (a hostile recording may carry any number).
 	std::int64_t ticksToNanos(std::int64_t ticks) const;
+
+	/// The inverse of ticksToNanos: the tick value of this chunk at a wall-clock
+	/// time in ns since the epoch; saturates the same way.
+	std::int64_t nanosToTicks(std::int64_t nanos) const;
+
+	/// Nanoseconds spanned by a tick difference (ticks * 1e9 / ticksPerSecond),
+	/// saturated.
+	std::int64_t tickSpanToNanos(double ticks) const;
 
 	const std::string& inputName() const
 	{
