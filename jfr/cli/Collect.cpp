@@ -51,7 +51,7 @@ CollectOptions collectOptions(const Options& options, const std::vector<Input>& 
 			for (const auto& header : Reader(input, true).chunkHeaders())
 			{
 				start = std::min(start, header.startNanos);
-				end = std::max(end, header.startNanos + header.durationNanos);
+				end = std::max(end, header.endNanos());
 			}
 		}
 		if (!options.from.empty()) collect.fromNanos = resolveTime(options.from, "--from", start, end);

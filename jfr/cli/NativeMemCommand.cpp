@@ -1,4 +1,5 @@
 #include "Commands.h"
+#include "asprof/jfr/Saturating.h"
 #include "asprof/jfr/FlameGraph.h"
 #include "Poco/JSON/Array.h"
 #include "Poco/JSON/Object.h"
@@ -39,8 +40,8 @@ struct StackTotals: SampleSink
 			found = index.emplace(frames, entries.size()).first;
 			entries.push_back(Entry{std::move(frames), 0, 0});
 		}
-		entries[found->second].allocations += samples;
-		entries[found->second].bytes += value;
+		entries[found->second].allocations = saturating::add(entries[found->second].allocations, samples);
+		entries[found->second].bytes = saturating::add(entries[found->second].bytes, value);
 	}
 
 	// Largest bytes first, then most allocations, then by stack.
@@ -65,8 +66,8 @@ Totals totalsOf(const StackTotals& stacks)
 	Totals totals;
 	for (const auto& entry : stacks.entries)
 	{
-		totals.allocations += entry.allocations;
-		totals.bytes += entry.bytes;
+		totals.allocations = saturating::add(totals.allocations, entry.allocations);
+		totals.bytes = saturating::add(totals.bytes, entry.bytes);
 	}
 	return totals;
 }

@@ -1,5 +1,6 @@
 #include "Options.h"
 #include <cstdlib>
+#include <limits>
 
 namespace asprof {
 namespace jfr {
@@ -164,7 +165,9 @@ Options Options::parse(const std::vector<std::string>& arguments)
 			std::string digits = last.substr(0, last.size() - suffix.size());
 			if (digits.empty() || digits.size() > 12 || digits.find_first_not_of("0123456789") != std::string::npos) continue;
 			options.minDuration = last;
-			options.minDurationNanos = std::stoll(digits) * unit.second;
+			if (__builtin_mul_overflow(std::stoll(digits), unit.second, &options.minDurationNanos))
+				throw UsageError("MIN_DURATION " + last + ": out of range (at most " +
+					std::to_string(std::numeric_limits<std::int64_t>::max() / unit.second) + unit.first + ")");
 			options.inputs.pop_back();
 			break;
 		}

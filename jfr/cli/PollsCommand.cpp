@@ -1,4 +1,5 @@
 #include "Commands.h"
+#include "asprof/jfr/Saturating.h"
 #include "asprof/jfr/PollCatch.h"
 #include "asprof/jfr/Reader.h"
 #include "Poco/DateTimeFormatter.h"
@@ -150,11 +151,13 @@ int runTimeline(const Options& options)
 	for (const auto& sample : result.samples())
 		origin = haveOrigin ? std::min(origin, sample.timeNanos) : sample.timeNanos, haveOrigin = true;
 	// Chrome's Trace Event Format: times in microseconds (fractions allowed).
-	auto timestamp = [&](std::int64_t nanos) {
-		char text[32];
-		std::snprintf(text, sizeof(text), "%.3f", static_cast<double>(nanos - origin) / 1000.0);
+	// (In double: a hostile recording's times may be 2^64 ns apart.)
+	auto microseconds = [](double nanos) {
+		char text[48];
+		std::snprintf(text, sizeof(text), "%.3f", nanos / 1000.0);
 		return std::string(text);
 	};
+	auto timestamp = [&](std::int64_t nanos) { return microseconds(saturating::difference(nanos, origin)); };
 	writeOutput(options, [&](std::ostream& out) {
 		out << "{\"displayTimeUnit\":\"ms\",\"otherData\":{\"origin_epoch_ns\":" << origin
 			<< ",\"producer\":\"asprof-jfr timeline\"},\n\"traceEvents\":[";
@@ -176,7 +179,7 @@ int runTimeline(const Options& options)
 		for (const auto& poll : polls)
 		{
 			next() << "{\"name\":\"poll\",\"cat\":\"pollcatch\",\"ph\":\"X\",\"pid\":1,\"tid\":" << poll.tid
-				   << ",\"ts\":" << timestamp(poll.startNanos) << ",\"dur\":" << timestamp(origin + poll.durationNanos)
+				   << ",\"ts\":" << timestamp(poll.startNanos) << ",\"dur\":" << microseconds(static_cast<double>(poll.durationNanos))
 				   << ",\"args\":{\"duration_us\":" << micros(poll.durationNanos) << ",\"samples\":" << poll.samples << ",\"stack\":";
 			jsonStack(out, poll.stack, options.stackDepth);
 			out << "}}";

@@ -1,4 +1,5 @@
 #include "TimeSpec.h"
+#include "asprof/jfr/Saturating.h"
 #include "Options.h"
 #include "Poco/DateTime.h"
 #include "Poco/NumberParser.h"
@@ -19,6 +20,18 @@ const std::int64_t ABSOLUTE_MS = 1500000000000LL; // the converter's cut between
 	throw UsageError(option + " " + text +
 		": expected milliseconds (12000, -5000), a duration (30s, 500ms), "
 		"HH:MM[:SS[.mmm]] or YYYY-MM-DDTHH:MM[:SS[.mmm]] (UTC)");
+}
+
+[[noreturn]] void outOfRange(const std::string& option, const std::string& text)
+{
+	throw UsageError(option + " " + text + ": out of range (times are 64-bit nanoseconds since 1970: years 1678 to 2261)");
+}
+
+std::int64_t nanosOf(std::int64_t value, std::int64_t unit, const std::string& option, const std::string& text)
+{
+	std::int64_t nanos = 0;
+	if (__builtin_mul_overflow(value, unit, &nanos)) outOfRange(option, text);
+	return nanos;
 }
 
 int number(const std::string& text, const std::string& option, const std::string& whole)
@@ -50,10 +63,11 @@ std::int64_t resolveTime(const std::string& text, const std::string& option, std
 		}
 		Poco::Int64 value = 0;
 		if (!Poco::NumberParser::tryParse64(digits, value)) bad(option, text);
-		if (unit != 0) return value < 0 ? endNanos + value * unit : startNanos + value * unit;
-		if (value < 0) return endNanos + value * NANOS_PER_MS;
-		if (value < ABSOLUTE_MS) return startNanos + value * NANOS_PER_MS;
-		return value * NANOS_PER_MS;
+		// Offsets from the recording's own (hostile?) times saturate.
+		std::int64_t nanos = nanosOf(value, unit != 0 ? unit : NANOS_PER_MS, option, text);
+		if (value < 0) return saturating::add(endNanos, nanos);
+		if (unit != 0 || value < ABSOLUTE_MS) return saturating::add(startNanos, nanos);
+		return nanos;
 	}
 	Poco::DateTime day(Poco::Timestamp(static_cast<Poco::Timestamp::TimeVal>(startNanos / 1000)));
 	int year = day.year();
@@ -78,7 +92,7 @@ std::int64_t resolveTime(const std::string& text, const std::string& option, std
 	int millis = parts.count() > 3 ? number(parts[3], option, text) : 0;
 	if (!Poco::DateTime::isValid(year, month, dayOfMonth, hour, minute, second, millis)) bad(option, text);
 	Poco::DateTime time(year, month, dayOfMonth, hour, minute, second, millis);
-	return time.timestamp().epochMicroseconds() * 1000;
+	return nanosOf(time.timestamp().epochMicroseconds(), 1000, option, text);
 }
 
 } // namespace cli

@@ -1,6 +1,6 @@
 #include "asprof/jfr/Chunk.h"
 
-#include <limits>
+#include "asprof/jfr/Saturating.h"
 
 namespace asprof {
 namespace jfr {
@@ -50,51 +50,25 @@ std::size_t ConstantPools::size(std::uint64_t typeId) const
 	return pool == _pools.end() ? 0 : pool->second.size();
 }
 
-namespace {
-
-/// A double as int64, saturated at both ends; NaN is 0. A plain cast of an
-/// out-of-range double is undefined behaviour.
-std::int64_t saturatedInteger(double value)
+std::int64_t ChunkHeader::endNanos() const
 {
-	constexpr double limit = 9223372036854775808.0; // 2^63
-	if (value != value) return 0;
-	if (value >= limit) return std::numeric_limits<std::int64_t>::max();
-	if (value < -limit) return std::numeric_limits<std::int64_t>::min();
-	return static_cast<std::int64_t>(value);
+	return saturating::add(startNanos, durationNanos);
 }
-
-std::int64_t saturatedSum(std::int64_t base, std::int64_t offset)
-{
-	std::int64_t sum = 0;
-	if (!__builtin_add_overflow(base, offset, &sum)) return sum;
-	return offset > 0 ? std::numeric_limits<std::int64_t>::max() : std::numeric_limits<std::int64_t>::min();
-}
-
-/// a - b, exact while it fits 64 bits (it always does for real recordings),
-/// else as a double.
-double difference(std::int64_t a, std::int64_t b)
-{
-	std::int64_t exact = 0;
-	if (!__builtin_sub_overflow(a, b, &exact)) return static_cast<double>(exact);
-	return static_cast<double>(a) - static_cast<double>(b);
-}
-
-} // namespace
 
 std::int64_t Chunk::ticksToNanos(std::int64_t ticks) const
 {
-	return saturatedSum(_header.startNanos, tickSpanToNanos(difference(ticks, _header.startTicks)));
+	return saturating::add(_header.startNanos, tickSpanToNanos(saturating::difference(ticks, _header.startTicks)));
 }
 
 std::int64_t Chunk::nanosToTicks(std::int64_t nanos) const
 {
 	double ticksPerNano = static_cast<double>(_header.ticksPerSecond) / 1e9;
-	return saturatedSum(_header.startTicks, saturatedInteger(difference(nanos, _header.startNanos) * ticksPerNano));
+	return saturating::add(_header.startTicks, saturating::fromDouble(saturating::difference(nanos, _header.startNanos) * ticksPerNano));
 }
 
 std::int64_t Chunk::tickSpanToNanos(double ticks) const
 {
-	return saturatedInteger(ticks * (1e9 / static_cast<double>(_header.ticksPerSecond)));
+	return saturating::fromDouble(ticks * (1e9 / static_cast<double>(_header.ticksPerSecond)));
 }
 
 } // namespace jfr

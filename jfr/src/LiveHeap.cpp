@@ -1,4 +1,5 @@
 #include "asprof/jfr/LiveHeap.h"
+#include "asprof/jfr/Saturating.h"
 #include "asprof/jfr/PprofWriter.h"
 #include "FrameNamer.h"
 #include "NativeMemEvents.h"
@@ -16,10 +17,12 @@ namespace {
 struct Site
 {
 	std::vector<const NamedFrame*> frames; ///< root first; the heap's own frames
-	std::int64_t allocObjects = 0;
-	std::int64_t allocBytes = 0;
-	std::int64_t inuseObjects = 0;
-	std::int64_t inuseBytes = 0;
+	// Unsigned: adding and later removing a block cancel exactly, even past
+	// 2^63 on the way (hostile sizes); written out pinned at INT64_MAX.
+	std::uint64_t allocObjects = 0;
+	std::uint64_t allocBytes = 0;
+	std::uint64_t inuseObjects = 0;
+	std::uint64_t inuseBytes = 0;
 };
 
 struct LiveAllocation
@@ -85,7 +88,7 @@ struct LiveHeap::Impl
 	{
 		Site& site = sites[entry->second.site];
 		site.inuseObjects -= 1;
-		site.inuseBytes -= static_cast<std::int64_t>(entry->second.size);
+		site.inuseBytes -= entry->second.size;
 		stats.liveBytes -= entry->second.size;
 		live.erase(entry);
 	}
@@ -95,8 +98,8 @@ struct LiveHeap::Impl
 		std::vector<std::uint32_t> siteOf = sitesOf(recording);
 		for (std::size_t stack = 0; stack < siteOf.size(); ++stack)
 		{
-			sites[siteOf[stack]].allocObjects += recording.allocated()[stack].objects;
-			sites[siteOf[stack]].allocBytes += recording.allocated()[stack].bytes;
+			sites[siteOf[stack]].allocObjects += static_cast<std::uint64_t>(recording.allocated()[stack].objects);
+			sites[siteOf[stack]].allocBytes += static_cast<std::uint64_t>(recording.allocated()[stack].bytes);
 		}
 		for (const auto& address : recording.addresses())
 		{
@@ -107,7 +110,7 @@ struct LiveHeap::Impl
 			const NativeMemEvents::Block& block = *address.second;
 			std::uint32_t siteId = siteOf[block.stack];
 			sites[siteId].inuseObjects += 1;
-			sites[siteId].inuseBytes += static_cast<std::int64_t>(block.size);
+			sites[siteId].inuseBytes += block.size;
 			live.emplace(address.first, LiveAllocation{block.size, sequence + block.order, siteId});
 			stats.liveBytes += block.size;
 		}
@@ -191,8 +194,9 @@ void LiveHeap::writePprof(std::ostream& out, bool gzip) const
 	{
 		std::lock_guard<std::mutex> lock(_impl->mutex);
 		for (const Site& site : _impl->sites)
-			writer.addHeap(site.frames, site.allocObjects, site.allocBytes, site.inuseObjects, site.inuseBytes);
-		writer.setTimeRange(_impl->startNanos, _impl->endNanos - _impl->startNanos);
+			writer.addHeap(site.frames, saturating::fromUnsigned(site.allocObjects), saturating::fromUnsigned(site.allocBytes),
+				saturating::fromUnsigned(site.inuseObjects), saturating::fromUnsigned(site.inuseBytes));
+		writer.setTimeRange(_impl->startNanos, saturating::subtract(_impl->endNanos, _impl->startNanos));
 		writer.setPeriod(_impl->samplingInterval);
 	}
 	// The writer holds copies of every name: encoded and compressed outside the lock.

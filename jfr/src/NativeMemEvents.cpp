@@ -1,4 +1,5 @@
 #include "NativeMemEvents.h"
+#include "asprof/jfr/Saturating.h"
 #include "asprof/jfr/Reader.h"
 #include "Poco/NumberParser.h"
 #include <algorithm>
@@ -42,7 +43,7 @@ void NativeMemEvents::beginChunk(const Chunk& chunk)
 	_freedBeforeMalloc.clear();
 	const ChunkHeader& header = chunk.header();
 	if (_startNanos == 0 || header.startNanos < _startNanos) _startNanos = header.startNanos;
-	_endNanos = std::max(_endNanos, header.startNanos + header.durationNanos);
+	_endNanos = std::max(_endNanos, header.endNanos());
 }
 
 bool NativeMemEvents::wants(const Chunk&, const Type& type)
@@ -92,7 +93,7 @@ void NativeMemEvents::event(const Chunk& chunk, const Event& event)
 	malloc.order = ++_order;
 	_chunkMallocs.push_back(malloc);
 	_allocated[malloc.stack].objects += 1;
-	_allocated[malloc.stack].bytes += static_cast<std::int64_t>(malloc.size);
+	_allocated[malloc.stack].bytes = saturating::add(_allocated[malloc.stack].bytes, static_cast<std::int64_t>(malloc.size));
 	++_allocations;
 	_allocatedBytes += malloc.size;
 }

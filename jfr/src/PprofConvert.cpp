@@ -1,4 +1,5 @@
 #include "asprof/jfr/PprofConvert.h"
+#include "asprof/jfr/Saturating.h"
 #include "asprof/jfr/Reader.h"
 #include "Poco/NumberParser.h"
 #include <algorithm>
@@ -35,7 +36,7 @@ public:
 		if (chunk.inputName() != _input || chunk.header().index == 1) _interval = 0;
 		_input = chunk.inputName();
 		_start = std::min(_start, chunk.header().startNanos);
-		_end = std::max(_end, chunk.header().startNanos + chunk.header().durationNanos);
+		_end = std::max(_end, chunk.header().endNanos());
 		collector.beginChunk(chunk);
 	}
 
@@ -82,7 +83,7 @@ public:
 		}
 		collector.endChunk(chunk);
 		_eventsWarned = collector.eventsCollected();
-		writer.setTimeRange(_start, _end - _start);
+		writer.setTimeRange(_start, saturating::subtract(_end, _start));
 	}
 
 	PprofProfile finish(bool gzip)
@@ -100,7 +101,7 @@ public:
 		if (_start <= _end)
 		{
 			profile.startNanos = _start;
-			profile.durationNanos = _end - _start;
+			profile.durationNanos = saturating::subtract(_end, _start);
 		}
 		return profile;
 	}

@@ -1,4 +1,5 @@
 #include "asprof/jfr/PprofWriter.h"
+#include "asprof/jfr/Saturating.h"
 #include "ProtoWriter.h"
 #include "Poco/DeflatingStream.h"
 #include <algorithm>
@@ -126,9 +127,8 @@ std::uint64_t PprofWriter::location(const NamedFrame& frame)
 
 void PprofWriter::add(const std::vector<const NamedFrame*>& stack, std::int64_t samples, std::int64_t value)
 {
-	std::int64_t second = value;
-	if ((_kind == Kind::Cpu || _kind == Kind::Wall) && __builtin_mul_overflow(samples, _period, &second))
-		second = std::numeric_limits<std::int64_t>::max(); // a hostile interval setting: saturate, never UB
+	// A hostile interval setting saturates, never UB.
+	std::int64_t second = _kind == Kind::Cpu || _kind == Kind::Wall ? saturating::multiply(samples, _period) : value;
 	merge(stack, {samples, second, 0, 0});
 }
 
@@ -160,16 +160,14 @@ void PprofWriter::merge(const std::vector<const NamedFrame*>& stack, const std::
 		_samples.push_back(std::move(sample));
 	}
 	Sample& merged = _samples[found->second];
-	for (std::size_t i = 0; i < 4; ++i)
-		if (__builtin_add_overflow(merged.values[i], values[i], &merged.values[i]))
-			merged.values[i] = std::numeric_limits<std::int64_t>::max();
+	for (std::size_t i = 0; i < 4; ++i) merged.values[i] = saturating::add(merged.values[i], values[i]);
 }
 
 std::int64_t PprofWriter::total(int index) const
 {
 	std::int64_t sum = 0;
 	std::size_t which = index <= 0 ? 0 : std::min(static_cast<std::size_t>(index), valueCount() - 1);
-	for (const auto& sample : _samples) sum += sample.values[which];
+	for (const auto& sample : _samples) sum = saturating::add(sum, sample.values[which]);
 	return sum;
 }
 

@@ -1,4 +1,5 @@
 #include "asprof/jfr/Reader.h"
+#include "asprof/jfr/Saturating.h"
 #include "Cursor.h"
 #include "Decoder.h"
 #include <cstring>
@@ -312,7 +313,7 @@ void Reader::readChunkAt(std::uint64_t offset, int index, RecordingVisitor& visi
 			readPool(cursor, *poolType, pools._pools, pools._stackTraces, pools._symbols, pools._strings);
 		}
 		if (delta == 0) break;
-		auto previous = static_cast<std::int64_t>(checkpoint) + delta;
+		auto previous = saturating::add(static_cast<std::int64_t>(checkpoint), delta);
 		if (previous < static_cast<std::int64_t>(offset + ChunkHeader::SIZE) || static_cast<std::uint64_t>(previous) >= chunkEnd)
 			cursor.failAt(checkpoint, "the checkpoint chain points outside the chunk (delta " + std::to_string(delta) + ")");
 		checkpoint = static_cast<std::uint64_t>(previous);

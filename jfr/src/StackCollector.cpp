@@ -1,4 +1,5 @@
 #include "asprof/jfr/StackCollector.h"
+#include "asprof/jfr/Saturating.h"
 #include "asprof/jfr/JfrError.h"
 #include "asprof/jfr/Reader.h"
 #include "FrameNamer.h"
@@ -472,8 +473,7 @@ void Collector::finish()
 {
 	if (!options.leak) return;
 	// Allocations in the last tail of the span are too young to call leaks.
-	auto cutoff =
-		static_cast<std::int64_t>(static_cast<double>(minTime) * options.tail + static_cast<double>(maxTime) * (1.0 - options.tail));
+	auto cutoff = saturating::fromDouble(static_cast<double>(minTime) * options.tail + static_cast<double>(maxTime) * (1.0 - options.tail));
 	aggregator.clear();
 	leaks.forEachLive(cutoff, [&](std::uint32_t index, std::int64_t size) {
 		const Site& allocated = sites[index];

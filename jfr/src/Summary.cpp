@@ -1,4 +1,5 @@
 #include "asprof/jfr/Summary.h"
+#include "asprof/jfr/Saturating.h"
 #include "asprof/jfr/Reader.h"
 #include <algorithm>
 #include <limits>
@@ -21,7 +22,7 @@ public:
 		if (_summary.chunks == 0) _summary.jfrVersion = std::to_string(header.major) + "." + std::to_string(header.minor);
 		++_summary.chunks;
 		_start = std::min(_start, header.startNanos);
-		_end = std::max(_end, header.startNanos + header.durationNanos);
+		_end = std::max(_end, header.endNanos());
 		_counts.clear();
 	}
 
@@ -51,10 +52,10 @@ public:
 		{
 			auto& total = _summary.events[entry.first->name];
 			total.count += entry.second.count;
-			total.bytes += entry.second.bytes;
+			total.bytes += entry.second.bytes; // unsigned: bounded by the input's size
 		}
 		_summary.startNanos = _start;
-		_summary.durationNanos = _end - _start;
+		_summary.durationNanos = saturating::subtract(_end, _start);
 	}
 
 private:

@@ -266,6 +266,48 @@ else
 	fail "a missing input: exit status $status, expected 1 with a message naming the file: $(head -c 400 "$work/err")"
 fi
 
+# Numbers past 64 bits, from the command line or from a hostile recording
+# (tests/data/fuzz-regressions/hostile-*: header or event fields set to
+# INT64_MIN/MAX, 2^62-byte mallocs). A time that cannot be held is a usage
+# error naming it; a recording's own numbers are pinned at INT64_MAX, never
+# wrapped (and never undefined behaviour: the sanitizer builds run this).
+hostile=$data/fuzz-regressions
+for spec in "--from 9999999999999h" "--from -9999999999999999" "--from 99999999999999999" "--to 9999-12-31T00:00"; do
+	read -ra words <<<"$spec"
+	asprof collapsed --cpu "${words[@]}" "$data/cpu-wall.jfr"
+	if [[ "$status" == 2 ]] && grep -qF -- "${words[1]}: out of range" "$work/err"; then
+		pass "collapsed $spec: exit 2, out of range"
+	else
+		fail "collapsed $spec: exit status $status, expected 2 naming it out of range: $(head -c 400 "$work/err")"
+	fi
+done
+for run in "collapsed --cpu --from 10s hostile-start-near-max" "collapsed --cpu --from 5000 hostile-start-near-max" \
+	"collapsed --cpu --to -5s hostile-duration-max" "summary hostile-duration-max" "summary hostile-multi-start-min-2" \
+	"pprof --cpu -o OUT hostile-duration-max-truncated" "pprof --nativemem -o OUT hostile-malloc-2p62-inplace" \
+	"nativemem --leaks hostile-malloc-times-max" "collapsed --cpu hostile-negative-samples"; do
+	read -ra words <<<"${run//OUT/$work/hostile.pb.gz}"
+	stem=${words[${#words[@]} - 1]}
+	unset 'words[${#words[@]}-1]'
+	asprof "${words[@]}" "$hostile/$stem.jfr"
+	if [[ "$status" == 0 ]]; then
+		pass "$stem: asprof-jfr ${words[*]}: exit 0"
+	else
+		fail "$stem: asprof-jfr ${words[*]}: exit status $status: $(head -c 400 "$work/err")"
+	fi
+done
+asprof summary "$hostile/hostile-multi-start-min-2.jfr"
+if grep -qE '^ *duration: +9223372036\.85[45] s' "$work/out"; then
+	pass "a chunk starting at INT64_MIN: the summary's duration pinned at INT64_MAX ns"
+else
+	fail "a chunk starting at INT64_MIN: summary $(grep duration "$work/out")"
+fi
+asprof nativemem "$hostile/hostile-malloc-2p62.jfr" "$hostile/hostile-malloc-2p62.jfr"
+if [[ "$status" == 0 ]] && grep -q '^Allocations: 2626 events, 9223372036854775807 bytes' "$work/out"; then
+	pass "2^62-byte mallocs: the total pinned at INT64_MAX"
+else
+	fail "2^62-byte mallocs: exit status $status, $(head -1 "$work/out")"
+fi
+
 echo
 echo "jfr-collapsed-tests: $passed passed, $failed failed, $divergent documented divergences run but not compared"
 [[ "$failed" == 0 ]]

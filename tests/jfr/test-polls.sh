@@ -40,6 +40,16 @@ status=0
 "$tool" longpolls --wall "$recording" > /dev/null 2>&1 || status=$?
 expect "an EVENT option is a usage error for longpolls" "$status" 2
 
+status=0
+"$tool" longpolls "$recording" 999999999999s > /dev/null 2> "$work/err" || status=$?
+expect "a MIN_DURATION past 64-bit ns is a usage error" "$status $(grep -c 'out of range' "$work/err")" "2 1"
+# Hostile times (fuzz-regressions): a poll's ticks wrapping around, a start at
+# INT64_MAX. The timeline is still written (times pinned, never UB).
+for stem in hostile-poll-ticks-wrap hostile-start-max-polls; do
+	status=0
+	"$tool" timeline -o "$work/$stem.json" "$data/fuzz-regressions/$stem.jfr" 2> "$work/err" || status=$?
+	expect "timeline of $stem" "$status$(grep -c 'runtime error' "$work/err")" "00"
+done
 if command -v node > /dev/null 2>&1; then
 	"$tool" longpolls --json "$recording" 10ms > "$work/long.json"
 	expect "--json: 138 objects with the stall at the leaf" "$(node -e '

@@ -35,6 +35,9 @@ struct ASPROF_JFR_API ChunkHeader
 	std::uint32_t features = 0; ///< bit 0: compressed integers
 
 	static const std::size_t SIZE = 68;
+
+	/// startNanos + durationNanos, pinned at INT64_MIN/MAX for hostile values.
+	std::int64_t endNanos() const;
 };
 
 /// One frame of a stack trace, as recorded.
