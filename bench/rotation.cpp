@@ -557,9 +557,17 @@ void runSamplingGap(agent::AsyncProfiler& profiler, const Options& options)
 	std::string resultLine = "RESULT";
 	for (int threads : options.gapThreads)
 	{
+		// A strategy named more than once (alone-dump,dump,alone-dump,dump:
+		// runs alternate, so a quiet or busy spell of the machine falls on
+		// both) also gets its runs pooled into one row.
+		std::map<std::string, std::pair<std::string, std::vector<double>>> pooled;
+		std::map<std::string, int> runs;
 		for (const std::string& rotation : options.gapStrategies)
 		{
 			bench::SamplingGapResult gap = bench::measureSamplingGap(profiler, rotation, threads, rotations);
+			pooled[rotation].first = gap.strategy;
+			for (std::size_t i = 0; i < gap.merged.size(); ++i) pooled[rotation].second.push_back(gap.merged.at(i));
+			++runs[rotation];
 			std::string label = std::to_string(threads) + " threads, " + gap.strategy;
 			printGapRow(label + ", per thread", gap.perThread);
 			printGapRow(label + ", merged", gap.merged);
@@ -571,6 +579,21 @@ void runSamplingGap(agent::AsyncProfiler& profiler, const Options& options)
 				gap.merged.size() ? gap.merged.median() : -1.0, key.c_str(), threads, gap.perThread.size() ? gap.perThread.median() : -1.0);
 			resultLine += figures;
 			std::fflush(stdout);
+		}
+		for (const auto& entry : pooled)
+		{
+			if (runs[entry.first] < 2) continue;
+			bench::Samples all;
+			for (double value : entry.second.second) all.add(value);
+			printGapRow(std::to_string(threads) + " threads, " + entry.second.first + ", merged, " + std::to_string(runs[entry.first]) +
+					" runs pooled",
+				all);
+			std::string key = entry.first;
+			std::replace(key.begin(), key.end(), '-', '_');
+			char figures[200];
+			std::snprintf(
+				figures, sizeof(figures), " sampling_gap_ms_%s_%d_pooled=%.3f", key.c_str(), threads, all.size() ? all.median() : -1.0);
+			resultLine += figures;
 		}
 	}
 	std::printf("%s\n", resultLine.c_str());
