@@ -30,9 +30,13 @@ void readPolls(const Options& options, PollCatch& polls)
 
 std::string isoTime(std::int64_t nanos)
 {
-	Poco::Timestamp time(static_cast<Poco::Timestamp::TimeVal>(nanos / 1000));
+	// Whole microseconds rounded down, so a time before 1970 keeps a fraction in 0..999999.
+	std::int64_t micros = nanos / 1000 - (nanos % 1000 < 0 ? 1 : 0);
+	std::int64_t fractionMicros = micros % 1000000;
+	if (fractionMicros < 0) fractionMicros += 1000000;
+	Poco::Timestamp time(static_cast<Poco::Timestamp::TimeVal>(micros - fractionMicros));
 	char fraction[16];
-	std::snprintf(fraction, sizeof(fraction), "%06lld", static_cast<long long>((nanos / 1000) % 1000000));
+	std::snprintf(fraction, sizeof(fraction), "%06lld", static_cast<long long>(fractionMicros));
 	return Poco::DateTimeFormatter::format(time, "%Y-%m-%dT%H:%M:%S.") + fraction + "Z";
 }
 

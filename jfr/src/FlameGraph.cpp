@@ -1,5 +1,6 @@
 #include "asprof/jfr/FlameGraph.h"
 #include "JavaOrder.h"
+#include "asprof/jfr/Saturating.h"
 #include <algorithm>
 
 namespace asprof {
@@ -8,12 +9,6 @@ namespace jfr {
 namespace {
 
 const int TYPE_SHIFT = 28;
-
-// Java's long arithmetic wraps (the converter's totals); ours too, without UB.
-std::int64_t wrappingAdd(std::int64_t a, std::int64_t b)
-{
-	return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) + static_cast<std::uint64_t>(b));
-}
 
 std::uint32_t keyOf(const FlameGraph::Node& node)
 {
@@ -64,7 +59,7 @@ void FlameGraph::add(const std::vector<const NamedFrame*>& stack, std::int64_t s
 	std::uint32_t node = 0;
 	for (const NamedFrame* frame : stack)
 	{
-		_nodes[node].total = wrappingAdd(_nodes[node].total, ticks);
+		_nodes[node].total = saturating::add(_nodes[node].total, ticks);
 		auto title = _titleIndex.find(frame->name);
 		if (title == _titleIndex.end())
 		{
@@ -77,14 +72,14 @@ void FlameGraph::add(const std::vector<const NamedFrame*>& stack, std::int64_t s
 		node = child(node, title->second, type);
 		Node& folded = _nodes[node];
 		if (frame->type == FrameType::INTERPRETED)
-			folded.interpreted = wrappingAdd(folded.interpreted, ticks);
+			folded.interpreted = saturating::add(folded.interpreted, ticks);
 		else if (frame->type == FrameType::INLINED)
-			folded.inlined = wrappingAdd(folded.inlined, ticks);
+			folded.inlined = saturating::add(folded.inlined, ticks);
 		else if (frame->type == FrameType::C1_COMPILED)
-			folded.c1 = wrappingAdd(folded.c1, ticks);
+			folded.c1 = saturating::add(folded.c1, ticks);
 	}
-	_nodes[node].total = wrappingAdd(_nodes[node].total, ticks);
-	_nodes[node].self = wrappingAdd(_nodes[node].self, ticks);
+	_nodes[node].total = saturating::add(_nodes[node].total, ticks);
+	_nodes[node].self = saturating::add(_nodes[node].self, ticks);
 	_depth = std::max(_depth, static_cast<int>(stack.size()));
 }
 

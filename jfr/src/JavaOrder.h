@@ -19,6 +19,7 @@
 #ifndef Asprof_Jfr_JavaOrder_INCLUDED
 #define Asprof_Jfr_JavaOrder_INCLUDED
 
+#include "asprof/jfr/Saturating.h"
 #include <algorithm>
 #include <cstdint>
 #include <numeric>
@@ -164,9 +165,10 @@ public:
 			}
 			if (slot.key == key)
 			{
-				// Java's long arithmetic wraps; so does ours, without UB.
-				slot.samples = static_cast<std::int64_t>(static_cast<std::uint64_t>(slot.samples) + static_cast<std::uint64_t>(samples));
-				slot.value = static_cast<std::int64_t>(static_cast<std::uint64_t>(slot.value) + static_cast<std::uint64_t>(value));
+				// Java's long arithmetic wraps; ours stops at the ends (a
+				// hostile recording's sums must not turn negative and vanish).
+				slot.samples = saturating::add(slot.samples, samples);
+				slot.value = saturating::add(slot.value, value);
 				return;
 			}
 		}

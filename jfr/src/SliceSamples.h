@@ -9,6 +9,7 @@
 #ifndef Asprof_Jfr_SliceSamples_INCLUDED
 #define Asprof_Jfr_SliceSamples_INCLUDED
 
+#include "asprof/jfr/Saturating.h"
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -42,9 +43,9 @@ public:
 		std::uint64_t key = (std::uint64_t(static_cast<std::uint32_t>(sample.stackId)) << 32) | static_cast<std::uint32_t>(sample.tid);
 		Slot& slot = slotOf(key);
 		if (slot.order == 0) return addNew(key, sample);
-		// Java's long arithmetic wraps; so does ours, without UB.
-		slot.samples = static_cast<std::int64_t>(static_cast<std::uint64_t>(slot.samples) + static_cast<std::uint64_t>(sample.samples));
-		slot.value = static_cast<std::int64_t>(static_cast<std::uint64_t>(slot.value) + static_cast<std::uint64_t>(sample.value));
+		// Java's long arithmetic wraps; ours stops at the ends.
+		slot.samples = saturating::add(slot.samples, sample.samples);
+		slot.value = saturating::add(slot.value, sample.value);
 	}
 
 	/// Kept aside, one by one, with the event's position: the events a

@@ -254,7 +254,7 @@ public:
 		if (options.event == CollectOptions::Event::NativeMem)
 		{
 			sample.samples = 1;
-			sample.value = fields.malloc ? static_cast<std::int64_t>(value(fields.size)) : 0;
+			sample.value = fields.malloc ? saturating::fromUnsigned(value(fields.size)) : 0; // never negative
 			return true;
 		}
 		if (!stateAccepted(value(fields.state))) return false;
@@ -435,7 +435,7 @@ void Collector::leakEvent(
 	std::uint64_t address = event.value(fields.address).integer;
 	if (fields.malloc)
 	{
-		auto size = static_cast<std::int64_t>(event.value(fields.size).integer);
+		auto size = saturating::fromUnsigned(event.value(fields.size).integer); // never negative
 		// An empty malloc removes, as a free does: no site needed.
 		leaks.addMalloc(address, time, offsetInChunk(event), size, size > 0 ? site(chunk, stackId, tid) : 0);
 	}

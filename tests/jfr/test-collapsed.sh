@@ -301,6 +301,17 @@ if grep -qE '^ *duration: +9223372036\.85[45] s' "$work/out"; then
 else
 	fail "a chunk starting at INT64_MIN: summary $(grep duration "$work/out")"
 fi
+for stem in hostile-one-malloc-max hostile-32k-mallocs-2p48; do
+	# One malloc of INT64_MAX bytes, or 32768 of 2^48 on one stack: the stack's
+	# sum is pinned, so it stays in the output (a wrapped sum turned negative
+	# and the stack vanished).
+	asprof collapsed --nativemem --total "$hostile/$stem.jfr"
+	if [[ "$status" == 0 ]] && [[ "$(awk '{print $NF}' "$work/out")" == 9223372036854775807 ]]; then
+		pass "$stem: the stack's bytes pinned at INT64_MAX"
+	else
+		fail "$stem: exit status $status, collapsed: $(head -c 300 "$work/out")"
+	fi
+done
 asprof nativemem "$hostile/hostile-malloc-2p62.jfr" "$hostile/hostile-malloc-2p62.jfr"
 if [[ "$status" == 0 ]] && grep -q '^Allocations: 2626 events, 9223372036854775807 bytes' "$work/out"; then
 	pass "2^62-byte mallocs: the total pinned at INT64_MAX"

@@ -45,6 +45,9 @@ status=0
 expect "a MIN_DURATION past 64-bit ns is a usage error" "$status $(grep -c 'out of range' "$work/err")" "2 1"
 # Hostile times (fuzz-regressions): a poll's ticks wrapping around, a start at
 # INT64_MAX. The timeline is still written (times pinned, never UB).
+# Before 1970: the time's fraction is still six digits, never negative.
+"$tool" longpolls "$data/fuzz-regressions/hostile-polls-before-1970.jfr" > "$work/old.txt"
+expect "polls before 1970 printed as times" "$(grep -c '^\[1677-09-21T00:12:[0-9][0-9]\.[0-9]\{6\}Z\] thread' "$work/old.txt")" 285
 for stem in hostile-poll-ticks-wrap hostile-start-max-polls; do
 	status=0
 	"$tool" timeline -o "$work/$stem.json" "$data/fuzz-regressions/$stem.jfr" 2> "$work/err" || status=$?
