@@ -30,6 +30,15 @@ else()
   message(FATAL_ERROR "ASPROF_SANITIZE=${ASPROF_SANITIZE}: expected OFF, ON, address or thread")
 endif()
 
+if(ASPROF_SANITIZER AND NOT CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  # clang links its sanitizer runtime into executables only: every shared
+  # library here (-Wl,-z,defs) would fail to link on __asan_*/__ubsan_* with
+  # no word on why. scripts/fuzz is the clang + sanitizer build (libasprof-jfr).
+  message(FATAL_ERROR "ASPROF_SANITIZE=${ASPROF_SANITIZE} needs GCC (CMAKE_CXX_COMPILER_ID is ${CMAKE_CXX_COMPILER_ID}): "
+    "clang's sanitizer runtimes do not link into the shared libraries this project builds with -z defs. "
+    "Use g++ (the default on Debian), or scripts/fuzz for a clang + ASan/UBSan build of libasprof-jfr.")
+endif()
+
 set(ASPROF_SANITIZER_RUNTIME "")
 if(ASPROF_SANITIZER)
   add_compile_options(${ASPROF_SANITIZER_FLAGS} -fno-omit-frame-pointer)
