@@ -16,6 +16,7 @@
 #include "asprof/jfr/PprofWriter.h"
 #include "asprof/jfr/Reader.h"
 #include "asprof/jfr/StackCollector.h"
+#include "asprof/jfr/Summary.h"
 #include <cstdint>
 #include <limits>
 #include <sstream>
@@ -101,14 +102,43 @@ void readEverything(const Input& input)
 		{
 		}
 	}
-	// What the agent does with each recording: the live heap and in-process pprof.
-	asprof::jfr::LiveHeap heap(64);
+	// What the CLI does: the summary, and collectStacks (the leak passes:
+	// mallocs, then frees).
 	try
 	{
-		heap.add(input);
+		Summary::of(input);
 	}
 	catch (JfrError&)
 	{
+	}
+	for (bool leak : {false, true})
+	{
+		try
+		{
+			CollectOptions options;
+			options.event = leak ? CollectOptions::Event::NativeMem : CollectOptions::Event::Cpu;
+			options.leak = leak;
+			FlameGraph graph(leak);
+			collectStacks({&input}, options, graph, 1);
+			std::ostringstream out;
+			graph.writeCollapsed(out);
+		}
+		catch (JfrError&)
+		{
+		}
+	}
+	// What the agent does with each recording: the live heap (twice: it
+	// keeps counting across recordings) and in-process pprof.
+	asprof::jfr::LiveHeap heap(64);
+	for (int i = 0; i < 2; ++i)
+	{
+		try
+		{
+			heap.add(input);
+		}
+		catch (JfrError&)
+		{
+		}
 	}
 	std::ostringstream profile;
 	heap.writePprof(profile);
